@@ -1,0 +1,85 @@
+// In-process generation engine with continuous batching over a paged KV cache.
+// Requests with different prompt lengths join and leave the running batch at
+// different steps; each step prefills newly admitted prompts and decodes one
+// token for every running sequence, in one packed forward. Sampling is keyed
+// by (seed, request, sample index, position), and every op is batch-invariant,
+// so a request's tokens and logprobs do not depend on what else is running.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "model/kv_cache.h"
+#include "model/transformer.h"
+#include "numerics/cpu/logprob.h"
+
+namespace lockstep {
+
+struct GenerationRequest {
+  uint32_t request_id = 0;
+  uint32_t sample_index = 0;
+  std::vector<int32_t> prompt;
+  int max_new_tokens = 64;
+  cpu::SamplingParams sampling;
+  std::vector<int32_t> stop_tokens;  // e.g. <eos>; the stop token is kept in `tokens`
+};
+
+enum class FinishReason { kStop, kLength };
+std::string FinishReasonName(FinishReason reason);  // "stop", "length"
+
+struct GenerationResult {
+  uint32_t request_id = 0;
+  uint32_t sample_index = 0;
+  std::vector<int32_t> prompt;
+  std::vector<int32_t> tokens;   // generated tokens
+  std::vector<float> logprobs;   // one per generated token
+  FinishReason finish_reason = FinishReason::kLength;
+  int64_t admitted_step = 0;     // engine step at which prefill ran
+  int64_t finished_step = 0;
+};
+
+struct EngineOptions {
+  int max_batch_sequences = 32;  // running sequences per step
+  int max_prefill_tokens = 4096; // prompt tokens admitted per step (at least one prompt)
+  KvCacheOptions kv_cache;
+  uint64_t seed = 0;
+};
+
+class RolloutEngine {
+ public:
+  RolloutEngine(const Transformer& model, EngineOptions options);
+
+  // Queues a request; it is admitted in arrival order when there is room.
+  absl::Status Submit(GenerationRequest request);
+  // Runs one engine step; returns the requests that finished in it.
+  absl::StatusOr<std::vector<GenerationResult>> Step();
+  // Steps until nothing is queued or running; results in completion order.
+  absl::StatusOr<std::vector<GenerationResult>> RunToCompletion();
+
+  bool Idle() const { return waiting_.empty() && running_.empty(); }
+  int64_t steps() const { return step_; }
+  int running() const { return static_cast<int>(running_.size()); }
+  int waiting() const { return static_cast<int>(waiting_.size()); }
+
+ private:
+  struct Running {
+    int64_t sequence_id;
+    GenerationRequest request;
+    GenerationResult result;
+    int64_t length;  // tokens whose K/V are in the cache after this step
+    bool prefilled = false;
+  };
+
+  const Transformer& model_;
+  EngineOptions options_;
+  PagedKvCache cache_;
+  std::deque<GenerationRequest> waiting_;
+  std::vector<Running> running_;
+  int64_t step_ = 0;
+  int64_t next_sequence_id_ = 0;
+};
+
+}  // namespace lockstep
