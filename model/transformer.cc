@@ -57,7 +57,7 @@ absl::StatusOr<std::unique_ptr<Transformer>> Transformer::Create(const ModelWeig
 
 absl::Status Transformer::RunLayers(std::span<const int32_t> tokens,
                                     std::span<const int32_t> positions, const AttendFn& attend,
-                                    Tensor* hidden) const {
+                                    Tensor* hidden, ForwardActivations* record) const {
   const ModelConfig& c = weights_.config;
   const DType dt = weights_.dtype;
   const int64_t rows = static_cast<int64_t>(tokens.size());
@@ -83,6 +83,8 @@ absl::Status Transformer::RunLayers(std::span<const int32_t> tokens,
     const LayerWeights& w = weights_.layers[l];
     const PreparedLayer& pl = layers_[l];
     MatrixView x = hidden->AsMatrix();
+    LayerActivations* saved = record ? &record->layers[l] : nullptr;
+    if (saved) saved->x_in = *hidden;
 
     // Attention block: x += o_proj(attention(rope(norm(q)), rope(norm(k)), v)).
     LOCKSTEP_RETURN_IF_ERROR(
@@ -90,6 +92,11 @@ absl::Status Transformer::RunLayers(std::span<const int32_t> tokens,
     LOCKSTEP_RETURN_IF_ERROR(cpu::Linear(normed.AsMatrix(), pl.q, q.AsMatrix()));
     LOCKSTEP_RETURN_IF_ERROR(cpu::Linear(normed.AsMatrix(), pl.k, k.AsMatrix()));
     LOCKSTEP_RETURN_IF_ERROR(cpu::Linear(normed.AsMatrix(), pl.v, v.AsMatrix()));
+    if (saved) {
+      saved->normed_attn = normed;
+      saved->q_proj = q;
+      saved->k_proj = k;
+    }
     if (c.qk_norm) {
       // Qwen3: RMSNorm over each head's head_dim slice, before RoPE.
       MatrixView q_heads{dt, q.data(), rows * c.num_heads, c.head_dim, c.head_dim};
@@ -102,6 +109,13 @@ absl::Status Transformer::RunLayers(std::span<const int32_t> tokens,
     LOCKSTEP_RETURN_IF_ERROR(attend(l, q.AsMatrix(), k.AsMatrix(), v.AsMatrix(), attn.AsMatrix()));
     LOCKSTEP_RETURN_IF_ERROR(cpu::Linear(attn.AsMatrix(), pl.o, proj.AsMatrix()));
     LOCKSTEP_RETURN_IF_ERROR(cpu::AddResidual(x, proj.AsMatrix(), x));
+    if (saved) {
+      saved->q = q;
+      saved->k = k;
+      saved->v = v;
+      saved->attn = attn;
+      saved->x_mid = *hidden;
+    }
 
     // MLP block: x += down(swiglu(gate(norm(x)), up(norm(x)))).
     LOCKSTEP_RETURN_IF_ERROR(cpu::RmsNorm(x, w.post_attention_layernorm.AsMatrix(),
@@ -109,23 +123,32 @@ absl::Status Transformer::RunLayers(std::span<const int32_t> tokens,
     LOCKSTEP_RETURN_IF_ERROR(cpu::Linear(normed.AsMatrix(), pl.gate, gate.AsMatrix()));
     LOCKSTEP_RETURN_IF_ERROR(cpu::Linear(normed.AsMatrix(), pl.up, up.AsMatrix()));
     LOCKSTEP_RETURN_IF_ERROR(cpu::SwiGlu(gate.AsMatrix(), up.AsMatrix(), act.AsMatrix()));
+    if (saved) {
+      saved->normed_mlp = normed;
+      saved->gate = gate;
+      saved->up = up;
+      saved->act = act;
+    }
     LOCKSTEP_RETURN_IF_ERROR(cpu::Linear(act.AsMatrix(), pl.down, proj.AsMatrix()));
     LOCKSTEP_RETURN_IF_ERROR(cpu::AddResidual(x, proj.AsMatrix(), x));
   }
   return absl::OkStatus();
 }
 
-absl::Status Transformer::Logits(ConstMatrixView hidden_rows, Tensor* logits) const {
+absl::Status Transformer::Logits(ConstMatrixView hidden_rows, Tensor* logits,
+                                 Tensor* normed_out) const {
   const ModelConfig& c = weights_.config;
   Tensor normed = Rows(weights_.dtype, hidden_rows.rows, c.hidden_size);
   LOCKSTEP_RETURN_IF_ERROR(
       cpu::RmsNorm(hidden_rows, weights_.norm.AsMatrix(), c.rms_norm_eps, normed.AsMatrix()));
   *logits = Rows(weights_.dtype, hidden_rows.rows, c.vocab_size);
-  return cpu::Linear(normed.AsMatrix(), lm_head_, logits->AsMatrix());
+  LOCKSTEP_RETURN_IF_ERROR(cpu::Linear(normed.AsMatrix(), lm_head_, logits->AsMatrix()));
+  if (normed_out != nullptr) *normed_out = std::move(normed);
+  return absl::OkStatus();
 }
 
 absl::Status Transformer::ForwardSequences(std::span<const std::span<const int32_t>> sequences,
-                                           Tensor* logits) const {
+                                           Tensor* logits, ForwardActivations* record) const {
   std::vector<int32_t> tokens, positions;
   std::vector<RowRange> ranges;
   for (const auto& seq : sequences) {
@@ -148,7 +171,20 @@ absl::Status Transformer::ForwardSequences(std::span<const std::span<const int32
     return absl::OkStatus();
   };
   Tensor hidden;
-  LOCKSTEP_RETURN_IF_ERROR(RunLayers(tokens, positions, attend, &hidden));
+  if (record != nullptr) {
+    *record = ForwardActivations{};
+    record->tokens = tokens;
+    record->positions = positions;
+    for (const RowRange& r : ranges) record->sequence_begin.push_back(r.row_begin);
+    record->sequence_begin.push_back(static_cast<int64_t>(tokens.size()));
+    record->layers.resize(static_cast<size_t>(weights_.config.num_layers));
+  }
+  LOCKSTEP_RETURN_IF_ERROR(RunLayers(tokens, positions, attend, &hidden, record));
+  if (record != nullptr) {
+    record->x_final = hidden;
+    LOCKSTEP_RETURN_IF_ERROR(Logits(hidden.AsMatrix(), logits, &record->normed_final));
+    return absl::OkStatus();
+  }
   return Logits(hidden.AsMatrix(), logits);
 }
 
@@ -188,7 +224,7 @@ absl::Status Transformer::ForwardStep(std::span<const StepEntry> entries, PagedK
     return absl::OkStatus();
   };
   Tensor hidden;
-  LOCKSTEP_RETURN_IF_ERROR(RunLayers(tokens, positions, attend, &hidden));
+  LOCKSTEP_RETURN_IF_ERROR(RunLayers(tokens, positions, attend, &hidden, nullptr));
   // Only the last new row of each entry needs logits (the next token's distribution).
   const int64_t hidden_size = weights_.config.hidden_size;
   Tensor last_hidden(weights_.dtype, {static_cast<int64_t>(entries.size()), hidden_size});

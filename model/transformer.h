@@ -29,6 +29,28 @@ struct StepEntry {
   std::span<const int32_t> tokens;
 };
 
+// Activations of one layer, saved by the trainer's forward for the backward
+// pass (each (rows, features) in the storage dtype, exactly what the ops read).
+struct LayerActivations {
+  Tensor x_in;            // residual stream entering the layer
+  Tensor normed_attn;     // input_layernorm(x_in)
+  Tensor q_proj, k_proj;  // projections before q/k norm and RoPE
+  Tensor q, k, v;         // what attention read (after q/k norm and RoPE)
+  Tensor attn;            // attention output, before o_proj
+  Tensor x_mid;           // residual stream after the attention block
+  Tensor normed_mlp;      // post_attention_layernorm(x_mid)
+  Tensor gate, up, act;   // MLP intermediates
+};
+
+struct ForwardActivations {
+  std::vector<int32_t> tokens;          // packed rows
+  std::vector<int32_t> positions;
+  std::vector<int64_t> sequence_begin;  // first row of each sequence (+ total at the end)
+  std::vector<LayerActivations> layers;
+  Tensor x_final;       // residual stream before the final norm
+  Tensor normed_final;  // the LM head's input
+};
+
 class Transformer {
  public:
   // Prepares the weights for repeated use; `weights` must outlive the Transformer.
@@ -40,8 +62,22 @@ class Transformer {
 
   // Trainer side: full-sequence causal forward of several sequences at once.
   // logits: (Σ len, vocab) in the storage dtype, rows in sequence order.
+  // With `record`, also saves every activation the backward pass needs (the
+  // logits are the same bits either way).
   absl::Status ForwardSequences(std::span<const std::span<const int32_t>> sequences,
-                                Tensor* logits) const;
+                                Tensor* logits, ForwardActivations* record = nullptr) const;
+
+  // The prepared weights, for the backward pass.
+  const ModelWeights& weights() const { return weights_; }
+  const cpu::LinearWeight& q_proj(int layer) const { return layers_[layer].q; }
+  const cpu::LinearWeight& k_proj(int layer) const { return layers_[layer].k; }
+  const cpu::LinearWeight& v_proj(int layer) const { return layers_[layer].v; }
+  const cpu::LinearWeight& o_proj(int layer) const { return layers_[layer].o; }
+  const cpu::LinearWeight& gate_proj(int layer) const { return layers_[layer].gate; }
+  const cpu::LinearWeight& up_proj(int layer) const { return layers_[layer].up; }
+  const cpu::LinearWeight& down_proj(int layer) const { return layers_[layer].down; }
+  const cpu::LinearWeight& lm_head() const { return lm_head_; }
+  const cpu::RopeTable& rope() const { return rope_; }
 
   // Rollout side: one engine step. Writes every new token's K/V into `cache`
   // (which must have room reserved) and returns the logits of the LAST new
@@ -65,9 +101,10 @@ class Transformer {
 
   explicit Transformer(const ModelWeights& weights);
   absl::Status RunLayers(std::span<const int32_t> tokens, std::span<const int32_t> positions,
-                         const AttendFn& attend,
-                         Tensor* hidden) const;
-  absl::Status Logits(ConstMatrixView hidden_rows, Tensor* logits) const;
+                         const AttendFn& attend, Tensor* hidden,
+                         ForwardActivations* record) const;
+  absl::Status Logits(ConstMatrixView hidden_rows, Tensor* logits,
+                      Tensor* normed_out = nullptr) const;
 
   const ModelWeights& weights_;
   std::vector<PreparedLayer> layers_;

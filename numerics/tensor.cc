@@ -3,6 +3,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
 namespace lockstep {
@@ -81,6 +82,7 @@ ConstMatrixView Tensor::AsMatrix() const {
   return ConstMatrixView(dtype_, data(), rows, cols, cols);
 }
 
-std::string Tensor::ShapeString() const { return "[" + absl::StrJoin(shape_, ", ") + "]"; }
+// StrCat, not "[" + ...: GCC 12 emits a false -Wrestrict for const char* + std::string&&.
+std::string Tensor::ShapeString() const { return absl::StrCat("[", absl::StrJoin(shape_, ", "), "]"); }
 
 }  // namespace lockstep

@@ -5,6 +5,7 @@
 // Products and sums are fp32 (no FMA); the result is rounded once to out.dtype.
 #pragma once
 
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -32,5 +33,15 @@ absl::Status Linear(ConstMatrixView x, const LinearWeight& weight, MatrixView ou
 
 // The fixed-order fp32 dot product used by Linear (exposed for attention and tests).
 float DotFixedOrder(const float* a, const float* b, int64_t n);
+
+// Instruction sets the Linear kernel has a code path for. All give identical
+// bits (lanes are explicit, no FMA); only speed differs.
+enum class CpuIsa { kBaseline, kAvx2, kAvx512 };
+CpuIsa DetectedCpuIsa();   // the best one this CPU supports
+CpuIsa ActiveLinearIsa();  // the one Linear uses now
+std::string_view CpuIsaName(CpuIsa isa);
+// Forces Linear onto `isa` (must be <= DetectedCpuIsa()); tests use it to show
+// the code paths agree bit for bit.
+void SetLinearIsaForTesting(CpuIsa isa);
 
 }  // namespace lockstep::cpu

@@ -25,6 +25,10 @@ struct SamplingParams {
 
 absl::Status ValidateSamplingParams(const SamplingParams& params);
 
+// The single-row functions below cannot return a Status: they throw
+// std::invalid_argument for params that ValidateSamplingParams rejects and
+// std::out_of_range for a token id outside [0, V). Validate params once up front.
+
 // Full log-softmax of one row of logits at temperature T (no truncation): (V) floats.
 std::vector<float> LogSoftmax(ConstMatrixView logits_row, float temperature);
 
@@ -36,13 +40,21 @@ float TokenLogprob(ConstMatrixView logits_row, int32_t token, const SamplingPara
 absl::Status TokenLogprobs(ConstMatrixView logits, std::span<const int32_t> tokens,
                            const SamplingParams& params, std::span<float> logprobs);
 
+// The candidate set TokenLogprob and SampleToken use for this row, in
+// ascending token id: top-k, then top-p over the renormalised top-k set; all V
+// ids when neither is active; {argmax} at temperature 0. Backward ops
+// (backward.h) hold exactly this set fixed. Throws like TokenLogprob.
+std::vector<int32_t> CandidateTokenIds(ConstMatrixView logits_row, const SamplingParams& params);
+
 struct SampledToken {
   int32_t token = 0;
   float logprob = 0.0f;  // == TokenLogprob(row, token, params), bit for bit
 };
 
 // Draws from the candidate distribution by inverse CDF over candidates in
-// ascending token id, with the Philox uniform keyed by (seed, request, sample_index, position).
+// ascending token id, with the Philox uniform keyed by (seed, request, sample_index, position):
+// the first candidate whose sequential fp32 cumulative weight exp(z - m) exceeds u * total.
+// (If rounding leaves u * total == total, the last candidate with non-zero weight is taken.)
 SampledToken SampleToken(ConstMatrixView logits_row, const SamplingParams& params, uint64_t seed,
                          uint32_t request, uint32_t sample_index, uint32_t position);
 
