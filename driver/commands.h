@@ -11,5 +11,6 @@ using Args = std::vector<std::string>;
 
 int RunVerifyCommand(const Args& args);   // lockstep verify
 int RunSandboxCommand(const Args& args);  // lockstep sandbox run|serve
+int RunPretrainCommand(const Args& args); // lockstep pretrain
 
 }  // namespace lockstep::driver

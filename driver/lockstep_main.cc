@@ -13,6 +13,8 @@ constexpr char kUsage[] =
     "commands:\n"
     "  verify [--backend cpu] [--dtype fp16|bf16|both] [--json]\n"
     "      prove rollout and trainer log-probabilities are bitwise equal\n"
+    "  pretrain CONFIG [--set key=value]... [--out DIR] [--resume RUN]\n"
+    "      train a small base model (next-token loss) on generated or file text\n"
     "  sandbox run --lang LANG FILE [--stdin F] [--expect F] [--time-limit S]\n"
     "              [--memory-limit MB] [--json]\n"
     "  sandbox serve --bind ENDPOINT [--workers N]\n"
@@ -30,6 +32,7 @@ int main(int argc, char** argv) {
   args.erase(args.begin());
   if (command == "verify") return lockstep::driver::RunVerifyCommand(args);
   if (command == "sandbox") return lockstep::driver::RunSandboxCommand(args);
+  if (command == "pretrain") return lockstep::driver::RunPretrainCommand(args);
   std::fprintf(stderr, "lockstep: unknown command '%s'\n\n%s", command.c_str(), kUsage);
   return 2;
 }

@@ -1,0 +1,143 @@
+// Sandbox throughput: isolated runs per second of a small Python program
+// (bubblewrap + init + rlimits + seccomp, result cache off) against the same
+// program run bare (posix_spawn of python3, same stdin, same parallelism), as
+// a ratio; then 1,000 requests through a pool server on an ipc:// endpoint.
+//   sandbox_throughput_bench [RUNS] [WORKERS]
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "sandbox/client.h"
+#include "sandbox/pool_server.h"
+#include "sandbox/runner.h"
+
+extern char** environ;
+
+namespace {
+
+using lockstep::sandbox::LanguageSpec;
+using Clock = std::chrono::steady_clock;
+
+constexpr char kProgram[] = "import sys\nprint(sum(int(t) for t in sys.stdin.read().split()))\n";
+constexpr char kStdin[] = "1 2 3 4 5 6 7 8 9 10\n";
+
+std::vector<LanguageSpec> Languages() {
+  LanguageSpec python;
+  python.name = "python";
+  python.source_file = "main.py";
+  python.run = {"python3", "{src}"};
+  python.version_probe = {"python3", "--version"};
+  return {python};
+}
+
+// Runs `total` jobs on `workers` threads; returns runs per second.
+template <typename Job>
+double Measure(int total, int workers, Job job) {
+  std::atomic<int> next{0}, failures{0};
+  const auto start = Clock::now();
+  std::vector<std::thread> threads;
+  for (int w = 0; w < workers; ++w) {
+    threads.emplace_back([&] {
+      while (next.fetch_add(1) < total) {
+        if (!job()) ++failures;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  if (failures > 0) std::printf("  (%d runs failed)\n", failures.load());
+  return total / seconds;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const int runs = argc > 1 ? std::atoi(argv[1]) : 400;
+  const int hw = static_cast<int>(std::thread::hardware_concurrency());
+  const int workers = argc > 2 ? std::atoi(argv[2]) : hw;
+
+  // Bare: python3 started directly, stdin from a file, stdout to /dev/null.
+  char dir[] = "/tmp/lockstep-bench.XXXXXX";
+  if (mkdtemp(dir) == nullptr) return 1;
+  const std::string script = std::string(dir) + "/main.py";
+  const std::string input = std::string(dir) + "/stdin";
+  std::ofstream(script) << kProgram;
+  std::ofstream(input) << kStdin;
+  auto bare = [&] {
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 0, input.c_str(), O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+    const char* args[] = {"/usr/bin/python3", script.c_str(), nullptr};
+    pid_t pid;
+    const int rc = posix_spawn(&pid, args[0], &actions, nullptr, const_cast<char**>(args), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    if (rc != 0) return false;
+    int status = 0;
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  };
+
+  lockstep::sandbox::RunnerOptions options;
+  options.languages = Languages();
+  options.cache_results = false;
+  auto runner = lockstep::sandbox::Runner::Create(options);
+  if (!runner.ok()) {
+    std::fprintf(stderr, "sandbox unavailable: %s\n", std::string(runner.status().message()).c_str());
+    return 1;
+  }
+  lockstep::sandbox::RunRequest request;
+  request.language = "python";
+  request.source = kProgram;
+  request.stdin_data = kStdin;
+  request.expected_stdout = "55\n";
+  auto isolated = [&] {
+    return (*runner)->Run(request).status == lockstep::sandbox::RunStatus::kOk;
+  };
+
+  std::printf("sandbox throughput: %d runs of a small Python program, %d cores\n", runs, hw);
+  Measure(20, workers, bare);  // warm the page cache
+  Measure(20, workers, isolated);
+  for (int w : {1, workers, 2 * workers}) {
+    const double bare_rate = Measure(runs, w, bare);
+    const double isolated_rate = Measure(runs, w, isolated);
+    std::printf("  workers %d: bare %.1f runs/s, isolated %.1f runs/s, overhead %.2fx\n", w,
+                bare_rate, isolated_rate, bare_rate / isolated_rate);
+  }
+
+  // 1,000 requests at once through a pool server (result cache off: every
+  // request is a real isolated run).
+  lockstep::sandbox::PoolServerOptions server_options;
+  server_options.bind = std::string("ipc://") + dir + "/pool";
+  server_options.workers = 2 * workers;
+  server_options.stats_log_interval_s = 0;
+  server_options.runner = options;
+  auto server = lockstep::sandbox::PoolServer::Start(server_options);
+  if (!server.ok()) return 1;
+  auto client = lockstep::sandbox::SandboxClient::Connect(server_options.bind);
+  std::vector<lockstep::sandbox::RunRequest> batch(1000, request);
+  const auto start = Clock::now();
+  auto results = (*client)->RunBatch(batch, std::chrono::minutes(5));
+  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  int ok = 0;
+  if (results.ok()) {
+    for (const auto& result : *results) ok += result.status == lockstep::sandbox::RunStatus::kOk;
+  }
+  std::printf("  pool server, %d workers: 1000 requests at once, %zu answered, %d ok, %.2f s, "
+              "%.1f runs/s\n",
+              server_options.workers, results.ok() ? results->size() : 0, ok, seconds,
+              1000 / seconds);
+  (*server)->Stop();
+  std::string cleanup = std::string("rm -rf ") + dir;
+  return std::system(cleanup.c_str()) == 0 && ok == 1000 ? 0 : 1;
+}

@@ -1,0 +1,1137 @@
+#define BOOST_PROCESS_USE_STD_FS 1
+
+#include "sandbox/runner.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <system_error>
+
+#include <boost/process.hpp>
+#include <boost/process/extend.hpp>
+
+#include "absl/status/status.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "sandbox/runner_init.h"
+
+#ifndef LOCKSTEP_SANDBOX_INIT_PATH
+#define LOCKSTEP_SANDBOX_INIT_PATH ""
+#endif
+
+namespace lockstep::sandbox {
+
+namespace fs = std::filesystem;
+namespace bp = boost::process;
+using Clock = std::chrono::steady_clock;
+
+struct Runner::Artefact {
+  std::string dir;  // host directory; its top-level entries appear under /work
+  ~Artefact() {
+    std::error_code ignored;
+    fs::remove_all(dir, ignored);
+  }
+};
+
+struct Runner::Execution {
+  std::vector<std::string> argv;
+  const std::string* stdin_data = nullptr;
+  std::string rw_work_dir;                 // bound read-write at /work (compile step)
+  const Artefact* artefact = nullptr;      // else: tmpfs /work holding these files read-only
+  RunLimits limits;
+  int64_t memory_bytes = 0;                // RLIMIT_AS; 0 = unlimited
+  int max_processes = 0;
+  uid_t uid = 0;
+  gid_t gid = 0;
+  bool change_uid = false;
+};
+
+namespace {
+
+// ---------------------------------------------------------------------------
+// Host uids for sandbox runs. Each concurrent run gets its own host uid so that
+// RLIMIT_NPROC and signal permissions never couple two runs (kernels before
+// 5.14 count processes per host uid, across user namespaces). A uid is claimed
+// with flock() on a lock file, so several server processes on one host never
+// share one; locks are kept for the process lifetime and uids reused locally.
+
+constexpr uid_t kUidBase = 1'200'000'000;
+constexpr int kUidSlots = 4096;
+constexpr char kUidLockDir[] = "/tmp/lockstep-sandbox-uid-locks";
+
+class UidPool {
+ public:
+  static UidPool& Get() {
+    static UidPool* pool = new UidPool();  // never destroyed: lock fds live until exit
+    return *pool;
+  }
+
+  absl::StatusOr<uid_t> Acquire() {
+    std::lock_guard lock(mutex_);
+    if (!free_.empty()) {
+      const uid_t uid = free_.back();
+      free_.pop_back();
+      return uid;
+    }
+    if (!dir_checked_) {
+      mkdir(kUidLockDir, 0700);
+      struct stat st;
+      if (lstat(kUidLockDir, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
+          (st.st_mode & 077) != 0) {
+        return absl::FailedPreconditionError(
+            absl::StrCat(kUidLockDir, " must be a directory owned by uid ", geteuid(),
+                         " with mode 0700; remove it and retry"));
+      }
+      dir_checked_ = true;
+    }
+    for (int i = 0; i < kUidSlots; ++i) {
+      const int slot = (next_ + i) % kUidSlots;
+      const std::string path = absl::StrCat(kUidLockDir, "/", slot);
+      const int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+      if (fd < 0) continue;
+      if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+        next_ = slot + 1;
+        return kUidBase + slot;  // fd stays open: the lock is ours until exit
+      }
+      close(fd);
+    }
+    return absl::ResourceExhaustedError(
+        absl::StrCat("all ", kUidSlots, " sandbox uids are in use (", kUidLockDir, ")"));
+  }
+
+  void Release(uid_t uid) {
+    std::lock_guard lock(mutex_);
+    free_.push_back(uid);
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<uid_t> free_;
+  int next_ = 0;
+  bool dir_checked_ = false;
+};
+
+class UidLease {
+ public:
+  explicit UidLease(bool per_run_uid) {
+    if (per_run_uid && geteuid() == 0) {
+      auto uid = UidPool::Get().Acquire();
+      if (!uid.ok()) {
+        status_ = uid.status();
+        return;
+      }
+      uid_ = *uid;
+      pooled_ = true;
+    } else {
+      uid_ = geteuid();
+    }
+  }
+  ~UidLease() {
+    if (pooled_) UidPool::Get().Release(uid_);
+  }
+  const absl::Status& status() const { return status_; }
+  uid_t uid() const { return uid_; }
+  bool changes_uid() const { return pooled_; }
+
+ private:
+  absl::Status status_;
+  uid_t uid_ = 0;
+  bool pooled_ = false;
+};
+
+// ---------------------------------------------------------------------------
+// File descriptors and processes.
+
+class Fd {
+ public:
+  Fd() = default;
+  explicit Fd(int fd) : fd_(fd) {}
+  Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  Fd& operator=(Fd&& other) noexcept {
+    reset(std::exchange(other.fd_, -1));
+    return *this;
+  }
+  ~Fd() { reset(); }
+  int get() const { return fd_; }
+  bool valid() const { return fd_ >= 0; }
+  void reset(int fd = -1) {
+    if (fd_ >= 0) close(fd_);
+    fd_ = fd;
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+bool MakePipe(Fd* read_end, Fd* write_end) {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) return false;
+  read_end->reset(fds[0]);
+  write_end->reset(fds[1]);
+  return true;
+}
+
+int PidfdOpen(pid_t pid) { return static_cast<int>(syscall(SYS_pidfd_open, pid, 0)); }
+
+int PidfdSendSignal(int pidfd, int sig) {
+  return static_cast<int>(syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0));
+}
+
+// Set-up done in the forked child right before it execs bubblewrap: place the
+// pipes at fds 0-4, let no other descriptor of this (multi-threaded) process
+// cross the exec, and drop to the run's host uid.
+struct ChildSetup : bp::extend::handler {
+  int fds[5];  // stdin, stdout, stderr, init status, bwrap info
+  uid_t uid;
+  gid_t gid;
+  bool change_uid;
+
+  template <class Executor>
+  void on_exec_setup(Executor& exec) const {
+    int moved[5];
+    for (int i = 0; i < 5; ++i) {
+      // Above every target first, so no dup2 below clobbers a later source.
+      moved[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 16);
+      if (moved[i] < 0) Abort(exec, "fcntl(F_DUPFD_CLOEXEC)");
+    }
+    for (int i = 0; i < 5; ++i) {
+      if (dup2(moved[i], i) < 0) Abort(exec, "dup2");
+    }
+    // Everything else (other runs' pipes, sockets) closes at exec.
+    if (close_range(5, ~0U, CLOSE_RANGE_CLOEXEC) != 0) Abort(exec, "close_range");
+    if (change_uid) {
+      if (setgroups(0, nullptr) != 0) Abort(exec, "setgroups");
+      if (setresgid(gid, gid, gid) != 0) Abort(exec, "setresgid");
+      if (setresuid(uid, uid, uid) != 0) Abort(exec, "setresuid");
+    }
+    // After the uid change, which clears it: bubblewrap dies with this thread.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+  }
+
+  template <class Executor>
+  [[noreturn]] static void Abort(Executor& exec, const char* what) {
+    exec.set_error(std::error_code(errno, std::system_category()), what);
+    _exit(126);
+  }
+};
+
+// Serialises spawns: Boost.Process creates its exec-error pipe without
+// O_CLOEXEC for a moment, and a concurrent fork could inherit it.
+std::mutex& SpawnMutex() {
+  static std::mutex mutex;
+  return mutex;
+}
+
+// Output of one stream: the first `keep` bytes, and a count of everything.
+struct Capture {
+  explicit Capture(int64_t keep_bytes) : keep(keep_bytes) {}
+  std::string data;
+  int64_t total = 0;
+  int64_t keep = 0;
+  bool eof = false;
+
+  void Append(const char* bytes, ssize_t n) {
+    total += n;
+    const int64_t room = keep - static_cast<int64_t>(data.size());
+    if (room > 0) data.append(bytes, static_cast<size_t>(std::min<int64_t>(room, n)));
+  }
+};
+
+// Reads what is available; returns false at EOF or error.
+bool Drain(int fd, Capture* capture) {
+  char buffer[65536];
+  for (;;) {
+    const ssize_t n = read(fd, buffer, sizeof(buffer));
+    if (n > 0) {
+      capture->Append(buffer, n);
+      if (n < static_cast<ssize_t>(sizeof(buffer))) return true;
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) return true;
+    capture->eof = true;
+    return false;
+  }
+}
+
+std::string ExpandPlaceholders(const std::string& text, const LanguageSpec& spec) {
+  return absl::StrReplaceAll(text, {{"{src}", spec.source_file},
+                                    {"{exe}", kExeName},
+                                    {"{dir}", kWorkDirInSandbox}});
+}
+
+std::vector<std::string> ExpandCommand(const std::vector<std::string>& command,
+                                       const LanguageSpec& spec) {
+  std::vector<std::string> argv;
+  for (const std::string& arg : command) argv.push_back(ExpandPlaceholders(arg, spec));
+  if (!command.empty() && command[0] == "{exe}") argv[0] = absl::StrCat("./", kExeName);
+  return argv;
+}
+
+bool WriteFile(const std::string& path, std::string_view data, mode_t mode) {
+  const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+  if (fd < 0) return false;
+  size_t done = 0;
+  while (done < data.size()) {
+    const ssize_t n = write(fd, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      close(fd);
+      return false;
+    }
+    done += static_cast<size_t>(n);
+  }
+  fchmod(fd, mode);
+  return close(fd) == 0;
+}
+
+// Markers runtimes print when an allocation fails under RLIMIT_AS.
+constexpr std::string_view kOutOfMemoryMarkers[] = {
+    "MemoryError", "std::bad_alloc", "out of memory", "Out of memory",
+    "OutOfMemoryError", "Cannot allocate memory", "memory allocation of",
+    "Out_of_memory", "failed to allocate", "OutOfMemory",
+};
+
+std::string LimitsKey(const RunLimits& l) {
+  return absl::StrCat(l.cpu_time_s, "/", l.wall_time_s, "/", l.memory_mb, "/", l.max_processes,
+                      "/", l.max_open_files, "/", l.max_file_bytes, "/", l.work_dir_mb, "/",
+                      l.output_limit_bytes, "/", l.stderr_keep_bytes);
+}
+
+std::string SpecKey(const LanguageSpec& spec) {
+  return absl::StrCat(spec.name, "|", spec.source_file, "|", absl::StrJoin(spec.compile, " "),
+                      "|", absl::StrJoin(spec.run, " "), "|", spec.extra_memory_mb, "|",
+                      spec.max_processes);
+}
+
+std::string FindInit(const RunnerOptions& options) {
+  if (!options.init_path.empty()) return options.init_path;
+  std::error_code ec;
+  const fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    const fs::path next_to_us = self.parent_path() / "lockstep-sandbox-init";
+    if (fs::exists(next_to_us, ec)) return next_to_us.string();
+  }
+  return LOCKSTEP_SANDBOX_INIT_PATH;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// Output comparison and JSON.
+
+std::string NormaliseOutput(std::string_view text) {
+  std::vector<std::string> lines;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = text.substr(start, end - start);
+    while (!line.empty() && (line.back() == ' ' || line.back() == '\t' || line.back() == '\r')) {
+      line.remove_suffix(1);
+    }
+    lines.emplace_back(line);
+    start = end + 1;
+  }
+  while (!lines.empty() && lines.back().empty()) lines.pop_back();
+  return absl::StrJoin(lines, "\n");
+}
+
+bool OutputsMatch(std::string_view actual, std::string_view expected) {
+  return NormaliseOutput(actual) == NormaliseOutput(expected);
+}
+
+namespace {
+
+std::string Utf8Safe(const std::string& bytes) {
+  // nlohmann's dump() with error_handler::replace does the U+FFFD substitution;
+  // here we only need a string the JSON value can hold.
+  return bytes;
+}
+
+nlohmann::json StepToJson(const StepOutput& step, bool include_output) {
+  nlohmann::json json;
+  json["exit_code"] = step.exit_code ? nlohmann::json(*step.exit_code) : nlohmann::json();
+  json["signal"] = step.signal ? nlohmann::json(SignalName(*step.signal)) : nlohmann::json();
+  json["signal_number"] = step.signal ? nlohmann::json(*step.signal) : nlohmann::json();
+  if (include_output) {
+    json["stdout"] = Utf8Safe(step.stdout_data);
+    json["stderr"] = Utf8Safe(step.stderr_data);
+  }
+  json["stdout_truncated"] = step.stdout_truncated;
+  json["stderr_truncated"] = step.stderr_truncated;
+  json["stdout_bytes"] = step.stdout_bytes;
+  json["stderr_bytes"] = step.stderr_bytes;
+  json["wall_ms"] = step.wall_ms;
+  json["cpu_ms"] = step.cpu_ms;
+  json["peak_memory_kb"] = step.peak_memory_kb;
+  return json;
+}
+
+StepOutput StepFromJson(const nlohmann::json& json) {
+  StepOutput step;
+  if (json.contains("exit_code") && !json["exit_code"].is_null()) {
+    step.exit_code = json["exit_code"].get<int>();
+  }
+  if (json.contains("signal_number") && !json["signal_number"].is_null()) {
+    step.signal = json["signal_number"].get<int>();
+  }
+  step.stdout_data = json.value("stdout", "");
+  step.stderr_data = json.value("stderr", "");
+  step.stdout_truncated = json.value("stdout_truncated", false);
+  step.stderr_truncated = json.value("stderr_truncated", false);
+  step.stdout_bytes = json.value("stdout_bytes", int64_t{0});
+  step.stderr_bytes = json.value("stderr_bytes", int64_t{0});
+  step.wall_ms = json.value("wall_ms", int64_t{0});
+  step.cpu_ms = json.value("cpu_ms", int64_t{0});
+  step.peak_memory_kb = json.value("peak_memory_kb", int64_t{0});
+  return step;
+}
+
+}  // namespace
+
+nlohmann::json ResultToJson(const RunResult& result, bool include_output) {
+  nlohmann::json json = StepToJson(result.run, include_output);
+  json["status"] = std::string(RunStatusName(result.status));
+  json["time_limit_kind"] = result.time_limit_kind
+                                ? nlohmann::json(std::string(TimeLimitKindName(*result.time_limit_kind)))
+                                : nlohmann::json();
+  json["language"] = result.language;
+  json["message"] = result.message;
+  json["cached"] = result.cached;
+  json["compile"] = result.compile ? StepToJson(*result.compile, true) : nlohmann::json();
+  return json;
+}
+
+absl::StatusOr<RunResult> ResultFromJson(const nlohmann::json& json) {
+  if (!json.is_object() || !json.contains("status") || !json["status"].is_string()) {
+    return absl::InvalidArgumentError("run result JSON has no string field 'status'");
+  }
+  RunResult result;
+  try {
+    auto status = ParseRunStatus(json["status"].get<std::string>());
+    if (!status.ok()) return status.status();
+    result.status = *status;
+    if (json.contains("time_limit_kind") && json["time_limit_kind"].is_string()) {
+      auto kind = ParseTimeLimitKind(json["time_limit_kind"].get<std::string>());
+      if (!kind.ok()) return kind.status();
+      result.time_limit_kind = *kind;
+    }
+    result.run = StepFromJson(json);
+    result.language = json.value("language", "");
+    result.message = json.value("message", "");
+    result.cached = json.value("cached", false);
+    if (json.contains("compile") && json["compile"].is_object()) {
+      result.compile = StepFromJson(json["compile"]);
+    }
+  } catch (const nlohmann::json::exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat("malformed run result JSON: ", e.what()));
+  }
+  return result;
+}
+
+nlohmann::json LimitsToJson(const RunLimits& l) {
+  return {{"cpu_time_s", l.cpu_time_s},         {"wall_time_s", l.wall_time_s},
+          {"memory_mb", l.memory_mb},           {"max_processes", l.max_processes},
+          {"max_open_files", l.max_open_files}, {"max_file_bytes", l.max_file_bytes},
+          {"work_dir_mb", l.work_dir_mb},       {"output_limit_bytes", l.output_limit_bytes},
+          {"stderr_keep_bytes", l.stderr_keep_bytes}};
+}
+
+absl::StatusOr<RunLimits> LimitsFromJson(const nlohmann::json& json) {
+  if (!json.is_object()) return absl::InvalidArgumentError("limits must be a JSON object");
+  RunLimits l;
+  for (const auto& [key, value] : json.items()) {
+    if (!value.is_number()) {
+      return absl::InvalidArgumentError(absl::StrCat("limit '", key, "' must be a number"));
+    }
+    if (key == "cpu_time_s") l.cpu_time_s = value.get<double>();
+    else if (key == "wall_time_s") l.wall_time_s = value.get<double>();
+    else if (key == "memory_mb") l.memory_mb = value.get<int>();
+    else if (key == "max_processes") l.max_processes = value.get<int>();
+    else if (key == "max_open_files") l.max_open_files = value.get<int>();
+    else if (key == "max_file_bytes") l.max_file_bytes = value.get<int64_t>();
+    else if (key == "work_dir_mb") l.work_dir_mb = value.get<int>();
+    else if (key == "output_limit_bytes") l.output_limit_bytes = value.get<int64_t>();
+    else if (key == "stderr_keep_bytes") l.stderr_keep_bytes = value.get<int64_t>();
+    else return absl::InvalidArgumentError(absl::StrCat("unknown limit '", key, "'"));
+  }
+  return l;
+}
+
+// ---------------------------------------------------------------------------
+// Runner.
+
+Runner::Runner(RunnerOptions options) : options_(std::move(options)) {}
+
+Runner::~Runner() {
+  artefacts_.reset();
+  if (owns_work_root_) {
+    std::error_code ignored;
+    fs::remove_all(work_root_, ignored);
+  }
+}
+
+absl::StatusOr<std::unique_ptr<Runner>> Runner::Create(RunnerOptions options) {
+  std::unique_ptr<Runner> runner(new Runner(std::move(options)));
+  if (absl::Status status = runner->Init(); !status.ok()) return status;
+  return runner;
+}
+
+const LanguageSpec* Runner::FindSpec(std::string_view language) const {
+  if (options_.languages.empty()) return FindLanguage(language);
+  for (const LanguageSpec& spec : options_.languages) {
+    if (absl::EqualsIgnoreCase(spec.name, std::string(language))) return &spec;
+    for (const std::string& alias : spec.aliases) {
+      if (absl::EqualsIgnoreCase(alias, std::string(language))) return &spec;
+    }
+  }
+  return nullptr;
+}
+
+absl::Status Runner::Init() {
+  results_ = std::make_unique<ResultCache<RunResult>>(
+      options_.cache_results ? options_.result_cache_entries : 0);
+  artefacts_ = std::make_unique<ResultCache<std::shared_ptr<const Artefact>>>(
+      options_.artefact_cache_entries);
+
+  bwrap_path_ = options_.bwrap_path;
+  if (bwrap_path_.empty()) bwrap_path_ = bp::search_path("bwrap").string();
+  if (bwrap_path_.empty() || access(bwrap_path_.c_str(), X_OK) != 0) {
+    return absl::FailedPreconditionError(
+        "bubblewrap (bwrap) is not installed or not executable; install it with "
+        "scripts/setup.sh (Debian package 'bubblewrap')");
+  }
+
+  // A private work root; world-traversable so the unprivileged sandbox uid can
+  // reach the read-only files bound from it.
+  if (options_.work_root.empty()) {
+    const char* tmp = std::getenv("TMPDIR");
+    std::string pattern = absl::StrCat(tmp && *tmp ? tmp : "/tmp", "/lockstep-sandbox.XXXXXX");
+    if (mkdtemp(pattern.data()) == nullptr) {
+      return absl::InternalError(absl::StrCat("cannot create ", pattern, ": ", strerror(errno)));
+    }
+    work_root_ = pattern;
+    owns_work_root_ = true;
+  } else {
+    work_root_ = options_.work_root;
+    std::error_code ec;
+    fs::create_directories(work_root_, ec);
+    if (ec) {
+      return absl::InternalError(absl::StrCat("cannot create ", work_root_, ": ", ec.message()));
+    }
+  }
+  chmod(work_root_.c_str(), 0755);
+  for (const char* sub : {"/art", "/etc", "/bin"}) {
+    const std::string dir = work_root_ + sub;
+    if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
+      return absl::InternalError(absl::StrCat("cannot create ", dir, ": ", strerror(errno)));
+    }
+  }
+
+  // The init helper is copied into the work root so the sandbox uid can always
+  // execute it, whatever the permissions of the build directory.
+  const std::string init_source = FindInit(options_);
+  init_path_ = work_root_ + "/bin/lockstep-sandbox-init";
+  std::error_code ec;
+  if (init_source.empty() ||
+      !fs::copy_file(init_source, init_path_, fs::copy_options::overwrite_existing, ec)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "lockstep-sandbox-init not found (looked next to this executable and at '", init_source,
+        "'); build the lockstep-sandbox-init target or set RunnerOptions::init_path"));
+  }
+  chmod(init_path_.c_str(), 0755);
+
+  // Minimal identity files: no host account names, no password hashes.
+  const bool wrote = WriteFile(work_root_ + "/etc/passwd",
+                               "root:x:0:0:root:/tmp:/usr/sbin/nologin\n"
+                               "sandbox:x:65534:65534:sandbox:/tmp:/usr/sbin/nologin\n",
+                               0644) &&
+                     WriteFile(work_root_ + "/etc/group", "root:x:0:\nsandbox:x:65534:\n", 0644) &&
+                     WriteFile(work_root_ + "/etc/hosts", "127.0.0.1 localhost\n::1 localhost\n",
+                               0644);
+  if (!wrote) return absl::InternalError(absl::StrCat("cannot write files under ", work_root_));
+
+  // System binds, computed once. /usr holds every toolchain; of /etc only what
+  // the dynamic loader and the toolchains read (no shadow, no ssh, no secrets).
+  std::vector<std::string>& b = system_bind_args_;
+  b = {"--ro-bind", "/usr", "/usr"};
+  for (const char* top : {"/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"}) {
+    const fs::path path(top);
+    if (fs::is_symlink(path, ec)) {
+      b.insert(b.end(), {"--symlink", fs::read_symlink(path, ec).string(), top});
+    } else if (fs::is_directory(path, ec)) {
+      b.insert(b.end(), {"--ro-bind", top, top});
+    }
+  }
+  std::vector<std::string> etc = {"/etc/alternatives", "/etc/ld.so.cache", "/etc/ld.so.conf",
+                                  "/etc/ld.so.conf.d", "/etc/localtime", "/etc/ocamlfind.conf",
+                                  "/etc/nsswitch.conf"};
+  for (const auto& entry : fs::directory_iterator("/etc", ec)) {
+    const std::string name = entry.path().filename().string();
+    if (absl::StartsWith(name, "java-") || absl::StartsWith(name, "python3")) {
+      etc.push_back(entry.path().string());
+    }
+  }
+  for (const std::string& path : etc) {
+    if (fs::exists(path, ec)) b.insert(b.end(), {"--ro-bind", path, path});
+  }
+  for (const char* file : {"passwd", "group", "hosts"}) {
+    b.insert(b.end(), {"--ro-bind", absl::StrCat(work_root_, "/etc/", file),
+                       absl::StrCat("/etc/", file)});
+  }
+  for (const std::string& path : options_.extra_ro_binds) {
+    b.insert(b.end(), {"--ro-bind", path, path});
+  }
+
+  // Self-check: one empty program. Fails here, loudly, where user namespaces
+  // or bubblewrap do not work, instead of running anything unisolated.
+  UidLease lease(options_.per_run_uid);
+  if (!lease.status().ok()) return lease.status();
+  Execution check;
+  check.argv = {"true"};
+  check.uid = lease.uid();
+  check.gid = lease.uid();
+  check.change_uid = lease.changes_uid();
+  auto artefact = std::make_shared<Artefact>();
+  artefact->dir = work_root_ + "/art/selfcheck";
+  mkdir(artefact->dir.c_str(), 0755);
+  check.artefact = artefact.get();
+  std::string error;
+  bool wall_killed = false, output_killed = false;
+  int exec_errno = 0;
+  check.limits.wall_time_s = 10;
+  const StepOutput out = Execute(check, &error, &wall_killed, &output_killed, &exec_errno);
+  if (!error.empty() || exec_errno != 0 || out.exit_code != 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the sandbox does not work on this machine (bubblewrap could not create user, pid, "
+        "net, ipc, uts and mount namespaces, or the init helper failed): ",
+        error.empty() ? out.stderr_data : error,
+        " -- check that unprivileged user namespaces are enabled "
+        "(sysctl user.max_user_namespaces > 0, kernel.unprivileged_userns_clone=1) and that "
+        "the container allows them; lockstep never runs programs unisolated"));
+  }
+  return absl::OkStatus();
+}
+
+StepOutput Runner::Execute(const Execution& ex, std::string* error, bool* wall_killed,
+                           bool* output_killed, int* exec_errno) {
+  StepOutput out;
+  *wall_killed = *output_killed = false;
+  *exec_errno = 0;
+  const RunLimits& limits = ex.limits;
+
+  // stdin is a sealed-size memfd: the program reads it like a file, and the
+  // parent never blocks writing to a program that does not read.
+  Fd stdin_fd;
+  if (ex.stdin_data == nullptr || ex.stdin_data->empty()) {
+    stdin_fd.reset(open("/dev/null", O_RDONLY | O_CLOEXEC));
+  } else {
+    stdin_fd.reset(memfd_create("lockstep-stdin", MFD_CLOEXEC));
+    if (stdin_fd.valid()) {
+      size_t done = 0;
+      const std::string& data = *ex.stdin_data;
+      while (done < data.size()) {
+        const ssize_t n = write(stdin_fd.get(), data.data() + done, data.size() - done);
+        if (n <= 0) break;
+        done += static_cast<size_t>(n);
+      }
+      if (done != data.size() || lseek(stdin_fd.get(), 0, SEEK_SET) != 0) stdin_fd.reset();
+    }
+  }
+  Fd out_r, out_w, err_r, err_w, status_r, status_w, info_r, info_w;
+  if (!stdin_fd.valid() || !MakePipe(&out_r, &out_w) || !MakePipe(&err_r, &err_w) ||
+      !MakePipe(&status_r, &status_w) || !MakePipe(&info_r, &info_w)) {
+    *error = absl::StrCat("cannot create pipes: ", strerror(errno));
+    return out;
+  }
+
+  const int work_bytes = limits.work_dir_mb;
+  const std::string tmpfs_size = absl::StrCat(static_cast<int64_t>(work_bytes) << 20);
+  std::vector<std::string> args = {
+      "--unshare-user", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
+      "--unshare-cgroup-try", "--uid", "65534", "--gid", "65534", "--hostname", "sandbox",
+      "--die-with-parent", "--new-session", "--as-pid-1", "--info-fd", "4"};
+  args.insert(args.end(), system_bind_args_.begin(), system_bind_args_.end());
+  args.insert(args.end(), {"--proc", "/proc"});
+  // A minimal /dev of character devices; /dev itself stays on the read-only root.
+  for (const char* dev : {"/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom"}) {
+    args.insert(args.end(), {"--dev-bind", dev, dev});
+  }
+  args.insert(args.end(), {"--symlink", "/proc/self/fd", "/dev/fd", "--symlink",
+                           "/proc/self/fd/0", "/dev/stdin", "--symlink", "/proc/self/fd/1",
+                           "/dev/stdout", "--symlink", "/proc/self/fd/2", "/dev/stderr"});
+  // Every writable place is a size-limited tmpfs (or the compile directory).
+  args.insert(args.end(), {"--size", tmpfs_size, "--tmpfs", "/tmp", "--size", tmpfs_size,
+                           "--tmpfs", "/dev/shm"});
+  if (!ex.rw_work_dir.empty()) {
+    args.insert(args.end(), {"--bind", ex.rw_work_dir, kWorkDirInSandbox});
+  } else {
+    args.insert(args.end(), {"--size", tmpfs_size, "--tmpfs", kWorkDirInSandbox});
+    if (ex.artefact != nullptr) {
+      std::error_code ec;
+      for (const auto& entry : fs::directory_iterator(ex.artefact->dir, ec)) {
+        const std::string name = entry.path().filename().string();
+        const std::string dest = absl::StrCat(kWorkDirInSandbox, "/", name);
+        // A symlink left by a compiler must resolve inside the sandbox, never
+        // be followed on the host side of a bind.
+        if (entry.is_symlink(ec)) {
+          args.insert(args.end(), {"--symlink", fs::read_symlink(entry.path(), ec).string(), dest});
+        } else {
+          args.insert(args.end(), {"--ro-bind", entry.path().string(), dest});
+        }
+      }
+    }
+  }
+  args.insert(args.end(), {"--ro-bind", init_path_, kInitPathInSandbox, "--chdir",
+                           kWorkDirInSandbox, "--remount-ro", "/", kInitPathInSandbox});
+  const int64_t cpu_seconds = static_cast<int64_t>(std::ceil(limits.cpu_time_s));
+  args.push_back(absl::StrCat(kInitArgCpuSeconds, "=", std::max<int64_t>(cpu_seconds, 1)));
+  args.push_back(absl::StrCat(kInitArgAddressSpace, "=", ex.memory_bytes));
+  args.push_back(absl::StrCat(kInitArgProcesses, "=", ex.max_processes));
+  args.push_back(absl::StrCat(kInitArgFileSize, "=", limits.max_file_bytes));
+  args.push_back(absl::StrCat(kInitArgOpenFiles, "=", limits.max_open_files));
+  args.push_back("--");
+  args.insert(args.end(), ex.argv.begin(), ex.argv.end());
+
+  bp::environment env;
+  env["PATH"] = "/usr/local/bin:/usr/bin:/bin";
+  env["HOME"] = "/tmp";
+  env["TMPDIR"] = "/tmp";
+  env["LANG"] = "C.UTF-8";
+
+  ChildSetup setup;
+  setup.fds[0] = stdin_fd.get();
+  setup.fds[1] = out_w.get();
+  setup.fds[2] = err_w.get();
+  setup.fds[3] = status_w.get();
+  setup.fds[4] = info_w.get();
+  setup.uid = ex.uid;
+  setup.gid = ex.gid;
+  setup.change_uid = ex.change_uid;
+
+  const auto start = Clock::now();
+  pid_t bwrap_pid = -1;
+  {
+    std::lock_guard lock(SpawnMutex());
+    std::error_code ec;
+    bp::child child(bp::exe = bwrap_path_, bp::args = args, bp::env = env, setup, ec);
+    if (ec || !child.valid()) {
+      *error = absl::StrCat("cannot start bubblewrap (", bwrap_path_, "): ", ec.message());
+      return out;
+    }
+    bwrap_pid = child.id();
+    child.detach();  // reaped below with wait4; Boost must not touch the pid again
+  }
+  stdin_fd.reset();
+  out_w.reset();
+  err_w.reset();
+  status_w.reset();
+  info_w.reset();
+
+  Fd bwrap_pidfd(PidfdOpen(bwrap_pid));
+  Fd init_pidfd;  // pid 1 of the sandbox, once bubblewrap has told us its pid
+  Capture out_cap(limits.output_limit_bytes);
+  Capture err_cap(std::min(limits.stderr_keep_bytes, limits.output_limit_bytes));
+  Capture status_cap(sizeof(InitReport));
+  Capture info_cap(4096);
+  for (int fd : {out_r.get(), err_r.get(), status_r.get(), info_r.get()}) {
+    fcntl(fd, F_SETFL, O_NONBLOCK);
+  }
+  const auto deadline =
+      start + std::chrono::microseconds(static_cast<int64_t>(limits.wall_time_s * 1e6));
+
+  // Kills the sandbox. Killing pid 1 makes the kernel kill every process in
+  // the pid namespace, and pid 1 only finishes exiting after all of them have;
+  // so once its pidfd is readable nothing of the run is left.
+  auto kill_sandbox = [&]() {
+    if (!init_pidfd.valid() && !info_cap.eof) Drain(info_r.get(), &info_cap);
+    if (!init_pidfd.valid()) {
+      const size_t at = info_cap.data.find("\"child-pid\":");
+      if (at != std::string::npos) {
+        const pid_t pid = std::atoi(info_cap.data.c_str() + at + 12);
+        init_pidfd.reset(PidfdOpen(pid));
+        // A pidfd names one process for good; check it is bubblewrap's child
+        // and not a recycled pid.
+        std::ifstream stat_file(absl::StrCat("/proc/", pid, "/stat"));
+        std::string stat_line;
+        std::getline(stat_file, stat_line);
+        const size_t paren = stat_line.rfind(')');
+        int ppid = -1;
+        if (paren != std::string::npos) {
+          char state;
+          std::sscanf(stat_line.c_str() + paren + 2, "%c %d", &state, &ppid);
+        }
+        if (ppid != bwrap_pid) init_pidfd.reset();
+      }
+    }
+    if (init_pidfd.valid()) {
+      PidfdSendSignal(init_pidfd.get(), SIGKILL);
+      pollfd p{init_pidfd.get(), POLLIN, 0};
+      poll(&p, 1, 10000);
+    }
+    kill(bwrap_pid, SIGKILL);  // bwrap_pid is not reaped yet, so it cannot be recycled
+  };
+
+  bool bwrap_exited = false;
+  bool killed = false;
+  while (!bwrap_exited) {
+    const auto now = Clock::now();
+    if (now >= deadline && !killed) {
+      *wall_killed = true;
+      kill_sandbox();
+      killed = true;
+    }
+    int timeout_ms = killed ? 100
+                            : static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(
+                                                   deadline - now)
+                                                   .count());
+    pollfd fds[5];
+    int n = 0;
+    auto add = [&](int fd, bool eof) {
+      if (fd >= 0 && !eof) fds[n++] = {fd, POLLIN, 0};
+    };
+    add(out_r.get(), out_cap.eof);
+    add(err_r.get(), err_cap.eof);
+    add(status_r.get(), status_cap.eof);
+    add(info_r.get(), info_cap.eof);
+    add(bwrap_pidfd.get(), false);
+    if (!bwrap_pidfd.valid()) timeout_ms = std::min(timeout_ms, 10);  // no pidfd: poll the pid
+    const int ready = poll(fds, static_cast<nfds_t>(n), std::max(timeout_ms, 0));
+    if (ready < 0 && errno != EINTR) break;
+    for (int i = 0; i < n; ++i) {
+      if (fds[i].revents == 0) continue;
+      const int fd = fds[i].fd;
+      if (fd == out_r.get()) Drain(fd, &out_cap);
+      else if (fd == err_r.get()) Drain(fd, &err_cap);
+      else if (fd == status_r.get()) Drain(fd, &status_cap);
+      else if (fd == info_r.get()) Drain(fd, &info_cap);
+      else if (fd == bwrap_pidfd.get()) bwrap_exited = true;
+    }
+    if (!bwrap_pidfd.valid()) {
+      siginfo_t info{};
+      bwrap_exited = waitid(P_PID, bwrap_pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+                     info.si_pid == bwrap_pid;
+    }
+    if (!killed && (out_cap.total > limits.output_limit_bytes ||
+                    err_cap.total > limits.output_limit_bytes)) {
+      *output_killed = true;
+      kill_sandbox();
+      killed = true;
+    }
+  }
+  int bwrap_status = 0;
+  while (waitpid(bwrap_pid, &bwrap_status, 0) < 0 && errno == EINTR) {
+  }
+  out.wall_ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
+  // Everything in the sandbox is gone now; read what is left in the pipes.
+  while (!out_cap.eof && Drain(out_r.get(), &out_cap) && out_cap.total <= limits.output_limit_bytes) {
+    pollfd p{out_r.get(), POLLIN, 0};
+    if (poll(&p, 1, 0) <= 0) break;
+  }
+  Drain(err_r.get(), &err_cap);
+  Drain(status_r.get(), &status_cap);
+
+  out.stdout_data = std::move(out_cap.data);
+  out.stderr_data = std::move(err_cap.data);
+  out.stdout_bytes = out_cap.total;
+  out.stderr_bytes = err_cap.total;
+  out.stdout_truncated = out_cap.total > static_cast<int64_t>(out.stdout_data.size());
+  out.stderr_truncated = err_cap.total > static_cast<int64_t>(out.stderr_data.size());
+
+  InitReport report;
+  if (status_cap.data.size() == sizeof(InitReport)) {
+    std::memcpy(&report, status_cap.data.data(), sizeof(report));
+  }
+  if (status_cap.data.size() != sizeof(InitReport) || report.magic != kInitReportMagic) {
+    if (killed) return out;  // we killed it before the init could report
+    *error = absl::StrCat("the sandbox ended without a report from its init (bubblewrap ",
+                          WIFEXITED(bwrap_status) ? absl::StrCat("exited ", WEXITSTATUS(bwrap_status))
+                                                  : absl::StrCat("killed by signal ",
+                                                                 WTERMSIG(bwrap_status)),
+                          "): ", out.stderr_data);
+    return out;
+  }
+  if (report.error[0] != '\0') {
+    report.error[sizeof(report.error) - 1] = '\0';
+    *error = report.error;
+    return out;
+  }
+  *exec_errno = report.exec_errno;
+  if (report.exec_errno == 0) {
+    if (report.term_signal != 0) out.signal = report.term_signal;
+    else out.exit_code = report.exit_code;
+  }
+  out.cpu_ms = report.cpu_us / 1000;
+  out.peak_memory_kb = report.maxrss_kb;
+  return out;
+}
+
+RunResult Runner::ProbeToolchain(const LanguageSpec& spec) {
+  {
+    std::lock_guard lock(mutex_);
+    if (auto it = toolchains_.find(spec.name); it != toolchains_.end()) return it->second;
+  }
+  RunResult result;
+  result.language = spec.name;
+  result.status = RunStatus::kOk;
+  if (spec.version_probe.empty()) {
+    std::lock_guard lock(mutex_);
+    return toolchains_[spec.name] = result;
+  }
+  UidLease lease(options_.per_run_uid);
+  if (!lease.status().ok()) {
+    result.status = RunStatus::kSandboxError;
+    result.message = std::string(lease.status().message());
+    return result;  // not cached: may succeed later
+  }
+  Execution ex;
+  ex.argv = ExpandCommand(spec.version_probe, spec);
+  ex.limits.cpu_time_s = 30;
+  ex.limits.wall_time_s = 60;
+  ex.max_processes = 4096;
+  ex.uid = ex.gid = lease.uid();
+  ex.change_uid = lease.changes_uid();
+  std::string error;
+  bool wall_killed, output_killed;
+  int exec_errno;
+  const StepOutput out = Execute(ex, &error, &wall_killed, &output_killed, &exec_errno);
+  if (!error.empty()) {
+    result.status = RunStatus::kSandboxError;
+    result.message = absl::StrCat("probing the ", spec.name, " toolchain failed: ", error);
+    return result;  // not cached
+  }
+  if (exec_errno != 0 || out.exit_code != 0) {
+    result.status = RunStatus::kToolchainUnavailable;
+    result.message = absl::StrCat(
+        "the ", spec.name, " toolchain is not installed here ('",
+        absl::StrJoin(ex.argv, " "), "' ",
+        exec_errno != 0 ? absl::StrCat("could not start: ", strerror(exec_errno))
+                        : absl::StrCat("failed: ", out.stderr_data.substr(0, 200)),
+        "); install it with scripts/install-toolchains.sh ", spec.name);
+  }
+  std::lock_guard lock(mutex_);
+  return toolchains_[spec.name] = result;
+}
+
+absl::StatusOr<std::shared_ptr<const Runner::Artefact>> Runner::PrepareArtefact(
+    const RunRequest& request, const LanguageSpec& spec, RunResult* result) {
+  const std::string key = CacheKey({"artefact", SpecKey(spec), request.source});
+  if (auto hit = artefacts_->Get(key)) return *hit;
+
+  uint64_t serial;
+  {
+    std::lock_guard lock(mutex_);
+    serial = next_dir_++;
+  }
+  auto artefact = std::make_shared<Artefact>();
+  artefact->dir = absl::StrCat(work_root_, "/art/", serial);
+  if (mkdir(artefact->dir.c_str(), 0755) != 0) {
+    return absl::InternalError(absl::StrCat("cannot create ", artefact->dir, ": ", strerror(errno)));
+  }
+  const std::string source_path = absl::StrCat(artefact->dir, "/", spec.source_file);
+  if (!WriteFile(source_path, request.source, 0644)) {
+    return absl::InternalError(absl::StrCat("cannot write ", source_path));
+  }
+  if (spec.compile.empty()) {
+    artefacts_->Put(key, artefact);
+    return artefact;
+  }
+
+  // The compile step writes into the artefact directory itself, owned by the
+  // run's uid for the duration; RLIMIT_FSIZE bounds what it can write.
+  UidLease lease(options_.per_run_uid);
+  if (!lease.status().ok()) return lease.status();
+  if (lease.changes_uid() && chown(artefact->dir.c_str(), lease.uid(), lease.uid()) != 0) {
+    return absl::InternalError(absl::StrCat("cannot chown ", artefact->dir, ": ", strerror(errno)));
+  }
+  Execution ex;
+  ex.argv = ExpandCommand(spec.compile, spec);
+  ex.rw_work_dir = artefact->dir;
+  ex.limits = request.limits;
+  ex.limits.cpu_time_s = spec.compile_time_limit_s;
+  ex.limits.wall_time_s = spec.compile_time_limit_s * 2;
+  ex.limits.max_file_bytes = std::max<int64_t>(request.limits.max_file_bytes, 256 << 20);
+  ex.limits.max_open_files = std::max(request.limits.max_open_files, 1024);
+  ex.limits.work_dir_mb = std::max(request.limits.work_dir_mb, 512);
+  ex.limits.output_limit_bytes = 1 << 20;
+  ex.memory_bytes = 0;  // compilers (JVM, rustc, go) reserve large address spaces
+  ex.max_processes = 4096;
+  ex.uid = ex.gid = lease.uid();
+  ex.change_uid = lease.changes_uid();
+  std::string error;
+  bool wall_killed, output_killed;
+  int exec_errno;
+  StepOutput out = Execute(ex, &error, &wall_killed, &output_killed, &exec_errno);
+  if (lease.changes_uid()) {
+    // Back to our ownership, read-only for the sandboxes that bind it.
+    std::error_code ec;
+    for (const auto& entry : fs::recursive_directory_iterator(artefact->dir, ec)) {
+      lchown(entry.path().c_str(), geteuid(), getegid());
+    }
+    chown(artefact->dir.c_str(), geteuid(), getegid());
+  }
+  result->compile = out;
+  if (!error.empty()) return absl::InternalError(absl::StrCat("compile step: ", error));
+  if (exec_errno != 0) {
+    result->status = RunStatus::kToolchainUnavailable;
+    result->message = absl::StrCat("cannot start the ", spec.name, " compiler '", ex.argv[0],
+                                   "': ", strerror(exec_errno));
+    return std::shared_ptr<const Artefact>();
+  }
+  if (wall_killed || output_killed || out.exit_code != 0) {
+    result->status = RunStatus::kCompileError;
+    result->message =
+        wall_killed ? absl::StrCat("compilation exceeded ", ex.limits.wall_time_s, " s")
+        : output_killed ? "compiler output exceeded 1 MiB"
+        : out.signal    ? absl::StrCat("compiler killed by ", SignalName(*out.signal))
+                        : absl::StrCat("compiler exited with code ", *out.exit_code);
+    return std::shared_ptr<const Artefact>();
+  }
+  artefacts_->Put(key, artefact);
+  return artefact;
+}
+
+RunResult Runner::Run(const RunRequest& request) {
+  RunResult result;
+  result.language = request.language;
+  try {
+    const LanguageSpec* spec = FindSpec(request.language);
+    if (spec == nullptr) {
+      result.status = RunStatus::kToolchainUnavailable;
+      result.message = absl::StrCat("unknown language '", request.language, "'");
+      return result;
+    }
+    result.language = spec->name;
+    const std::string key = CacheKey({"result", SpecKey(*spec), request.source,
+                                      request.stdin_data, LimitsKey(request.limits)});
+    std::optional<RunResult> cached = results_->Get(key);
+    if (cached) {
+      result = std::move(*cached);
+      result.cached = true;
+    } else {
+      result = RunUncached(request, *spec);
+      if (result.status != RunStatus::kSandboxError &&
+          result.status != RunStatus::kToolchainUnavailable) {
+        results_->Put(key, result);
+      }
+    }
+    // Judged after the cache: the cached outcome does not depend on the answer.
+    if (result.status == RunStatus::kOk && request.expected_stdout &&
+        !OutputsMatch(result.run.stdout_data, *request.expected_stdout)) {
+      result.status = RunStatus::kWrongAnswer;
+      result.message = "stdout differs from the expected output (after normalisation)";
+    }
+  } catch (const std::exception& e) {
+    result.status = RunStatus::kSandboxError;
+    result.message = absl::StrCat("runner failure: ", e.what());
+  }
+  return result;
+}
+
+RunResult Runner::RunUncached(const RunRequest& request, const LanguageSpec& spec) {
+  RunResult result = ProbeToolchain(spec);
+  if (result.status != RunStatus::kOk) return result;
+  result.language = spec.name;
+
+  auto artefact = PrepareArtefact(request, spec, &result);
+  if (!artefact.ok()) {
+    result.status = RunStatus::kSandboxError;
+    result.message = std::string(artefact.status().message());
+    return result;
+  }
+  if (*artefact == nullptr) return result;  // compile_error or toolchain_unavailable
+
+  UidLease lease(options_.per_run_uid);
+  if (!lease.status().ok()) {
+    result.status = RunStatus::kSandboxError;
+    result.message = std::string(lease.status().message());
+    return result;
+  }
+  const RunLimits& limits = request.limits;
+  Execution ex;
+  ex.argv = ExpandCommand(spec.run, spec);
+  ex.stdin_data = &request.stdin_data;
+  ex.artefact = artefact->get();
+  ex.limits = limits;
+  const int64_t memory_mb = static_cast<int64_t>(limits.memory_mb) + spec.extra_memory_mb;
+  ex.memory_bytes = limits.memory_mb > 0 ? memory_mb << 20 : 0;
+  ex.max_processes = std::max(limits.max_processes, spec.max_processes);
+  ex.uid = ex.gid = lease.uid();
+  ex.change_uid = lease.changes_uid();
+  std::string error;
+  bool wall_killed, output_killed;
+  int exec_errno;
+  result.run = Execute(ex, &error, &wall_killed, &output_killed, &exec_errno);
+  const StepOutput& run = result.run;
+
+  const bool failed = run.signal.has_value() || run.exit_code.value_or(0) != 0;
+  const bool cpu_exceeded = run.cpu_ms > static_cast<int64_t>(limits.cpu_time_s * 1000) ||
+                            run.signal == SIGXCPU;
+  bool oom_marker = false;
+  for (std::string_view marker : kOutOfMemoryMarkers) {
+    oom_marker = oom_marker || run.stderr_data.find(marker) != std::string::npos;
+  }
+  const bool near_memory_limit =
+      ex.memory_bytes > 0 && run.peak_memory_kb * 1024 >= ex.memory_bytes * 9 / 10;
+
+  if (!error.empty()) {
+    result.status = RunStatus::kSandboxError;
+    result.message = error;
+  } else if (output_killed) {
+    result.status = RunStatus::kOutputLimit;
+    result.message = absl::StrCat("output exceeded ", limits.output_limit_bytes,
+                                  " bytes; the run was killed");
+  } else if (wall_killed) {
+    result.status = RunStatus::kTimeLimit;
+    result.time_limit_kind = TimeLimitKind::kWall;
+    result.message = absl::StrCat("wall-clock limit of ", limits.wall_time_s,
+                                  " s exceeded; every process of the run was killed");
+  } else if (exec_errno != 0) {
+    const bool is_toolchain = spec.run.empty() || spec.run[0] != "{exe}";
+    result.status = is_toolchain ? RunStatus::kToolchainUnavailable : RunStatus::kRuntimeError;
+    result.message = absl::StrCat("cannot start '", ex.argv[0], "': ", strerror(exec_errno));
+  } else if (cpu_exceeded) {
+    result.status = RunStatus::kTimeLimit;
+    result.time_limit_kind = TimeLimitKind::kCpu;
+    result.message = absl::StrCat("CPU time ", run.cpu_ms, " ms exceeds the limit of ",
+                                  limits.cpu_time_s, " s");
+  } else if (failed && (near_memory_limit || oom_marker)) {
+    result.status = RunStatus::kMemoryLimit;
+    result.message = absl::StrCat("memory limit of ", memory_mb, " MB (address space) hit: ",
+                                  near_memory_limit ? "peak memory reached 90% of it"
+                                                    : "the runtime reported an allocation failure");
+  } else if (run.signal) {
+    result.status = RunStatus::kSignal;
+    result.message = absl::StrCat("killed by ", SignalName(*run.signal));
+  } else if (run.exit_code.value_or(0) != 0) {
+    result.status = RunStatus::kRuntimeError;
+    result.message = absl::StrCat("exited with code ", *run.exit_code);
+  } else {
+    result.status = RunStatus::kOk;
+    result.message.clear();
+  }
+  return result;
+}
+
+}  // namespace lockstep::sandbox

@@ -1,0 +1,147 @@
+// Runs one untrusted program (optional compile step, then run) inside a fresh
+// bubblewrap sandbox and reports exactly how it ended (sandbox/status.h).
+// Guarantees: user/pid/net/ipc/uts/mount namespaces, read-only system binds and
+// no host home or secrets, a private size-limited /work and /tmp, an
+// unprivileged uid, rlimits and a seccomp filter on the program, a wall-clock
+// limit that kills the whole process tree, and stdout/stderr drained while the
+// program runs and capped. Run() is thread-safe and never throws.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "nlohmann/json.hpp"
+#include "sandbox/language.h"
+#include "sandbox/result_cache.h"
+#include "sandbox/status.h"
+
+namespace lockstep::sandbox {
+
+// Placeholders in LanguageSpec commands expand to these. A command whose
+// argv[0] is exactly {exe} runs the binary from the work directory.
+inline constexpr char kWorkDirInSandbox[] = "/work";  // {dir}
+inline constexpr char kExeName[] = "main";            // {exe}
+
+struct RunLimits {
+  double cpu_time_s = 2.0;     // RLIMIT_CPU (rounded up); measured CPU above it is time_limit
+  double wall_time_s = 5.0;    // then the whole sandbox is killed: time_limit (wall)
+  int memory_mb = 512;         // RLIMIT_AS, plus the language's extra_memory_mb
+  int max_processes = 64;      // RLIMIT_NPROC (the language's max_processes if larger)
+  int max_open_files = 256;    // RLIMIT_NOFILE
+  int64_t max_file_bytes = 16 << 20;  // RLIMIT_FSIZE
+  int work_dir_mb = 64;        // size of the tmpfs at /work (and of /tmp)
+  // stdout or stderr beyond this many bytes kills the run (output_limit); the
+  // first output_limit_bytes are kept and the rest counted.
+  int64_t output_limit_bytes = 1 << 20;
+  int64_t stderr_keep_bytes = 64 << 10;  // stderr kept in the result (rest counted)
+};
+
+struct RunRequest {
+  std::string language;  // name or alias (sandbox/language.h)
+  std::string source;
+  std::string stdin_data;
+  std::optional<std::string> expected_stdout;  // compared after NormaliseOutput
+  RunLimits limits;
+};
+
+// One process run inside the sandbox (the compile step or the program).
+struct StepOutput {
+  std::optional<int> exit_code;  // set when the process exited
+  std::optional<int> signal;     // set when a signal killed it
+  std::string stdout_data, stderr_data;
+  bool stdout_truncated = false, stderr_truncated = false;
+  int64_t stdout_bytes = 0, stderr_bytes = 0;  // total produced, kept or not
+  int64_t wall_ms = 0, cpu_ms = 0, peak_memory_kb = 0;
+};
+
+struct RunResult {
+  RunStatus status = RunStatus::kSandboxError;
+  std::optional<TimeLimitKind> time_limit_kind;  // set iff status == kTimeLimit
+  std::string language;
+  StepOutput run;                      // the program (empty if it never ran)
+  std::optional<StepOutput> compile;   // the compile step, for compiled languages
+  std::string message;  // why, in words, for every status but ok/wrong_answer
+  bool cached = false;  // served from the result cache
+};
+
+// stdout comparison for wrong_answer: "\r\n" becomes "\n", trailing spaces,
+// tabs and carriage returns are removed from every line, and trailing empty
+// lines are dropped. Nothing else (case, inner whitespace) is changed.
+std::string NormaliseOutput(std::string_view text);
+bool OutputsMatch(std::string_view actual, std::string_view expected);
+
+// JSON form used by the CLI and the wire: status, exit_code, signal, stdout,
+// stderr, stdout_truncated, wall_ms, cpu_ms, peak_memory_kb, time_limit_kind,
+// compile {...}, message, ... Bytes that are not UTF-8 are replaced by U+FFFD.
+nlohmann::json ResultToJson(const RunResult& result, bool include_output = true);
+absl::StatusOr<RunResult> ResultFromJson(const nlohmann::json& json);
+
+// Limits as JSON (the wire form); missing keys keep their defaults, unknown
+// keys and wrong types are errors.
+nlohmann::json LimitsToJson(const RunLimits& limits);
+absl::StatusOr<RunLimits> LimitsFromJson(const nlohmann::json& json);
+
+struct RunnerOptions {
+  std::string bwrap_path;  // empty: "bwrap" on PATH
+  std::string init_path;   // empty: lockstep-sandbox-init next to this executable, else the build's
+  std::string work_root;   // empty: a fresh directory under $TMPDIR (or /tmp), removed on exit
+  // Languages to use instead of AllLanguages() (tests, or a restricted server).
+  std::vector<LanguageSpec> languages;
+  bool cache_results = true;
+  size_t result_cache_entries = 4096;
+  size_t artefact_cache_entries = 256;
+  // Host directories bound read-only at the same path, beyond /usr and /etc's
+  // toolchain entries (for toolchains installed elsewhere, e.g. /opt/...).
+  std::vector<std::string> extra_ro_binds;
+  // Run the sandbox as a distinct host uid per concurrent run (needs root).
+  // Without root every run uses the caller's uid.
+  bool per_run_uid = true;
+};
+
+class Runner {
+ public:
+  // Checks that bubblewrap, the init helper and user namespaces work here by
+  // running one empty program; fails with a message naming what is missing.
+  static absl::StatusOr<std::unique_ptr<Runner>> Create(RunnerOptions options = {});
+  ~Runner();
+  Runner(const Runner&) = delete;
+  Runner& operator=(const Runner&) = delete;
+
+  RunResult Run(const RunRequest& request);
+
+  // Whether the language's toolchain is installed (probed once, in the sandbox).
+  RunResult ProbeToolchain(const LanguageSpec& spec);
+  const LanguageSpec* FindSpec(std::string_view language) const;
+  const std::string& work_root() const { return work_root_; }
+
+  struct Artefact;  // compiled files of one (language, source), in the cache
+  struct Execution;
+
+ private:
+  explicit Runner(RunnerOptions options);
+  absl::Status Init();
+  RunResult RunUncached(const RunRequest& request, const LanguageSpec& spec);
+  absl::StatusOr<std::shared_ptr<const Artefact>> PrepareArtefact(
+      const RunRequest& request, const LanguageSpec& spec, RunResult* result);
+  StepOutput Execute(const Execution& execution, std::string* error, bool* wall_killed,
+                     bool* output_killed, int* exec_errno);
+
+  RunnerOptions options_;
+  std::string work_root_;
+  bool owns_work_root_ = false;
+  std::string bwrap_path_, init_path_;
+  std::vector<std::string> system_bind_args_;  // computed once: binds of /usr, /etc, ...
+  std::mutex mutex_;  // guards the maps below
+  std::map<std::string, RunResult> toolchains_;  // language → probe result
+  std::unique_ptr<ResultCache<RunResult>> results_;
+  std::unique_ptr<ResultCache<std::shared_ptr<const Artefact>>> artefacts_;
+  uint64_t next_dir_ = 0;
+};
+
+}  // namespace lockstep::sandbox

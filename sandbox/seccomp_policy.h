@@ -1,0 +1,19 @@
+// The seccomp filter applied to every sandboxed program (not to bubblewrap,
+// which needs mount(2) to build the sandbox). It denies the syscalls a judged
+// program never needs and that widen the kernel attack surface; denied calls
+// fail with EPERM (clone3 with ENOSYS so libc falls back to clone, whose flags
+// the filter can inspect). Foreign-architecture syscalls kill the process.
+#pragma once
+
+#include <seccomp.h>
+
+#include <string>
+
+namespace lockstep::sandbox {
+
+// Builds the filter; returns nullptr and fills *error on failure. The caller
+// loads it with seccomp_load() (which also sets no_new_privs) and releases it
+// with seccomp_release(). Safe to call before fork(); loading needs no heap.
+scmp_filter_ctx BuildSeccompPolicy(std::string* error);
+
+}  // namespace lockstep::sandbox

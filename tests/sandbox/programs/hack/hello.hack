@@ -1,0 +1,4 @@
+<<__EntryPoint>>
+function main(): void {
+  echo "hello, lockstep\n";
+}

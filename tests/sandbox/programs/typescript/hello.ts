@@ -1,0 +1,2 @@
+const greeting: string = "hello, lockstep";
+console.log(greeting);

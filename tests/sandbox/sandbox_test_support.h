@@ -1,0 +1,83 @@
+// Shared helpers for the sandbox tests: a Runner with private language specs
+// (python3 and C, whose toolchains every dev machine and CI image has), and
+// checks that a run left no process and no file behind.
+#pragma once
+
+#include <dirent.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "sandbox/runner.h"
+
+namespace lockstep::sandbox::testing {
+
+// Every process a test's programs start carries `marker` in its argv, so a
+// survivor can be found in /proc without confusing it with other tests' runs.
+inline std::vector<LanguageSpec> TestLanguages(const std::string& marker) {
+  LanguageSpec python;
+  python.name = "python";
+  python.aliases = {"py"};
+  python.source_file = "main.py";
+  python.run = {"python3", "{src}", marker};
+  python.version_probe = {"python3", "--version"};
+  LanguageSpec c;
+  c.name = "c";
+  c.source_file = "main.c";
+  c.compile = {"gcc", "-O1", "-o", "{exe}", "{src}"};
+  c.run = {"{exe}", marker};
+  c.version_probe = {"gcc", "--version"};
+  LanguageSpec missing;
+  missing.name = "missing";
+  missing.source_file = "main.x";
+  missing.run = {"lockstep-no-such-interpreter", "{src}"};
+  missing.version_probe = {"lockstep-no-such-interpreter", "--version"};
+  return {python, c, missing};
+}
+
+inline std::unique_ptr<Runner> MakeRunner(const std::string& marker, bool cache = false) {
+  RunnerOptions options;
+  options.languages = TestLanguages(marker);
+  options.cache_results = cache;
+  auto runner = Runner::Create(options);
+  EXPECT_TRUE(runner.ok()) << runner.status();
+  return runner.ok() ? std::move(*runner) : nullptr;
+}
+
+inline std::string UniqueMarker(const std::string& test) {
+  return "lockstep-test-" + test + "-" + std::to_string(getpid());
+}
+
+// Pids whose command line contains `marker` (this test process excluded).
+inline std::vector<int> ProcessesWithMarker(const std::string& marker) {
+  std::vector<int> found;
+  DIR* proc = opendir("/proc");
+  if (proc == nullptr) return found;
+  while (dirent* entry = readdir(proc)) {
+    const int pid = std::atoi(entry->d_name);
+    if (pid <= 0 || pid == getpid()) continue;
+    std::ifstream file(std::string("/proc/") + entry->d_name + "/cmdline");
+    std::stringstream text;
+    text << file.rdbuf();
+    if (text.str().find(marker) != std::string::npos) found.push_back(pid);
+  }
+  closedir(proc);
+  return found;
+}
+
+inline RunRequest Request(const std::string& language, const std::string& source,
+                          double cpu_s = 2, double wall_s = 5) {
+  RunRequest request;
+  request.language = language;
+  request.source = source;
+  request.limits.cpu_time_s = cpu_s;
+  request.limits.wall_time_s = wall_s;
+  return request;
+}
+
+}  // namespace lockstep::sandbox::testing
