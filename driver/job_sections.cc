@@ -87,4 +87,42 @@ absl::StatusOr<trainer::TrainerConfig> ReadTrainerSections(const Config& config,
   return t;
 }
 
+absl::StatusOr<trainer::PolicyLossConfig> ReadActorSection(const Config& config) {
+  trainer::PolicyLossConfig p;
+  // Names are checked by the library parsers, whose errors name actor.* keys.
+  LOCKSTEP_ASSIGN_OR_RETURN(std::string kind, config.GetString("actor.policy_loss", std::string("ppo_clip")));
+  LOCKSTEP_ASSIGN_OR_RETURN(p.kind, trainer::ParsePolicyLossKind(kind));
+  LOCKSTEP_ASSIGN_OR_RETURN(p.clip_low, config.GetDouble("actor.clip_low", 0.2));
+  LOCKSTEP_ASSIGN_OR_RETURN(p.clip_high, config.GetDouble("actor.clip_high", p.clip_low));
+  if (config.Has("actor.dual_clip")) {
+    LOCKSTEP_ASSIGN_OR_RETURN(double c, config.GetDouble("actor.dual_clip"));
+    p.dual_clip = c;
+  }
+  LOCKSTEP_ASSIGN_OR_RETURN(std::string agg, config.GetString("actor.loss_agg_mode",
+                                                              std::string("token-mean")));
+  LOCKSTEP_ASSIGN_OR_RETURN(p.aggregation, trainer::ParseLossAggregation(agg));
+  LOCKSTEP_ASSIGN_OR_RETURN(int64_t max_len, config.GetInt("actor.max_response_length", 0));
+  p.max_response_length = static_cast<int>(max_len);
+  LOCKSTEP_ASSIGN_OR_RETURN(p.kl_coef, config.GetDouble("actor.kl_coef", 0.0));
+  LOCKSTEP_ASSIGN_OR_RETURN(std::string kl, config.GetString("actor.kl_estimator", std::string("k3")));
+  LOCKSTEP_ASSIGN_OR_RETURN(p.kl_estimator, trainer::ParseKlEstimator(kl));
+  LOCKSTEP_ASSIGN_OR_RETURN(p.entropy_coef, config.GetDouble("actor.entropy_coef", 0.0));
+  LOCKSTEP_ASSIGN_OR_RETURN(std::string corr, config.GetString("actor.rollout_correction",
+                                                               std::string("none")));
+  LOCKSTEP_ASSIGN_OR_RETURN(p.rollout_correction, trainer::ParseRolloutCorrection(corr));
+  LOCKSTEP_ASSIGN_OR_RETURN(p.rollout_correction_cap,
+                            config.GetDouble("actor.rollout_correction_cap", 2.0));
+  if (absl::Status s = p.Validate(); !s.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(config.source_name(), ": ",
+                                                   std::string(s.message())));
+  }
+  return p;
+}
+
+absl::StatusOr<trainer::AdvantageEstimator> ReadAdvantageEstimator(const Config& config) {
+  LOCKSTEP_ASSIGN_OR_RETURN(std::string name, config.GetString("algorithm.advantage",
+                                                               std::string("grpo")));
+  return trainer::ParseAdvantageEstimator(name);
+}
+
 }  // namespace lockstep::driver

@@ -8,6 +8,8 @@
 #include "absl/status/statusor.h"
 #include "driver/config.h"
 #include "model/weights.h"
+#include "trainer/advantages.h"
+#include "trainer/policy_loss.h"
 #include "trainer/trainer.h"
 
 namespace lockstep::driver {
@@ -19,5 +21,13 @@ absl::StatusOr<ModelWeights> ReadModelSection(const Config& config, DType dtype)
 // [train] dtype, micro_batch and [optim] lr, schedule, ...; `total_steps` for the schedule.
 absl::StatusOr<trainer::TrainerConfig> ReadTrainerSections(const Config& config,
                                                            int64_t total_steps);
+
+// [actor] (the GRPO-family loss, names as verl uses them): policy_loss
+// (ppo_clip | gspo), clip_low, clip_high, dual_clip, loss_agg_mode,
+// max_response_length, kl_coef, kl_estimator (k1|k2|k3), entropy_coef,
+// rollout_correction (none|tis|mis), rollout_correction_cap. And
+// [algorithm] advantage (grpo | dr_grpo | rloo).
+absl::StatusOr<trainer::PolicyLossConfig> ReadActorSection(const Config& config);
+absl::StatusOr<trainer::AdvantageEstimator> ReadAdvantageEstimator(const Config& config);
 
 }  // namespace lockstep::driver

@@ -124,6 +124,9 @@ absl::StatusOr<PretrainSummary> RunPretrain(Config& config, const std::string& r
   LOCKSTEP_ASSIGN_OR_RETURN(int64_t log_every, config.GetIntInRange("train.log_every", 1, 1 << 30, 10));
   LOCKSTEP_ASSIGN_OR_RETURN(int64_t ckpt_every,
                             config.GetIntInRange("train.checkpoint_every", 1, 1 << 30, 100));
+  // For preemptible slots: checkpoint and stop at this step; `--resume` with
+  // --set train.stop_at_step=0 continues. 0 = run to train.steps.
+  LOCKSTEP_ASSIGN_OR_RETURN(int64_t stop_at, config.GetIntInRange("train.stop_at_step", 0, 1 << 30, 0));
   LOCKSTEP_ASSIGN_OR_RETURN(trainer::TrainerConfig tc, ReadTrainerSections(config, steps));
 
   // Data: the built-in arithmetic generator, or a text file (one example per line).
@@ -205,7 +208,8 @@ absl::StatusOr<PretrainSummary> RunPretrain(Config& config, const std::string& r
   std::vector<double> recent;
   const auto start = Clock::now();
   int64_t tokens_done = 0;
-  for (int64_t step = first_step; step < steps; ++step) {
+  const int64_t last_step = stop_at > 0 ? std::min(stop_at, steps) : steps;
+  for (int64_t step = first_step; step < last_step; ++step) {
     const auto t0 = Clock::now();
     const auto batch_seqs = MakeBatch(*corpus, tok, step, static_cast<int>(batch),
                                       static_cast<int>(seq_len), static_cast<int>(lines_per_seq));
@@ -233,13 +237,13 @@ absl::StatusOr<PretrainSummary> RunPretrain(Config& config, const std::string& r
                    r.optimizer.grad_norm, r.optimizer.lr, tokens_done / std::max(elapsed, 1e-9),
                    elapsed);
     }
-    if ((step + 1) % ckpt_every == 0 || step + 1 == steps) {
+    if ((step + 1) % ckpt_every == 0 || step + 1 == last_step) {
       const fs::path dir = ckpt_root / absl::StrCat("step_", step + 1);
       fs::create_directories(ckpt_root);
       LOCKSTEP_RETURN_IF_ERROR(trainer->SaveCheckpoint(dir.string(), {{"data_step", step + 1}}));
     }
   }
-  summary.steps = steps;
+  summary.steps = last_step;
   for (double l : recent) summary.last_loss += l / static_cast<double>(recent.size());
   summary.final_dir = (fs::path(run_dir) / "final").string();
   std::error_code ec;

@@ -73,6 +73,9 @@ class Trainer {
                                                                  nlohmann::json* user_state);
 
   const ModelWeights& weights() const { return weights_; }
+  // The FP32 master weights, in ModelWeights::NamedTensors() order.
+  const std::vector<Parameter>& parameters() const { return params_; }
+  double loss_scale() const { return scaler_.scale(); }
   const Transformer& model() const { return *model_; }
   int64_t step() const { return optimizer_.step(); }
   const TrainerConfig& config() const { return config_; }
