@@ -79,6 +79,31 @@ double KlGrad(KlEstimator estimator, double d) {
   return 0.0;
 }
 
+absl::StatusOr<std::vector<float>> KlPenalizedRewards(
+    const std::vector<float>& rewards, const std::vector<std::vector<float>>& logprobs,
+    const std::vector<std::vector<float>>& ref_logprobs, KlEstimator estimator, double coef) {
+  if (logprobs.size() != rewards.size() || ref_logprobs.size() != rewards.size()) {
+    return absl::InvalidArgumentError("KL in reward: rewards, logprobs and ref_logprobs differ in count");
+  }
+  if (!(coef >= 0.0)) {
+    return absl::InvalidArgumentError(absl::StrCat("algorithm.kl_in_reward_coef = ", coef, ": must be >= 0"));
+  }
+  std::vector<float> out(rewards.size());
+  for (size_t i = 0; i < rewards.size(); ++i) {
+    if (logprobs[i].size() != ref_logprobs[i].size()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("KL in reward: response ", i, " has ", logprobs[i].size(),
+                       " logprobs but ", ref_logprobs[i].size(), " reference logprobs"));
+    }
+    double kl = 0.0;
+    for (size_t t = 0; t < logprobs[i].size(); ++t) {
+      kl += KlValue(estimator, static_cast<double>(logprobs[i][t]) - ref_logprobs[i][t]);
+    }
+    out[i] = static_cast<float>(rewards[i] - coef * kl);
+  }
+  return out;
+}
+
 namespace {
 
 // Weight of token t of sequence i in the aggregated loss.

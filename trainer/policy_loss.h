@@ -71,6 +71,13 @@ struct PolicyLossOutput {
 absl::StatusOr<PolicyLossOutput> ComputePolicyLoss(const PolicyLossConfig& config,
                                                    const std::vector<ResponseTokens>& batch);
 
+// KL in the reward instead of the loss: reward_i − coef · Σ_t KL_t(logprob, ref),
+// per response, to be applied before advantages are computed. `logprobs` and
+// `ref_logprobs` are per response, per token (the rollout's and the reference's).
+absl::StatusOr<std::vector<float>> KlPenalizedRewards(
+    const std::vector<float>& rewards, const std::vector<std::vector<float>>& logprobs,
+    const std::vector<std::vector<float>>& ref_logprobs, KlEstimator estimator, double coef);
+
 // Per-token KL estimate and its derivative w.r.t. the policy logprob, for
 // d = logprob - ref_logprob: k1 = d; k2 = d²/2; k3 = exp(-d) - 1 + d.
 double KlValue(KlEstimator estimator, double d);

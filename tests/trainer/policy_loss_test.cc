@@ -167,3 +167,21 @@ TEST(Kl, EstimatorsAgreeNearZeroAndAreNonNegativeWhereExpected) {
 
 }  // namespace
 }  // namespace lockstep::trainer
+
+namespace lockstep::trainer {
+namespace {
+
+TEST(KlInReward, SubtractsTheSummedEstimate) {
+  const std::vector<float> rewards = {1.0f, 0.0f};
+  const std::vector<std::vector<float>> lp = {{-1.0f, -2.0f}, {-0.5f}};
+  const std::vector<std::vector<float>> ref = {{-1.5f, -2.0f}, {-0.5f}};
+  auto out = KlPenalizedRewards(rewards, lp, ref, KlEstimator::kK1, 0.1);
+  ASSERT_TRUE(out.ok());
+  EXPECT_FLOAT_EQ((*out)[0], 1.0f - 0.1f * 0.5f);
+  EXPECT_FLOAT_EQ((*out)[1], 0.0f);
+  EXPECT_FALSE(KlPenalizedRewards(rewards, lp, {{-1.0f}}, KlEstimator::kK1, 0.1).ok());
+  EXPECT_FALSE(KlPenalizedRewards(rewards, lp, ref, KlEstimator::kK1, -1.0).ok());
+}
+
+}  // namespace
+}  // namespace lockstep::trainer
