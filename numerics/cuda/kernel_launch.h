@@ -1,0 +1,60 @@
+// Plain-C++ launchers for the kernels in *.cu (internal to numerics/cuda).
+// This header and the .cu files stay free of Abseil so nvcc never parses it;
+// the Status-returning API (rowwise_ops.h, convert.h) validates shapes and
+// calls these. Each launcher enqueues on `stream` and returns the launch error.
+#pragma once
+
+#include <cuda_runtime_api.h>
+
+#include <cstdint>
+
+namespace lockstep::cuda::internal {
+
+// Mirrors lockstep::DType value for value (checked by static_assert in the .cc files).
+enum class StorageType : uint8_t { kF32 = 0, kF16 = 1, kBF16 = 2 };
+
+// A (rows, cols) device matrix; element (r, c) at data + r*row_stride + c elements.
+struct DeviceRows {
+  StorageType type;
+  const void* data;
+  int64_t rows;
+  int64_t cols;
+  int64_t row_stride;
+};
+struct MutableDeviceRows {
+  StorageType type;
+  void* data;
+  int64_t rows;
+  int64_t cols;
+  int64_t row_stride;
+};
+
+// out[r, :] = round((x[r, :] * inv_r) * w), inv_r = 1 / sqrt(sumsq_r / H + eps),
+// sumsq_r in the 16-lane fixed order of numerics/cpu/fixed_order.h. rows >= 1.
+cudaError_t LaunchRmsNorm(DeviceRows x, DeviceRows weight, float eps, MutableDeviceRows out,
+                          cudaStream_t stream);
+
+// out = round(a + b). rows >= 1.
+cudaError_t LaunchAddResidual(DeviceRows a, DeviceRows b, MutableDeviceRows out,
+                              cudaStream_t stream);
+
+// out[t, :] = table[ids[t], :]; an id outside [0, table.rows) makes row t NaN
+// and lowers *bad_row (if not null) to t. out.rows >= 1.
+cudaError_t LaunchEmbedding(DeviceRows table, const int32_t* ids, MutableDeviceRows out,
+                            int32_t* bad_row, cudaStream_t stream);
+
+// Rotates x in place (HF rotate-half) with the fp32 factors cos/sin, each
+// (max_positions, head_dim/2) row-major. A position outside [0, max_positions)
+// makes row t NaN and lowers *bad_row (if not null) to t. x.rows >= 1.
+cudaError_t LaunchRope(MutableDeviceRows x, int num_heads, int head_dim, const int32_t* positions,
+                       const float* cos, const float* sin, int max_positions, int32_t* bad_row,
+                       cudaStream_t stream);
+
+// out[i] = round_to(type, in[i]) for i < n.
+cudaError_t LaunchConvertFromFloat(const float* in, StorageType type, void* out, int64_t n,
+                                   cudaStream_t stream);
+// out[i] = float(in[i]) (exact) for i < n.
+cudaError_t LaunchConvertToFloat(const void* in, StorageType type, float* out, int64_t n,
+                                 cudaStream_t stream);
+
+}  // namespace lockstep::cuda::internal
