@@ -12,5 +12,6 @@ using Args = std::vector<std::string>;
 int RunVerifyCommand(const Args& args);   // lockstep verify
 int RunSandboxCommand(const Args& args);  // lockstep sandbox run|serve
 int RunPretrainCommand(const Args& args); // lockstep pretrain
+int RunEvalCommand(const Args& args);     // lockstep eval passk
 
 }  // namespace lockstep::driver

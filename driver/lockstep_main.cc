@@ -15,6 +15,8 @@ constexpr char kUsage[] =
     "      prove rollout and trainer log-probabilities are bitwise equal\n"
     "  pretrain CONFIG [--set key=value]... [--out DIR] [--resume RUN]\n"
     "      train a small base model (next-token loss) on generated or file text\n"
+    "  eval passk CONFIG [--samples FILE.jsonl] [--set key=value]... [--out DIR]\n"
+    "      pass@k with bootstrap intervals per language and model (programs judged in the sandbox)\n"
     "  sandbox run --lang LANG FILE [--stdin F] [--expect F] [--time-limit S]\n"
     "              [--memory-limit MB] [--json]\n"
     "  sandbox serve --bind ENDPOINT [--workers N]\n"
@@ -33,6 +35,7 @@ int main(int argc, char** argv) {
   if (command == "verify") return lockstep::driver::RunVerifyCommand(args);
   if (command == "sandbox") return lockstep::driver::RunSandboxCommand(args);
   if (command == "pretrain") return lockstep::driver::RunPretrainCommand(args);
+  if (command == "eval") return lockstep::driver::RunEvalCommand(args);
   std::fprintf(stderr, "lockstep: unknown command '%s'\n\n%s", command.c_str(), kUsage);
   return 2;
 }
