@@ -17,4 +17,18 @@ lockstep's promise holds if every one of them is bitwise equal, and if every
 schedule sampled the same tokens.
 =============================================================================
 TXT
-build/bin/lockstep verify --backend cpu --dtype both
+if build/bin/lockstep verify --backend cpu --dtype both; then
+  cat <<'TXT'
+
+What this proved: for FP16 and for BF16, the trainer's full-sequence forward
+recomputed every log-probability the rollout engine recorded with exactly the
+same bits, whichever batch schedule generated it. An RL step on these samples
+starts exactly on-policy (importance ratio 1, nothing clipped).
+For contrast, the usual setup (an fp32 trainer against a bf16 rollout):
+  build/bin/lockstep verify --dtype bf16 --trainer-dtype fp32
+Next: build/bin/lockstep pretrain configs/pretrain-arithmetic.toml
+TXT
+else
+  echo "lockstep verify FAILED: rollout and trainer disagree (see the table above)." >&2
+  exit 1
+fi
