@@ -14,18 +14,18 @@
 namespace lockstep::sandbox {
 
 struct LanguageSpec {
-  std::string name;                       // "python", "cpp", ...
-  std::vector<std::string> aliases;       // "py", "c++", ...
-  std::string source_file;                // "main.py"
-  std::vector<std::string> compile;       // empty: no compile step
-  std::vector<std::string> run;           // argv run inside the work directory
-  std::vector<std::string> version_probe; // argv whose success means "installed"
+  std::string name;                        // "python", "cpp", ...
+  std::vector<std::string> aliases;        // "py", "c++", ...
+  std::string source_file;                 // "main.py"
+  std::vector<std::string> compile;        // empty: no compile step
+  std::vector<std::string> run;            // argv run inside the work directory
+  std::vector<std::string> version_probe;  // argv whose success means "installed"
   // Set for the probe, the compile step and the run, over the runner's base
   // environment (PATH, HOME=/tmp, TMPDIR=/tmp, LANG). Values may hold placeholders.
   std::vector<std::pair<std::string, std::string>> env;
   double compile_time_limit_s = 30.0;
-  int extra_memory_mb = 0;                // runtimes that reserve address space (JVM, Go)
-  int max_processes = 64;                 // some toolchains need threads (JVM, Go)
+  int extra_memory_mb = 0;  // runtimes that reserve address space (JVM, Go)
+  int max_processes = 64;   // some toolchains need threads (JVM, Go)
 };
 
 // The twelve languages, in a fixed order (python first, java last).

@@ -58,6 +58,9 @@ struct Runner::Execution {
   const std::string* stdin_data = nullptr;
   std::string rw_work_dir;                 // bound read-write at /work (compile step)
   const Artefact* artefact = nullptr;      // else: tmpfs /work holding these files read-only
+  // The language's variables (LanguageSpec::env, placeholders expanded), set
+  // over the base environment.
+  std::vector<std::pair<std::string, std::string>> env;
   RunLimits limits;
   int64_t memory_bytes = 0;                // RLIMIT_AS; 0 = unlimited
   int max_processes = 0;
@@ -318,10 +321,17 @@ std::string LimitsKey(const RunLimits& l) {
                       l.output_limit_bytes, "/", l.stderr_keep_bytes);
 }
 
+std::vector<std::pair<std::string, std::string>> ExpandEnv(const LanguageSpec& spec) {
+  std::vector<std::pair<std::string, std::string>> env;
+  for (const auto& [name, value] : spec.env) env.emplace_back(name, ExpandPlaceholders(value, spec));
+  return env;
+}
+
 std::string SpecKey(const LanguageSpec& spec) {
   return absl::StrCat(spec.name, "|", spec.source_file, "|", absl::StrJoin(spec.compile, " "),
                       "|", absl::StrJoin(spec.run, " "), "|", spec.extra_memory_mb, "|",
-                      spec.max_processes);
+                      spec.max_processes, "|",
+                      absl::StrJoin(spec.env, " ", absl::PairFormatter("=")));
 }
 
 std::string FindInit(const RunnerOptions& options) {
@@ -719,6 +729,7 @@ StepOutput Runner::Execute(const Execution& ex, std::string* error, bool* wall_k
   env["HOME"] = "/tmp";
   env["TMPDIR"] = "/tmp";
   env["LANG"] = "C.UTF-8";
+  for (const auto& [name, value] : ex.env) env[name] = value;
 
   ChildSetup setup;
   setup.fds[0] = stdin_fd.get();
@@ -907,6 +918,7 @@ RunResult Runner::ProbeToolchain(const LanguageSpec& spec) {
   }
   Execution ex;
   ex.argv = ExpandCommand(spec.version_probe, spec);
+  ex.env = ExpandEnv(spec);
   ex.limits.cpu_time_s = 30;
   ex.limits.wall_time_s = 60;
   ex.max_processes = 4096;
@@ -967,6 +979,7 @@ absl::StatusOr<std::shared_ptr<const Runner::Artefact>> Runner::PrepareArtefact(
   }
   Execution ex;
   ex.argv = ExpandCommand(spec.compile, spec);
+  ex.env = ExpandEnv(spec);
   ex.rw_work_dir = artefact->dir;
   ex.limits = request.limits;
   ex.limits.cpu_time_s = spec.compile_time_limit_s;
@@ -1071,6 +1084,7 @@ RunResult Runner::RunUncached(const RunRequest& request, const LanguageSpec& spe
   const RunLimits& limits = request.limits;
   Execution ex;
   ex.argv = ExpandCommand(spec.run, spec);
+  ex.env = ExpandEnv(spec);
   ex.stdin_data = &request.stdin_data;
   ex.artefact = artefact->get();
   ex.limits = limits;

@@ -5,7 +5,7 @@
 namespace lockstep::sandbox {
 
 const std::vector<std::string>& RequiredLanguages() {
-  static const std::vector<std::string> names = {"python", "c",  "cpp",  "javascript",
+  static const std::vector<std::string> names = {"python",     "c",  "cpp",  "javascript",
                                                  "typescript", "go", "rust", "ocaml"};
   return names;
 }

@@ -112,8 +112,7 @@ std::vector<std::string> LanguageNames() {
   return names;
 }
 
-INSTANTIATE_TEST_SUITE_P(AllLanguages, LanguageProgramsTest,
-                         ::testing::ValuesIn(LanguageNames()),
+INSTANTIATE_TEST_SUITE_P(AllLanguages, LanguageProgramsTest, ::testing::ValuesIn(LanguageNames()),
                          [](const auto& info) { return info.param; });
 
 }  // namespace

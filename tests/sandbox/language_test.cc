@@ -17,9 +17,9 @@ namespace {
 TEST(LanguageTest, TheTwelveLanguagesInOrder) {
   std::vector<std::string> names;
   for (const LanguageSpec& spec : AllLanguages()) names.push_back(spec.name);
-  EXPECT_EQ(names, (std::vector<std::string>{"python", "javascript", "typescript", "go", "rust",
-                                             "kotlin", "ocaml", "zig", "hack", "c", "cpp",
-                                             "java"}));
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"python", "javascript", "typescript", "go", "rust", "kotlin",
+                                      "ocaml", "zig", "hack", "c", "cpp", "java"}));
 }
 
 TEST(LanguageTest, FindByNameAndAliasIgnoringCase) {
