@@ -260,27 +260,5 @@ TEST(AttentionErrorsTest, RejectsBadShapes) {
 namespace lockstep::cpu {
 namespace {
 
-// Throughput of full-sequence attention; run with
-// --gtest_also_run_disabled_tests --gtest_filter=*AttentionBenchmark*.
-TEST(AttentionBenchmark, DISABLED_CausalGflops) {
-  const AttentionShape shape{.num_heads = 8, .num_kv_heads = 2, .head_dim = 64, .scale = 0.125f};
-  for (int64_t t : {128, 512}) {
-    const Tensor q = RandomTensor(DType::kBF16, t, 8 * 64, 1);
-    const Tensor k = RandomTensor(DType::kBF16, t, 2 * 64, 2);
-    const Tensor v = RandomTensor(DType::kBF16, t, 2 * 64, 3);
-    Tensor out(DType::kBF16, {t, 8 * 64});
-    const auto start = std::chrono::steady_clock::now();
-    constexpr int kReps = 5;
-    for (int r = 0; r < kReps; ++r) {
-      ASSERT_TRUE(CausalAttention(q.AsMatrix(), k.AsMatrix(), v.AsMatrix(), shape, out.AsMatrix()).ok());
-    }
-    const double s =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() / kReps;
-    // QKᵀ and PV over the causal half: 2 * 2 * T²/2 * heads * head_dim.
-    const double flops = 2.0 * t * t * 8 * 64;
-    std::printf("T=%-4lld %.2f ms  %.1f GFLOP/s\n", static_cast<long long>(t), s * 1e3, flops / s / 1e9);
-  }
-}
-
 }  // namespace
 }  // namespace lockstep::cpu

@@ -182,28 +182,5 @@ TEST(LinearErrorsTest, ShapeMismatchAndUnpreparedWeight) {
             absl::StatusCode::kFailedPrecondition);
 }
 
-// Throughput table; run with --gtest_also_run_disabled_tests --gtest_filter=*Gflops*.
-TEST(LinearBenchmark, DISABLED_Gflops) {
-  std::printf("ISA %s, %d threads\n", std::string(CpuIsaName(ActiveLinearIsa())).c_str(),
-              NumThreads());
-  for (int64_t nk : {256, 512, 1024}) {
-    const Tensor w = RandomTensor(DType::kBF16, nk, nk, 1, 0.05f);
-    const LinearWeight lw = PrepareLinearWeight(w.AsMatrix(), nullptr);
-    for (int64_t m : {1, 8, 64}) {
-      const Tensor x = RandomTensor(DType::kBF16, m, nk, 2);
-      Tensor out(DType::kBF16, {m, nk});
-      const double flops_per_call = 2.0 * m * nk * nk;
-      const int reps = std::max<int>(3, static_cast<int>(2e9 / flops_per_call / 4));
-      ASSERT_TRUE(Linear(x.AsMatrix(), lw, out.AsMatrix()).ok());
-      const auto start = std::chrono::steady_clock::now();
-      for (int r = 0; r < reps; ++r) ASSERT_TRUE(Linear(x.AsMatrix(), lw, out.AsMatrix()).ok());
-      const double s =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      std::printf("M=%-3lld N=K=%-5lld %7.1f GFLOP/s\n", static_cast<long long>(m),
-                  static_cast<long long>(nk), flops_per_call * reps / s / 1e9);
-    }
-  }
-}
-
 }  // namespace
 }  // namespace lockstep::cpu
