@@ -1,4 +1,6 @@
 #define BOOST_PROCESS_USE_STD_FS 1
+// glibc declares vfork(); Boost only assumes so for old POSIX levels.
+#define BOOST_POSIX_HAS_VFORK 1
 
 #include "sandbox/runner.h"
 
@@ -27,6 +29,7 @@
 
 #include <boost/process.hpp>
 #include <boost/process/extend.hpp>
+#include <boost/process/posix.hpp>
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
@@ -200,14 +203,28 @@ int PidfdSendSignal(int pidfd, int sig) {
   return static_cast<int>(syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0));
 }
 
-// Set-up done in the forked child right before it execs bubblewrap: place the
-// pipes at fds 0-4, let no other descriptor of this (multi-threaded) process
-// cross the exec, and drop to the run's host uid.
+// Set-up done in the child right before it execs bubblewrap: place the pipes
+// at fds 0-4, let no other descriptor of this (multi-threaded) process cross
+// the exec, and drop to the run's host uid.
+//
+// The child is made with vfork (bp::posix::use_vfork): it shares this
+// process's memory until it execs, so the spawn costs no copy of the page
+// tables and no copy-on-write faults afterwards (fork() of a large, threaded
+// server was a measurable part of every run). Hence, in the child:
+// - only async-signal-safe calls that touch no shared state: the uid and
+//   group changes are raw syscalls, because glibc's setresuid() and friends
+//   would signal every thread of the *parent* (its thread list is shared) to
+//   change uid too;
+// - signals stay blocked (the parent blocks them all around the spawn) until
+//   every caught signal is reset to its default, so no handler of this process
+//   ever runs on the parent's memory in the child; then the caller's mask is
+//   restored for bubblewrap, exactly as fork() would have passed it on.
 struct ChildSetup : bp::extend::handler {
   int fds[5];  // stdin, stdout, stderr, init status, bwrap info
   uid_t uid;
   gid_t gid;
   bool change_uid;
+  const sigset_t* restore_mask;  // the spawning thread's mask before the spawn
 
   template <class Executor>
   void on_exec_setup(Executor& exec) const {
@@ -223,12 +240,23 @@ struct ChildSetup : bp::extend::handler {
     // Everything else (other runs' pipes, sockets) closes at exec.
     if (close_range(5, ~0U, CLOSE_RANGE_CLOEXEC) != 0) Abort(exec, "close_range");
     if (change_uid) {
-      if (setgroups(0, nullptr) != 0) Abort(exec, "setgroups");
-      if (setresgid(gid, gid, gid) != 0) Abort(exec, "setresgid");
-      if (setresuid(uid, uid, uid) != 0) Abort(exec, "setresuid");
+      if (syscall(SYS_setgroups, 0, nullptr) != 0) Abort(exec, "setgroups");
+      if (syscall(SYS_setresgid, gid, gid, gid) != 0) Abort(exec, "setresgid");
+      if (syscall(SYS_setresuid, uid, uid, uid) != 0) Abort(exec, "setresuid");
     }
     // After the uid change, which clears it: bubblewrap dies with this thread.
     prctl(PR_SET_PDEATHSIG, SIGKILL);
+    // The child has its own copy of the signal dispositions (no CLONE_SIGHAND).
+    for (int sig = 1; sig < NSIG; ++sig) {
+      if (sig == SIGKILL || sig == SIGSTOP) continue;
+      struct sigaction action;
+      if (sigaction(sig, nullptr, &action) != 0) continue;  // glibc-internal signals
+      if (action.sa_handler == SIG_DFL || action.sa_handler == SIG_IGN) continue;
+      action.sa_handler = SIG_DFL;
+      action.sa_flags = 0;
+      sigaction(sig, &action, nullptr);
+    }
+    pthread_sigmask(SIG_SETMASK, restore_mask, nullptr);
   }
 
   template <class Executor>
@@ -238,8 +266,21 @@ struct ChildSetup : bp::extend::handler {
   }
 };
 
-// Serialises spawns: Boost.Process creates its exec-error pipe without
-// O_CLOEXEC for a moment, and a concurrent fork could inherit it.
+// Blocks every signal in the calling thread for its lifetime.
+struct SignalsBlocked {
+  sigset_t saved;
+  SignalsBlocked() {
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &saved);
+  }
+  ~SignalsBlocked() { pthread_sigmask(SIG_SETMASK, &saved, nullptr); }
+  SignalsBlocked(const SignalsBlocked&) = delete;
+  SignalsBlocked& operator=(const SignalsBlocked&) = delete;
+};
+
+// Serialises spawns, so one thread's spawn window (signals blocked, child
+// running on our memory) never overlaps another's.
 std::mutex& SpawnMutex() {
   static std::mutex mutex;
   return mutex;
@@ -594,6 +635,15 @@ absl::Status Runner::Init() {
       b.insert(b.end(), {"--ro-bind", top, top});
     }
   }
+  // The sandbox's /etc is one read-only bind of work_root/etc: the identity
+  // files above plus a copy, made here once, of the host entries below (a
+  // top-level symlink is copied as the file or directory it points to, as a
+  // bind of it would show). One bind instead of one per entry: bubblewrap
+  // re-reads the whole mount table for every bind, which was the largest
+  // controllable part of each run's set-up cost. An entry that cannot be
+  // copied is bound on its own, as before. Being a copy, a later change to
+  // these host files is seen by a new Runner only (as with the toolchain
+  // probes, which are also made once per Runner).
   std::vector<std::string> etc = {"/etc/alternatives", "/etc/ld.so.cache", "/etc/ld.so.conf",
                                   "/etc/ld.so.conf.d", "/etc/localtime", "/etc/ocamlfind.conf",
                                   "/etc/nsswitch.conf"};
@@ -603,13 +653,43 @@ absl::Status Runner::Init() {
       etc.push_back(entry.path().string());
     }
   }
+  std::vector<std::string> etc_binds;  // entries that could not be copied
   for (const std::string& path : etc) {
-    if (fs::exists(path, ec)) b.insert(b.end(), {"--ro-bind", path, path});
+    if (!fs::exists(path, ec)) continue;
+    const fs::path source = fs::canonical(path, ec);
+    const std::string dest = absl::StrCat(work_root_, "/etc/", fs::path(path).filename().string());
+    fs::remove_all(dest, ec);
+    std::error_code copy_ec;
+    if (!source.empty()) {
+      fs::copy(source, dest, fs::copy_options::recursive | fs::copy_options::copy_symlinks,
+               copy_ec);
+    }
+    if (source.empty() || copy_ec) {
+      // A mount point for the bind inside the read-only /etc.
+      fs::remove_all(dest, ec);
+      if (fs::is_directory(path, ec)) {
+        fs::create_directory(dest, ec);
+      } else {
+        WriteFile(dest, "", 0644);
+      }
+      etc_binds.push_back(path);
+    }
   }
-  for (const char* file : {"passwd", "group", "hosts"}) {
-    b.insert(b.end(), {"--ro-bind", absl::StrCat(work_root_, "/etc/", file),
-                       absl::StrCat("/etc/", file)});
+  // Mount points for extra binds that land inside /etc.
+  for (const std::string& path : options_.extra_ro_binds) {
+    if (!absl::StartsWith(path, "/etc/")) continue;
+    const std::string dest = absl::StrCat(work_root_, path);
+    if (fs::exists(dest, ec)) continue;
+    fs::create_directories(fs::path(dest).parent_path(), ec);
+    if (fs::is_directory(path, ec)) {
+      fs::create_directory(dest, ec);
+    } else {
+      WriteFile(dest, "", 0644);
+    }
   }
+  chmod((work_root_ + "/etc").c_str(), 0755);
+  b.insert(b.end(), {"--ro-bind", work_root_ + "/etc", "/etc"});
+  for (const std::string& path : etc_binds) b.insert(b.end(), {"--ro-bind", path, path});
   for (const std::string& path : options_.extra_ro_binds) {
     b.insert(b.end(), {"--ro-bind", path, path});
   }
@@ -745,8 +825,11 @@ StepOutput Runner::Execute(const Execution& ex, std::string* error, bool* wall_k
   pid_t bwrap_pid = -1;
   {
     std::lock_guard lock(SpawnMutex());
+    SignalsBlocked blocked;  // until the child has exec'd (see ChildSetup)
+    setup.restore_mask = &blocked.saved;
     std::error_code ec;
-    bp::child child(bp::exe = bwrap_path_, bp::args = args, bp::env = env, setup, ec);
+    bp::child child(bp::exe = bwrap_path_, bp::args = args, bp::env = env, setup,
+                    bp::posix::use_vfork, ec);
     if (ec || !child.valid()) {
       *error = absl::StrCat("cannot start bubblewrap (", bwrap_path_, "): ", ec.message());
       return out;
