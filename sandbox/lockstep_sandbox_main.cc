@@ -15,11 +15,16 @@ void OnSignal(int) { g_stop = true; }
 
 int main(int argc, char** argv) {
   const std::vector<std::string> args(argv + 1, argv + argc);
+  constexpr char kUsage[] =
+      "usage: lockstep-sandbox --bind ENDPOINT [--workers N] [--queue N] [--stats-interval S]\n";
+  if (args.size() == 1 && (args[0] == "--help" || args[0] == "-h")) {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
   auto options = lockstep::sandbox::ParsePoolServerArgs(args);
   if (!options.ok()) {
-    std::fprintf(stderr, "lockstep-sandbox: %s\nusage: lockstep-sandbox --bind ENDPOINT "
-                 "[--workers N] [--queue N] [--stats-interval S]\n",
-                 std::string(options.status().message()).c_str());
+    std::fprintf(stderr, "lockstep-sandbox: %s\n%s", std::string(options.status().message()).c_str(),
+                 kUsage);
     return 2;
   }
   std::signal(SIGINT, OnSignal);
