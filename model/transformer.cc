@@ -17,13 +17,6 @@ cpu::LinearWeight Prepare(const Tensor& weight, const Tensor& bias) {
   return cpu::PrepareLinearWeight(weight.AsMatrix(), bias.numel() > 0 ? bias.data() : nullptr);
 }
 
-cpu::AttentionShape AttentionShapeOf(const ModelConfig& c) {
-  return cpu::AttentionShape{.num_heads = c.num_heads,
-                             .num_kv_heads = c.num_kv_heads,
-                             .head_dim = c.head_dim,
-                             .scale = 1.0f / std::sqrt(static_cast<float>(c.head_dim))};
-}
-
 Tensor Rows(DType dtype, int64_t rows, int64_t cols) { return Tensor(dtype, {rows, cols}); }
 
 }  // namespace
@@ -32,6 +25,14 @@ Transformer::Transformer(const ModelWeights& weights)
     : weights_(weights),
       rope_(weights.config.head_dim, weights.config.rope_theta,
             weights.config.max_position_embeddings) {}
+
+cpu::AttentionShape Transformer::attention_shape() const {
+  const ModelConfig& c = weights_.config;
+  return cpu::AttentionShape{.num_heads = c.num_heads,
+                             .num_kv_heads = c.num_kv_heads,
+                             .head_dim = c.head_dim,
+                             .scale = 1.0f / std::sqrt(static_cast<float>(c.head_dim))};
+}
 
 absl::StatusOr<std::unique_ptr<Transformer>> Transformer::Create(const ModelWeights& weights) {
   LOCKSTEP_RETURN_IF_ERROR(weights.config.Validate());
@@ -158,7 +159,7 @@ absl::Status Transformer::ForwardSequences(std::span<const std::span<const int32
       positions.push_back(static_cast<int32_t>(i));
     }
   }
-  const cpu::AttentionShape shape = AttentionShapeOf(weights_.config);
+  const cpu::AttentionShape shape = attention_shape();
   // The trainer's keys: each sequence's own K/V rows, contiguous.
   AttendFn attend = [&](int, ConstMatrixView q, ConstMatrixView k, ConstMatrixView v,
                         MatrixView out) -> absl::Status {
@@ -204,7 +205,7 @@ absl::Status Transformer::ForwardStep(std::span<const StepEntry> entries, PagedK
       positions.push_back(static_cast<int32_t>(e.start_position + static_cast<int64_t>(i)));
     }
   }
-  const cpu::AttentionShape shape = AttentionShapeOf(weights_.config);
+  const cpu::AttentionShape shape = attention_shape();
   // The rollout's keys: the paged cache, after this step's rows are written.
   AttendFn attend = [&](int layer, ConstMatrixView q, ConstMatrixView k, ConstMatrixView v,
                         MatrixView out) -> absl::Status {

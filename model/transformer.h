@@ -16,6 +16,7 @@
 #include "absl/status/statusor.h"
 #include "model/kv_cache.h"
 #include "model/weights.h"
+#include "numerics/cpu/attention.h"
 #include "numerics/cpu/linear.h"
 #include "numerics/cpu/rope.h"
 
@@ -78,6 +79,8 @@ class Transformer {
   const cpu::LinearWeight& down_proj(int layer) const { return layers_[layer].down; }
   const cpu::LinearWeight& lm_head() const { return lm_head_; }
   const cpu::RopeTable& rope() const { return rope_; }
+  // Heads, head_dim and the 1/sqrt(head_dim) scale every attention call uses.
+  cpu::AttentionShape attention_shape() const;
 
   // Rollout side: one engine step. Writes every new token's K/V into `cache`
   // (which must have room reserved) and returns the logits of the LAST new

@@ -70,8 +70,7 @@ absl::Status BackwardSequences(const Transformer& model, const ForwardActivation
     if (g == nullptr) return absl::NotFoundError(absl::StrCat("no gradient for ", name));
     return g->data();
   };
-  const cpu::AttentionShape shape{c.num_heads, c.num_kv_heads, c.head_dim,
-                                  1.0f / std::sqrt(static_cast<float>(c.head_dim))};
+  const cpu::AttentionShape shape = model.attention_shape();
 
   // LM head and final norm. With tied embeddings the head's gradient lands in
   // the embedding table (the same tensor).

@@ -43,6 +43,23 @@ absl::Status ValidateBatch(const std::vector<TrainSequence>& batch, const ModelC
   return absl::OkStatus();
 }
 
+// Appends the logprob (and entropy) of every scored token of sequences
+// [begin, end) to stats[i], reading the rows ForwardMicroBatch produced: the
+// token at position t is predicted by row t - 1 of its sequence.
+void ScoreMicroBatch(const std::vector<TrainSequence>& batch, size_t begin, size_t end,
+                     const Tensor& logits, bool with_entropy, std::vector<TokenStats>& stats) {
+  int64_t row = 0;
+  for (size_t i = begin; i < end; ++i) {
+    const TrainSequence& s = batch[i];
+    for (size_t t = static_cast<size_t>(s.prompt_length); t < s.tokens.size(); ++t) {
+      const ConstMatrixView r = logits.AsMatrix().RowRange(row + static_cast<int64_t>(t) - 1, 1);
+      stats[i].logprobs.push_back(cpu::TokenLogprob(r, s.tokens[t], s.sampling));
+      if (with_entropy) stats[i].entropies.push_back(cpu::TokenEntropy(r, s.sampling));
+    }
+    row += static_cast<int64_t>(s.tokens.size()) - 1;
+  }
+}
+
 }  // namespace
 
 Trainer::Trainer(ModelWeights weights, const TrainerConfig& config)
@@ -109,16 +126,7 @@ absl::StatusOr<std::vector<TokenStats>> Trainer::Score(const std::vector<TrainSe
     const size_t end = std::min(batch.size(), begin + mb);
     Tensor logits;
     LOCKSTEP_RETURN_IF_ERROR(ForwardMicroBatch(batch, begin, end, &logits, nullptr));
-    int64_t row = 0;
-    for (size_t i = begin; i < end; ++i) {
-      const TrainSequence& s = batch[i];
-      for (size_t t = static_cast<size_t>(s.prompt_length); t < s.tokens.size(); ++t) {
-        const ConstMatrixView r = logits.AsMatrix().RowRange(row + static_cast<int64_t>(t) - 1, 1);
-        stats[i].logprobs.push_back(cpu::TokenLogprob(r, s.tokens[t], s.sampling));
-        if (with_entropy) stats[i].entropies.push_back(cpu::TokenEntropy(r, s.sampling));
-      }
-      row += static_cast<int64_t>(s.tokens.size()) - 1;
-    }
+    ScoreMicroBatch(batch, begin, end, logits, with_entropy, stats);
   }
   return stats;
 }
@@ -142,20 +150,8 @@ absl::StatusOr<StepResult> Trainer::Step(const std::vector<TrainSequence>& batch
   for (size_t begin = 0; begin < batch.size(); begin += mb) {
     MicroBatch m{begin, std::min(batch.size(), begin + mb), {}, {}};
     LOCKSTEP_RETURN_IF_ERROR(ForwardMicroBatch(batch, m.begin, m.end, &m.logits, &m.acts));
-    int64_t row = 0;
-    for (size_t i = m.begin; i < m.end; ++i) {
-      const TrainSequence& s = batch[i];
-      for (size_t t = static_cast<size_t>(s.prompt_length); t < s.tokens.size(); ++t) {
-        const ConstMatrixView r =
-            m.logits.AsMatrix().RowRange(row + static_cast<int64_t>(t) - 1, 1);
-        result.stats[i].logprobs.push_back(cpu::TokenLogprob(r, s.tokens[t], s.sampling));
-        if (config_.want_entropy) {
-          result.stats[i].entropies.push_back(cpu::TokenEntropy(r, s.sampling));
-        }
-      }
-      result.tokens += s.num_scored();
-      row += static_cast<int64_t>(s.tokens.size()) - 1;
-    }
+    ScoreMicroBatch(batch, m.begin, m.end, m.logits, config_.want_entropy, result.stats);
+    for (size_t i = m.begin; i < m.end; ++i) result.tokens += batch[i].num_scored();
     micro.push_back(std::move(m));
   }
 

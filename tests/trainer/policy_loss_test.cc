@@ -115,8 +115,13 @@ TEST(PolicyLoss, OnPolicyRatioIsExactlyOneAndNothingClips) {
 TEST(PolicyLoss, ClipAndDualClipAreCounted) {
   PolicyLossConfig config;
   config.dual_clip = 3.0;
-  ResponseTokens pos{.logprobs = {std::log(2.0f)}, .old_logprobs = {0.0f}, .advantage = 1.0f};
-  ResponseTokens neg{.logprobs = {std::log(5.0f)}, .old_logprobs = {0.0f}, .advantage = -1.0f};
+  ResponseTokens pos, neg;
+  pos.logprobs = {std::log(2.0f)};
+  pos.old_logprobs = {0.0f};
+  pos.advantage = 1.0f;
+  neg.logprobs = {std::log(5.0f)};
+  neg.old_logprobs = {0.0f};
+  neg.advantage = -1.0f;
   auto out = ComputePolicyLoss(config, {pos, neg});
   ASSERT_TRUE(out.ok());
   EXPECT_DOUBLE_EQ(out->pg_clipfrac, 0.5);        // the positive-advantage token clips at 1.2
@@ -137,7 +142,9 @@ TEST(PolicyLoss, BadConfigNamesTheField) {
             std::string::npos);
   EXPECT_NE(ParsePolicyLossKind("ppo2").status().message().find("actor.policy_loss"),
             std::string::npos);
-  ResponseTokens mismatched{.logprobs = {-1.0f, -2.0f}, .old_logprobs = {-1.0f}};
+  ResponseTokens mismatched;
+  mismatched.logprobs = {-1.0f, -2.0f};
+  mismatched.old_logprobs = {-1.0f};
   EXPECT_FALSE(ComputePolicyLoss({}, {mismatched}).ok());
 }
 

@@ -136,10 +136,10 @@ TEST(TrainerErrors, BadInputsAreRejected) {
   EXPECT_NE(Trainer::Create(init, bad).status().message().find("train.micro_batch"),
             std::string::npos);
   auto t = Trainer::Create(init, Config(DType::kBF16)).value();
-  std::vector<TrainSequence> batch = {TrainSequence{.tokens = {1, 2, 99}, .prompt_length = 1}};
+  std::vector<TrainSequence> batch = {TrainSequence{.tokens = {1, 2, 99}, .prompt_length = 1, .sampling = {}}};
   EXPECT_NE(t->Step(batch, NextTokenLoss()).status().message().find("outside vocabulary"),
             std::string::npos);
-  batch = {TrainSequence{.tokens = {1, 2}, .prompt_length = 3}};
+  batch = {TrainSequence{.tokens = {1, 2}, .prompt_length = 3, .sampling = {}}};
   EXPECT_FALSE(t->Step(batch, NextTokenLoss()).ok());
   EXPECT_EQ(Trainer::LoadCheckpoint("/nonexistent/ckpt", Config(DType::kBF16), nullptr)
                 .status()
