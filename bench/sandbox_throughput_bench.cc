@@ -1,7 +1,9 @@
 // Sandbox throughput: isolated runs per second of a small Python program
-// (bubblewrap + init + rlimits + seccomp, result cache off) against the same
-// program run bare (posix_spawn of python3, same stdin, same parallelism), as
-// a ratio; then 1,000 requests through a pool server on an ipc:// endpoint.
+// (warm sandboxes: fresh pid/mount/ipc namespaces, filesystems, rlimits,
+// seccomp per run; result cache off) against the same program run bare
+// (posix_spawn of python3, same stdin, same parallelism), as a ratio, with
+// one-shot sandboxes (a fresh bubblewrap per run) as the in-run baseline;
+// then 1,000 requests through a pool server on an ipc:// endpoint.
 //   sandbox_throughput_bench [RUNS] [WORKERS]
 #include <fcntl.h>
 #include <spawn.h>
@@ -101,18 +103,35 @@ int main(int argc, char** argv) {
   request.source = kProgram;
   request.stdin_data = kStdin;
   request.expected_stdout = "55\n";
+  if (!(*runner)->warm_sandbox_status().ok()) {
+    std::fprintf(stderr, "warm sandboxes unavailable: %s\n",
+                 std::string((*runner)->warm_sandbox_status().message()).c_str());
+    return 1;
+  }
   auto isolated = [&] {
     return (*runner)->Run(request).status == lockstep::sandbox::RunStatus::kOk;
+  };
+  // Baseline in the same run: a fresh one-shot sandbox per run.
+  lockstep::sandbox::RunnerOptions one_shot_options = options;
+  one_shot_options.warm_sandboxes = false;
+  auto one_shot_runner = lockstep::sandbox::Runner::Create(one_shot_options);
+  if (!one_shot_runner.ok()) return 1;
+  auto one_shot = [&] {
+    return (*one_shot_runner)->Run(request).status == lockstep::sandbox::RunStatus::kOk;
   };
 
   std::printf("sandbox throughput: %d runs of a small Python program, %d cores\n", runs, hw);
   Measure(20, workers, bare);  // warm the page cache
   Measure(20, workers, isolated);
+  Measure(20, workers, one_shot);
   for (int w : {1, workers, 2 * workers}) {
     const double bare_rate = Measure(runs, w, bare);
     const double isolated_rate = Measure(runs, w, isolated);
-    std::printf("  workers %d: bare %.1f runs/s, isolated %.1f runs/s, overhead %.2fx\n", w,
-                bare_rate, isolated_rate, bare_rate / isolated_rate);
+    const double one_shot_rate = Measure(runs, w, one_shot);
+    std::printf("  workers %d: bare %.1f runs/s, isolated (warm) %.1f runs/s, overhead %.2fx;"
+                " one-shot sandboxes %.1f runs/s, %.2fx\n",
+                w, bare_rate, isolated_rate, bare_rate / isolated_rate, one_shot_rate,
+                bare_rate / one_shot_rate);
   }
 
   // 1,000 requests at once through a pool server (result cache off: every

@@ -37,6 +37,8 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "sandbox/runner_init.h"
+#include "sandbox/sandbox_process.h"
+#include "sandbox/warm_sandbox.h"
 
 #ifndef LOCKSTEP_SANDBOX_INIT_PATH
 #define LOCKSTEP_SANDBOX_INIT_PATH ""
@@ -73,250 +75,6 @@ struct Runner::Execution {
 };
 
 namespace {
-
-// ---------------------------------------------------------------------------
-// Host uids for sandbox runs. Each concurrent run gets its own host uid so that
-// RLIMIT_NPROC and signal permissions never couple two runs (kernels before
-// 5.14 count processes per host uid, across user namespaces). A uid is claimed
-// with flock() on a lock file, so several server processes on one host never
-// share one; locks are kept for the process lifetime and uids reused locally.
-
-constexpr uid_t kUidBase = 1'200'000'000;
-constexpr int kUidSlots = 4096;
-constexpr char kUidLockDir[] = "/tmp/lockstep-sandbox-uid-locks";
-
-class UidPool {
- public:
-  static UidPool& Get() {
-    static UidPool* pool = new UidPool();  // never destroyed: lock fds live until exit
-    return *pool;
-  }
-
-  absl::StatusOr<uid_t> Acquire() {
-    std::lock_guard lock(mutex_);
-    if (!free_.empty()) {
-      const uid_t uid = free_.back();
-      free_.pop_back();
-      return uid;
-    }
-    if (!dir_checked_) {
-      mkdir(kUidLockDir, 0700);
-      struct stat st;
-      if (lstat(kUidLockDir, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
-          (st.st_mode & 077) != 0) {
-        return absl::FailedPreconditionError(
-            absl::StrCat(kUidLockDir, " must be a directory owned by uid ", geteuid(),
-                         " with mode 0700; remove it and retry"));
-      }
-      dir_checked_ = true;
-    }
-    for (int i = 0; i < kUidSlots; ++i) {
-      const int slot = (next_ + i) % kUidSlots;
-      const std::string path = absl::StrCat(kUidLockDir, "/", slot);
-      const int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-      if (fd < 0) continue;
-      if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
-        next_ = slot + 1;
-        return kUidBase + slot;  // fd stays open: the lock is ours until exit
-      }
-      close(fd);
-    }
-    return absl::ResourceExhaustedError(
-        absl::StrCat("all ", kUidSlots, " sandbox uids are in use (", kUidLockDir, ")"));
-  }
-
-  void Release(uid_t uid) {
-    std::lock_guard lock(mutex_);
-    free_.push_back(uid);
-  }
-
- private:
-  std::mutex mutex_;
-  std::vector<uid_t> free_;
-  int next_ = 0;
-  bool dir_checked_ = false;
-};
-
-class UidLease {
- public:
-  explicit UidLease(bool per_run_uid) {
-    if (per_run_uid && geteuid() == 0) {
-      auto uid = UidPool::Get().Acquire();
-      if (!uid.ok()) {
-        status_ = uid.status();
-        return;
-      }
-      uid_ = *uid;
-      pooled_ = true;
-    } else {
-      uid_ = geteuid();
-    }
-  }
-  ~UidLease() {
-    if (pooled_) UidPool::Get().Release(uid_);
-  }
-  const absl::Status& status() const { return status_; }
-  uid_t uid() const { return uid_; }
-  bool changes_uid() const { return pooled_; }
-
- private:
-  absl::Status status_;
-  uid_t uid_ = 0;
-  bool pooled_ = false;
-};
-
-// ---------------------------------------------------------------------------
-// File descriptors and processes.
-
-class Fd {
- public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  Fd& operator=(Fd&& other) noexcept {
-    reset(std::exchange(other.fd_, -1));
-    return *this;
-  }
-  ~Fd() { reset(); }
-  int get() const { return fd_; }
-  bool valid() const { return fd_ >= 0; }
-  void reset(int fd = -1) {
-    if (fd_ >= 0) close(fd_);
-    fd_ = fd;
-  }
-
- private:
-  int fd_ = -1;
-};
-
-bool MakePipe(Fd* read_end, Fd* write_end) {
-  int fds[2];
-  if (pipe2(fds, O_CLOEXEC) != 0) return false;
-  read_end->reset(fds[0]);
-  write_end->reset(fds[1]);
-  return true;
-}
-
-int PidfdOpen(pid_t pid) { return static_cast<int>(syscall(SYS_pidfd_open, pid, 0)); }
-
-int PidfdSendSignal(int pidfd, int sig) {
-  return static_cast<int>(syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0));
-}
-
-// Set-up done in the child right before it execs bubblewrap: place the pipes
-// at fds 0-4, let no other descriptor of this (multi-threaded) process cross
-// the exec, and drop to the run's host uid.
-//
-// The child is made with vfork (bp::posix::use_vfork): it shares this
-// process's memory until it execs, so the spawn costs no copy of the page
-// tables and no copy-on-write faults afterwards (fork() of a large, threaded
-// server was a measurable part of every run). Hence, in the child:
-// - only async-signal-safe calls that touch no shared state: the uid and
-//   group changes are raw syscalls, because glibc's setresuid() and friends
-//   would signal every thread of the *parent* (its thread list is shared) to
-//   change uid too;
-// - signals stay blocked (the parent blocks them all around the spawn) until
-//   every caught signal is reset to its default, so no handler of this process
-//   ever runs on the parent's memory in the child; then the caller's mask is
-//   restored for bubblewrap, exactly as fork() would have passed it on.
-struct ChildSetup : bp::extend::handler {
-  int fds[5];  // stdin, stdout, stderr, init status, bwrap info
-  uid_t uid;
-  gid_t gid;
-  bool change_uid;
-  const sigset_t* restore_mask;  // the spawning thread's mask before the spawn
-
-  template <class Executor>
-  void on_exec_setup(Executor& exec) const {
-    int moved[5];
-    for (int i = 0; i < 5; ++i) {
-      // Above every target first, so no dup2 below clobbers a later source.
-      moved[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 16);
-      if (moved[i] < 0) Abort(exec, "fcntl(F_DUPFD_CLOEXEC)");
-    }
-    for (int i = 0; i < 5; ++i) {
-      if (dup2(moved[i], i) < 0) Abort(exec, "dup2");
-    }
-    // Everything else (other runs' pipes, sockets) closes at exec.
-    if (close_range(5, ~0U, CLOSE_RANGE_CLOEXEC) != 0) Abort(exec, "close_range");
-    if (change_uid) {
-      if (syscall(SYS_setgroups, 0, nullptr) != 0) Abort(exec, "setgroups");
-      if (syscall(SYS_setresgid, gid, gid, gid) != 0) Abort(exec, "setresgid");
-      if (syscall(SYS_setresuid, uid, uid, uid) != 0) Abort(exec, "setresuid");
-    }
-    // After the uid change, which clears it: bubblewrap dies with this thread.
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    // The child has its own copy of the signal dispositions (no CLONE_SIGHAND).
-    for (int sig = 1; sig < NSIG; ++sig) {
-      if (sig == SIGKILL || sig == SIGSTOP) continue;
-      struct sigaction action;
-      if (sigaction(sig, nullptr, &action) != 0) continue;  // glibc-internal signals
-      if (action.sa_handler == SIG_DFL || action.sa_handler == SIG_IGN) continue;
-      action.sa_handler = SIG_DFL;
-      action.sa_flags = 0;
-      sigaction(sig, &action, nullptr);
-    }
-    pthread_sigmask(SIG_SETMASK, restore_mask, nullptr);
-  }
-
-  template <class Executor>
-  [[noreturn]] static void Abort(Executor& exec, const char* what) {
-    exec.set_error(std::error_code(errno, std::system_category()), what);
-    _exit(126);
-  }
-};
-
-// Blocks every signal in the calling thread for its lifetime.
-struct SignalsBlocked {
-  sigset_t saved;
-  SignalsBlocked() {
-    sigset_t all;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &saved);
-  }
-  ~SignalsBlocked() { pthread_sigmask(SIG_SETMASK, &saved, nullptr); }
-  SignalsBlocked(const SignalsBlocked&) = delete;
-  SignalsBlocked& operator=(const SignalsBlocked&) = delete;
-};
-
-// Serialises spawns, so one thread's spawn window (signals blocked, child
-// running on our memory) never overlaps another's.
-std::mutex& SpawnMutex() {
-  static std::mutex mutex;
-  return mutex;
-}
-
-// Output of one stream: the first `keep` bytes, and a count of everything.
-struct Capture {
-  explicit Capture(int64_t keep_bytes) : keep(keep_bytes) {}
-  std::string data;
-  int64_t total = 0;
-  int64_t keep = 0;
-  bool eof = false;
-
-  void Append(const char* bytes, ssize_t n) {
-    total += n;
-    const int64_t room = keep - static_cast<int64_t>(data.size());
-    if (room > 0) data.append(bytes, static_cast<size_t>(std::min<int64_t>(room, n)));
-  }
-};
-
-// Reads what is available; returns false at EOF or error.
-bool Drain(int fd, Capture* capture) {
-  char buffer[65536];
-  for (;;) {
-    const ssize_t n = read(fd, buffer, sizeof(buffer));
-    if (n > 0) {
-      capture->Append(buffer, n);
-      if (n < static_cast<ssize_t>(sizeof(buffer))) return true;
-      continue;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && errno == EAGAIN) return true;
-    capture->eof = true;
-    return false;
-  }
-}
 
 std::string ExpandPlaceholders(const std::string& text, const LanguageSpec& spec) {
   return absl::StrReplaceAll(text, {{"{src}", spec.source_file},
@@ -536,6 +294,11 @@ absl::StatusOr<RunLimits> LimitsFromJson(const nlohmann::json& json) {
 Runner::Runner(RunnerOptions options) : options_(std::move(options)) {}
 
 Runner::~Runner() {
+  {
+    std::lock_guard lock(warm_mutex_);
+    idle_warm_.clear();
+  }
+  starter_.reset();
   artefacts_.reset();
   if (owns_work_root_) {
     std::error_code ignored;
@@ -696,7 +459,7 @@ absl::Status Runner::Init() {
 
   // Self-check: one empty program. Fails here, loudly, where user namespaces
   // or bubblewrap do not work, instead of running anything unisolated.
-  UidLease lease(options_.per_run_uid);
+  internal::UidLease lease(options_.per_run_uid);
   if (!lease.status().ok()) return lease.status();
   Execution check;
   check.argv = {"true"};
@@ -707,12 +470,11 @@ absl::Status Runner::Init() {
   artefact->dir = work_root_ + "/art/selfcheck";
   mkdir(artefact->dir.c_str(), 0755);
   check.artefact = artefact.get();
-  std::string error;
-  bool wall_killed = false, output_killed = false;
-  int exec_errno = 0;
   check.limits.wall_time_s = 10;
-  const StepOutput out = Execute(check, &error, &wall_killed, &output_killed, &exec_errno);
-  if (!error.empty() || exec_errno != 0 || out.exit_code != 0) {
+  const internal::Supervised checked = Execute(check);
+  const std::string& error = checked.error;
+  const StepOutput& out = checked.out;
+  if (!error.empty() || checked.exec_errno != 0 || out.exit_code != 0) {
     return absl::FailedPreconditionError(absl::StrCat(
         "the sandbox does not work on this machine (bubblewrap could not create user, pid, "
         "net, ipc, uts and mount namespaces, or the init helper failed): ",
@@ -721,56 +483,62 @@ absl::Status Runner::Init() {
         "(sysctl user.max_user_namespaces > 0, kernel.unprivileged_userns_clone=1) and that "
         "the container allows them; lockstep never runs programs unisolated"));
   }
+  // Warm sandboxes where they work here; else every run gets a one-shot
+  // sandbox (equally isolated, slower), and warm_sandbox_status() says why.
+  warm_status_ = options_.warm_sandboxes
+                     ? StartWarmSandboxes()
+                     : absl::FailedPreconditionError("disabled (RunnerOptions::warm_sandboxes)");
   return absl::OkStatus();
 }
 
-StepOutput Runner::Execute(const Execution& ex, std::string* error, bool* wall_killed,
-                           bool* output_killed, int* exec_errno) {
-  StepOutput out;
-  *wall_killed = *output_killed = false;
-  *exec_errno = 0;
-  const RunLimits& limits = ex.limits;
-
-  // stdin is a sealed-size memfd: the program reads it like a file, and the
-  // parent never blocks writing to a program that does not read.
-  Fd stdin_fd;
-  if (ex.stdin_data == nullptr || ex.stdin_data->empty()) {
-    stdin_fd.reset(open("/dev/null", O_RDONLY | O_CLOEXEC));
-  } else {
-    stdin_fd.reset(memfd_create("lockstep-stdin", MFD_CLOEXEC));
-    if (stdin_fd.valid()) {
-      size_t done = 0;
-      const std::string& data = *ex.stdin_data;
-      while (done < data.size()) {
-        const ssize_t n = write(stdin_fd.get(), data.data() + done, data.size() - done);
-        if (n <= 0) break;
-        done += static_cast<size_t>(n);
-      }
-      if (done != data.size() || lseek(stdin_fd.get(), 0, SEEK_SET) != 0) stdin_fd.reset();
-    }
-  }
-  Fd out_r, out_w, err_r, err_w, status_r, status_w, info_r, info_w;
-  if (!stdin_fd.valid() || !MakePipe(&out_r, &out_w) || !MakePipe(&err_r, &err_w) ||
-      !MakePipe(&status_r, &status_w) || !MakePipe(&info_r, &info_w)) {
-    *error = absl::StrCat("cannot create pipes: ", strerror(errno));
-    return out;
-  }
-
-  const int work_bytes = limits.work_dir_mb;
-  const std::string tmpfs_size = absl::StrCat(static_cast<int64_t>(work_bytes) << 20);
+std::vector<std::string> Runner::SandboxBaseArgs() const {
   std::vector<std::string> args = {
       "--unshare-user", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
       "--unshare-cgroup-try", "--uid", "65534", "--gid", "65534", "--hostname", "sandbox",
       "--die-with-parent", "--new-session", "--as-pid-1", "--info-fd", "4"};
   args.insert(args.end(), system_bind_args_.begin(), system_bind_args_.end());
   args.insert(args.end(), {"--proc", "/proc"});
-  // A minimal /dev of character devices; /dev itself stays on the read-only root.
+  // A minimal /dev of character devices; /dev itself stays on the read-only
+  // root. (Not bubblewrap's --dev: it costs more per sandbox, and it makes
+  // bubblewrap nest a second user namespace, whose locked mounts a warm
+  // sandbox could then not rearrange per run.)
   for (const char* dev : {"/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom"}) {
     args.insert(args.end(), {"--dev-bind", dev, dev});
   }
   args.insert(args.end(), {"--symlink", "/proc/self/fd", "/dev/fd", "--symlink",
                            "/proc/self/fd/0", "/dev/stdin", "--symlink", "/proc/self/fd/1",
                            "/dev/stdout", "--symlink", "/proc/self/fd/2", "/dev/stderr"});
+  return args;
+}
+
+std::vector<std::pair<std::string, std::string>> Runner::ProgramEnvironment(
+    const Execution& ex) {
+  std::vector<std::pair<std::string, std::string>> env = {{"PATH", "/usr/local/bin:/usr/bin:/bin"},
+                                                          {"HOME", "/tmp"},
+                                                          {"TMPDIR", "/tmp"},
+                                                          {"LANG", "C.UTF-8"}};
+  env.insert(env.end(), ex.env.begin(), ex.env.end());
+  return env;
+}
+
+// One-shot: a fresh bubblewrap sandbox for this one process.
+internal::Supervised Runner::Execute(const Execution& ex) {
+  internal::Supervised failed;
+  const RunLimits& limits = ex.limits;
+  internal::RunPipes pipes;
+  internal::Fd info_r, info_w;
+  if (absl::Status status = internal::MakeRunPipes(ex.stdin_data, &pipes); !status.ok()) {
+    failed.error = std::string(status.message());
+    return failed;
+  }
+  if (!internal::MakePipe(&info_r, &info_w)) {
+    failed.error = absl::StrCat("cannot create pipes: ", strerror(errno));
+    return failed;
+  }
+  fcntl(info_r.get(), F_SETFL, O_NONBLOCK);
+
+  const std::string tmpfs_size = absl::StrCat(static_cast<int64_t>(limits.work_dir_mb) << 20);
+  std::vector<std::string> args = SandboxBaseArgs();
   // Every writable place is a size-limited tmpfs (or the compile directory).
   args.insert(args.end(), {"--size", tmpfs_size, "--tmpfs", "/tmp", "--size", tmpfs_size,
                            "--tmpfs", "/dev/shm"});
@@ -804,181 +572,158 @@ StepOutput Runner::Execute(const Execution& ex, std::string* error, bool* wall_k
   args.push_back("--");
   args.insert(args.end(), ex.argv.begin(), ex.argv.end());
 
-  bp::environment env;
-  env["PATH"] = "/usr/local/bin:/usr/bin:/bin";
-  env["HOME"] = "/tmp";
-  env["TMPDIR"] = "/tmp";
-  env["LANG"] = "C.UTF-8";
-  for (const auto& [name, value] : ex.env) env[name] = value;
-
-  ChildSetup setup;
-  setup.fds[0] = stdin_fd.get();
-  setup.fds[1] = out_w.get();
-  setup.fds[2] = err_w.get();
-  setup.fds[3] = status_w.get();
-  setup.fds[4] = info_w.get();
-  setup.uid = ex.uid;
-  setup.gid = ex.gid;
-  setup.change_uid = ex.change_uid;
-
-  const auto start = Clock::now();
-  pid_t bwrap_pid = -1;
-  {
-    std::lock_guard lock(SpawnMutex());
-    SignalsBlocked blocked;  // until the child has exec'd (see ChildSetup)
-    setup.restore_mask = &blocked.saved;
-    std::error_code ec;
-    bp::child child(bp::exe = bwrap_path_, bp::args = args, bp::env = env, setup,
-                    bp::posix::use_vfork, ec);
-    if (ec || !child.valid()) {
-      *error = absl::StrCat("cannot start bubblewrap (", bwrap_path_, "): ", ec.message());
-      return out;
-    }
-    bwrap_pid = child.id();
-    child.detach();  // reaped below with wait4; Boost must not touch the pid again
+  const auto start = internal::Clock::now();
+  auto pid = internal::SpawnBubblewrap(
+      bwrap_path_, args, ProgramEnvironment(ex),
+      {pipes.stdin_fd.get(), pipes.out_w.get(), pipes.err_w.get(), pipes.status_w.get(),
+       info_w.get()},
+      ex.uid, ex.gid, ex.change_uid);
+  if (!pid.ok()) {
+    failed.error = std::string(pid.status().message());
+    return failed;
   }
-  stdin_fd.reset();
-  out_w.reset();
-  err_w.reset();
-  status_w.reset();
+  pipes.CloseChildEnds();
   info_w.reset();
 
-  Fd bwrap_pidfd(PidfdOpen(bwrap_pid));
-  Fd init_pidfd;  // pid 1 of the sandbox, once bubblewrap has told us its pid
-  Capture out_cap(limits.output_limit_bytes);
-  Capture err_cap(std::min(limits.stderr_keep_bytes, limits.output_limit_bytes));
-  Capture status_cap(sizeof(InitReport));
-  Capture info_cap(4096);
-  for (int fd : {out_r.get(), err_r.get(), status_r.get(), info_r.get()}) {
-    fcntl(fd, F_SETFL, O_NONBLOCK);
-  }
-  const auto deadline =
-      start + std::chrono::microseconds(static_cast<int64_t>(limits.wall_time_s * 1e6));
+  // The run is over when bubblewrap has exited. It is killed through its
+  // pid 1: the kernel then kills every process in the pid namespace, and pid
+  // 1 only finishes exiting after all of them have, so once its pidfd is
+  // readable nothing of the run is left.
+  class OneShotEnd : public internal::RunEnd {
+   public:
+    OneShotEnd(pid_t bwrap_pid, int info_fd)
+        : bwrap_pid_(bwrap_pid), bwrap_pidfd_(internal::PidfdOpen(bwrap_pid)), info_fd_(info_fd) {}
+    ~OneShotEnd() override { Reap(); }
+    int fd() const override { return bwrap_pidfd_.get(); }
+    int poll_interval_ms() const override { return bwrap_pidfd_.valid() ? -1 : 10; }
+    bool Ended() override {
+      if (bwrap_pidfd_.valid()) return true;  // readable: bubblewrap exited
+      siginfo_t info{};
+      return waitid(P_PID, bwrap_pid_, &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+             info.si_pid == bwrap_pid_;
+    }
+    void Kill() override {
+      internal::Capture info(4096);
+      internal::Drain(info_fd_, &info);
+      internal::Fd init_pidfd(internal::OpenSandboxInitPidfd(info.data, bwrap_pid_));
+      if (init_pidfd.valid()) {
+        internal::PidfdSendSignal(init_pidfd.get(), SIGKILL);
+        pollfd p{init_pidfd.get(), POLLIN, 0};
+        poll(&p, 1, 10000);
+      }
+      kill(bwrap_pid_, SIGKILL);  // not reaped yet, so the pid cannot be recycled
+    }
+    std::string DescribeMissingReport() const override {
+      const_cast<OneShotEnd*>(this)->Reap();
+      return absl::StrCat("the sandbox ended without a report from its init (bubblewrap ",
+                          WIFEXITED(status_) ? absl::StrCat("exited ", WEXITSTATUS(status_))
+                                             : absl::StrCat("killed by signal ", WTERMSIG(status_)),
+                          ")");
+    }
 
-  // Kills the sandbox. Killing pid 1 makes the kernel kill every process in
-  // the pid namespace, and pid 1 only finishes exiting after all of them have;
-  // so once its pidfd is readable nothing of the run is left.
-  auto kill_sandbox = [&]() {
-    if (!init_pidfd.valid() && !info_cap.eof) Drain(info_r.get(), &info_cap);
-    if (!init_pidfd.valid()) {
-      const size_t at = info_cap.data.find("\"child-pid\":");
-      if (at != std::string::npos) {
-        const pid_t pid = std::atoi(info_cap.data.c_str() + at + 12);
-        init_pidfd.reset(PidfdOpen(pid));
-        // A pidfd names one process for good; check it is bubblewrap's child
-        // and not a recycled pid.
-        std::ifstream stat_file(absl::StrCat("/proc/", pid, "/stat"));
-        std::string stat_line;
-        std::getline(stat_file, stat_line);
-        const size_t paren = stat_line.rfind(')');
-        int ppid = -1;
-        if (paren != std::string::npos) {
-          char state;
-          std::sscanf(stat_line.c_str() + paren + 2, "%c %d", &state, &ppid);
-        }
-        if (ppid != bwrap_pid) init_pidfd.reset();
+   private:
+    void Reap() {
+      if (reaped_) return;
+      reaped_ = true;
+      while (waitpid(bwrap_pid_, &status_, 0) < 0 && errno == EINTR) {
       }
     }
-    if (init_pidfd.valid()) {
-      PidfdSendSignal(init_pidfd.get(), SIGKILL);
-      pollfd p{init_pidfd.get(), POLLIN, 0};
-      poll(&p, 1, 10000);
-    }
-    kill(bwrap_pid, SIGKILL);  // bwrap_pid is not reaped yet, so it cannot be recycled
+    pid_t bwrap_pid_;
+    internal::Fd bwrap_pidfd_;
+    int info_fd_;
+    int status_ = 0;
+    bool reaped_ = false;
   };
+  OneShotEnd end(*pid, info_r.get());
+  return internal::SuperviseRun(pipes, limits, start, end);
+}
 
-  bool bwrap_exited = false;
-  bool killed = false;
-  while (!bwrap_exited) {
-    const auto now = Clock::now();
-    if (now >= deadline && !killed) {
-      *wall_killed = true;
-      kill_sandbox();
-      killed = true;
+// Warm: the run goes to a pre-started sandbox (sandbox/warm_sandbox.h).
+internal::Supervised Runner::ExecuteWarm(const Execution& ex) {
+  internal::WarmRun run;
+  run.argv = ex.argv;
+  run.env = ProgramEnvironment(ex);
+  run.stdin_data = ex.stdin_data;
+  if (ex.artefact != nullptr) run.artefact = fs::path(ex.artefact->dir).filename().string();
+  run.limits = ex.limits;
+  run.memory_bytes = ex.memory_bytes;
+  run.max_processes = ex.max_processes;
+  // A sandbox that died while idle never saw the request: one retry on a
+  // fresh one. Anything else is the run's result.
+  for (int attempt = 0;; ++attempt) {
+    auto sandbox = TakeWarmSandbox();
+    if (!sandbox.ok()) {
+      internal::Supervised failed;
+      failed.error = absl::StrCat("cannot start a warm sandbox: ", sandbox.status().message());
+      return failed;
     }
-    int timeout_ms = killed ? 100
-                            : static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(
-                                                   deadline - now)
-                                                   .count());
-    pollfd fds[5];
-    int n = 0;
-    auto add = [&](int fd, bool eof) {
-      if (fd >= 0 && !eof) fds[n++] = {fd, POLLIN, 0};
-    };
-    add(out_r.get(), out_cap.eof);
-    add(err_r.get(), err_cap.eof);
-    add(status_r.get(), status_cap.eof);
-    add(info_r.get(), info_cap.eof);
-    add(bwrap_pidfd.get(), false);
-    if (!bwrap_pidfd.valid()) timeout_ms = std::min(timeout_ms, 10);  // no pidfd: poll the pid
-    const int ready = poll(fds, static_cast<nfds_t>(n), std::max(timeout_ms, 0));
-    if (ready < 0 && errno != EINTR) break;
-    for (int i = 0; i < n; ++i) {
-      if (fds[i].revents == 0) continue;
-      const int fd = fds[i].fd;
-      if (fd == out_r.get()) Drain(fd, &out_cap);
-      else if (fd == err_r.get()) Drain(fd, &err_cap);
-      else if (fd == status_r.get()) Drain(fd, &status_cap);
-      else if (fd == info_r.get()) Drain(fd, &info_cap);
-      else if (fd == bwrap_pidfd.get()) bwrap_exited = true;
-    }
-    if (!bwrap_pidfd.valid()) {
-      siginfo_t info{};
-      bwrap_exited = waitid(P_PID, bwrap_pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
-                     info.si_pid == bwrap_pid;
-    }
-    if (!killed && (out_cap.total > limits.output_limit_bytes ||
-                    err_cap.total > limits.output_limit_bytes)) {
-      *output_killed = true;
-      kill_sandbox();
-      killed = true;
-    }
+    bool delivered = false;
+    internal::Supervised result = (*sandbox)->Run(run, &delivered);
+    if ((*sandbox)->healthy()) ReturnWarmSandbox(std::move(*sandbox));
+    if (delivered || attempt == 1) return result;
   }
-  int bwrap_status = 0;
-  while (waitpid(bwrap_pid, &bwrap_status, 0) < 0 && errno == EINTR) {
-  }
-  out.wall_ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
-  // Everything in the sandbox is gone now; read what is left in the pipes.
-  while (!out_cap.eof && Drain(out_r.get(), &out_cap) && out_cap.total <= limits.output_limit_bytes) {
-    pollfd p{out_r.get(), POLLIN, 0};
-    if (poll(&p, 1, 0) <= 0) break;
-  }
-  Drain(err_r.get(), &err_cap);
-  Drain(status_r.get(), &status_cap);
+}
 
-  out.stdout_data = std::move(out_cap.data);
-  out.stderr_data = std::move(err_cap.data);
-  out.stdout_bytes = out_cap.total;
-  out.stderr_bytes = err_cap.total;
-  out.stdout_truncated = out_cap.total > static_cast<int64_t>(out.stdout_data.size());
-  out.stderr_truncated = err_cap.total > static_cast<int64_t>(out.stderr_data.size());
+absl::StatusOr<std::unique_ptr<internal::WarmSandbox>> Runner::TakeWarmSandbox() {
+  {
+    std::lock_guard lock(warm_mutex_);
+    if (!idle_warm_.empty()) {
+      std::unique_ptr<internal::WarmSandbox> sandbox = std::move(idle_warm_.back());
+      idle_warm_.pop_back();
+      return sandbox;
+    }
+  }
+  absl::StatusOr<std::unique_ptr<internal::WarmSandbox>> started =
+      absl::InternalError("not started");
+  internal::UidLease lease(options_.per_run_uid);
+  if (!lease.status().ok()) return lease.status();
+  starter_->RunOnStarterThread([&] {
+    started = internal::WarmSandbox::Start(bwrap_path_, warm_args_, {{"PATH", "/usr/bin:/bin"}},
+                                           std::move(lease));
+  });
+  return started;
+}
 
-  InitReport report;
-  if (status_cap.data.size() == sizeof(InitReport)) {
-    std::memcpy(&report, status_cap.data.data(), sizeof(report));
+void Runner::ReturnWarmSandbox(std::unique_ptr<internal::WarmSandbox> sandbox) {
+  std::lock_guard lock(warm_mutex_);
+  if (idle_warm_.size() < options_.max_idle_warm_sandboxes) {
+    idle_warm_.push_back(std::move(sandbox));
   }
-  if (status_cap.data.size() != sizeof(InitReport) || report.magic != kInitReportMagic) {
-    if (killed) return out;  // we killed it before the init could report
-    *error = absl::StrCat("the sandbox ended without a report from its init (bubblewrap ",
-                          WIFEXITED(bwrap_status) ? absl::StrCat("exited ", WEXITSTATUS(bwrap_status))
-                                                  : absl::StrCat("killed by signal ",
-                                                                 WTERMSIG(bwrap_status)),
-                          "): ", out.stderr_data);
-    return out;
+}
+
+absl::Status Runner::StartWarmSandboxes() {
+  std::vector<std::string>& args = warm_args_;
+  args = SandboxBaseArgs();
+  // Mount points only: each run mounts its own, sized, over these.
+  for (const char* dir : {"/tmp", "/dev/shm", kWorkDirInSandbox}) {
+    args.insert(args.end(), {"--size", "65536", "--tmpfs", dir});
   }
-  if (report.error[0] != '\0') {
-    report.error[sizeof(report.error) - 1] = '\0';
-    *error = report.error;
-    return out;
+  // The zygote needs CAP_SYS_ADMIN in the sandbox's user namespace to give
+  // each run its own namespaces and mounts, and CAP_SETPCAP to empty the
+  // program's bounding set; the program never has any capability (the init
+  // drops them all, sets no_new_privs and loads seccomp before exec).
+  args.insert(args.end(), {"--cap-add", "CAP_SYS_ADMIN", "--cap-add", "CAP_SETPCAP", "--ro-bind", work_root_ + "/art",
+                           kArtefactStoreInSandbox, "--ro-bind", init_path_, kInitPathInSandbox,
+                           "--chdir", "/", "--remount-ro", "/", kInitPathInSandbox,
+                           kInitArgZygote});
+  starter_ = std::make_unique<internal::SandboxStarter>();
+  // Self-check of this path too: one empty program through a warm sandbox.
+  Execution check;
+  check.argv = {"true"};
+  check.limits.wall_time_s = 10;
+  auto artefact = std::make_shared<Artefact>();
+  artefact->dir = work_root_ + "/art/selfcheck-warm";
+  mkdir(artefact->dir.c_str(), 0755);
+  check.artefact = artefact.get();
+  const internal::Supervised out = ExecuteWarm(check);
+  if (!out.error.empty() || out.exec_errno != 0 || out.out.exit_code != 0) {
+    std::lock_guard lock(warm_mutex_);
+    idle_warm_.clear();
+    return absl::FailedPreconditionError(
+        out.error.empty() ? absl::StrCat("an empty program failed: ", out.out.stderr_data)
+                          : out.error);
   }
-  *exec_errno = report.exec_errno;
-  if (report.exec_errno == 0) {
-    if (report.term_signal != 0) out.signal = report.term_signal;
-    else out.exit_code = report.exit_code;
-  }
-  out.cpu_ms = report.cpu_us / 1000;
-  out.peak_memory_kb = report.maxrss_kb;
-  return out;
+  return absl::OkStatus();
 }
 
 RunResult Runner::ProbeToolchain(const LanguageSpec& spec) {
@@ -993,7 +738,7 @@ RunResult Runner::ProbeToolchain(const LanguageSpec& spec) {
     std::lock_guard lock(mutex_);
     return toolchains_[spec.name] = result;
   }
-  UidLease lease(options_.per_run_uid);
+  internal::UidLease lease(options_.per_run_uid);
   if (!lease.status().ok()) {
     result.status = RunStatus::kSandboxError;
     result.message = std::string(lease.status().message());
@@ -1007,10 +752,10 @@ RunResult Runner::ProbeToolchain(const LanguageSpec& spec) {
   ex.max_processes = 4096;
   ex.uid = ex.gid = lease.uid();
   ex.change_uid = lease.changes_uid();
-  std::string error;
-  bool wall_killed, output_killed;
-  int exec_errno;
-  const StepOutput out = Execute(ex, &error, &wall_killed, &output_killed, &exec_errno);
+  const internal::Supervised probed = Execute(ex);
+  const std::string& error = probed.error;
+  const int exec_errno = probed.exec_errno;
+  const StepOutput& out = probed.out;
   if (!error.empty()) {
     result.status = RunStatus::kSandboxError;
     result.message = absl::StrCat("probing the ", spec.name, " toolchain failed: ", error);
@@ -1055,7 +800,7 @@ absl::StatusOr<std::shared_ptr<const Runner::Artefact>> Runner::PrepareArtefact(
 
   // The compile step writes into the artefact directory itself, owned by the
   // run's uid for the duration; RLIMIT_FSIZE bounds what it can write.
-  UidLease lease(options_.per_run_uid);
+  internal::UidLease lease(options_.per_run_uid);
   if (!lease.status().ok()) return lease.status();
   if (lease.changes_uid() && chown(artefact->dir.c_str(), lease.uid(), lease.uid()) != 0) {
     return absl::InternalError(absl::StrCat("cannot chown ", artefact->dir, ": ", strerror(errno)));
@@ -1075,10 +820,11 @@ absl::StatusOr<std::shared_ptr<const Runner::Artefact>> Runner::PrepareArtefact(
   ex.max_processes = 4096;
   ex.uid = ex.gid = lease.uid();
   ex.change_uid = lease.changes_uid();
-  std::string error;
-  bool wall_killed, output_killed;
-  int exec_errno;
-  StepOutput out = Execute(ex, &error, &wall_killed, &output_killed, &exec_errno);
+  const internal::Supervised compiled = Execute(ex);
+  const std::string& error = compiled.error;
+  const bool wall_killed = compiled.wall_killed, output_killed = compiled.output_killed;
+  const int exec_errno = compiled.exec_errno;
+  const StepOutput& out = compiled.out;
   if (lease.changes_uid()) {
     // Back to our ownership, read-only for the sandboxes that bind it.
     std::error_code ec;
@@ -1158,12 +904,6 @@ RunResult Runner::RunUncached(const RunRequest& request, const LanguageSpec& spe
   }
   if (*artefact == nullptr) return result;  // compile_error or toolchain_unavailable
 
-  UidLease lease(options_.per_run_uid);
-  if (!lease.status().ok()) {
-    result.status = RunStatus::kSandboxError;
-    result.message = std::string(lease.status().message());
-    return result;
-  }
   const RunLimits& limits = request.limits;
   Execution ex;
   ex.argv = ExpandCommand(spec.run, spec);
@@ -1174,12 +914,24 @@ RunResult Runner::RunUncached(const RunRequest& request, const LanguageSpec& spe
   const int64_t memory_mb = static_cast<int64_t>(limits.memory_mb) + spec.extra_memory_mb;
   ex.memory_bytes = limits.memory_mb > 0 ? memory_mb << 20 : 0;
   ex.max_processes = std::max(limits.max_processes, spec.max_processes);
-  ex.uid = ex.gid = lease.uid();
-  ex.change_uid = lease.changes_uid();
-  std::string error;
-  bool wall_killed, output_killed;
-  int exec_errno;
-  result.run = Execute(ex, &error, &wall_killed, &output_killed, &exec_errno);
+  internal::Supervised supervised;
+  if (warm_status_.ok()) {
+    supervised = ExecuteWarm(ex);  // the warm sandbox brings its own uid
+  } else {
+    internal::UidLease lease(options_.per_run_uid);
+    if (!lease.status().ok()) {
+      result.status = RunStatus::kSandboxError;
+      result.message = std::string(lease.status().message());
+      return result;
+    }
+    ex.uid = ex.gid = lease.uid();
+    ex.change_uid = lease.changes_uid();
+    supervised = Execute(ex);
+  }
+  result.run = std::move(supervised.out);
+  const std::string& error = supervised.error;
+  const bool wall_killed = supervised.wall_killed, output_killed = supervised.output_killed;
+  const int exec_errno = supervised.exec_errno;
   const StepOutput& run = result.run;
 
   const bool failed = run.signal.has_value() || run.exit_code.value_or(0) != 0;

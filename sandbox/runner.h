@@ -1,5 +1,8 @@
-// Runs one untrusted program (optional compile step, then run) inside a fresh
+// Runs one untrusted program (optional compile step, then run) inside a
 // bubblewrap sandbox and reports exactly how it ended (sandbox/status.h).
+// Program runs go to warm sandboxes (sandbox/warm_sandbox.h: started once,
+// fresh pid/mount/ipc namespaces and filesystems per run); compile steps and
+// toolchain probes get a one-shot sandbox each.
 // Guarantees: user/pid/net/ipc/uts/mount namespaces, read-only system binds and
 // no host home or secrets, a private size-limited /work and /tmp, an
 // unprivileged uid, rlimits and a seccomp filter on the program, a wall-clock
@@ -102,7 +105,19 @@ struct RunnerOptions {
   // Run the sandbox as a distinct host uid per concurrent run (needs root).
   // Without root every run uses the caller's uid.
   bool per_run_uid = true;
+  // Program runs reuse pre-started sandboxes (one per concurrent run; the
+  // isolation of each run is the same, bubblewrap's set-up is paid once).
+  // Where they cannot work here, runs fall back to one-shot sandboxes and
+  // Runner::warm_sandbox_status() says why.
+  bool warm_sandboxes = true;
+  size_t max_idle_warm_sandboxes = 64;
 };
+
+namespace internal {
+class SandboxStarter;
+class WarmSandbox;
+struct Supervised;
+}  // namespace internal
 
 class Runner {
  public:
@@ -119,6 +134,8 @@ class Runner {
   RunResult ProbeToolchain(const LanguageSpec& spec);
   const LanguageSpec* FindSpec(std::string_view language) const;
   const std::string& work_root() const { return work_root_; }
+  // Ok when program runs use warm sandboxes; else why they do not.
+  const absl::Status& warm_sandbox_status() const { return warm_status_; }
 
   struct Artefact;  // compiled files of one (language, source), in the cache
   struct Execution;
@@ -129,8 +146,14 @@ class Runner {
   RunResult RunUncached(const RunRequest& request, const LanguageSpec& spec);
   absl::StatusOr<std::shared_ptr<const Artefact>> PrepareArtefact(
       const RunRequest& request, const LanguageSpec& spec, RunResult* result);
-  StepOutput Execute(const Execution& execution, std::string* error, bool* wall_killed,
-                     bool* output_killed, int* exec_errno);
+  std::vector<std::string> SandboxBaseArgs() const;
+  static std::vector<std::pair<std::string, std::string>> ProgramEnvironment(
+      const Execution& execution);
+  internal::Supervised Execute(const Execution& execution);      // one-shot sandbox
+  internal::Supervised ExecuteWarm(const Execution& execution);  // a warm sandbox
+  absl::Status StartWarmSandboxes();
+  absl::StatusOr<std::unique_ptr<internal::WarmSandbox>> TakeWarmSandbox();
+  void ReturnWarmSandbox(std::unique_ptr<internal::WarmSandbox> sandbox);
 
   RunnerOptions options_;
   std::string work_root_;
@@ -142,6 +165,13 @@ class Runner {
   std::unique_ptr<ResultCache<RunResult>> results_;
   std::unique_ptr<ResultCache<std::shared_ptr<const Artefact>>> artefacts_;
   uint64_t next_dir_ = 0;
+  // Warm sandboxes: started on starter_'s thread (they die with the thread
+  // that started them), idle ones kept here between runs.
+  absl::Status warm_status_ = absl::FailedPreconditionError("not started");
+  std::vector<std::string> warm_args_;
+  std::unique_ptr<internal::SandboxStarter> starter_;
+  std::mutex warm_mutex_;
+  std::vector<std::unique_ptr<internal::WarmSandbox>> idle_warm_;
 };
 
 }  // namespace lockstep::sandbox

@@ -1,9 +1,23 @@
-// Protocol between the runner (sandbox/runner.cc) and lockstep-sandbox-init,
-// the tiny pid-1 process it starts inside every bubblewrap sandbox. The init
-// applies rlimits and the seccomp filter to the program only, waits for it,
-// reaps orphans, and reports exactly how the program ended on a status fd.
-// Being pid 1 of the sandbox's pid namespace, it cannot be killed from inside
-// (kill -9 -1 spares it), and its exit tears the whole namespace down.
+// Protocol between the runner (sandbox/runner.cc, sandbox/warm_sandbox.cc) and
+// lockstep-sandbox-init, the tiny pid-1 process of every sandbox. The init
+// applies rlimits, the seccomp filter and an empty capability set to the
+// program only, waits for it, reaps orphans, and reports exactly how the
+// program ended on a status fd. Being pid 1 of the run's pid namespace, it
+// cannot be killed from inside (kill -9 -1 spares it), and its exit tears the
+// whole namespace down.
+//
+// Two modes:
+// - one-shot: `init LIMITS... -- PROGRAM...` is bubblewrap's command; the
+//   sandbox lives for one process (compile steps, toolchain probes).
+// - zygote: `init --zygote` is bubblewrap's command in a warm sandbox
+//   (sandbox/warm_sandbox.h). It waits on kZygoteControlFd for ZygoteRequests;
+//   for each run it clones a child into fresh pid, mount and ipc namespaces,
+//   which mounts a fresh /proc and fresh size-limited tmpfs /work, /tmp and
+//   /dev/shm, binds the run's artefact files read-only into /work, hides the
+//   artefact store, and then acts as the one-shot init for the program. When
+//   that child is reaped its whole namespace is gone, and the zygote sends a
+//   ZygoteEvent kDone. The bubblewrap namespaces (user, net, uts, cgroup) and
+//   read-only system binds are thus set up once per warm sandbox, not per run.
 #pragma once
 
 #include <cstdint>
@@ -33,5 +47,41 @@ inline constexpr char kInitArgProcesses[] = "nproc";
 inline constexpr char kInitArgFileSize[] = "fsize";
 inline constexpr char kInitArgOpenFiles[] = "nofile";
 inline constexpr char kInitArgSeccomp[] = "seccomp";  // 1 = load the filter
+
+// ---------------------------------------------------------------------------
+// Zygote mode.
+
+inline constexpr char kInitArgZygote[] = "--zygote";
+inline constexpr int kZygoteControlFd = 3;  // a SOCK_SEQPACKET socket to the runner
+inline constexpr char kArtefactStoreInSandbox[] = "/.art";  // the runner's work_root/art, ro
+inline constexpr uint32_t kZygoteMagic = 0x6c6b7a67;  // "lkzg"
+inline constexpr int kZygoteRunFds = 4;  // with kRun: stdin, stdout, stderr, InitReport fd
+inline constexpr size_t kZygoteMaxMessage = 64 << 10;
+
+enum class ZygoteRequestKind : uint32_t { kRun = 1, kKill = 2 };
+
+// Runner → zygote. A kRun message carries kZygoteRunFds descriptors
+// (SCM_RIGHTS) and is followed, in the same datagram, by `argc` then `envc`
+// NUL-terminated strings (envc as NAME=VALUE). A kKill kills the current run's
+// whole pid namespace; the kDone event follows as usual.
+struct ZygoteRequest {
+  uint32_t magic = kZygoteMagic;
+  ZygoteRequestKind kind = ZygoteRequestKind::kRun;
+  uint64_t cpu_seconds = 0, address_space = 0, processes = 0, file_size = 0, open_files = 0;
+  uint64_t tmpfs_bytes = 0;    // size of each of /work, /tmp, /dev/shm
+  uint32_t seccomp = 1;
+  uint32_t argc = 0, envc = 0;
+  char artefact[64] = {};      // directory under kArtefactStoreInSandbox; "" = empty /work
+};
+
+enum class ZygoteEventKind : uint32_t { kReady = 1, kDone = 2 };
+
+// Zygote → runner: kReady once after start; kDone after each run, sent only
+// once the run's pid namespace is empty (its init reaped).
+struct ZygoteEvent {
+  uint32_t magic = kZygoteMagic;
+  ZygoteEventKind kind = ZygoteEventKind::kReady;
+  char error[112] = {};  // the zygote's own failure (clone, bad request), NUL-terminated
+};
 
 }  // namespace lockstep::sandbox

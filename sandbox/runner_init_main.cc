@@ -1,9 +1,20 @@
-// lockstep-sandbox-init: pid 1 of every sandbox (see sandbox/runner_init.h).
+// lockstep-sandbox-init: pid 1 of every sandbox run (see sandbox/runner_init.h).
 // Kept free of the C++ standard library's heavier parts: it is exec'd once per
-// run, and its start-up time is part of every run's overhead.
+// one-shot sandbox and cloned once per warm run, and its start-up time is part
+// of every run's overhead.
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -11,22 +22,29 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "sandbox/runner_init.h"
 #include "sandbox/seccomp_policy.h"
 
+extern char** environ;
+
 namespace {
 
 using lockstep::sandbox::InitReport;
+using lockstep::sandbox::kInitStatusFd;
 
 struct Limits {
   rlim_t cpu = 0, as = 0, nproc = 0, fsize = 0, nofile = 0;
   bool seccomp = true;
+  // Zygote mode: the init holds capabilities in the sandbox's user namespace
+  // (it mounts); the program must get none, not even ambient ones.
+  bool drop_capabilities = false;
 };
 
 void Report(const InitReport& report) {
   // One write of a small struct to a pipe is atomic; nothing else writes there.
-  ssize_t ignored = write(lockstep::sandbox::kInitStatusFd, &report, sizeof(report));
+  ssize_t ignored = write(kInitStatusFd, &report, sizeof(report));
   (void)ignored;
 }
 
@@ -43,30 +61,25 @@ bool SetLimit(int resource, rlim_t soft, rlim_t hard) {
   return setrlimit(resource, &limit) == 0;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  Limits limits;
-  int first = 1;
-  for (; first < argc && std::strcmp(argv[first], "--") != 0; ++first) {
-    const char* arg = argv[first];
-    const char* eq = std::strchr(arg, '=');
-    if (eq == nullptr) { errno = EINVAL; Fail(arg); }
-    const std::string name(arg, eq);
-    const rlim_t value = std::strtoull(eq + 1, nullptr, 10);
-    if (name == lockstep::sandbox::kInitArgCpuSeconds) limits.cpu = value;
-    else if (name == lockstep::sandbox::kInitArgAddressSpace) limits.as = value;
-    else if (name == lockstep::sandbox::kInitArgProcesses) limits.nproc = value;
-    else if (name == lockstep::sandbox::kInitArgFileSize) limits.fsize = value;
-    else if (name == lockstep::sandbox::kInitArgOpenFiles) limits.nofile = value;
-    else if (name == lockstep::sandbox::kInitArgSeccomp) limits.seccomp = value != 0;
-    else { errno = EINVAL; Fail(arg); }
+// Empties every capability set of the calling process (bounding, ambient,
+// inheritable, permitted, effective). Returns 0 or an errno.
+int DropAllCapabilities() {
+  for (int cap = 0; cap <= 63; ++cap) {
+    if (prctl(PR_CAPBSET_READ, cap) <= 0) continue;  // not a capability here
+    if (prctl(PR_CAPBSET_DROP, cap) != 0) return errno;
   }
-  if (first + 1 >= argc) { errno = EINVAL; Fail("no program after --"); }
-  char** program = argv + first + 1;
+  if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0) return errno;
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[2] = {};
+  if (syscall(SYS_capset, &header, data) != 0) return errno;
+  return 0;
+}
 
+// Starts the program with the limits, waits for it while reaping orphans, and
+// reports how it ended on kInitStatusFd. `envp` null: this process's environ.
+int SuperviseProgram(const Limits& limits, char** program, char** envp) {
   // The status fd must not reach the program: it could forge a report.
-  if (fcntl(lockstep::sandbox::kInitStatusFd, F_SETFD, FD_CLOEXEC) != 0) Fail("status fd");
+  if (fcntl(kInitStatusFd, F_SETFD, FD_CLOEXEC) != 0) Fail("status fd");
 
   std::string seccomp_error;
   scmp_filter_ctx filter = nullptr;
@@ -89,11 +102,18 @@ int main(int argc, char** argv) {
     if (limits.nproc && !SetLimit(RLIMIT_NPROC, limits.nproc, limits.nproc)) err = errno;
     if (limits.fsize && !SetLimit(RLIMIT_FSIZE, limits.fsize, limits.fsize)) err = errno;
     if (limits.nofile && !SetLimit(RLIMIT_NOFILE, limits.nofile, limits.nofile)) err = errno;
+    if (err == 0 && limits.drop_capabilities) {
+      err = DropAllCapabilities();
+      if (err == 0 && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) err = errno;
+    }
     if (err == 0 && filter != nullptr) {
       const int rc = seccomp_load(filter);
       if (rc < 0) err = -rc;
     }
     if (err == 0) {
+      // execvp searches the PATH of `environ`, so the program's environment
+      // is installed first.
+      if (envp != nullptr) environ = envp;
       execvp(program[0], program);
       err = errno;
     }
@@ -145,4 +165,296 @@ int main(int argc, char** argv) {
   // Returning ends pid 1; the kernel then kills every process left in the
   // namespace (double-forked daemons included).
   return 0;
+}
+
+int OneShotMain(int argc, char** argv) {
+  Limits limits;
+  int first = 1;
+  for (; first < argc && std::strcmp(argv[first], "--") != 0; ++first) {
+    const char* arg = argv[first];
+    const char* eq = std::strchr(arg, '=');
+    if (eq == nullptr) { errno = EINVAL; Fail(arg); }
+    const std::string name(arg, eq);
+    const rlim_t value = std::strtoull(eq + 1, nullptr, 10);
+    if (name == lockstep::sandbox::kInitArgCpuSeconds) limits.cpu = value;
+    else if (name == lockstep::sandbox::kInitArgAddressSpace) limits.as = value;
+    else if (name == lockstep::sandbox::kInitArgProcesses) limits.nproc = value;
+    else if (name == lockstep::sandbox::kInitArgFileSize) limits.fsize = value;
+    else if (name == lockstep::sandbox::kInitArgOpenFiles) limits.nofile = value;
+    else if (name == lockstep::sandbox::kInitArgSeccomp) limits.seccomp = value != 0;
+    else { errno = EINVAL; Fail(arg); }
+  }
+  if (first + 1 >= argc) { errno = EINVAL; Fail("no program after --"); }
+  return SuperviseProgram(limits, argv + first + 1, nullptr);
+}
+
+// ---------------------------------------------------------------------------
+// Zygote mode.
+
+using lockstep::sandbox::kArtefactStoreInSandbox;
+using lockstep::sandbox::kZygoteControlFd;
+using lockstep::sandbox::kZygoteMagic;
+using lockstep::sandbox::kZygoteRunFds;
+using lockstep::sandbox::ZygoteEvent;
+using lockstep::sandbox::ZygoteEventKind;
+using lockstep::sandbox::ZygoteRequest;
+using lockstep::sandbox::ZygoteRequestKind;
+
+void SendEvent(ZygoteEventKind kind, const char* error = nullptr) {
+  ZygoteEvent event;
+  event.kind = kind;
+  if (error != nullptr) std::snprintf(event.error, sizeof(event.error), "%s", error);
+  ssize_t ignored = send(kZygoteControlFd, &event, sizeof(event), MSG_NOSIGNAL);
+  (void)ignored;
+}
+
+// One received datagram: the request, its strings and its descriptors.
+struct Received {
+  ZygoteRequest request;
+  std::vector<char*> argv, envp;  // null-terminated, pointing into `payload`
+  std::vector<char> payload;
+  int fds[kZygoteRunFds] = {-1, -1, -1, -1};
+  int nfds = 0;
+
+  void CloseFds() {
+    for (int& fd : fds) {
+      if (fd >= 0) close(fd);
+      fd = -1;
+    }
+  }
+};
+
+// Returns 1 on a message, 0 at EOF (the runner is gone), -1 on error.
+int Receive(Received* message, const char** error) {
+  static std::vector<char> buffer(lockstep::sandbox::kZygoteMaxMessage);
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kZygoteRunFds)];
+  iovec iov{buffer.data(), buffer.size()};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof(control);
+  ssize_t n;
+  do {
+    n = recvmsg(kZygoteControlFd, &msg, MSG_CMSG_CLOEXEC);
+  } while (n < 0 && errno == EINTR);
+  if (n == 0) return 0;
+  if (n < 0) return -1;
+  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+    const int count = static_cast<int>((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+    for (int i = 0; i < count; ++i) {
+      int fd;
+      std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+      if (message->nfds < kZygoteRunFds) message->fds[message->nfds++] = fd;
+      else close(fd);
+    }
+  }
+  *error = nullptr;
+  if ((msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0 ||
+      static_cast<size_t>(n) < sizeof(ZygoteRequest)) {
+    *error = "truncated request";
+    return 1;
+  }
+  std::memcpy(&message->request, buffer.data(), sizeof(ZygoteRequest));
+  const ZygoteRequest& r = message->request;
+  if (r.magic != kZygoteMagic) {
+    *error = "bad request magic";
+    return 1;
+  }
+  if (r.kind != ZygoteRequestKind::kRun) return 1;
+  if (message->nfds != kZygoteRunFds || r.argc == 0 ||
+      r.artefact[sizeof(r.artefact) - 1] != '\0' || std::strchr(r.artefact, '/') != nullptr ||
+      std::strcmp(r.artefact, "..") == 0) {
+    *error = "malformed run request";
+    return 1;
+  }
+  message->payload.assign(buffer.data() + sizeof(ZygoteRequest), buffer.data() + n);
+  message->payload.push_back('\0');  // a missing final NUL cannot run off the end
+  char* p = message->payload.data();
+  char* const end = p + message->payload.size() - 1;
+  for (uint32_t i = 0; i < r.argc + r.envc; ++i) {
+    if (p >= end) {
+      *error = "run request has fewer strings than it declares";
+      return 1;
+    }
+    (i < r.argc ? message->argv : message->envp).push_back(p);
+    p += std::strlen(p) + 1;
+  }
+  message->argv.push_back(nullptr);
+  message->envp.push_back(nullptr);
+  return 1;
+}
+
+[[noreturn]] void FailRun(const char* what, const char* path) {
+  InitReport report;
+  std::snprintf(report.error, sizeof(report.error), "lockstep-sandbox-init: %s %s: %s", what,
+                path, std::strerror(errno));
+  Report(report);
+  _exit(1);
+}
+
+void MountTmpfs(const char* path, uint64_t bytes, const char* mode) {
+  char options[96];
+  std::snprintf(options, sizeof(options), "size=%llu,mode=%s",
+                static_cast<unsigned long long>(bytes), mode);
+  if (mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, options) != 0) {
+    FailRun("mounting a tmpfs on", path);
+  }
+}
+
+// Binds `source` read-only at `dest`, creating the mount point.
+void BindReadOnly(const std::string& source, const std::string& dest, bool directory) {
+  if (directory ? mkdir(dest.c_str(), 0755) != 0
+                : close(open(dest.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)) != 0) {
+    FailRun("creating", dest.c_str());
+  }
+  if (mount(source.c_str(), dest.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0 ||
+      mount(nullptr, dest.c_str(), nullptr,
+            MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, nullptr) != 0) {
+    FailRun("binding", dest.c_str());
+  }
+}
+
+// The run's own view, built in its fresh mount namespace (nothing propagates
+// back to the zygote's): a /proc of its pid namespace, fresh tmpfs /work, /tmp
+// and /dev/shm, the artefact's entries read-only in /work (a symlink is copied
+// as a symlink, never followed on the host side), and the artefact store
+// itself unmounted, so a run sees only its own files.
+void BuildRunFilesystem(const ZygoteRequest& request) {
+  if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) FailRun("making", "/ private");
+  if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0) {
+    FailRun("mounting", "/proc");
+  }
+  MountTmpfs("/work", request.tmpfs_bytes, "0755");
+  MountTmpfs("/tmp", request.tmpfs_bytes, "1777");
+  MountTmpfs("/dev/shm", request.tmpfs_bytes, "1777");
+  if (request.artefact[0] != '\0') {
+    const std::string dir = std::string(kArtefactStoreInSandbox) + "/" + request.artefact;
+    DIR* listing = opendir(dir.c_str());
+    if (listing == nullptr) FailRun("opening", dir.c_str());
+    while (dirent* entry = readdir(listing)) {
+      const std::string name = entry->d_name;
+      if (name == "." || name == "..") continue;
+      const std::string source = dir + "/" + name;
+      const std::string dest = "/work/" + name;
+      struct stat st;
+      if (lstat(source.c_str(), &st) != 0) FailRun("stat", source.c_str());
+      if (S_ISLNK(st.st_mode)) {
+        char target[4096];
+        const ssize_t n = readlink(source.c_str(), target, sizeof(target) - 1);
+        if (n < 0) FailRun("readlink", source.c_str());
+        target[n] = '\0';
+        if (symlink(target, dest.c_str()) != 0) FailRun("symlink", dest.c_str());
+      } else {
+        BindReadOnly(source, dest, S_ISDIR(st.st_mode));
+      }
+    }
+    closedir(listing);
+  }
+  if (umount2(kArtefactStoreInSandbox, MNT_DETACH) != 0) {
+    FailRun("hiding the artefact store", kArtefactStoreInSandbox);
+  }
+  // The work directory's root becomes read-only only for the artefacts bound
+  // in it; the program may create files next to them, as in one-shot runs.
+  if (chdir("/work") != 0) FailRun("chdir", "/work");
+}
+
+// Child of the zygote, pid 1 of the run's fresh pid namespace.
+[[noreturn]] void RunInFreshNamespaces(Received* message) {
+  // If the zygote dies, so does this run (and with it its namespace).
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  close(kZygoteControlFd);
+  const int fds[kZygoteRunFds] = {message->fds[0], message->fds[1], message->fds[2],
+                                  message->fds[3]};
+  // Place the report fd first so a failure below can be reported.
+  if (dup2(fds[3], kInitStatusFd) < 0) _exit(1);
+  for (int i = 0; i < 3; ++i) {
+    if (dup2(fds[i], i) < 0) Fail("dup2");
+  }
+  if (close_range(kInitStatusFd + 1, ~0U, 0) != 0) Fail("close_range");
+  setsid();
+  BuildRunFilesystem(message->request);
+  const ZygoteRequest& r = message->request;
+  Limits limits;
+  limits.cpu = r.cpu_seconds;
+  limits.as = r.address_space;
+  limits.nproc = r.processes;
+  limits.fsize = r.file_size;
+  limits.nofile = r.open_files;
+  limits.seccomp = r.seccomp != 0;
+  limits.drop_capabilities = true;
+  _exit(SuperviseProgram(limits, message->argv.data(), message->envp.data()));
+}
+
+// Serves runs one at a time until the runner closes the control socket.
+int ZygoteMain() {
+  // Nothing of ours is readable through /proc by a run's processes.
+  prctl(PR_SET_DUMPABLE, 0);
+  const int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (null_fd >= 0) {
+    dup2(null_fd, 0);
+    dup2(null_fd, 1);
+    dup2(null_fd, 2);
+    close(null_fd);
+  }
+  fcntl(kZygoteControlFd, F_SETFD, FD_CLOEXEC);
+  SendEvent(ZygoteEventKind::kReady);
+  for (;;) {
+    Received message;
+    const char* error = nullptr;
+    const int got = Receive(&message, &error);
+    if (got <= 0) return 0;  // the runner is gone: so is this sandbox
+    if (error != nullptr || message.request.kind != ZygoteRequestKind::kRun) {
+      message.CloseFds();
+      // A kKill with no run in progress needs no answer; a bad run does.
+      if (error != nullptr) SendEvent(ZygoteEventKind::kDone, error);
+      continue;
+    }
+    const pid_t run = static_cast<pid_t>(
+        syscall(SYS_clone, CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | SIGCHLD, 0, 0, 0, 0));
+    if (run == 0) RunInFreshNamespaces(&message);
+    message.CloseFds();
+    if (run < 0) {
+      char text[96];
+      std::snprintf(text, sizeof(text), "clone of the run's namespaces failed: %s",
+                    std::strerror(errno));
+      SendEvent(ZygoteEventKind::kDone, text);
+      continue;
+    }
+    const int run_pidfd = static_cast<int>(syscall(SYS_pidfd_open, run, 0));
+    bool runner_gone = false;
+    for (bool ended = false; !ended;) {
+      pollfd fds[2] = {{kZygoteControlFd, POLLIN, 0}, {run_pidfd, POLLIN, 0}};
+      const int ready = poll(fds, run_pidfd >= 0 ? 2 : 1, run_pidfd >= 0 ? -1 : 10);
+      if (ready < 0 && errno != EINTR) break;
+      if (fds[0].revents != 0) {
+        Received control;
+        const char* ignored = nullptr;
+        const int got_control = Receive(&control, &ignored);
+        control.CloseFds();
+        if (got_control <= 0) runner_gone = true;
+        if (got_control <= 0 || control.request.kind == ZygoteRequestKind::kKill) {
+          // pid 1 of the run's namespace: the kernel kills everything in it.
+          kill(run, SIGKILL);
+        }
+      }
+      ended = run_pidfd >= 0 ? fds[1].revents != 0 : waitpid(run, nullptr, WNOHANG | __WNOTHREAD) == run;
+    }
+    // Reaped only once every process of the run's namespace is gone.
+    while (waitpid(run, nullptr, 0) < 0 && errno == EINTR) {
+    }
+    if (run_pidfd >= 0) close(run_pidfd);
+    if (runner_gone) return 0;
+    SendEvent(ZygoteEventKind::kDone);
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc == 2 && std::strcmp(argv[1], lockstep::sandbox::kInitArgZygote) == 0) {
+    return ZygoteMain();
+  }
+  return OneShotMain(argc, argv);
 }
