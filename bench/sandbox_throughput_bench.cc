@@ -4,12 +4,17 @@
 // (posix_spawn of python3, same stdin, same parallelism), as a ratio, with
 // one-shot sandboxes (a fresh bubblewrap per run) as the in-run baseline;
 // then 1,000 requests through a pool server on an ipc:// endpoint.
-//   sandbox_throughput_bench [RUNS] [WORKERS]
+//   sandbox_throughput_bench [RUNS] [WORKERS] [ONLY]
+// ONLY = bare | warm | one-shot runs just that loop, RUNS times on WORKERS
+// threads (for profiling one path with perf); with ":true" appended it runs
+// /bin/true instead of the Python program (the fixed cost of a run).
 #include <fcntl.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -39,7 +44,12 @@ std::vector<LanguageSpec> Languages() {
   python.source_file = "main.py";
   python.run = {"python3", "{src}"};
   python.version_probe = {"python3", "--version"};
-  return {python};
+  // /bin/true: the fixed cost of a sandboxed run, with (almost) no program.
+  LanguageSpec empty;
+  empty.name = "true";
+  empty.source_file = "unused";
+  empty.run = {"/bin/true"};
+  return {python, empty};
 }
 
 // Runs `total` jobs on `workers` threads; returns runs per second.
@@ -61,6 +71,25 @@ double Measure(int total, int workers, Job job) {
   return total / seconds;
 }
 
+double Median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  return values[values.size() / 2];
+}
+
+// CPU time of this process's reaped children (the bare runs).
+double ChildrenCpuSeconds() {
+  rusage usage{};
+  getrusage(RUSAGE_CHILDREN, &usage);
+  return usage.ru_utime.tv_sec + usage.ru_stime.tv_sec +
+         (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) * 1e-6;
+}
+
+// Bare, warm and one-shot loops alternate this many times per worker count;
+// the machine's run-to-run spread (±10%) is larger than some effects measured.
+constexpr int kRounds = 3;
+
+std::atomic<int64_t> warm_cpu_ms_total{0};  // program CPU reported by warm runs
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -75,12 +104,16 @@ int main(int argc, char** argv) {
   const std::string input = std::string(dir) + "/stdin";
   std::ofstream(script) << kProgram;
   std::ofstream(input) << kStdin;
+  // ONLY may end in ":true" to time /bin/true instead of the Python program.
+  const bool run_true = argc > 3 && std::string(argv[3]).ends_with(":true");
+  const char* program_path = run_true ? "/bin/true" : "/usr/bin/python3";
+  const char* program_arg = run_true ? nullptr : script.c_str();
   auto bare = [&] {
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_addopen(&actions, 0, input.c_str(), O_RDONLY, 0);
     posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-    const char* args[] = {"/usr/bin/python3", script.c_str(), nullptr};
+    const char* args[] = {program_path, program_arg, nullptr};
     pid_t pid;
     const int rc = posix_spawn(&pid, args[0], &actions, nullptr, const_cast<char**>(args), environ);
     posix_spawn_file_actions_destroy(&actions);
@@ -103,13 +136,19 @@ int main(int argc, char** argv) {
   request.source = kProgram;
   request.stdin_data = kStdin;
   request.expected_stdout = "55\n";
+  if (run_true) {
+    request.language = "true";
+    request.expected_stdout.reset();
+  }
   if (!(*runner)->warm_sandbox_status().ok()) {
     std::fprintf(stderr, "warm sandboxes unavailable: %s\n",
                  std::string((*runner)->warm_sandbox_status().message()).c_str());
     return 1;
   }
   auto isolated = [&] {
-    return (*runner)->Run(request).status == lockstep::sandbox::RunStatus::kOk;
+    const auto result = (*runner)->Run(request);
+    warm_cpu_ms_total += result.run.cpu_ms;
+    return result.status == lockstep::sandbox::RunStatus::kOk;
   };
   // Baseline in the same run: a fresh one-shot sandbox per run.
   lockstep::sandbox::RunnerOptions one_shot_options = options;
@@ -120,18 +159,45 @@ int main(int argc, char** argv) {
     return (*one_shot_runner)->Run(request).status == lockstep::sandbox::RunStatus::kOk;
   };
 
-  std::printf("sandbox throughput: %d runs of a small Python program, %d cores\n", runs, hw);
+  if (argc > 3) {
+    std::string only = argv[3];
+    if (run_true) only.resize(only.size() - 5);
+    const double rate = only == "bare"       ? Measure(runs, workers, bare)
+                        : only == "warm"     ? Measure(runs, workers, isolated)
+                        : only == "one-shot" ? Measure(runs, workers, one_shot)
+                                             : -1;
+    if (rate < 0) {
+      std::fprintf(stderr, "ONLY must be bare, warm or one-shot, not '%s'\n", only.c_str());
+      return 2;
+    }
+    std::printf("%s: %.1f runs/s\n", only.c_str(), rate);
+    return 0;
+  }
+  std::printf("sandbox throughput: %d runs of a small Python program per measurement, %d cores,"
+              " %d rounds (bare, warm, one-shot interleaved; medians)\n",
+              runs, hw, kRounds);
   Measure(20, workers, bare);  // warm the page cache
   Measure(20, workers, isolated);
   Measure(20, workers, one_shot);
   for (int w : {1, workers, 2 * workers}) {
-    const double bare_rate = Measure(runs, w, bare);
-    const double isolated_rate = Measure(runs, w, isolated);
-    const double one_shot_rate = Measure(runs, w, one_shot);
-    std::printf("  workers %d: bare %.1f runs/s, isolated (warm) %.1f runs/s, overhead %.2fx;"
-                " one-shot sandboxes %.1f runs/s, %.2fx\n",
-                w, bare_rate, isolated_rate, bare_rate / isolated_rate, one_shot_rate,
-                bare_rate / one_shot_rate);
+    std::vector<double> bare_rates, warm_rates, one_shot_rates;
+    double bare_cpu_ms = 0;
+    warm_cpu_ms_total = 0;
+    for (int round = 0; round < kRounds; ++round) {
+      const double before = ChildrenCpuSeconds();
+      bare_rates.push_back(Measure(runs, w, bare));
+      bare_cpu_ms += (ChildrenCpuSeconds() - before) * 1000 / runs / kRounds;
+      warm_rates.push_back(Measure(runs, w, isolated));
+      one_shot_rates.push_back(Measure(runs, w, one_shot));
+    }
+    const double bare_rate = Median(bare_rates), warm_rate = Median(warm_rates);
+    const double one_shot_rate = Median(one_shot_rates);
+    std::printf("  workers %d: bare %.1f runs/s, warm sandboxes %.1f runs/s (overhead %.2fx),"
+                " one-shot sandboxes %.1f runs/s (%.2fx); program CPU per run: bare %.1f ms,"
+                " sandboxed %.1f ms\n",
+                w, bare_rate, warm_rate, bare_rate / warm_rate, one_shot_rate,
+                bare_rate / one_shot_rate, bare_cpu_ms,
+                static_cast<double>(warm_cpu_ms_total) / (runs * kRounds));
   }
 
   // 1,000 requests at once through a pool server (result cache off: every

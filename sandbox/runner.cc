@@ -259,6 +259,28 @@ absl::StatusOr<RunResult> ResultFromJson(const nlohmann::json& json) {
   return result;
 }
 
+absl::Status ValidateLimits(const RunLimits& l) {
+  auto bad = [](const char* name, const std::string& value, const char* rule) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("limit ", name, " = ", value, " is invalid: it must be ", rule));
+  };
+  // Written so that NaN fails too.
+  if (!(l.cpu_time_s > 0)) return bad("cpu_time_s", absl::StrCat(l.cpu_time_s), "> 0");
+  if (!(l.wall_time_s > 0)) return bad("wall_time_s", absl::StrCat(l.wall_time_s), "> 0");
+  if (l.memory_mb < 0) return bad("memory_mb", absl::StrCat(l.memory_mb), ">= 0 (0 = unlimited)");
+  if (l.max_processes < 1) return bad("max_processes", absl::StrCat(l.max_processes), ">= 1");
+  if (l.max_open_files < 1) return bad("max_open_files", absl::StrCat(l.max_open_files), ">= 1");
+  if (l.max_file_bytes < 0) return bad("max_file_bytes", absl::StrCat(l.max_file_bytes), ">= 0");
+  if (l.work_dir_mb < 1) return bad("work_dir_mb", absl::StrCat(l.work_dir_mb), ">= 1");
+  if (l.output_limit_bytes < 0) {
+    return bad("output_limit_bytes", absl::StrCat(l.output_limit_bytes), ">= 0");
+  }
+  if (l.stderr_keep_bytes < 0) {
+    return bad("stderr_keep_bytes", absl::StrCat(l.stderr_keep_bytes), ">= 0");
+  }
+  return absl::OkStatus();
+}
+
 nlohmann::json LimitsToJson(const RunLimits& l) {
   return {{"cpu_time_s", l.cpu_time_s},         {"wall_time_s", l.wall_time_s},
           {"memory_mb", l.memory_mb},           {"max_processes", l.max_processes},
@@ -285,6 +307,7 @@ absl::StatusOr<RunLimits> LimitsFromJson(const nlohmann::json& json) {
     else if (key == "stderr_keep_bytes") l.stderr_keep_bytes = value.get<int64_t>();
     else return absl::InvalidArgumentError(absl::StrCat("unknown limit '", key, "'"));
   }
+  if (absl::Status valid = ValidateLimits(l); !valid.ok()) return valid;
   return l;
 }
 
@@ -681,6 +704,7 @@ absl::StatusOr<std::unique_ptr<internal::WarmSandbox>> Runner::TakeWarmSandbox()
     started = internal::WarmSandbox::Start(bwrap_path_, warm_args_, {{"PATH", "/usr/bin:/bin"}},
                                            std::move(lease));
   });
+  if (started.ok()) ++warm_started_;
   return started;
 }
 
@@ -865,6 +889,11 @@ RunResult Runner::Run(const RunRequest& request) {
       return result;
     }
     result.language = spec->name;
+    if (absl::Status valid = ValidateLimits(request.limits); !valid.ok()) {
+      result.status = RunStatus::kSandboxError;
+      result.message = std::string(valid.message());
+      return result;
+    }
     const std::string key = CacheKey({"result", SpecKey(*spec), request.source,
                                       request.stdin_data, LimitsKey(request.limits)});
     std::optional<RunResult> cached = results_->Get(key);

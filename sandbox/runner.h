@@ -10,6 +10,7 @@
 // program runs and capped. Run() is thread-safe and never throws.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -85,8 +86,13 @@ bool OutputsMatch(std::string_view actual, std::string_view expected);
 nlohmann::json ResultToJson(const RunResult& result, bool include_output = true);
 absl::StatusOr<RunResult> ResultFromJson(const nlohmann::json& json);
 
+// Every limit in its valid range (times > 0, sizes >= 0, work_dir_mb >= 1,
+// ...); the error names the limit. Runner::Run answers an invalid request
+// with sandbox_error and that message.
+absl::Status ValidateLimits(const RunLimits& limits);
+
 // Limits as JSON (the wire form); missing keys keep their defaults, unknown
-// keys and wrong types are errors.
+// keys, wrong types and invalid values are errors.
 nlohmann::json LimitsToJson(const RunLimits& limits);
 absl::StatusOr<RunLimits> LimitsFromJson(const nlohmann::json& json);
 
@@ -136,6 +142,9 @@ class Runner {
   const std::string& work_root() const { return work_root_; }
   // Ok when program runs use warm sandboxes; else why they do not.
   const absl::Status& warm_sandbox_status() const { return warm_status_; }
+  // Warm sandboxes started so far (one per concurrent run at most, plus
+  // replacements for any that died).
+  int64_t warm_sandboxes_started() const { return warm_started_.load(); }
 
   struct Artefact;  // compiled files of one (language, source), in the cache
   struct Execution;
@@ -172,6 +181,7 @@ class Runner {
   std::unique_ptr<internal::SandboxStarter> starter_;
   std::mutex warm_mutex_;
   std::vector<std::unique_ptr<internal::WarmSandbox>> idle_warm_;
+  std::atomic<int64_t> warm_started_{0};
 };
 
 }  // namespace lockstep::sandbox

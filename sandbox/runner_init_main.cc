@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -65,14 +67,52 @@ bool SetLimit(int resource, rlim_t soft, rlim_t hard) {
 // inheritable, permitted, effective). Returns 0 or an errno.
 int DropAllCapabilities() {
   for (int cap = 0; cap <= 63; ++cap) {
-    if (prctl(PR_CAPBSET_READ, cap) <= 0) continue;  // not a capability here
-    if (prctl(PR_CAPBSET_DROP, cap) != 0) return errno;
+    if (prctl(PR_CAPBSET_DROP, cap) != 0) {
+      if (errno == EINVAL) break;  // past the kernel's last capability
+      return errno;
+    }
   }
   if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0) return errno;
   __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
   __user_cap_data_struct data[2] = {};
   if (syscall(SYS_capset, &header, data) != 0) return errno;
   return 0;
+}
+
+// The seccomp policy compiled to BPF once per init process (a zygote serves
+// many runs with it): libseccomp's generation and its kernel-feature probes
+// then cost nothing per run. Returns false and sets *error on failure.
+std::vector<sock_filter> g_seccomp_program;
+
+bool CompileSeccompPolicy(std::string* error) {
+  if (!g_seccomp_program.empty()) return true;
+  scmp_filter_ctx filter = lockstep::sandbox::BuildSeccompPolicy(error);
+  if (filter == nullptr) return false;
+  int pipe_fds[2];
+  if (pipe2(pipe_fds, O_CLOEXEC) != 0) {
+    seccomp_release(filter);
+    *error = "pipe2 for the seccomp program failed";
+    return false;
+  }
+  // The program is a few hundred instructions at most: it fits the pipe.
+  const int rc = seccomp_export_bpf(filter, pipe_fds[1]);
+  close(pipe_fds[1]);
+  seccomp_release(filter);
+  std::vector<char> bytes;
+  char buffer[4096];
+  for (ssize_t n; (n = read(pipe_fds[0], buffer, sizeof(buffer))) != 0;) {
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) break;
+    bytes.insert(bytes.end(), buffer, buffer + n);
+  }
+  close(pipe_fds[0]);
+  if (rc < 0 || bytes.empty() || bytes.size() % sizeof(sock_filter) != 0) {
+    *error = "exporting the seccomp program failed";
+    return false;
+  }
+  g_seccomp_program.resize(bytes.size() / sizeof(sock_filter));
+  std::memcpy(g_seccomp_program.data(), bytes.data(), bytes.size());
+  return true;
 }
 
 // Starts the program with the limits, waits for it while reaping orphans, and
@@ -82,11 +122,12 @@ int SuperviseProgram(const Limits& limits, char** program, char** envp) {
   if (fcntl(kInitStatusFd, F_SETFD, FD_CLOEXEC) != 0) Fail("status fd");
 
   std::string seccomp_error;
-  scmp_filter_ctx filter = nullptr;
-  if (limits.seccomp) {
-    filter = lockstep::sandbox::BuildSeccompPolicy(&seccomp_error);
-    if (filter == nullptr) { errno = EINVAL; Fail(seccomp_error.c_str()); }
+  if (limits.seccomp && !CompileSeccompPolicy(&seccomp_error)) {
+    errno = EINVAL;
+    Fail(seccomp_error.c_str());
   }
+  const sock_fprog filter{static_cast<unsigned short>(g_seccomp_program.size()),
+                          g_seccomp_program.data()};
   int exec_pipe[2];
   if (pipe2(exec_pipe, O_CLOEXEC) != 0) Fail("pipe2");
 
@@ -102,13 +143,13 @@ int SuperviseProgram(const Limits& limits, char** program, char** envp) {
     if (limits.nproc && !SetLimit(RLIMIT_NPROC, limits.nproc, limits.nproc)) err = errno;
     if (limits.fsize && !SetLimit(RLIMIT_FSIZE, limits.fsize, limits.fsize)) err = errno;
     if (limits.nofile && !SetLimit(RLIMIT_NOFILE, limits.nofile, limits.nofile)) err = errno;
-    if (err == 0 && limits.drop_capabilities) {
-      err = DropAllCapabilities();
-      if (err == 0 && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) err = errno;
-    }
-    if (err == 0 && filter != nullptr) {
-      const int rc = seccomp_load(filter);
-      if (rc < 0) err = -rc;
+    if (err == 0 && limits.drop_capabilities) err = DropAllCapabilities();
+    // no_new_privs: exec can never add privileges (setuid or file
+    // capabilities), and an unprivileged process may then install a filter.
+    if (err == 0 && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) err = errno;
+    if (err == 0 && limits.seccomp &&
+        syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &filter) != 0) {
+      err = errno;
     }
     if (err == 0) {
       // execvp searches the PATH of `environ`, so the program's environment
@@ -124,7 +165,6 @@ int SuperviseProgram(const Limits& limits, char** program, char** envp) {
     _exit(127);
   }
   close(exec_pipe[1]);
-  if (filter != nullptr) seccomp_release(filter);
 
   InitReport report;
   int code = 0;
@@ -399,6 +439,11 @@ int ZygoteMain() {
     close(null_fd);
   }
   fcntl(kZygoteControlFd, F_SETFD, FD_CLOEXEC);
+  std::string seccomp_error;
+  if (!CompileSeccompPolicy(&seccomp_error)) {
+    SendEvent(ZygoteEventKind::kDone, seccomp_error.c_str());
+    return 1;
+  }
   SendEvent(ZygoteEventKind::kReady);
   for (;;) {
     Received message;

@@ -12,8 +12,10 @@
 namespace lockstep::sandbox {
 
 // Builds the filter; returns nullptr and fills *error on failure. The caller
-// loads it with seccomp_load() (which also sets no_new_privs) and releases it
-// with seccomp_release(). Safe to call before fork(); loading needs no heap.
+// loads it with seccomp_load() (which also sets no_new_privs), or exports it
+// once with seccomp_export_bpf() and installs the BPF itself after setting
+// no_new_privs (lockstep-sandbox-init does), and releases it with
+// seccomp_release().
 scmp_filter_ctx BuildSeccompPolicy(std::string* error);
 
 }  // namespace lockstep::sandbox

@@ -33,12 +33,22 @@ std::set<std::string> ListTree(const std::string& root) {
   return paths;
 }
 
-class AdversarialTest : public ::testing::Test {
+// Every case runs twice: in warm sandboxes (how program runs go by default)
+// and in one-shot sandboxes (compile steps; the fallback where warm ones
+// cannot start).
+class AdversarialTest : public ::testing::TestWithParam<bool> {
  protected:
   void SetUp() override {
-    marker_ = UniqueMarker(::testing::UnitTest::GetInstance()->current_test_info()->name());
-    runner_ = MakeRunner(marker_);
+    std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    for (char& c : name) {
+      if (c == '/') c = '-';
+    }
+    marker_ = UniqueMarker(name);
+    runner_ = MakeRunner(marker_, /*cache=*/false, /*warm=*/GetParam());
     ASSERT_NE(runner_, nullptr);
+    if (GetParam()) {
+      ASSERT_TRUE(runner_->warm_sandbox_status().ok()) << runner_->warm_sandbox_status();
+    }
   }
 
   // Runs and checks the invariants every adversarial case shares.
@@ -59,7 +69,7 @@ class AdversarialTest : public ::testing::Test {
   std::unique_ptr<Runner> runner_;
 };
 
-TEST_F(AdversarialTest, ForkBomb) {
+TEST_P(AdversarialTest, ForkBomb) {
   RunRequest request = Request(
       "c", "#include <unistd.h>\nint main(){for(;;) fork();}\n", /*cpu_s=*/2, /*wall_s=*/1.5);
   request.limits.max_processes = 32;
@@ -69,7 +79,7 @@ TEST_F(AdversarialTest, ForkBomb) {
   EXPECT_EQ(runner_->Run(Request("python", "print('alive')\n")).run.stdout_data, "alive\n");
 }
 
-TEST_F(AdversarialTest, PythonForkBombWithExceptionsIgnored) {
+TEST_P(AdversarialTest, PythonForkBombWithExceptionsIgnored) {
   RunRequest request = Request(
       "python",
       "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n",
@@ -79,14 +89,14 @@ TEST_F(AdversarialTest, PythonForkBombWithExceptionsIgnored) {
   EXPECT_EQ(result.status, RunStatus::kTimeLimit) << result.message;
 }
 
-TEST_F(AdversarialTest, MemoryBomb) {
+TEST_P(AdversarialTest, MemoryBomb) {
   RunRequest request = Request("python", "x = ' ' * (4 << 30)\n");
   request.limits.memory_mb = 256;
   const RunResult result = RunContained(request);
   EXPECT_EQ(result.status, RunStatus::kMemoryLimit) << result.message;
 }
 
-TEST_F(AdversarialTest, CpuSpinInManyThreadsOfProcesses) {
+TEST_P(AdversarialTest, CpuSpinInManyThreadsOfProcesses) {
   // Four spinning processes: the wall limit ends the run even though each
   // process alone stays under RLIMIT_CPU for a while.
   const RunResult result = RunContained(Request(
@@ -96,13 +106,13 @@ TEST_F(AdversarialTest, CpuSpinInManyThreadsOfProcesses) {
   EXPECT_EQ(result.time_limit_kind, TimeLimitKind::kWall);
 }
 
-TEST_F(AdversarialTest, SleepPastWallLimit) {
+TEST_P(AdversarialTest, SleepPastWallLimit) {
   const RunResult result = RunContained(Request("python", "import time\ntime.sleep(3600)\n", 1, 0.5));
   EXPECT_EQ(result.status, RunStatus::kTimeLimit);
   EXPECT_EQ(result.time_limit_kind, TimeLimitKind::kWall);
 }
 
-TEST_F(AdversarialTest, OutputFloodOnStdoutAndStderr) {
+TEST_P(AdversarialTest, OutputFloodOnStdoutAndStderr) {
   RunRequest request = Request(
       "c", "#include <stdio.h>\nint main(){for(;;){fputs(\"yyyyyyyyyyyyyyyy\", stderr);}}\n");
   request.limits.output_limit_bytes = 256 << 10;
@@ -112,7 +122,7 @@ TEST_F(AdversarialTest, OutputFloodOnStdoutAndStderr) {
   EXPECT_LE(result.run.stderr_data.size(), size_t{64} << 10);
 }
 
-TEST_F(AdversarialTest, WritingOutsideTheWorkDirectory) {
+TEST_P(AdversarialTest, WritingOutsideTheWorkDirectory) {
   const std::string escape = "/tmp/lockstep-escape-" + marker_;
   const RunResult result = RunContained(Request(
       "python",
@@ -135,7 +145,7 @@ TEST_F(AdversarialTest, WritingOutsideTheWorkDirectory) {
   EXPECT_FALSE(fs::exists("/lockstep-x"));
 }
 
-TEST_F(AdversarialTest, ReadingHostSecrets) {
+TEST_P(AdversarialTest, ReadingHostSecrets) {
   const std::string secret_tmp = "/tmp/lockstep-secret-" + marker_;
   const std::string secret_root = "/root/lockstep-secret-" + marker_;
   std::ofstream(secret_tmp) << "SECRET";
@@ -165,7 +175,7 @@ TEST_F(AdversarialTest, ReadingHostSecrets) {
   EXPECT_EQ(result.run.stdout_data, "done\n");
 }
 
-TEST_F(AdversarialTest, NetworkConnectIncludingHostLoopback) {
+TEST_P(AdversarialTest, NetworkConnectIncludingHostLoopback) {
   // A listener on the host's loopback that the program must not reach.
   const int listener = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   ASSERT_GE(listener, 0);
@@ -195,7 +205,7 @@ TEST_F(AdversarialTest, NetworkConnectIncludingHostLoopback) {
   close(listener);
 }
 
-TEST_F(AdversarialTest, SetsidDoubleForkEscape) {
+TEST_P(AdversarialTest, SetsidDoubleForkEscape) {
   // The daemon re-execs sleep with the marker in its argv; the program itself
   // exits at once. The daemon must die with the run.
   const RunResult result = RunContained(Request(
@@ -212,7 +222,7 @@ TEST_F(AdversarialTest, SetsidDoubleForkEscape) {
   EXPECT_EQ(result.run.stdout_data, "parent done\n");
 }
 
-TEST_F(AdversarialTest, SetsidDoubleForkThenHang) {
+TEST_P(AdversarialTest, SetsidDoubleForkThenHang) {
   const RunResult result = RunContained(Request(
       "python",
       "import os, sys, time\n"
@@ -227,7 +237,7 @@ TEST_F(AdversarialTest, SetsidDoubleForkThenHang) {
   EXPECT_EQ(result.time_limit_kind, TimeLimitKind::kWall);
 }
 
-TEST_F(AdversarialTest, KillEverything) {
+TEST_P(AdversarialTest, KillEverything) {
   const pid_t self = getpid();
   const RunResult result = RunContained(Request(
       "python",
@@ -242,7 +252,7 @@ TEST_F(AdversarialTest, KillEverything) {
   EXPECT_EQ(result.run.stdout_data, "survived\n");
 }
 
-TEST_F(AdversarialTest, FillingTheDisk) {
+TEST_P(AdversarialTest, FillingTheDisk) {
   RunRequest request = Request(
       "python",
       "import errno\n"
@@ -264,7 +274,7 @@ TEST_F(AdversarialTest, FillingTheDisk) {
             "/work/fill ENOSPC True\n/tmp/fill ENOSPC True\n/dev/shm/fill ENOSPC True\n");
 }
 
-TEST_F(AdversarialTest, FileSizeLimit) {
+TEST_P(AdversarialTest, FileSizeLimit) {
   RunRequest request = Request(
       "c", "#include <stdio.h>\nint main(){FILE*f=fopen(\"big\",\"w\");"
            "for(;;){fputc('x',f);}}\n");
@@ -274,7 +284,7 @@ TEST_F(AdversarialTest, FileSizeLimit) {
   EXPECT_EQ(result.run.signal, SIGXFSZ);
 }
 
-TEST_F(AdversarialTest, ClosesStdoutAndKeepsRunning) {
+TEST_P(AdversarialTest, ClosesStdoutAndKeepsRunning) {
   const RunResult result = RunContained(Request(
       "python", "import os, time\nprint('bye', flush=True)\nos.close(1)\nos.close(2)\ntime.sleep(3600)\n",
       1, 0.5));
@@ -283,7 +293,7 @@ TEST_F(AdversarialTest, ClosesStdoutAndKeepsRunning) {
   EXPECT_EQ(result.run.stdout_data, "bye\n");
 }
 
-TEST_F(AdversarialTest, SeccompDeniesKernelAttackSurface) {
+TEST_P(AdversarialTest, SeccompDeniesKernelAttackSurface) {
   const RunResult result = RunContained(Request(
       "c",
       "#define _GNU_SOURCE\n#include <errno.h>\n#include <sched.h>\n#include <stdio.h>\n"
@@ -307,7 +317,7 @@ TEST_F(AdversarialTest, SeccompDeniesKernelAttackSurface) {
             "perf_event_open EPERM\nuserfaultfd EPERM\nclone_newns EPERM\n");
 }
 
-TEST_F(AdversarialTest, RunsAsUnprivilegedUserInItsOwnNamespaces) {
+TEST_P(AdversarialTest, RunsAsUnprivilegedUserInItsOwnNamespaces) {
   const RunResult result = RunContained(Request(
       "python",
       "import os, socket\n"
@@ -318,6 +328,32 @@ TEST_F(AdversarialTest, RunsAsUnprivilegedUserInItsOwnNamespaces) {
   // uid 65534, pid namespace whose pid 1 is the init, no effective capabilities.
   EXPECT_EQ(result.run.stdout_data, "65534 65534 True sandbox\n[1]\n1\n");
 }
+
+TEST_P(AdversarialTest, ProgramHoldsNoCapabilityAndCannotGainOne) {
+  const RunResult result = RunContained(Request(
+      "python",
+      "fields = dict(line.split(':\\t') for line in open('/proc/self/status').read().splitlines()"
+      " if line.startswith(('Cap', 'NoNewPrivs')))\n"
+      "for name in ['CapInh', 'CapPrm', 'CapEff', 'CapAmb', 'NoNewPrivs']: print(name, fields[name])\n"
+      "print('CapBnd', fields['CapBnd'])\n"));
+  ASSERT_EQ(result.status, RunStatus::kOk) << result.message << result.run.stderr_data;
+  std::string expected =
+      "CapInh 0000000000000000\nCapPrm 0000000000000000\nCapEff 0000000000000000\n"
+      "CapAmb 0000000000000000\nNoNewPrivs 1\n";
+  // A warm sandbox's init holds capabilities in the sandbox's user namespace
+  // (it mounts for each run) and empties even the bounding set of the
+  // program; a one-shot sandbox's init never had any.
+  EXPECT_EQ(result.run.stdout_data.substr(0, expected.size()), expected);
+  if (GetParam()) {
+    EXPECT_NE(result.run.stdout_data.find("CapBnd 0000000000000000"), std::string::npos)
+        << result.run.stdout_data;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Sandboxes, AdversarialTest, ::testing::Values(true, false),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return info.param ? "Warm" : "OneShot";
+                         });
 
 }  // namespace
 }  // namespace lockstep::sandbox

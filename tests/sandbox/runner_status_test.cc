@@ -1,4 +1,5 @@
 // One test per run status, plus output comparison, caching and JSON round trips.
+#include <cmath>
 #include <signal.h>
 
 #include <thread>
@@ -160,11 +161,28 @@ TEST_F(RunnerStatusTest, ToolchainUnavailable) {
   EXPECT_NE(unknown.message.find("unknown language"), std::string::npos);
 }
 
-TEST_F(RunnerStatusTest, SandboxErrorWhenTheSandboxCannotBeBuilt) {
+TEST_F(RunnerStatusTest, InvalidLimitsAreASandboxErrorNamingTheLimit) {
   RunRequest request = Request("python", "print(1)\n");
-  request.limits.work_dir_mb = -1;  // bubblewrap rejects a negative tmpfs size
-  const RunResult result = runner_->Run(request);
+  request.limits.work_dir_mb = -1;
+  RunResult result = runner_->Run(request);
   EXPECT_EQ(result.status, RunStatus::kSandboxError);
+  EXPECT_NE(result.message.find("work_dir_mb"), std::string::npos) << result.message;
+  request.limits.work_dir_mb = 64;
+  request.limits.wall_time_s = std::nan("");
+  result = runner_->Run(request);
+  EXPECT_EQ(result.status, RunStatus::kSandboxError);
+  EXPECT_NE(result.message.find("wall_time_s"), std::string::npos) << result.message;
+  EXPECT_FALSE(LimitsFromJson({{"memory_mb", -5}}).ok());
+}
+
+TEST_F(RunnerStatusTest, SandboxErrorWhenTheRunsSandboxCannotBeBuilt) {
+  // More open files than the kernel allows (fs.nr_open): the init cannot set
+  // the limit, and the run says so instead of running with a weaker limit or
+  // reporting a program error.
+  RunRequest request = Request("python", "print(1)\n");
+  request.limits.max_open_files = 1 << 30;
+  const RunResult result = runner_->Run(request);
+  EXPECT_EQ(result.status, RunStatus::kSandboxError) << result.message;
   EXPECT_FALSE(result.message.empty());
 }
 

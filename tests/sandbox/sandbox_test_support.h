@@ -6,7 +6,9 @@
 #include <dirent.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -40,10 +42,12 @@ inline std::vector<LanguageSpec> TestLanguages(const std::string& marker) {
   return {python, c, missing};
 }
 
-inline std::unique_ptr<Runner> MakeRunner(const std::string& marker, bool cache = false) {
+inline std::unique_ptr<Runner> MakeRunner(const std::string& marker, bool cache = false,
+                                          bool warm = true) {
   RunnerOptions options;
   options.languages = TestLanguages(marker);
   options.cache_results = cache;
+  options.warm_sandboxes = warm;
   auto runner = Runner::Create(options);
   EXPECT_TRUE(runner.ok()) << runner.status();
   return runner.ok() ? std::move(*runner) : nullptr;
@@ -65,6 +69,33 @@ inline std::vector<int> ProcessesWithMarker(const std::string& marker) {
     std::stringstream text;
     text << file.rdbuf();
     if (text.str().find(marker) != std::string::npos) found.push_back(pid);
+  }
+  closedir(proc);
+  return found;
+}
+
+// Host pids of the warm sandboxes' zygotes started by this process (each is
+// the child of a bubblewrap that is our child).
+inline std::vector<int> OurZygotes() {
+  std::vector<int> found;
+  DIR* proc = opendir("/proc");
+  if (proc == nullptr) return found;
+  auto parent_of = [](int pid) {
+    std::ifstream file("/proc/" + std::to_string(pid) + "/stat");
+    std::string line;
+    std::getline(file, line);
+    const size_t paren = line.rfind(')');
+    int ppid = -1;
+    if (paren != std::string::npos) std::sscanf(line.c_str() + paren + 2, "%*c %d", &ppid);
+    return ppid;
+  };
+  while (dirent* entry = readdir(proc)) {
+    const int pid = std::atoi(entry->d_name);
+    if (pid <= 0) continue;
+    std::ifstream file(std::string("/proc/") + entry->d_name + "/cmdline");
+    std::string cmdline((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+    if (cmdline.rfind(std::string("/.sandbox/init") + '\0' + "--zygote", 0) != 0) continue;
+    if (parent_of(parent_of(pid)) == getpid()) found.push_back(pid);
   }
   closedir(proc);
   return found;
