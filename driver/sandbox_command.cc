@@ -181,8 +181,12 @@ int Serve(const Args& args) {
                  std::string(server.status().message()).c_str());
     return 1;
   }
-  std::fprintf(stderr, "lockstep sandbox serve: listening on %s with %d workers (Ctrl-C stops)\n",
-               options->bind.c_str(), (*server)->Stats()["workers"].get<int>());
+  const nlohmann::json stats = (*server)->Stats();
+  std::fprintf(stderr,
+               "lockstep sandbox serve: listening on %s with %d workers, warm sandboxes %s "
+               "(Ctrl-C stops)\n",
+               options->bind.c_str(), stats["workers"].get<int>(),
+               stats.value("warm_sandboxes", std::string("n/a")).c_str());
   (*server)->Wait(g_stop);
   (*server)->Stop();
   return 0;

@@ -160,7 +160,7 @@ nlohmann::json PoolServer::Stats() const {
         10.0, std::chrono::duration<double>(now - s.started).count());
     rate = window > 0 ? s.completions.size() / window : 0.0;
   }
-  return {{"queue_depth", depth},
+  nlohmann::json stats = {{"queue_depth", depth},
           {"queue_capacity", s.capacity},
           {"in_flight", s.in_flight.load()},
           {"received", s.received.load()},
@@ -169,6 +169,13 @@ nlohmann::json PoolServer::Stats() const {
           {"workers", s.workers},
           {"runs_per_s", rate},
           {"uptime_s", std::chrono::duration<double>(Clock::now() - s.started).count()}};
+  if (runner_ != nullptr) {
+    // Whether runs reuse warm sandboxes, or why they get one-shot ones.
+    const absl::Status& warm = runner_->warm_sandbox_status();
+    stats["warm_sandboxes"] = warm.ok() ? "on" : absl::StrCat("off: ", warm.message());
+    stats["warm_sandboxes_started"] = runner_->warm_sandboxes_started();
+  }
+  return stats;
 }
 
 void PoolServer::WorkerLoop(int index) {

@@ -165,6 +165,9 @@ int SuperviseProgram(const Limits& limits, char** program, char** envp) {
     _exit(127);
   }
   close(exec_pipe[1]);
+  // The program's stdin/stdout/stderr are its alone now: once it and its
+  // descendants are gone, the runner sees end-of-file.
+  for (int fd = 0; fd <= 2; ++fd) close(fd);
 
   InitReport report;
   int code = 0;
@@ -196,14 +199,20 @@ int SuperviseProgram(const Limits& limits, char** program, char** envp) {
     if (WIFSIGNALED(status)) report.term_signal = WTERMSIG(status);
     break;
   }
+  // Nothing of the run outlives its report: every other process of the
+  // namespace (setsid'd, double-forked, ...) is killed and reaped first. So
+  // the report's CPU time covers them too, and the runner may take the
+  // report as the end of the run (sandbox/warm_sandbox.cc does).
+  kill(-1, SIGKILL);
+  while (waitpid(-1, nullptr, __WALL) > 0 || errno == EINTR) {
+  }
   rusage usage{};
   getrusage(RUSAGE_CHILDREN, &usage);
   report.cpu_us = (usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1000000LL +
                   usage.ru_utime.tv_usec + usage.ru_stime.tv_usec;
   report.maxrss_kb = usage.ru_maxrss;
   Report(report);
-  // Returning ends pid 1; the kernel then kills every process left in the
-  // namespace (double-forked daemons included).
+  // Returning ends pid 1, which also tears the namespace down.
   return 0;
 }
 

@@ -380,6 +380,10 @@ Supervised SuperviseRun(RunPipes& pipes, const RunLimits& limits, Clock::time_po
       else if (fd == pipes.status_r.get()) Drain(fd, &status_cap);
       else if (fd == end.fd()) ended = end.Ended();
     }
+    if (!ended && end.ReportEndsRun() && status_cap.data.size() == sizeof(InitReport)) {
+      end.OnEndedByReport();
+      ended = true;
+    }
     if (!ended && end.poll_interval_ms() >= 0) ended = end.Ended();
     if (!killed && (out_cap.total > limits.output_limit_bytes ||
                     err_cap.total > limits.output_limit_bytes)) {

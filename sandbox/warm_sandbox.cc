@@ -187,6 +187,13 @@ class WarmSandbox::End : public RunEnd {
     }
   }
 
+  // The run is over when its report is complete (the init kills and reaps
+  // everything first); the zygote's kDone, which follows once the run's
+  // namespaces are torn down, is collected before the next run instead of
+  // being waited for here.
+  bool ReportEndsRun() const override { return !kill_sent_; }
+  void OnEndedByReport() override { sandbox_->done_pending_ = true; }
+
   std::string DescribeMissingReport() const override {
     return absl::StrCat("the warm sandbox's run ended without a report from its init",
                         zygote_error_.empty() ? "" : " (", zygote_error_,
@@ -204,9 +211,28 @@ class WarmSandbox::End : public RunEnd {
   Clock::time_point kill_sent_at_;
 };
 
+bool WarmSandbox::AwaitPendingDone() {
+  if (!done_pending_) return true;
+  done_pending_ = false;
+  pollfd p{control_.get(), POLLIN, 0};
+  ZygoteEvent event;
+  if (poll(&p, 1, 10000) == 1 &&
+      recv(control_.get(), &event, sizeof(event), MSG_DONTWAIT) == sizeof(event) &&
+      event.magic == kZygoteMagic && event.kind == ZygoteEventKind::kDone &&
+      event.error[0] == '\0') {
+    return true;
+  }
+  Destroy();
+  return false;
+}
+
 Supervised WarmSandbox::Run(const WarmRun& run, bool* delivered) {
   *delivered = false;
   Supervised result;
+  if (!AwaitPendingDone()) {
+    result.error = "the warm sandbox did not finish its previous run";
+    return result;
+  }
   if (!healthy_) {
     result.error = "the warm sandbox is not usable";
     return result;

@@ -66,8 +66,12 @@ class WarmSandbox {
   WarmSandbox(UidLease lease) : lease_(std::move(lease)) {}
   void Destroy();  // kills pid 1 (and with it everything inside), reaps bubblewrap
 
+  // Waits for the kDone of a run that already ended by its report.
+  bool AwaitPendingDone();
+
   UidLease lease_;
   pid_t bwrap_pid_ = -1;
+  bool done_pending_ = false;  // a run ended by its report; its kDone is due
   Fd control_;       // SOCK_SEQPACKET to the zygote
   Fd zygote_pidfd_;  // pid 1 of the sandbox
   Fd stderr_r_;      // bubblewrap's stderr, for error messages
