@@ -133,6 +133,26 @@ std::string SpecKey(const LanguageSpec& spec) {
                       absl::StrJoin(spec.env, " ", absl::PairFormatter("=")));
 }
 
+// Gives every entry under `dest` (a copy of `source`) its source's
+// modification time. Tools compare them: Python re-compiles and tries to
+// re-write the bytecode of /etc/python3.11/sitecustomize.py on every start
+// when the copy looks newer than its cached .pyc (~1 ms per run).
+void CopyModificationTimes(const fs::path& source, const fs::path& dest) {
+  auto copy_time = [](const fs::path& from, const fs::path& to) {
+    struct stat st;
+    if (lstat(from.c_str(), &st) != 0) return;
+    const timespec times[2] = {st.st_atim, st.st_mtim};
+    utimensat(AT_FDCWD, to.c_str(), times, AT_SYMLINK_NOFOLLOW);
+  };
+  std::error_code ec;
+  if (fs::is_directory(fs::symlink_status(source, ec))) {
+    for (const auto& entry : fs::recursive_directory_iterator(source, ec)) {
+      copy_time(entry.path(), dest / fs::relative(entry.path(), source, ec));
+    }
+  }
+  copy_time(source, dest);  // last: writing inside a directory changes its time
+}
+
 std::string FindInit(const RunnerOptions& options) {
   if (!options.init_path.empty()) return options.init_path;
   std::error_code ec;
@@ -449,6 +469,7 @@ absl::Status Runner::Init() {
     if (!source.empty()) {
       fs::copy(source, dest, fs::copy_options::recursive | fs::copy_options::copy_symlinks,
                copy_ec);
+      if (!copy_ec) CopyModificationTimes(source, dest);
     }
     if (source.empty() || copy_ec) {
       // A mount point for the bind inside the read-only /etc.
