@@ -657,8 +657,8 @@ internal::Supervised Runner::Execute(const Execution& ex) {
       }
       kill(bwrap_pid_, SIGKILL);  // not reaped yet, so the pid cannot be recycled
     }
-    std::string DescribeMissingReport() const override {
-      const_cast<OneShotEnd*>(this)->Reap();
+    std::string DescribeMissingReport() override {
+      Reap();
       return absl::StrCat("the sandbox ended without a report from its init (bubblewrap ",
                           WIFEXITED(status_) ? absl::StrCat("exited ", WEXITSTATUS(status_))
                                              : absl::StrCat("killed by signal ", WTERMSIG(status_)),

@@ -108,7 +108,8 @@ struct RunnerOptions {
   // Host directories bound read-only at the same path, beyond /usr and /etc's
   // toolchain entries (for toolchains installed elsewhere, e.g. /opt/...).
   std::vector<std::string> extra_ro_binds;
-  // Run the sandbox as a distinct host uid per concurrent run (needs root).
+  // Run the sandbox as a distinct host uid per concurrent run (needs root;
+  // a warm sandbox keeps its uid for the runs it serves one after another).
   // Without root every run uses the caller's uid.
   bool per_run_uid = true;
   // Program runs reuse pre-started sandboxes (one per concurrent run; the

@@ -117,7 +117,7 @@ class RunEnd {
   // If Ended() needs polling rather than fd() (no pidfd), how often (ms).
   virtual int poll_interval_ms() const { return -1; }
   // Why the run ended without the init's report (called after Ended()).
-  virtual std::string DescribeMissingReport() const = 0;
+  virtual std::string DescribeMissingReport() = 0;
   // The init kills and reaps every process of the run before it reports; if
   // true, a complete report therefore ends the run without waiting for
   // fd(), and OnEndedByReport() is called.

@@ -194,7 +194,7 @@ class WarmSandbox::End : public RunEnd {
   bool ReportEndsRun() const override { return !kill_sent_; }
   void OnEndedByReport() override { sandbox_->done_pending_ = true; }
 
-  std::string DescribeMissingReport() const override {
+  std::string DescribeMissingReport() override {
     return absl::StrCat("the warm sandbox's run ended without a report from its init",
                         zygote_error_.empty() ? "" : " (", zygote_error_,
                         zygote_error_.empty() ? "" : ")");
