@@ -1,35 +1,23 @@
 #define BOOST_PROCESS_USE_STD_FS 1
-// glibc declares vfork(); Boost only assumes so for old POSIX levels.
-#define BOOST_POSIX_HAS_VFORK 1
 
 #include "sandbox/runner.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/file.h>
-#include <sys/mman.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <system_error>
 
 #include <boost/process.hpp>
-#include <boost/process/extend.hpp>
-#include <boost/process/posix.hpp>
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
@@ -48,7 +36,6 @@ namespace lockstep::sandbox {
 
 namespace fs = std::filesystem;
 namespace bp = boost::process;
-using Clock = std::chrono::steady_clock;
 
 struct Runner::Artefact {
   std::string dir;  // host directory; its top-level entries appear under /work
@@ -58,21 +45,7 @@ struct Runner::Artefact {
   }
 };
 
-struct Runner::Execution {
-  std::vector<std::string> argv;
-  const std::string* stdin_data = nullptr;
-  std::string rw_work_dir;                 // bound read-write at /work (compile step)
-  const Artefact* artefact = nullptr;      // else: tmpfs /work holding these files read-only
-  // The language's variables (LanguageSpec::env, placeholders expanded), set
-  // over the base environment.
-  std::vector<std::pair<std::string, std::string>> env;
-  RunLimits limits;
-  int64_t memory_bytes = 0;                // RLIMIT_AS; 0 = unlimited
-  int max_processes = 0;
-  uid_t uid = 0;
-  gid_t gid = 0;
-  bool change_uid = false;
-};
+using internal::Execution;
 
 namespace {
 
@@ -513,7 +486,7 @@ absl::Status Runner::Init() {
   auto artefact = std::make_shared<Artefact>();
   artefact->dir = work_root_ + "/art/selfcheck";
   mkdir(artefact->dir.c_str(), 0755);
-  check.artefact = artefact.get();
+  check.artefact_dir = artefact->dir;
   check.limits.wall_time_s = 10;
   const internal::Supervised checked = Execute(check);
   const std::string& error = checked.error;
@@ -530,7 +503,7 @@ absl::Status Runner::Init() {
   // Warm sandboxes where they work here; else every run gets a one-shot
   // sandbox (equally isolated, slower), and warm_sandbox_status() says why.
   warm_status_ = options_.warm_sandboxes
-                     ? StartWarmSandboxes()
+                     ? StartWarmSandboxes(check)
                      : absl::FailedPreconditionError("disabled (RunnerOptions::warm_sandboxes)");
   return absl::OkStatus();
 }
@@ -553,16 +526,6 @@ std::vector<std::string> Runner::SandboxBaseArgs() const {
                            "/proc/self/fd/0", "/dev/stdin", "--symlink", "/proc/self/fd/1",
                            "/dev/stdout", "--symlink", "/proc/self/fd/2", "/dev/stderr"});
   return args;
-}
-
-std::vector<std::pair<std::string, std::string>> Runner::ProgramEnvironment(
-    const Execution& ex) {
-  std::vector<std::pair<std::string, std::string>> env = {{"PATH", "/usr/local/bin:/usr/bin:/bin"},
-                                                          {"HOME", "/tmp"},
-                                                          {"TMPDIR", "/tmp"},
-                                                          {"LANG", "C.UTF-8"}};
-  env.insert(env.end(), ex.env.begin(), ex.env.end());
-  return env;
 }
 
 // One-shot: a fresh bubblewrap sandbox for this one process.
@@ -590,9 +553,9 @@ internal::Supervised Runner::Execute(const Execution& ex) {
     args.insert(args.end(), {"--bind", ex.rw_work_dir, kWorkDirInSandbox});
   } else {
     args.insert(args.end(), {"--size", tmpfs_size, "--tmpfs", kWorkDirInSandbox});
-    if (ex.artefact != nullptr) {
+    if (!ex.artefact_dir.empty()) {
       std::error_code ec;
-      for (const auto& entry : fs::directory_iterator(ex.artefact->dir, ec)) {
+      for (const auto& entry : fs::directory_iterator(ex.artefact_dir, ec)) {
         const std::string name = entry.path().filename().string();
         const std::string dest = absl::StrCat(kWorkDirInSandbox, "/", name);
         // A symlink left by a compiler must resolve inside the sandbox, never
@@ -618,7 +581,7 @@ internal::Supervised Runner::Execute(const Execution& ex) {
 
   const auto start = internal::Clock::now();
   auto pid = internal::SpawnBubblewrap(
-      bwrap_path_, args, ProgramEnvironment(ex),
+      bwrap_path_, args, internal::ProgramEnvironment(ex),
       {pipes.stdin_fd.get(), pipes.out_w.get(), pipes.err_w.get(), pipes.status_w.get(),
        info_w.get()},
       ex.uid, ex.gid, ex.change_uid);
@@ -684,14 +647,6 @@ internal::Supervised Runner::Execute(const Execution& ex) {
 
 // Warm: the run goes to a pre-started sandbox (sandbox/warm_sandbox.h).
 internal::Supervised Runner::ExecuteWarm(const Execution& ex) {
-  internal::WarmRun run;
-  run.argv = ex.argv;
-  run.env = ProgramEnvironment(ex);
-  run.stdin_data = ex.stdin_data;
-  if (ex.artefact != nullptr) run.artefact = fs::path(ex.artefact->dir).filename().string();
-  run.limits = ex.limits;
-  run.memory_bytes = ex.memory_bytes;
-  run.max_processes = ex.max_processes;
   // A sandbox that died while idle never saw the request: one retry on a
   // fresh one. Anything else is the run's result.
   for (int attempt = 0;; ++attempt) {
@@ -702,7 +657,7 @@ internal::Supervised Runner::ExecuteWarm(const Execution& ex) {
       return failed;
     }
     bool delivered = false;
-    internal::Supervised result = (*sandbox)->Run(run, &delivered);
+    internal::Supervised result = (*sandbox)->Run(ex, &delivered);
     if ((*sandbox)->healthy()) ReturnWarmSandbox(std::move(*sandbox));
     if (delivered || attempt == 1) return result;
   }
@@ -736,7 +691,7 @@ void Runner::ReturnWarmSandbox(std::unique_ptr<internal::WarmSandbox> sandbox) {
   }
 }
 
-absl::Status Runner::StartWarmSandboxes() {
+absl::Status Runner::StartWarmSandboxes(const Execution& check) {
   std::vector<std::string>& args = warm_args_;
   args = SandboxBaseArgs();
   // Mount points only: each run mounts its own, sized, over these.
@@ -747,19 +702,11 @@ absl::Status Runner::StartWarmSandboxes() {
   // each run its own namespaces and mounts, and CAP_SETPCAP to empty the
   // program's bounding set; the program never has any capability (the init
   // drops them all, sets no_new_privs and loads seccomp before exec).
-  args.insert(args.end(), {"--cap-add", "CAP_SYS_ADMIN", "--cap-add", "CAP_SETPCAP", "--ro-bind", work_root_ + "/art",
-                           kArtefactStoreInSandbox, "--ro-bind", init_path_, kInitPathInSandbox,
-                           "--chdir", "/", "--remount-ro", "/", kInitPathInSandbox,
-                           kInitArgZygote});
+  args.insert(args.end(), {"--cap-add", "CAP_SYS_ADMIN", "--cap-add", "CAP_SETPCAP",
+                           "--ro-bind", work_root_ + "/art", kArtefactStoreInSandbox,
+                           "--ro-bind", init_path_, kInitPathInSandbox, "--chdir", "/",
+                           "--remount-ro", "/", kInitPathInSandbox, kInitArgZygote});
   starter_ = std::make_unique<internal::SandboxStarter>();
-  // Self-check of this path too: one empty program through a warm sandbox.
-  Execution check;
-  check.argv = {"true"};
-  check.limits.wall_time_s = 10;
-  auto artefact = std::make_shared<Artefact>();
-  artefact->dir = work_root_ + "/art/selfcheck-warm";
-  mkdir(artefact->dir.c_str(), 0755);
-  check.artefact = artefact.get();
   const internal::Supervised out = ExecuteWarm(check);
   if (!out.error.empty() || out.exec_errno != 0 || out.out.exit_code != 0) {
     std::lock_guard lock(warm_mutex_);
@@ -959,7 +906,7 @@ RunResult Runner::RunUncached(const RunRequest& request, const LanguageSpec& spe
   ex.argv = ExpandCommand(spec.run, spec);
   ex.env = ExpandEnv(spec);
   ex.stdin_data = &request.stdin_data;
-  ex.artefact = artefact->get();
+  ex.artefact_dir = (*artefact)->dir;
   ex.limits = limits;
   const int64_t memory_mb = static_cast<int64_t>(limits.memory_mb) + spec.extra_memory_mb;
   ex.memory_bytes = limits.memory_mb > 0 ? memory_mb << 20 : 0;

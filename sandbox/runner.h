@@ -121,6 +121,7 @@ struct RunnerOptions {
 };
 
 namespace internal {
+struct Execution;
 class SandboxStarter;
 class WarmSandbox;
 struct Supervised;
@@ -148,7 +149,6 @@ class Runner {
   int64_t warm_sandboxes_started() const { return warm_started_.load(); }
 
   struct Artefact;  // compiled files of one (language, source), in the cache
-  struct Execution;
 
  private:
   explicit Runner(RunnerOptions options);
@@ -157,11 +157,10 @@ class Runner {
   absl::StatusOr<std::shared_ptr<const Artefact>> PrepareArtefact(
       const RunRequest& request, const LanguageSpec& spec, RunResult* result);
   std::vector<std::string> SandboxBaseArgs() const;
-  static std::vector<std::pair<std::string, std::string>> ProgramEnvironment(
-      const Execution& execution);
-  internal::Supervised Execute(const Execution& execution);      // one-shot sandbox
-  internal::Supervised ExecuteWarm(const Execution& execution);  // a warm sandbox
-  absl::Status StartWarmSandboxes();
+  internal::Supervised Execute(const internal::Execution& execution);      // one-shot sandbox
+  internal::Supervised ExecuteWarm(const internal::Execution& execution);  // a warm sandbox
+  // Starts the first warm sandbox and runs `check` (an empty program) in it.
+  absl::Status StartWarmSandboxes(const internal::Execution& check);
   absl::StatusOr<std::unique_ptr<internal::WarmSandbox>> TakeWarmSandbox();
   void ReturnWarmSandbox(std::unique_ptr<internal::WarmSandbox> sandbox);
 

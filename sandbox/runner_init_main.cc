@@ -336,11 +336,11 @@ int Receive(Received* message, const char** error) {
 }
 
 [[noreturn]] void FailRun(const char* what, const char* path) {
-  InitReport report;
-  std::snprintf(report.error, sizeof(report.error), "lockstep-sandbox-init: %s %s: %s", what,
-                path, std::strerror(errno));
-  Report(report);
-  _exit(1);
+  const int saved = errno;
+  char text[96];
+  std::snprintf(text, sizeof(text), "%s %s", what, path);
+  errno = saved;
+  Fail(text);
 }
 
 void MountTmpfs(const char* path, uint64_t bytes, const char* mode) {
@@ -476,12 +476,20 @@ int ZygoteMain() {
       SendEvent(ZygoteEventKind::kDone, text);
       continue;
     }
+    // The runner only uses warm sandboxes where pidfds work (it found this
+    // sandbox's pid 1 through one), so no fallback is needed here.
     const int run_pidfd = static_cast<int>(syscall(SYS_pidfd_open, run, 0));
+    if (run_pidfd < 0) {
+      kill(run, SIGKILL);
+      while (waitpid(run, nullptr, 0) < 0 && errno == EINTR) {
+      }
+      SendEvent(ZygoteEventKind::kDone, "pidfd_open of the run failed");
+      continue;
+    }
     bool runner_gone = false;
     for (bool ended = false; !ended;) {
       pollfd fds[2] = {{kZygoteControlFd, POLLIN, 0}, {run_pidfd, POLLIN, 0}};
-      const int ready = poll(fds, run_pidfd >= 0 ? 2 : 1, run_pidfd >= 0 ? -1 : 10);
-      if (ready < 0 && errno != EINTR) break;
+      if (poll(fds, 2, -1) < 0 && errno != EINTR) break;
       if (fds[0].revents != 0) {
         Received control;
         const char* ignored = nullptr;
@@ -493,12 +501,12 @@ int ZygoteMain() {
           kill(run, SIGKILL);
         }
       }
-      ended = run_pidfd >= 0 ? fds[1].revents != 0 : waitpid(run, nullptr, WNOHANG | __WNOTHREAD) == run;
+      ended = fds[1].revents != 0;
     }
     // Reaped only once every process of the run's namespace is gone.
     while (waitpid(run, nullptr, 0) < 0 && errno == EINTR) {
     }
-    if (run_pidfd >= 0) close(run_pidfd);
+    close(run_pidfd);
     if (runner_gone) return 0;
     SendEvent(ZygoteEventKind::kDone);
   }

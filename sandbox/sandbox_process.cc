@@ -297,6 +297,15 @@ int OpenSandboxInitPidfd(const std::string& info_json, pid_t bwrap_pid) {
   return pidfd.release();
 }
 
+std::vector<std::pair<std::string, std::string>> ProgramEnvironment(const Execution& ex) {
+  std::vector<std::pair<std::string, std::string>> env = {{"PATH", "/usr/local/bin:/usr/bin:/bin"},
+                                                          {"HOME", "/tmp"},
+                                                          {"TMPDIR", "/tmp"},
+                                                          {"LANG", "C.UTF-8"}};
+  env.insert(env.end(), ex.env.begin(), ex.env.end());
+  return env;
+}
+
 // ---------------------------------------------------------------------------
 // One run's descriptors and its supervision.
 

@@ -85,6 +85,28 @@ class UidLease {
   bool pooled_ = false;
 };
 
+// One process to run in a sandbox, one-shot or warm.
+struct Execution {
+  std::vector<std::string> argv;
+  const std::string* stdin_data = nullptr;
+  std::string rw_work_dir;   // bound read-write at /work (compile step; one-shot only)
+  std::string artefact_dir;  // else: tmpfs /work holding this host directory's entries read-only
+  // The language's variables (LanguageSpec::env, placeholders expanded), set
+  // over the base environment (ProgramEnvironment).
+  std::vector<std::pair<std::string, std::string>> env;
+  RunLimits limits;
+  int64_t memory_bytes = 0;  // RLIMIT_AS; 0 = unlimited
+  int max_processes = 0;
+  // The host uid of a one-shot sandbox (a warm sandbox brings its own).
+  uid_t uid = 0;
+  gid_t gid = 0;
+  bool change_uid = false;
+};
+
+// The program's whole environment: a fixed base (PATH, HOME=/tmp, TMPDIR,
+// LANG) with the execution's variables over it.
+std::vector<std::pair<std::string, std::string>> ProgramEnvironment(const Execution& execution);
+
 // Starts bubblewrap with `args`, the environment `env`, descriptors `fds`
 // placed at 0..4 (nothing else crosses the exec), as `uid`/`gid` when
 // `change_uid`, dying with the calling thread. Returns its pid, not reaped.

@@ -10,6 +10,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <future>
 #include <map>
 
@@ -22,6 +23,18 @@ namespace {
 // sandbox is torn down instead.
 constexpr auto kKillGrace = std::chrono::seconds(5);
 constexpr int kStartTimeoutMs = 20000;
+
+// One event from the zygote, read without blocking.
+enum class Received { kEvent, kNothingYet, kGone };
+Received ReceiveEvent(int control_fd, ZygoteEvent* event) {
+  const ssize_t n = recv(control_fd, event, sizeof(*event), MSG_DONTWAIT);
+  if (n < 0 && (errno == EAGAIN || errno == EINTR)) return Received::kNothingYet;
+  // EOF, an error, or something that is not an event: the zygote is gone
+  // or cannot be trusted.
+  if (n != sizeof(*event) || event->magic != kZygoteMagic) return Received::kGone;
+  event->error[sizeof(event->error) - 1] = '\0';
+  return Received::kEvent;
+}
 
 std::string ReadAll(int fd) {
   Capture capture(4096);
@@ -81,14 +94,13 @@ absl::StatusOr<std::unique_ptr<WarmSandbox>> WarmSandbox::Start(
     }
     if (fds[0].revents != 0) {
       ZygoteEvent event;
-      const ssize_t n = recv(sandbox->control_.get(), &event, sizeof(event), MSG_DONTWAIT);
-      if (n == sizeof(event) && event.magic == kZygoteMagic &&
-          event.kind == ZygoteEventKind::kReady) {
-        ready = true;
-      } else if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+      const Received got = ReceiveEvent(sandbox->control_.get(), &event);
+      if (got == Received::kGone) {
         failure = "the warm sandbox exited while starting";
-      } else if (n > 0) {
-        failure = "the warm sandbox's zygote sent an unexpected message";
+      } else if (got == Received::kEvent && event.kind == ZygoteEventKind::kReady) {
+        ready = true;
+      } else if (got == Received::kEvent) {
+        failure = absl::StrCat("the warm sandbox's zygote failed to start: ", event.error);
       }
     }
     if (info_r.valid() && fds[1].revents != 0) {
@@ -151,18 +163,14 @@ class WarmSandbox::End : public RunEnd {
 
   bool Ended() override {
     ZygoteEvent event;
-    const ssize_t n = recv(fd(), &event, sizeof(event), MSG_DONTWAIT);
-    if (n == sizeof(event) && event.magic == kZygoteMagic &&
-        event.kind == ZygoteEventKind::kDone) {
-      event.error[sizeof(event.error) - 1] = '\0';
+    const Received got = ReceiveEvent(fd(), &event);
+    if (got == Received::kEvent && event.kind == ZygoteEventKind::kDone) {
       zygote_error_ = event.error;
       if (!zygote_error_.empty()) sandbox_->healthy_ = false;
       return true;
     }
-    const bool would_block = n < 0 && (errno == EAGAIN || errno == EINTR);
-    if (!would_block) {
-      zygote_error_ = n == 0 || n < 0 ? "the warm sandbox's zygote died during the run"
-                                      : "the warm sandbox's zygote sent an unexpected message";
+    if (got != Received::kNothingYet) {
+      zygote_error_ = "the warm sandbox's zygote died during the run";
       died_ = true;
       sandbox_->Destroy();
       return true;
@@ -216,17 +224,15 @@ bool WarmSandbox::AwaitPendingDone() {
   done_pending_ = false;
   pollfd p{control_.get(), POLLIN, 0};
   ZygoteEvent event;
-  if (poll(&p, 1, 10000) == 1 &&
-      recv(control_.get(), &event, sizeof(event), MSG_DONTWAIT) == sizeof(event) &&
-      event.magic == kZygoteMagic && event.kind == ZygoteEventKind::kDone &&
-      event.error[0] == '\0') {
+  if (poll(&p, 1, 10000) == 1 && ReceiveEvent(control_.get(), &event) == Received::kEvent &&
+      event.kind == ZygoteEventKind::kDone && event.error[0] == '\0') {
     return true;
   }
   Destroy();
   return false;
 }
 
-Supervised WarmSandbox::Run(const WarmRun& run, bool* delivered) {
+Supervised WarmSandbox::Run(const Execution& run, bool* delivered) {
   *delivered = false;
   Supervised result;
   if (!AwaitPendingDone()) {
@@ -251,16 +257,16 @@ Supervised WarmSandbox::Run(const WarmRun& run, bool* delivered) {
   request.processes = static_cast<uint64_t>(std::max(run.max_processes, 0));
   request.file_size = static_cast<uint64_t>(std::max<int64_t>(run.limits.max_file_bytes, 0));
   request.open_files = static_cast<uint64_t>(std::max(run.limits.max_open_files, 0));
-  // Not clamped: a size the kernel rejects fails the run as a sandbox_error,
-  // as bubblewrap's rejection does for a one-shot sandbox.
-  request.tmpfs_bytes = static_cast<uint64_t>(static_cast<int64_t>(run.limits.work_dir_mb) << 20);
-  if (run.artefact.size() >= sizeof(request.artefact)) {
+  request.tmpfs_bytes = static_cast<uint64_t>(run.limits.work_dir_mb) << 20;  // validated >= 1
+  const std::string artefact =
+      run.artefact_dir.empty() ? "" : std::filesystem::path(run.artefact_dir).filename().string();
+  if (artefact.size() >= sizeof(request.artefact)) {
     result.error = "artefact directory name too long";
     return result;
   }
-  std::memcpy(request.artefact, run.artefact.data(), run.artefact.size());
+  std::memcpy(request.artefact, artefact.data(), artefact.size());
   std::map<std::string, std::string> environment;  // later entries win, as in a shell
-  for (const auto& [name, value] : run.env) environment[name] = value;
+  for (const auto& [name, value] : ProgramEnvironment(run)) environment[name] = value;
   request.argc = static_cast<uint32_t>(run.argv.size());
   request.envc = static_cast<uint32_t>(environment.size());
   std::string message(reinterpret_cast<const char*>(&request), sizeof(request));

@@ -28,17 +28,6 @@
 
 namespace lockstep::sandbox::internal {
 
-// What one run in a warm sandbox needs besides its limits.
-struct WarmRun {
-  std::vector<std::string> argv;
-  std::vector<std::pair<std::string, std::string>> env;  // the program's whole environment
-  const std::string* stdin_data = nullptr;
-  std::string artefact;  // directory name under the runner's work_root/art; "" = none
-  RunLimits limits;
-  int64_t memory_bytes = 0;  // RLIMIT_AS; 0 = unlimited
-  int max_processes = 0;
-};
-
 class WarmSandbox {
  public:
   // Starts bubblewrap with `args` (which must end in the init and
@@ -53,10 +42,11 @@ class WarmSandbox {
   WarmSandbox(const WarmSandbox&) = delete;
   WarmSandbox& operator=(const WarmSandbox&) = delete;
 
-  // Runs one program. `*delivered` is false when the request never reached
-  // the zygote (it had died while idle): nothing ran, and the caller may
-  // retry on another sandbox.
-  Supervised Run(const WarmRun& run, bool* delivered);
+  // Runs one program (its artefact_dir must lie in the artefact store bound
+  // at kArtefactStoreInSandbox; rw_work_dir and the uid fields are not used).
+  // `*delivered` is false when the request never reached the zygote (it had
+  // died while idle): nothing ran, and the caller may retry on another sandbox.
+  Supervised Run(const Execution& run, bool* delivered);
 
   // False once the zygote died or misbehaved; such a sandbox is not reused.
   bool healthy() const { return healthy_; }

@@ -8,10 +8,10 @@
 
 #include <cstdio>
 #include <fstream>
-#include <iterator>
 #include <memory>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -57,29 +57,35 @@ inline std::string UniqueMarker(const std::string& test) {
   return "lockstep-test-" + test + "-" + std::to_string(getpid());
 }
 
-// Pids whose command line contains `marker` (this test process excluded).
-inline std::vector<int> ProcessesWithMarker(const std::string& marker) {
-  std::vector<int> found;
+// Every process on the host, as (pid, command line with NUL separators).
+inline std::vector<std::pair<int, std::string>> ProcessCommandLines() {
+  std::vector<std::pair<int, std::string>> found;
   DIR* proc = opendir("/proc");
   if (proc == nullptr) return found;
   while (dirent* entry = readdir(proc)) {
     const int pid = std::atoi(entry->d_name);
-    if (pid <= 0 || pid == getpid()) continue;
+    if (pid <= 0) continue;
     std::ifstream file(std::string("/proc/") + entry->d_name + "/cmdline");
     std::stringstream text;
     text << file.rdbuf();
-    if (text.str().find(marker) != std::string::npos) found.push_back(pid);
+    found.emplace_back(pid, text.str());
   }
   closedir(proc);
+  return found;
+}
+
+// Pids whose command line contains `marker` (this test process excluded).
+inline std::vector<int> ProcessesWithMarker(const std::string& marker) {
+  std::vector<int> found;
+  for (const auto& [pid, cmdline] : ProcessCommandLines()) {
+    if (pid != getpid() && cmdline.find(marker) != std::string::npos) found.push_back(pid);
+  }
   return found;
 }
 
 // Host pids of the warm sandboxes' zygotes started by this process (each is
 // the child of a bubblewrap that is our child).
 inline std::vector<int> OurZygotes() {
-  std::vector<int> found;
-  DIR* proc = opendir("/proc");
-  if (proc == nullptr) return found;
   auto parent_of = [](int pid) {
     std::ifstream file("/proc/" + std::to_string(pid) + "/stat");
     std::string line;
@@ -89,15 +95,13 @@ inline std::vector<int> OurZygotes() {
     if (paren != std::string::npos) std::sscanf(line.c_str() + paren + 2, "%*c %d", &ppid);
     return ppid;
   };
-  while (dirent* entry = readdir(proc)) {
-    const int pid = std::atoi(entry->d_name);
-    if (pid <= 0) continue;
-    std::ifstream file(std::string("/proc/") + entry->d_name + "/cmdline");
-    std::string cmdline((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
-    if (cmdline.rfind(std::string("/.sandbox/init") + '\0' + "--zygote", 0) != 0) continue;
-    if (parent_of(parent_of(pid)) == getpid()) found.push_back(pid);
+  const std::string zygote = std::string("/.sandbox/init") + '\0' + "--zygote";
+  std::vector<int> found;
+  for (const auto& [pid, cmdline] : ProcessCommandLines()) {
+    if (cmdline.rfind(zygote, 0) == 0 && parent_of(parent_of(pid)) == getpid()) {
+      found.push_back(pid);
+    }
   }
-  closedir(proc);
   return found;
 }
 
