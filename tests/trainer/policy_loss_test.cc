@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <random>
+#include <string>
 
 #include "gtest/gtest.h"
 #include "trainer/advantages.h"
@@ -152,8 +153,15 @@ TEST(Advantages, GrpoDrGrpoRloo) {
   const std::vector<float> rewards = {1, 0, 0, 1, 2, 2, 2, 2};
   auto grpo = ComputeAdvantages(rewards, 4, AdvantageEstimator::kGrpo);
   ASSERT_TRUE(grpo.ok());
-  EXPECT_NEAR((*grpo)[0], 0.5 / 0.5, 1e-5);  // mean 0.5, std 0.5
-  EXPECT_NEAR((*grpo)[1], -1.0, 1e-5);
+  // mean 0.5; unbiased std sqrt((4 · 0.25) / 3) = 0.57735 (TRL/verl's default,
+  // was the population std 0.5 before issue 9 made unbiased the default).
+  EXPECT_NEAR((*grpo)[0], 0.5 / std::sqrt(1.0 / 3.0), 1e-5);
+  EXPECT_NEAR((*grpo)[1], -0.5 / std::sqrt(1.0 / 3.0), 1e-5);
+  auto population = ComputeAdvantages(
+      rewards, 4, AdvantageOptions{.std_normalization = StdNormalization::kPopulation});
+  ASSERT_TRUE(population.ok());
+  EXPECT_NEAR((*population)[0], 0.5 / 0.5, 1e-5);  // population std 0.5
+  EXPECT_NEAR((*population)[1], -1.0, 1e-5);
   EXPECT_EQ((*grpo)[4], 0.0f);  // a group with equal rewards carries no signal
   auto dr = ComputeAdvantages(rewards, 4, AdvantageEstimator::kDrGrpo);
   EXPECT_FLOAT_EQ((*dr)[0], 0.5f);
@@ -162,6 +170,26 @@ TEST(Advantages, GrpoDrGrpoRloo) {
   EXPECT_FALSE(ComputeAdvantages(rewards, 3, AdvantageEstimator::kGrpo).ok());
   EXPECT_FALSE(ComputeAdvantages(rewards, 1, AdvantageEstimator::kRloo).ok());
   EXPECT_FALSE(ParseAdvantageEstimator("ppo").ok());
+}
+
+TEST(Advantages, StdNormalizationNamesRoundTrip) {
+  for (StdNormalization n : {StdNormalization::kUnbiased, StdNormalization::kPopulation}) {
+    EXPECT_EQ(ParseStdNormalization(StdNormalizationName(n)).value(), n);
+  }
+  const absl::Status bad = ParseStdNormalization("bessel").status();
+  EXPECT_NE(std::string(bad.message()).find("algorithm.std_normalization"), std::string::npos);
+}
+
+TEST(Advantages, GroupOfOneHasZeroAdvantageUnderBothConventions) {
+  const std::vector<float> rewards = {3.0f, -1.0f};
+  for (StdNormalization n : {StdNormalization::kUnbiased, StdNormalization::kPopulation}) {
+    auto adv = ComputeAdvantages(rewards, 1, AdvantageOptions{.std_normalization = n});
+    ASSERT_TRUE(adv.ok());
+    EXPECT_EQ((*adv)[0], 0.0f);  // not NaN: the unbiased std of one value is taken as 0
+    EXPECT_EQ((*adv)[1], 0.0f);
+  }
+  auto dr = ComputeAdvantages(rewards, 1, AdvantageEstimator::kDrGrpo);
+  EXPECT_EQ((*dr)[0], 0.0f);
 }
 
 TEST(Kl, EstimatorsAgreeNearZeroAndAreNonNegativeWhereExpected) {
