@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
+#include "report/jsonl_scan.h"
 
 namespace lockstep::report {
 namespace {
@@ -72,6 +73,22 @@ bool RolloutSampler::Wanted(int64_t step) const {
 
 absl::Status RolloutSampler::AddLine(std::string_view line, int64_t line_number) {
   if (line.find_first_not_of(" \t\r\n") == std::string_view::npos) return absl::OkStatus();
+  // A structural scan finds the step; only samples that will be shown are parsed
+  // in full (a 1 GB rollouts.jsonl is mostly token and logprob arrays).
+  const absl::StatusOr<std::optional<int64_t>> scanned = ScanTopLevelInteger(line, "step");
+  if (!scanned.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        source_, ":", line_number, ": malformed JSON (", scanned.status().message(),
+        "); each line of rollouts.jsonl must be one sample object"));
+  }
+  if (!scanned->has_value()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(source_, ":", line_number, ": sample has no integer \"step\""));
+  }
+  const int64_t step = **scanned;
+  ++samples_read_;
+  steps_seen_.insert(step);
+  if (!Wanted(step)) return absl::OkStatus();
   const nlohmann::json::parser_callback_t drop_bulky =
       [](int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
         return !(depth == 1 && event == nlohmann::json::parse_event_t::key &&
@@ -84,16 +101,8 @@ absl::Status RolloutSampler::AddLine(std::string_view line, int64_t line_number)
         absl::StrCat(source_, ":", line_number,
                      ": not a JSON object (each line of rollouts.jsonl must be one sample)"));
   }
-  const std::optional<int64_t> step = IntOf(sample, "step");
-  if (!step) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(source_, ":", line_number, ": sample has no integer \"step\""));
-  }
-  ++samples_read_;
-  steps_seen_.insert(*step);
-  if (!Wanted(*step)) return absl::OkStatus();
   RolloutSample s;
-  s.step = *step;
+  s.step = step;
   s.line = line_number;
   std::string prompt = sample.contains("prompt") ? TextOf(sample["prompt"]) : "";
   std::string completion = sample.contains("completion") ? TextOf(sample["completion"]) : "";
@@ -114,7 +123,7 @@ absl::Status RolloutSampler::AddLine(std::string_view line, int64_t line_number)
   s.weight_version = IntOf(sample, "weight_version");
   s.staleness = IntOf(sample, "staleness");
   s.sample_index = IntOf(sample, "sample_index");
-  kept_[*step].push_back(std::move(s));
+  kept_[step].push_back(std::move(s));
   return absl::OkStatus();
 }
 

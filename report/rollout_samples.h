@@ -1,7 +1,8 @@
 // Picks a few completions per step from a run's rollouts.jsonl (one JSON object
 // per sample) for the report's table, reading the file as a stream: memory stays
-// bounded by the samples kept, however large the file. Texts are kept
-// truncated; malformed lines are errors naming file:line.
+// bounded by the samples kept, however large the file, and only the samples kept
+// are parsed in full (the others get a structural check, see jsonl_scan.h). Texts
+// are kept truncated; malformed lines are errors naming file:line.
 #pragma once
 
 #include <cstdint>

@@ -14,7 +14,8 @@ namespace {
 // Canvas and margins (SVG user units; the viewBox scales them to the page).
 constexpr double kWidth = 560, kHeight = 280;
 constexpr double kLeft = 70, kRight = 16, kTop = 46, kBottom = 42;
-constexpr double kPlotW = kWidth - kLeft - kRight, kPlotH = kHeight - kTop - kBottom;
+constexpr double kPlotW = kWidth - kLeft - kRight;
+constexpr double kLegendRow = 14;  // each further legend row moves the plot down this much
 
 // Each chart carries its own style, so that it looks the same wherever it is pasted.
 constexpr const char* kChartStyle =
@@ -46,11 +47,13 @@ struct Range {
   }
 };
 
-// Maps data coordinates into the plot area.
+// Maps data coordinates into the plot area, which starts below the legend.
 struct Frame {
   Range x, y;
+  double top = kTop;
+  double PlotH() const { return kHeight - top - kBottom; }
   double X(double v) const { return kLeft + (v - x.low) / (x.high - x.low) * kPlotW; }
-  double Y(double v) const { return kTop + (1.0 - (v - y.low) / (y.high - y.low)) * kPlotH; }
+  double Y(double v) const { return top + (1.0 - (v - y.low) / (y.high - y.low)) * PlotH(); }
 };
 
 std::string SvgOpen(const std::string& title) {
@@ -61,15 +64,24 @@ std::string SvgOpen(const std::string& title) {
                       "</text>\n");
 }
 
-// Horizontal legend under the title: a swatch and a name per entry.
-std::string Legend(const std::vector<std::pair<std::string, std::string>>& entries) {
+// Legend under the title: a swatch and a name per entry, wrapping onto further
+// rows when the names do not fit the width. Returns the SVG; *rows says how many.
+std::string Legend(const std::vector<std::pair<std::string, std::string>>& entries, int* rows) {
   std::string svg;
-  double x = kLeft;
+  double x = kLeft, y = 34;
+  *rows = 1;
   for (const auto& [name, color] : entries) {
-    absl::StrAppend(&svg, "<rect x=\"", Coord(x), "\" y=\"28\" width=\"14\" height=\"4\" fill=\"",
-                    EscapeHtml(color), "\"/><text x=\"", Coord(x + 18), "\" y=\"34\" class=\"legend\">",
-                    EscapeHtml(name), "</text>\n");
-    x += 30 + 6.2 * static_cast<double>(name.size());
+    const double width = 30 + 6.2 * static_cast<double>(name.size());
+    if (x > kLeft && x + width > kWidth - kRight) {
+      x = kLeft;
+      y += kLegendRow;
+      ++*rows;
+    }
+    absl::StrAppend(&svg, "<rect x=\"", Coord(x), "\" y=\"", Coord(y - 6),
+                    "\" width=\"14\" height=\"4\" fill=\"", EscapeHtml(color), "\"/><text x=\"",
+                    Coord(x + 18), "\" y=\"", Coord(y), "\" class=\"legend\">", EscapeHtml(name),
+                    "</text>\n");
+    x += width;
   }
   return svg;
 }
@@ -90,18 +102,18 @@ std::string Axes(const Frame& frame, const std::vector<double>& x_ticks,
   const double x_step = x_ticks.size() > 1 ? x_ticks[1] - x_ticks[0] : 0.0;
   for (double v : x_ticks) {
     const double x = frame.X(v);
-    absl::StrAppend(&svg, "<line x1=\"", Coord(x), "\" y1=\"", Coord(kTop + kPlotH), "\" x2=\"",
-                    Coord(x), "\" y2=\"", Coord(kTop + kPlotH + 4), "\" class=\"axis\"/>",
-                    "<text x=\"", Coord(x), "\" y=\"", Coord(kTop + kPlotH + 16),
+    absl::StrAppend(&svg, "<line x1=\"", Coord(x), "\" y1=\"", Coord(frame.top + frame.PlotH()), "\" x2=\"",
+                    Coord(x), "\" y2=\"", Coord(frame.top + frame.PlotH() + 4), "\" class=\"axis\"/>",
+                    "<text x=\"", Coord(x), "\" y=\"", Coord(frame.top + frame.PlotH() + 16),
                     "\" class=\"tick\" text-anchor=\"middle\">", FormatTick(v, x_step),
                     "</text>\n");
   }
-  absl::StrAppend(&svg, "<rect x=\"", Coord(kLeft), "\" y=\"", Coord(kTop), "\" width=\"",
-                  Coord(kPlotW), "\" height=\"", Coord(kPlotH), "\" class=\"frame\"/>\n");
+  absl::StrAppend(&svg, "<rect x=\"", Coord(kLeft), "\" y=\"", Coord(frame.top), "\" width=\"",
+                  Coord(kPlotW), "\" height=\"", Coord(frame.PlotH()), "\" class=\"frame\"/>\n");
   absl::StrAppend(&svg, "<text x=\"", Coord(kLeft + kPlotW / 2), "\" y=\"", Coord(kHeight - 6),
                   "\" class=\"axis-label\" text-anchor=\"middle\">", EscapeHtml(x_label),
                   "</text>\n");
-  const double mid_y = kTop + kPlotH / 2;
+  const double mid_y = frame.top + frame.PlotH() / 2;
   absl::StrAppend(&svg, "<text x=\"14\" y=\"", Coord(mid_y), "\" transform=\"rotate(-90 14 ",
                   Coord(mid_y), ")\" class=\"axis-label\" text-anchor=\"middle\">",
                   EscapeHtml(y_label), "</text>\n");
@@ -258,12 +270,14 @@ std::string RenderLineChart(const LineChart& chart) {
     absl::StrAppend(&svg, "<text x=\"", kLeft, "\" y=\"60\" class=\"tick\">no data</text></svg>\n");
     return svg;
   }
-  Frame frame{x_range.Widened(), y_range.Widened()};
-  const std::vector<double> y_ticks = NiceTicks(frame.y.low, frame.y.high, 5);
-  frame.y = Range{y_ticks.front(), y_ticks.back()};
   std::vector<std::pair<std::string, std::string>> legend;
   for (const LineSeries& s : chart.series) legend.emplace_back(s.name, s.color);
-  absl::StrAppend(&svg, Legend(legend),
+  int legend_rows = 1;
+  absl::StrAppend(&svg, Legend(legend, &legend_rows));
+  Frame frame{x_range.Widened(), y_range.Widened(), kTop + kLegendRow * (legend_rows - 1)};
+  const std::vector<double> y_ticks = NiceTicks(frame.y.low, frame.y.high, 5);
+  frame.y = Range{y_ticks.front(), y_ticks.back()};
+  absl::StrAppend(&svg,
                   Axes(frame, TicksWithin(frame.x, 6), y_ticks, chart.x_label, chart.y_label));
   for (const LineSeries& s : chart.series) absl::StrAppend(&svg, Band(frame, s));
   for (const LineSeries& s : chart.series) absl::StrAppend(&svg, Line(frame, s));
@@ -328,13 +342,16 @@ std::string RenderStackedBarChart(const StackedBarChart& input) {
   const size_t bars = chart.x.size();
   const double spacing =
       bars > 1 && x_range.high > x_range.low ? (x_range.high - x_range.low) / (bars - 1) : 1.0;
-  Frame frame{Range{x_range.low - spacing / 2, x_range.high + spacing / 2}, y_range.Widened()};
+  std::vector<std::pair<std::string, std::string>> legend;
+  for (const StackedBarLayer& layer : chart.layers) legend.emplace_back(layer.name, layer.color);
+  int legend_rows = 1;
+  absl::StrAppend(&svg, Legend(legend, &legend_rows));
+  Frame frame{Range{x_range.low - spacing / 2, x_range.high + spacing / 2}, y_range.Widened(),
+              kTop + kLegendRow * (legend_rows - 1)};
   frame.y.low = 0.0;
   const std::vector<double> y_ticks = NiceTicks(0.0, frame.y.high, 5);
   frame.y.high = y_ticks.back();
-  std::vector<std::pair<std::string, std::string>> legend;
-  for (const StackedBarLayer& layer : chart.layers) legend.emplace_back(layer.name, layer.color);
-  absl::StrAppend(&svg, Legend(legend),
+  absl::StrAppend(&svg,
                   Axes(frame, TicksWithin(frame.x, 6), y_ticks, chart.x_label, chart.y_label));
   const double bar_w = std::max(0.5, kPlotW * spacing / (frame.x.high - frame.x.low) * 0.85);
   for (size_t i = 0; i < bars; ++i) {

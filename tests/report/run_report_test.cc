@@ -181,6 +181,12 @@ TEST(RunReport, MalformedLinesNameFileAndLine) {
   EXPECT_NE(std::string(s.message()).find("metrics.jsonl:3:"), std::string::npos) << s;
   s = RenderRunReport(good, bad, Info()).status();
   EXPECT_NE(std::string(s.message()).find("rollouts.jsonl:3:"), std::string::npos) << s;
+  // A truncated sample of a step that is not shown is still caught.
+  std::vector<std::string> rollouts = MakeRun(20, 2).rollouts;
+  rollouts[21] = rollouts[21].substr(0, rollouts[21].size() / 2);
+  s = RenderRunReport(MakeRun(20, 2).metrics, rollouts, Info()).status();
+  EXPECT_NE(std::string(s.message()).find("rollouts.jsonl:22: malformed JSON"), std::string::npos)
+      << s;
   s = RenderRunReport(good, {R"({"prompt": "no step"})"}, Info()).status();
   EXPECT_NE(std::string(s.message()).find("rollouts.jsonl:1: sample has no integer \"step\""),
             std::string::npos)
