@@ -36,7 +36,8 @@ absl::StatusOr<std::optional<int64_t>> ScanTopLevelInteger(std::string_view line
         int64_t v = 0;
         const auto [end, ec] = std::from_chars(line.data() + value, line.data() + line.size(), v);
         const size_t after = SkipSpace(line, static_cast<size_t>(end - line.data()));
-        if (ec == std::errc() && after < line.size() && (line[after] == ',' || line[after] == '}')) {
+        if (ec == std::errc() && after < line.size() &&
+            (line[after] == ',' || line[after] == '}')) {
           found = v;
         }
       }

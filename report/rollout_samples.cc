@@ -77,9 +77,9 @@ absl::Status RolloutSampler::AddLine(std::string_view line, int64_t line_number)
   // in full (a 1 GB rollouts.jsonl is mostly token and logprob arrays).
   const absl::StatusOr<std::optional<int64_t>> scanned = ScanTopLevelInteger(line, "step");
   if (!scanned.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        source_, ":", line_number, ": malformed JSON (", scanned.status().message(),
-        "); each line of rollouts.jsonl must be one sample object"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(source_, ":", line_number, ": malformed JSON (", scanned.status().message(),
+                     "); each line of rollouts.jsonl must be one sample object"));
   }
   if (!scanned->has_value()) {
     return absl::InvalidArgumentError(
@@ -94,8 +94,7 @@ absl::Status RolloutSampler::AddLine(std::string_view line, int64_t line_number)
         return !(depth == 1 && event == nlohmann::json::parse_event_t::key &&
                  IsBulkyField(parsed.get<std::string>()));
       };
-  const nlohmann::json sample =
-      nlohmann::json::parse(line, drop_bulky, /*allow_exceptions=*/false);
+  const nlohmann::json sample = nlohmann::json::parse(line, drop_bulky, /*allow_exceptions=*/false);
   if (sample.is_discarded() || !sample.is_object()) {
     return absl::InvalidArgumentError(
         absl::StrCat(source_, ":", line_number,

@@ -19,19 +19,19 @@
 namespace lockstep::report {
 
 struct SampleSelection {
-  int per_step = 4;      // samples shown per chosen step (the first ones in the file)
-  int first_steps = 2;   // the first steps of the run ...
-  int middle_steps = 2;  // ... some evenly spaced in between ...
-  int last_steps = 2;    // ... and the last ones.
+  int per_step = 4;              // samples shown per chosen step (the first ones in the file)
+  int first_steps = 2;           // the first steps of the run ...
+  int middle_steps = 2;          // ... some evenly spaced in between ...
+  int last_steps = 2;            // ... and the last ones.
   size_t max_text_chars = 2000;  // prompt and completion are cut after this many bytes
 };
 
 struct RolloutSample {
   int64_t step = 0;
-  int64_t line = 0;  // in rollouts.jsonl
-  std::string prompt, completion;  // possibly truncated (see *_chars)
+  int64_t line = 0;                               // in rollouts.jsonl
+  std::string prompt, completion;                 // possibly truncated (see *_chars)
   size_t prompt_chars = 0, completion_chars = 0;  // full lengths in bytes
-  double reward = 0.0;  // NaN when absent or null
+  double reward = 0.0;                            // NaN when absent or null
   std::string reward_status, reward_detail, finish_reason, request_id;
   std::optional<int64_t> weight_version, staleness, sample_index;
 };

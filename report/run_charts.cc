@@ -26,12 +26,15 @@ const std::vector<LineSpec>& LineSpecs() {
   static const std::vector<LineSpec> specs = {
       {"Reward", "reward", {{"reward/mean", "#0072b2"}}, "reward/std"},
       {"Response length", "tokens", {{"response_length/mean", "#009e73"}}},
-      {"KL divergence", "nats per token",
+      {"KL divergence",
+       "nats per token",
        {{"actor/ppo_kl", "#d55e00"}, {"mismatch/k3_kl", "#cc79a7"}}},
       {"Entropy", "nats per token", {{"actor/entropy", "#e69f00"}}},
-      {"Rollout/trainer bitwise agreement", "fraction of tokens",
+      {"Rollout/trainer bitwise agreement",
+       "fraction of tokens",
        {{"mismatch/bitwise_equal_fraction", "#0072b2"}}},
-      {"Rollout/trainer logprob mismatch", "max |Δ logprob| (nats)",
+      {"Rollout/trainer logprob mismatch",
+       "max |Δ logprob| (nats)",
        {{"mismatch/max_abs_logprob_diff", "#d55e00"}}},
       {"Policy-gradient loss", "loss", {{"actor/pg_loss", "#56b4e9"}}},
       {"Gradient norm", "L2 norm (before clipping)", {{"actor/grad_norm", "#009e73"}}},
@@ -59,11 +62,15 @@ LineChart BuildLineChart(const LineSpec& spec, const MetricsTable& metrics) {
   for (const Field& field : spec.fields) {
     const std::vector<double>* values = metrics.Find(field.name);
     if (values == nullptr) continue;
-    LineSeries series{.name = field.name, .color = field.color, .x = metrics.steps, .y = *values,
-                      .band_low = {}, .band_high = {}};
-    const std::vector<double>* stddev =
-        spec.band_std != nullptr && &field == &spec.fields.front() ? metrics.Find(spec.band_std)
-                                                                   : nullptr;
+    LineSeries series{.name = field.name,
+                      .color = field.color,
+                      .x = metrics.steps,
+                      .y = *values,
+                      .band_low = {},
+                      .band_high = {}};
+    const std::vector<double>* stddev = spec.band_std != nullptr && &field == &spec.fields.front()
+                                            ? metrics.Find(spec.band_std)
+                                            : nullptr;
     if (stddev != nullptr) {
       series.name = absl::StrCat(field.name, " ± ", spec.band_std);
       for (size_t i = 0; i < values->size(); ++i) {
@@ -77,8 +84,11 @@ LineChart BuildLineChart(const LineSpec& spec, const MetricsTable& metrics) {
 }
 
 StackedBarChart BuildPhaseChart(const MetricsTable& metrics) {
-  StackedBarChart chart{.title = "Time per phase", .x_label = "step",
-                        .y_label = "seconds per step", .x = metrics.steps, .layers = {}};
+  StackedBarChart chart{.title = "Time per phase",
+                        .x_label = "step",
+                        .y_label = "seconds per step",
+                        .x = metrics.steps,
+                        .layers = {}};
   for (const Field& field : PhaseFields()) {
     const std::vector<double>* values = metrics.Find(field.name);
     if (values == nullptr) continue;

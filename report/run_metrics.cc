@@ -30,10 +30,14 @@ bool NumericValue(const nlohmann::json& value, double* out) {
   }
   if (value.is_string()) {
     const std::string s = absl::AsciiStrToLower(value.get<std::string>());
-    if (s == "nan") *out = kNaN;
-    else if (s == "inf" || s == "infinity" || s == "+inf") *out = std::numeric_limits<double>::infinity();
-    else if (s == "-inf" || s == "-infinity") *out = -std::numeric_limits<double>::infinity();
-    else return false;
+    if (s == "nan")
+      *out = kNaN;
+    else if (s == "inf" || s == "infinity" || s == "+inf")
+      *out = std::numeric_limits<double>::infinity();
+    else if (s == "-inf" || s == "-infinity")
+      *out = -std::numeric_limits<double>::infinity();
+    else
+      return false;
     return true;
   }
   return false;
@@ -63,9 +67,10 @@ absl::Status MetricsReader::AddLine(std::string_view line, int64_t line_number) 
   if (line.find_first_not_of(" \t\r\n") == std::string_view::npos) return absl::OkStatus();
   const nlohmann::json parsed = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
   if (parsed.is_discarded() || !parsed.is_object()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        source_, ":", line_number, ": not a JSON object (each line of metrics.jsonl must be "
-        "one JSON object per step)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(source_, ":", line_number,
+                     ": not a JSON object (each line of metrics.jsonl must be "
+                     "one JSON object per step)"));
   }
   std::map<std::string, double> fields;
   Flatten(parsed, "", &fields);

@@ -33,7 +33,8 @@ table.summary td{font-size:15px}
 .charts figure{margin:0;border:1px solid #e4e4e4;border-radius:4px;padding:4px}
 .charts svg{width:100%;height:auto;display:block}
 .note{color:#666;font-size:13px}
-pre{white-space:pre-wrap;word-break:break-word;margin:0;font-size:12px;max-height:22em;overflow:auto}
+pre{white-space:pre-wrap;word-break:break-word;margin:0;font-size:12px}
+.text pre{max-height:22em;overflow:auto}
 details pre{background:#f8f8f8;padding:8px;max-height:none}
 table.samples td.text{min-width:260px;max-width:460px}
 .cut{color:#a00;font-style:italic}.num{text-align:right;white-space:nowrap}
@@ -119,7 +120,8 @@ std::string StepTime(const MetricsTable& metrics) {
 
 std::string Header(const MetricsTable& metrics, const RolloutSampler& rollouts,
                    const RunInfo& info) {
-  std::string html = absl::StrCat("<h1>GRPO run <code>", EscapeHtml(info.run_name), "</code></h1>\n");
+  std::string html =
+      absl::StrCat("<h1>GRPO run <code>", EscapeHtml(info.run_name), "</code></h1>\n");
   std::string steps = absl::StrCat(metrics.size(), " steps done");
   if (metrics.size() > 0) {
     const auto [lo, hi] = std::minmax_element(metrics.steps.begin(), metrics.steps.end());
@@ -127,12 +129,12 @@ std::string Header(const MetricsTable& metrics, const RolloutSampler& rollouts,
   }
   absl::StrAppend(&html, "<p class=\"meta\">", steps, " · ", rollouts.samples_read(),
                   " samples over ", rollouts.steps_seen(), " steps in rollouts.jsonl</p>\n");
-  absl::StrAppend(
-      &html, "<table class=\"summary\"><tr><th>reward/mean, first fifth → last fifth</th>",
-      "<th>bitwise rollout/trainer agreement</th><th>tokens/s (mean)</th>",
-      "<th>time per step (mean)</th></tr>\n<tr><td>", RewardTrend(metrics), "</td><td>",
-      BitwiseAgreement(metrics), "</td><td>", MeanOf(metrics, "perf/tokens_per_s", ""),
-      "</td><td>", StepTime(metrics), "</td></tr></table>\n");
+  absl::StrAppend(&html,
+                  "<table class=\"summary\"><tr><th>reward/mean, first fifth → last fifth</th>",
+                  "<th>bitwise rollout/trainer agreement</th><th>tokens/s (mean)</th>",
+                  "<th>time per step (mean)</th></tr>\n<tr><td>", RewardTrend(metrics), "</td><td>",
+                  BitwiseAgreement(metrics), "</td><td>", MeanOf(metrics, "perf/tokens_per_s", ""),
+                  "</td><td>", StepTime(metrics), "</td></tr></table>\n");
   if (info.config_toml.empty()) {
     absl::StrAppend(&html, "<p class=\"note\">No config.toml in the run directory.</p>\n");
   } else {
@@ -189,14 +191,13 @@ std::string SamplesTable(const RolloutSampler& rollouts, const SampleSelection& 
     if (!s.reward_detail.empty()) {
       absl::StrAppend(&status, "<pre class=\"note\">", EscapeHtml(s.reward_detail), "</pre>");
     }
-    absl::StrAppend(&html, "<tr><td class=\"num\">", s.step, "</td><td>",
-                    EscapeHtml(s.request_id), " / ", OptionalInt(s.sample_index),
-                    "</td><td class=\"text\">", Text(s.prompt, s.prompt_chars),
-                    "</td><td class=\"text\">", Text(s.completion, s.completion_chars),
-                    "</td><td class=\"num\">", Number(s.reward), "</td><td>", status,
-                    "</td><td class=\"num\">", OptionalInt(s.weight_version), " (",
-                    OptionalInt(s.staleness), ")</td><td>", EscapeHtml(s.finish_reason),
-                    "</td></tr>\n");
+    absl::StrAppend(&html, "<tr><td class=\"num\">", s.step, "</td><td>", EscapeHtml(s.request_id),
+                    " / ", OptionalInt(s.sample_index), "</td><td class=\"text\">",
+                    Text(s.prompt, s.prompt_chars), "</td><td class=\"text\">",
+                    Text(s.completion, s.completion_chars), "</td><td class=\"num\">",
+                    Number(s.reward), "</td><td>", status, "</td><td class=\"num\">",
+                    OptionalInt(s.weight_version), " (", OptionalInt(s.staleness), ")</td><td>",
+                    EscapeHtml(s.finish_reason), "</td></tr>\n");
   }
   html += "</table>\n";
   return html;

@@ -16,7 +16,7 @@ namespace lockstep::report {
 struct RunInfo {
   std::string run_name;
   std::string config_toml;  // as written in RUN/config.toml; empty when there is none
-  std::string metrics_source = "metrics.jsonl";    // names the files in errors
+  std::string metrics_source = "metrics.jsonl";  // names the files in errors
   std::string rollouts_source = "rollouts.jsonl";
 };
 
@@ -27,8 +27,7 @@ struct ReportOptions {
 // The page from the files' lines (each one JSON object); errors name source:line.
 absl::StatusOr<std::string> RenderRunReport(const std::vector<std::string>& metrics_lines,
                                             const std::vector<std::string>& rollouts_lines,
-                                            const RunInfo& info,
-                                            const ReportOptions& options = {});
+                                            const RunInfo& info, const ReportOptions& options = {});
 
 // Reads RUN/config.toml, RUN/metrics.jsonl and RUN/rollouts.jsonl (streamed; any may
 // be missing) and writes RUN/report.html atomically (a temporary file, then rename).

@@ -59,9 +59,8 @@ struct Frame {
 std::string SvgOpen(const std::string& title) {
   return absl::StrCat("<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 ", kWidth, " ",
                       kHeight, "\" role=\"img\" aria-label=\"", EscapeHtml(title), "\">\n",
-                      kChartStyle,
-                      "<text x=\"", kLeft, "\" y=\"18\" class=\"chart-title\">", EscapeHtml(title),
-                      "</text>\n");
+                      kChartStyle, "<text x=\"", kLeft, "\" y=\"18\" class=\"chart-title\">",
+                      EscapeHtml(title), "</text>\n");
 }
 
 // Legend under the title: a swatch and a name per entry, wrapping onto further
@@ -102,11 +101,11 @@ std::string Axes(const Frame& frame, const std::vector<double>& x_ticks,
   const double x_step = x_ticks.size() > 1 ? x_ticks[1] - x_ticks[0] : 0.0;
   for (double v : x_ticks) {
     const double x = frame.X(v);
-    absl::StrAppend(&svg, "<line x1=\"", Coord(x), "\" y1=\"", Coord(frame.top + frame.PlotH()), "\" x2=\"",
-                    Coord(x), "\" y2=\"", Coord(frame.top + frame.PlotH() + 4), "\" class=\"axis\"/>",
-                    "<text x=\"", Coord(x), "\" y=\"", Coord(frame.top + frame.PlotH() + 16),
-                    "\" class=\"tick\" text-anchor=\"middle\">", FormatTick(v, x_step),
-                    "</text>\n");
+    absl::StrAppend(
+        &svg, "<line x1=\"", Coord(x), "\" y1=\"", Coord(frame.top + frame.PlotH()), "\" x2=\"",
+        Coord(x), "\" y2=\"", Coord(frame.top + frame.PlotH() + 4), "\" class=\"axis\"/>",
+        "<text x=\"", Coord(x), "\" y=\"", Coord(frame.top + frame.PlotH() + 16),
+        "\" class=\"tick\" text-anchor=\"middle\">", FormatTick(v, x_step), "</text>\n");
   }
   absl::StrAppend(&svg, "<rect x=\"", Coord(kLeft), "\" y=\"", Coord(frame.top), "\" width=\"",
                   Coord(kPlotW), "\" height=\"", Coord(frame.PlotH()), "\" class=\"frame\"/>\n");
@@ -184,8 +183,7 @@ std::string Band(const Frame& frame, const LineSeries& s) {
     }
   };
   for (size_t i = 0; i < s.x.size(); ++i) {
-    if (!(std::isfinite(s.x[i]) && std::isfinite(s.band_low[i]) &&
-          std::isfinite(s.band_high[i]))) {
+    if (!(std::isfinite(s.x[i]) && std::isfinite(s.band_low[i]) && std::isfinite(s.band_high[i]))) {
       flush(i);
       begin = i + 1;
     }

@@ -31,24 +31,23 @@ SyntheticRun MakeRun(int steps, int samples_per_step) {
   for (int step = 1; step <= steps; ++step) {
     const double t = static_cast<double>(step) / steps;
     const double wobble = std::sin(step * 0.7);
-    nlohmann::json m = {
-        {"step", step},
-        {"reward/mean", 0.15 + 0.6 * t + 0.05 * wobble},
-        {"reward/std", 0.3 - 0.1 * t},
-        {"response_length/mean", 40 + 60 * t + 5 * wobble},
-        {"actor/pg_loss", -0.02 * wobble},
-        {"actor/pg_clipfrac", 0.01},
-        {"actor/ppo_kl", 0.001 + 0.0005 * wobble},
-        {"actor/entropy", 1.2 - 0.5 * t},
-        {"actor/grad_norm", 0.8 + 0.3 * wobble},
-        {"mismatch/bitwise_equal_fraction", step == steps / 2 ? 0.995 : 1.0},
-        {"mismatch/max_abs_logprob_diff", step == steps / 2 ? 0.02 : 0.0},
-        {"mismatch/k3_kl", 0.0},
-        {"timing/rollout_s", 2.0 + 0.5 * t},
-        {"timing/reward_s", 0.3},
-        {"timing/train_s", 1.5},
-        {"timing/weight_sync_s", 0.1},
-        {"perf/tokens_per_s", 5000 + 300 * wobble}};
+    nlohmann::json m = {{"step", step},
+                        {"reward/mean", 0.15 + 0.6 * t + 0.05 * wobble},
+                        {"reward/std", 0.3 - 0.1 * t},
+                        {"response_length/mean", 40 + 60 * t + 5 * wobble},
+                        {"actor/pg_loss", -0.02 * wobble},
+                        {"actor/pg_clipfrac", 0.01},
+                        {"actor/ppo_kl", 0.001 + 0.0005 * wobble},
+                        {"actor/entropy", 1.2 - 0.5 * t},
+                        {"actor/grad_norm", 0.8 + 0.3 * wobble},
+                        {"mismatch/bitwise_equal_fraction", step == steps / 2 ? 0.995 : 1.0},
+                        {"mismatch/max_abs_logprob_diff", step == steps / 2 ? 0.02 : 0.0},
+                        {"mismatch/k3_kl", 0.0},
+                        {"timing/rollout_s", 2.0 + 0.5 * t},
+                        {"timing/reward_s", 0.3},
+                        {"timing/train_s", 1.5},
+                        {"timing/weight_sync_s", 0.1},
+                        {"perf/tokens_per_s", 5000 + 300 * wobble}};
     run.metrics.push_back(m.dump());
     for (int i = 0; i < samples_per_step; ++i) {
       nlohmann::json r = {
@@ -94,8 +93,7 @@ TEST(RunReport, DrawsEveryChartOfAFullRun) {
        {"Reward", "Response length", "KL divergence", "Entropy",
         "Rollout/trainer bitwise agreement", "Rollout/trainer logprob mismatch",
         "Policy-gradient loss", "Gradient norm", "Throughput", "Time per phase"}) {
-    EXPECT_NE(html.find(absl::StrCat("class=\"chart-title\">", title)), std::string::npos)
-        << title;
+    EXPECT_NE(html.find(absl::StrCat("class=\"chart-title\">", title)), std::string::npos) << title;
   }
   EXPECT_EQ(Count(html, "<svg"), 10u);
   EXPECT_EQ(html.find("Not plotted"), std::string::npos);
@@ -114,8 +112,8 @@ TEST(RunReport, DrawsEveryChartOfAFullRun) {
 TEST(RunReport, RewardTrendComparesFirstAndLastFifth) {
   std::vector<std::string> metrics;
   for (int step = 1; step <= 10; ++step) {
-    metrics.push_back(nlohmann::json({{"step", step}, {"reward/mean", step <= 5 ? 0.25 : 0.75}})
-                          .dump());
+    metrics.push_back(
+        nlohmann::json({{"step", step}, {"reward/mean", step <= 5 ? 0.25 : 0.75}}).dump());
   }
   const std::string html = RenderRunReport(metrics, {}, Info()).value();
   // Fifth of 10 steps = 2: mean of steps 1-2 = 0.25, of steps 9-10 = 0.75.
@@ -136,8 +134,9 @@ TEST(RunReport, CompletionsAreEscapedWithWhitespaceKept) {
 }
 
 TEST(RunReport, MissingFieldsOmitTheirChartsWithANote) {
-  const std::vector<std::string> metrics = {R"({"step": 1, "reward/mean": 0.5})",
-                                            R"({"step": 2, "reward/mean": 0.6, "timing/train_s": 2})"};
+  const std::vector<std::string> metrics = {
+      R"({"step": 1, "reward/mean": 0.5})",
+      R"({"step": 2, "reward/mean": 0.6, "timing/train_s": 2})"};
   const std::string html = RenderRunReport(metrics, {}, Info()).value();
   EXPECT_EQ(Count(html, "<svg"), 2u);  // reward and time per phase
   EXPECT_NE(html.find("class=\"chart-title\">Reward"), std::string::npos);
@@ -192,8 +191,7 @@ TEST(RunReport, MalformedLinesNameFileAndLine) {
             std::string::npos)
       << s;
   s = RenderRunReport({"[1, 2]"}, {}, Info()).status();
-  EXPECT_NE(std::string(s.message()).find("metrics.jsonl:1: not a JSON object"),
-            std::string::npos)
+  EXPECT_NE(std::string(s.message()).find("metrics.jsonl:1: not a JSON object"), std::string::npos)
       << s;
 }
 
@@ -245,9 +243,15 @@ TEST(SvgChart, NiceTicksAndLabels) {
 }
 
 TEST(SvgChart, ChartWithoutFinitePointsSaysNoData) {
-  LineChart chart{.title = "t", .x_label = "step", .y_label = "y",
-                  .series = {{.name = "s", .color = "#000", .x = {1, 2}, .y = {NAN, INFINITY},
-                              .band_low = {}, .band_high = {}}}};
+  LineChart chart{.title = "t",
+                  .x_label = "step",
+                  .y_label = "y",
+                  .series = {{.name = "s",
+                              .color = "#000",
+                              .x = {1, 2},
+                              .y = {NAN, INFINITY},
+                              .band_low = {},
+                              .band_high = {}}}};
   EXPECT_FALSE(HasData(chart));
   EXPECT_NE(RenderLineChart(chart).find("no data"), std::string::npos);
 }

@@ -102,7 +102,8 @@ TEST(GrpoReferenceValues, DrGrpoAdvantagesAreMeanCentredOnly) {
 //   resp 1, A =  s: r 1.5  -> max(-1.5 s, -1.2 s) = -1.2 s                         CLIPPED
 //   resp 2, A = -s: r 0.7  -> max(0.7 s, 0.8 s) = 0.8 s                             CLIPPED
 //                   r 1.0  -> 1.0 s
-//   resp 3, A = -s: r 1.3  -> max(1.3 s, 1.2 s) = 1.3 s (unclipped);  r 0.9 -> 0.9 s;  r 1.0 -> 1.0 s
+//   resp 3, A = -s: r 1.3  -> max(1.3 s, 1.2 s) = 1.3 s (unclipped)
+//                   r 0.9  -> 0.9 s;  r 1.0 -> 1.0 s
 //   resp 4, A = 1.5: r 0.5 -> max(-0.75, -1.2) = -0.75 (unclipped)
 //   resp 5, A = -0.5: r 1.0, 1.0 -> 0.5, 0.5
 //   resp 6, A = -0.5: r 0.75 -> max(0.375, 0.4) = 0.4                               CLIPPED
