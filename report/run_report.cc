@@ -29,14 +29,16 @@ table{border-collapse:collapse;font-size:13px}
 th,td{border:1px solid #ddd;padding:5px 8px;text-align:left;vertical-align:top}
 th{background:#f4f4f4}
 table.summary td{font-size:15px}
-.charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(540px,1fr));gap:14px}
+.charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(380px,1fr));gap:14px}
 .charts figure{margin:0;border:1px solid #e4e4e4;border-radius:4px;padding:4px}
 .charts svg{width:100%;height:auto;display:block}
 .note{color:#666;font-size:13px}
 pre{white-space:pre-wrap;word-break:break-word;margin:0;font-size:12px}
 .text pre{max-height:22em;overflow:auto}
 details pre{background:#f8f8f8;padding:8px;max-height:none}
-table.samples td.text{min-width:260px;max-width:460px}
+table.samples{width:100%}
+table.samples td.status{min-width:110px}
+table.samples td.text{min-width:180px;max-width:460px}
 .cut{color:#a00;font-style:italic}.num{text-align:right;white-space:nowrap}
 </style>
 )";
@@ -162,8 +164,8 @@ std::string Charts(const MetricsTable& metrics) {
 std::string Text(const std::string& text, size_t full_size) {
   std::string html = absl::StrCat("<pre>", EscapeHtml(text), "</pre>");
   if (full_size > text.size()) {
-    absl::StrAppend(&html, "<div class=\"cut\">… cut: ", full_size - text.size(), " of ",
-                    full_size, " bytes not shown</div>");
+    absl::StrAppend(&html, "<div class=\"cut\">… cut: ", full_size - text.size(), " of ", full_size,
+                    " bytes not shown</div>");
   }
   return html;
 }
@@ -191,13 +193,13 @@ std::string SamplesTable(const RolloutSampler& rollouts, const SampleSelection& 
     if (!s.reward_detail.empty()) {
       absl::StrAppend(&status, "<pre class=\"note\">", EscapeHtml(s.reward_detail), "</pre>");
     }
-    absl::StrAppend(&html, "<tr><td class=\"num\">", s.step, "</td><td>", EscapeHtml(s.request_id),
-                    " / ", OptionalInt(s.sample_index), "</td><td class=\"text\">",
-                    Text(s.prompt, s.prompt_chars), "</td><td class=\"text\">",
-                    Text(s.completion, s.completion_chars), "</td><td class=\"num\">",
-                    Number(s.reward), "</td><td>", status, "</td><td class=\"num\">",
-                    OptionalInt(s.weight_version), " (", OptionalInt(s.staleness), ")</td><td>",
-                    EscapeHtml(s.finish_reason), "</td></tr>\n");
+    absl::StrAppend(
+        &html, "<tr><td class=\"num\">", s.step, "</td><td>", EscapeHtml(s.request_id), " / ",
+        OptionalInt(s.sample_index), "</td><td class=\"text\">", Text(s.prompt, s.prompt_chars),
+        "</td><td class=\"text\">", Text(s.completion, s.completion_chars),
+        "</td><td class=\"num\">", Number(s.reward), "</td><td class=\"status\">", status,
+        "</td><td class=\"num\">", OptionalInt(s.weight_version), " (", OptionalInt(s.staleness),
+        ")</td><td>", EscapeHtml(s.finish_reason), "</td></tr>\n");
   }
   html += "</table>\n";
   return html;

@@ -50,10 +50,17 @@ SyntheticRun MakeRun(int steps, int samples_per_step) {
                         {"perf/tokens_per_s", 5000 + 300 * wobble}};
     run.metrics.push_back(m.dump());
     for (int i = 0; i < samples_per_step; ++i) {
+      std::string completion = absl::StrCat("  Let me think.\n  ", step, " + ", i, " = ", step + i);
+      if (step == 1 && i == 1) completion = "<script>alert('not run')</script> & done";
+      if (step == 1 && i == 2) {
+        for (int k = 0; completion.size() < 2500; ++k) {
+          absl::StrAppend(&completion, "\n    line ", k, ": a long completion keeps going");
+        }
+      }
       nlohmann::json r = {
           {"step", step},
           {"prompt", absl::StrCat("What is ", step, " + ", i, "?\nAnswer with a number.")},
-          {"completion", absl::StrCat("  Let me think.\n  ", step, " + ", i, " = ", step + i)},
+          {"completion", completion},
           {"reward", i % 2 == 0 ? 1.0 : 0.0},
           {"reward_status", "ok"},
           {"reward_detail", {{"exact_match", i % 2 == 0}}},
@@ -103,6 +110,9 @@ TEST(RunReport, DrawsEveryChartOfAFullRun) {
   EXPECT_NE(html.find("# &lt;b&gt;not bold&lt;/b&gt;"), std::string::npos);
   EXPECT_NE(html.find("19 of 20 steps fully equal; worst: step 10"), std::string::npos);
   EXPECT_NE(html.find("20 steps done (step 1–20)"), std::string::npos);
+  EXPECT_NE(html.find("&lt;script&gt;alert(&#39;not run&#39;)&lt;/script&gt; &amp; done"),
+            std::string::npos);
+  EXPECT_NE(html.find("bytes not shown"), std::string::npos);  // the long completion, cut
   // Nothing external.
   EXPECT_EQ(html.find("<script"), std::string::npos);
   EXPECT_EQ(html.find("http://"), html.find("http://www.w3.org/2000/svg"));
