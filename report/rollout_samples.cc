@@ -151,7 +151,9 @@ absl::StatusOr<RolloutSampler> SampleRolloutsFile(const std::string& path,
   if (!in) return sampler;
   std::string line;
   for (int64_t n = 1; std::getline(in, line); ++n) {
-    if (absl::Status s = sampler.AddLine(line, n); !s.ok()) return s;
+    absl::Status s = sampler.AddLine(line, n);
+    // A last line without its newline may be one the job is still writing: skipped.
+    if (!s.ok() && !in.eof()) return s;
   }
   if (in.bad()) return absl::DataLossError(absl::StrCat(path, ": read failed"));
   return sampler;

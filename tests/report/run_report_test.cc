@@ -292,10 +292,18 @@ TEST(WriteRunReport, WritesReportHtmlIntoTheRunDirectory) {
   for (const auto& entry : std::filesystem::directory_iterator(dir)) {
     EXPECT_EQ(entry.path().filename().string().find(".tmp"), std::string::npos);  // renamed
   }
-  // A malformed line names the file's path and line.
-  { std::ofstream(dir / "metrics.jsonl", std::ios::app) << "{oops\n"; }
-  const absl::Status s = WriteRunReport(dir.string());
-  EXPECT_NE(std::string(s.message()).find("metrics.jsonl:201:"), std::string::npos) << s;
+  // A last line without its newline is one being written: the report is of the rest;
+  // once terminated, a malformed line is an error naming the file's path and line.
+  { std::ofstream(dir / "rollouts.jsonl", std::ios::app) << R"({"step": 201, "compl)"; }
+  { std::ofstream(dir / "metrics.jsonl", std::ios::app) << R"({"step": 201, "rew)"; }
+  EXPECT_TRUE(WriteRunReport(dir.string()).ok());
+  { std::ofstream(dir / "rollouts.jsonl", std::ios::app) << "etion\n"; }
+  EXPECT_NE(std::string(WriteRunReport(dir.string()).message()).find("rollouts.jsonl:3201:"),
+            std::string::npos);
+  { std::ofstream(dir / "rollouts.jsonl") << ""; }
+  { std::ofstream(dir / "metrics.jsonl", std::ios::app) << "\n"; }
+  EXPECT_NE(std::string(WriteRunReport(dir.string()).message()).find("metrics.jsonl:201:"),
+            std::string::npos);
   EXPECT_FALSE(WriteRunReport((dir / "missing").string()).ok());
   if (keep == nullptr) std::filesystem::remove_all(dir);
 }
