@@ -1,0 +1,332 @@
+// LinearPlan: choosing cuBLASLt configurations once per weight shape, and running them.
+// Batch invariance rests on one fact: cuBLASLt sums each output element over K in an order
+// set by the split-K count and reduction scheme (and the K-block walk inside one split),
+// not by the tile shape in M or N. So the count and the scheme are fixed per shape and the
+// tile may follow M; SelfCheck() verifies that on the device instead of trusting it.
+#include "numerics/cuda/linear.h"
+
+#include <algorithm>
+#include <bit>
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "numerics/cuda/cuda_status.h"
+#include "numerics/cuda/device_rows.h"
+#include "numerics/status_macros.h"
+
+namespace lockstep::cuda {
+
+using internal::AlgoChoice;
+using internal::MatmulProblem;
+
+namespace {
+
+// How many heuristic results to look through for one with the plan's split-K count.
+constexpr int kHeuristicCandidates = 32;
+
+// Split-K partials kept in fp32 and added in a separate, fixed-order step: the one scheme
+// that neither rounds partials to 16 bits nor depends on arrival order.
+constexpr uint32_t kInvariantReduction = CUBLASLT_REDUCTION_SCHEME_COMPUTE_TYPE;
+
+// The reduction scheme that goes with a split-K count.
+uint32_t ReductionFor(int32_t split_k) {
+  return split_k > 1 ? kInvariantReduction : uint32_t{CUBLASLT_REDUCTION_SCHEME_NONE};
+}
+
+// The largest power of two (<= 256) dividing `bytes`.
+uint32_t PowerOfTwoAlignment(int64_t bytes) {
+  if (bytes <= 0) return 256;
+  const auto low_bit = static_cast<uint64_t>(bytes) & (~static_cast<uint64_t>(bytes) + 1);
+  return static_cast<uint32_t>(std::min<uint64_t>(low_bit, 256));
+}
+
+bool Aligned(const void* p, uint32_t alignment) {
+  return reinterpret_cast<uintptr_t>(p) % alignment == 0;
+}
+
+}  // namespace
+
+int64_t BucketUpperRows(int bucket) { return int64_t{1} << bucket; }
+
+int BucketOfRows(int64_t rows) {
+  if (rows <= 1) return 0;
+  const int bucket = std::bit_width(static_cast<uint64_t>(rows - 1));
+  return std::min(bucket, kLinearBuckets - 1);
+}
+
+absl::StatusOr<std::unique_ptr<LinearContext>> LinearContext::Create() {
+  cublasLtHandle_t handle = nullptr;
+  LOCKSTEP_RETURN_IF_ERROR(internal::CublasStatus(cublasLtCreate(&handle), "cublasLtCreate"));
+  return std::unique_ptr<LinearContext>(new LinearContext(handle));
+}
+
+LinearContext::~LinearContext() {
+  if (handle_ != nullptr) cublasLtDestroy(handle_);
+}
+
+absl::Status LinearContext::ReserveWorkspace(size_t bytes) {
+  if (bytes <= workspace_bytes()) return absl::OkStatus();
+  LOCKSTEP_ASSIGN_OR_RETURN(DeviceBuffer buffer, DeviceBuffer::Allocate(bytes));
+  workspace_ = buffer.data();
+  workspace_bytes_ = buffer.size();
+  workspaces_.push_back(std::move(buffer));
+  return absl::OkStatus();
+}
+
+MatmulProblem LinearPlan::ProblemFor(int64_t rows, int64_t x_stride, int64_t w_stride,
+                                     int64_t y_stride) const {
+  MatmulProblem p;
+  p.dtype = shape_.dtype;
+  p.rows = rows;
+  p.out_features = shape_.out_features;
+  p.in_features = shape_.in_features;
+  p.has_bias = shape_.has_bias;
+  p.x_stride = x_stride;
+  p.w_stride = w_stride;
+  p.y_stride = y_stride;
+  p.alignment_bytes = alignment_bytes_;
+  return p;
+}
+
+absl::StatusOr<std::unique_ptr<LinearPlan>> LinearPlan::Create(LinearContext* context,
+                                                                LinearShape shape,
+                                                                LinearPlanOptions options) {
+  if (context == nullptr) return absl::InvalidArgumentError("cuda::LinearPlan: null context");
+  if (shape.dtype != DType::kF16 && shape.dtype != DType::kBF16) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cuda::LinearPlan: dtype ", std::string(DTypeName(shape.dtype)),
+                     " is not supported; the CUDA linear takes fp16 or bf16 weights"));
+  }
+  if (shape.out_features <= 0 || shape.in_features <= 0) {
+    return absl::InvalidArgumentError(absl::StrCat("cuda::LinearPlan: weight shape (",
+                                                   shape.out_features, ", ", shape.in_features,
+                                                   ") must be positive"));
+  }
+  if (options.split_k < 0) {
+    return absl::InvalidArgumentError("cuda::LinearPlan: split_k must be >= 0 (0 = choose)");
+  }
+  const int64_t elem = static_cast<int64_t>(DTypeSize(shape.dtype));
+  const uint32_t alignment = std::min(PowerOfTwoAlignment(shape.in_features * elem),
+                                      PowerOfTwoAlignment(shape.out_features * elem));
+  std::unique_ptr<LinearPlan> plan(new LinearPlan(context, shape, options, alignment));
+  if (options.mode == LinearMode::kHeuristic) {
+    plan->workspace_bytes_ = LinearContext::kMaxWorkspaceBytes;
+    LOCKSTEP_RETURN_IF_ERROR(context->ReserveWorkspace(plan->workspace_bytes_));
+    return plan;
+  }
+  LOCKSTEP_RETURN_IF_ERROR(plan->ChooseInvariantConfigs());
+  LOCKSTEP_RETURN_IF_ERROR(plan->ApplySelfCheck());
+  return plan;
+}
+
+// The split-K count comes from the heuristic at kSplitReferenceRows (unless forced); each
+// bucket then takes the heuristic's best configuration that has that count and scheme.
+absl::Status LinearPlan::ChooseInvariantConfigs() {
+  const cublasLtHandle_t handle = context_->handle();
+  const int64_t k = shape_.in_features, n = shape_.out_features;
+  const MatmulProblem reference_problem = ProblemFor(kSplitReferenceRows, k, k, n);
+  LOCKSTEP_ASSIGN_OR_RETURN(
+      std::vector<AlgoChoice> reference_candidates,
+      internal::HeuristicCandidates(handle, reference_problem, LinearContext::kMaxWorkspaceBytes,
+                                    kInvariantReduction, 1));
+  if (reference_candidates.empty()) {
+    return absl::NotFoundError(absl::StrCat("cuda::LinearPlan: cuBLASLt proposes no algorithm "
+                                            "for the weight (",
+                                            n, ", ", k, ") in ",
+                                            std::string(DTypeName(shape_.dtype))));
+  }
+  AlgoChoice reference = reference_candidates.front();
+  split_k_ = options_.split_k > 0 ? options_.split_k : reference.config.split_k;
+  if (reference.config.split_k != split_k_) {
+    LOCKSTEP_ASSIGN_OR_RETURN(
+        reference, internal::ForceSplitK(handle, reference_problem, reference.algo, split_k_,
+                                         ReductionFor(split_k_)));
+  }
+  for (int b = 0; b < kLinearBuckets; ++b) {
+    LOCKSTEP_ASSIGN_OR_RETURN(buckets_[b], ChooseBucketConfig(b, split_k_, reference));
+  }
+  return ReserveForBuckets();
+}
+
+absl::StatusOr<AlgoChoice> LinearPlan::ChooseBucketConfig(int bucket, int32_t split_k,
+                                                          const AlgoChoice& reference) {
+  const cublasLtHandle_t handle = context_->handle();
+  const int64_t k = shape_.in_features, n = shape_.out_features;
+  const MatmulProblem problem = ProblemFor(BucketUpperRows(bucket), k, k, n);
+  const uint32_t reduction = ReductionFor(split_k);
+  LOCKSTEP_ASSIGN_OR_RETURN(
+      std::vector<AlgoChoice> candidates,
+      internal::HeuristicCandidates(handle, problem, LinearContext::kMaxWorkspaceBytes,
+                                    kInvariantReduction, kHeuristicCandidates));
+  // 1. The best proposal that already has the plan's split-K count and scheme.
+  for (const AlgoChoice& c : candidates) {
+    if (c.config.split_k == split_k && (split_k == 1 || c.config.reduction == reduction)) return c;
+  }
+  // 2. The best proposal that accepts that count and scheme when forced.
+  for (const AlgoChoice& c : candidates) {
+    absl::StatusOr<AlgoChoice> forced = internal::ForceSplitK(handle, problem, c.algo, split_k,
+                                                              reduction);
+    if (forced.ok() && forced->workspace_bytes <= LinearContext::kMaxWorkspaceBytes) {
+      return forced;
+    }
+  }
+  // 3. The reference configuration itself, at this M.
+  absl::StatusOr<AlgoChoice> same = internal::CheckAlgo(handle, problem, reference.algo);
+  if (same.ok() && same->workspace_bytes <= LinearContext::kMaxWorkspaceBytes) return same;
+  return absl::NotFoundError(absl::StrCat(
+      "cuda::LinearPlan: no cuBLASLt configuration with split-K ", split_k, " for the weight (",
+      n, ", ", k, ") at M = ", problem.rows, " within ", LinearContext::kMaxWorkspaceBytes,
+      " bytes of workspace; pass another split_k"));
+}
+
+absl::Status LinearPlan::ReserveForBuckets() {
+  workspace_bytes_ = 0;
+  for (const AlgoChoice& c : buckets_) workspace_bytes_ = std::max(workspace_bytes_, c.workspace_bytes);
+  return context_->ReserveWorkspace(workspace_bytes_);
+}
+
+// A failing bucket first takes the M = 1 bucket's configuration (same algorithm, tile and
+// split for every M); if rows still differ, the whole plan drops to split-K 1 with that one
+// configuration. Either step is said once, in self_check_note().
+absl::Status LinearPlan::ApplySelfCheck() {
+  LOCKSTEP_ASSIGN_OR_RETURN(std::vector<int> failing, SelfCheck());
+  if (failing.empty()) {
+    self_check_note_ = absl::StrCat("self-check passed: split-K ", split_k_, ", ",
+                                    kLinearBuckets, " buckets bitwise invariant");
+    return absl::OkStatus();
+  }
+  const cublasLtHandle_t handle = context_->handle();
+  const int64_t k = shape_.in_features, n = shape_.out_features;
+  std::string failed = absl::StrCat(failing.front());
+  for (size_t i = 1; i < failing.size(); ++i) absl::StrAppend(&failed, ",", failing[i]);
+  for (int b : failing) {
+    LOCKSTEP_ASSIGN_OR_RETURN(
+        buckets_[b], internal::CheckAlgo(handle, ProblemFor(BucketUpperRows(b), k, k, n),
+                                         buckets_[0].algo));
+  }
+  LOCKSTEP_RETURN_IF_ERROR(ReserveForBuckets());
+  LOCKSTEP_ASSIGN_OR_RETURN(failing, SelfCheck());
+  if (failing.empty()) {
+    self_check_note_ = absl::StrCat(
+        "self-check FALLBACK: buckets {", failed, "} differed from M = 1; they now use the M = 1 "
+        "configuration (split-K ", split_k_, "), which passes");
+    return absl::OkStatus();
+  }
+  const int old_split = split_k_;
+  split_k_ = 1;
+  LOCKSTEP_ASSIGN_OR_RETURN(
+      AlgoChoice single,
+      internal::ForceSplitK(handle, ProblemFor(1, k, k, n), buckets_[0].algo, 1,
+                            CUBLASLT_REDUCTION_SCHEME_NONE));
+  for (int b = 0; b < kLinearBuckets; ++b) {
+    LOCKSTEP_ASSIGN_OR_RETURN(
+        buckets_[b], internal::CheckAlgo(handle, ProblemFor(BucketUpperRows(b), k, k, n),
+                                         single.algo));
+  }
+  LOCKSTEP_RETURN_IF_ERROR(ReserveForBuckets());
+  LOCKSTEP_ASSIGN_OR_RETURN(failing, SelfCheck());
+  if (!failing.empty()) {
+    return absl::InternalError(absl::StrCat(
+        "cuda::LinearPlan: no batch-invariant cuBLASLt configuration found for the weight (", n,
+        ", ", k, ") in ", std::string(DTypeName(shape_.dtype)),
+        ": even one split-K-1 algorithm for every M gives different rows; this GPU/cuBLASLt "
+        "needs a custom kernel"));
+  }
+  self_check_note_ = absl::StrCat(
+      "self-check FALLBACK: buckets {", failed, "} differed with split-K ", old_split,
+      ", also with one configuration for all M; the plan now uses split-K 1 and one algorithm "
+      "for every M (slower for small M)");
+  return absl::OkStatus();
+}
+
+absl::StatusOr<AlgoChoice> LinearPlan::HeuristicChoice(int64_t rows) const {
+  std::lock_guard<std::mutex> lock(heuristic_mutex_);
+  if (auto it = heuristic_by_rows_.find(rows); it != heuristic_by_rows_.end()) return it->second;
+  const int64_t k = shape_.in_features, n = shape_.out_features;
+  LOCKSTEP_ASSIGN_OR_RETURN(
+      std::vector<AlgoChoice> candidates,
+      internal::HeuristicCandidates(context_->handle(), ProblemFor(rows, k, k, n),
+                                    workspace_bytes_, CUBLASLT_REDUCTION_SCHEME_MASK, 1));
+  if (candidates.empty()) {
+    return absl::NotFoundError(absl::StrCat("cuda::LinearPlan: cuBLASLt's heuristic proposes "
+                                            "nothing for M = ",
+                                            rows, " and the weight (", n, ", ", k, ")"));
+  }
+  heuristic_by_rows_.emplace(rows, candidates.front());
+  return candidates.front();
+}
+
+absl::Status LinearPlan::Run(ConstMatrixView x, ConstMatrixView weight, const void* bias,
+                             MatrixView out, cudaStream_t stream) const {
+  const int64_t n = shape_.out_features, k = shape_.in_features;
+  if (weight.rows != n || weight.cols != k || x.cols != k || out.rows != x.rows ||
+      out.cols != n) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "cuda::Linear: shape mismatch: x (", x.rows, ", ", x.cols, "), weight (", weight.rows,
+        ", ", weight.cols, "), out (", out.rows, ", ", out.cols, "); the plan is for weight (",
+        n, ", ", k, "), so x must be (M, ", k, ") and out (M, ", n, ")"));
+  }
+  if (x.dtype != shape_.dtype || weight.dtype != shape_.dtype || out.dtype != shape_.dtype) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "cuda::Linear: x, weight and out must all be ", std::string(DTypeName(shape_.dtype)),
+        " (the plan's dtype)"));
+  }
+  if ((bias != nullptr) != shape_.has_bias) {
+    return absl::InvalidArgumentError(
+        shape_.has_bias ? "cuda::Linear: the plan has a bias but bias is null"
+                        : "cuda::Linear: bias given to a plan made without one");
+  }
+  LOCKSTEP_RETURN_IF_ERROR(internal::CheckLayout("cuda::Linear", "x", x));
+  LOCKSTEP_RETURN_IF_ERROR(internal::CheckLayout("cuda::Linear", "weight", weight));
+  LOCKSTEP_RETURN_IF_ERROR(internal::CheckLayout("cuda::Linear", "out", out));
+  if (x.rows == 0) return absl::OkStatus();
+  const int64_t elem = static_cast<int64_t>(DTypeSize(shape_.dtype));
+  const uint32_t a = alignment_bytes_;
+  if (!Aligned(x.data, a) || !Aligned(weight.data, a) || !Aligned(out.data, a) ||
+      (x.row_stride * elem) % a != 0 || (weight.row_stride * elem) % a != 0 ||
+      (out.row_stride * elem) % a != 0 || (bias != nullptr && !Aligned(bias, 16))) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "cuda::Linear: pointers and row strides must be ", a,
+        "-byte aligned for this plan (bias 16-byte): use rows of cudaMalloc'd matrices"));
+  }
+  const MatmulProblem problem = ProblemFor(x.rows, x.row_stride, weight.row_stride,
+                                           out.row_stride);
+  const AlgoChoice* choice = nullptr;
+  AlgoChoice heuristic;
+  if (options_.mode == LinearMode::kBatchInvariant) {
+    choice = &buckets_[BucketOfRows(x.rows)];
+    // Split-K partials grow with M: past the last bucket's 4096 rows, check the need.
+    if (x.rows > BucketUpperRows(kLinearBuckets - 1) && split_k_ > 1) {
+      LOCKSTEP_ASSIGN_OR_RETURN(AlgoChoice need,
+                                internal::CheckAlgo(context_->handle(), problem, choice->algo));
+      if (need.workspace_bytes > context_->workspace_bytes()) {
+        return absl::ResourceExhaustedError(absl::StrCat(
+            "cuda::Linear: M = ", x.rows, " needs ", need.workspace_bytes,
+            " bytes of split-K workspace; reserve it with LinearContext::ReserveWorkspace "
+            "before capture, or split the batch"));
+      }
+    }
+  } else {
+    LOCKSTEP_ASSIGN_OR_RETURN(heuristic, HeuristicChoice(x.rows));
+    choice = &heuristic;
+  }
+  return internal::EnqueueMatmul(context_->handle(), problem, choice->algo, x.data, weight.data,
+                                 bias, out.data, context_->workspace(),
+                                 context_->workspace_bytes(), stream);
+}
+
+std::string LinearPlan::Describe() const {
+  std::string out = absl::StrCat("weight (", shape_.out_features, ", ", shape_.in_features, ") ",
+                                 std::string(DTypeName(shape_.dtype)),
+                                 shape_.has_bias ? " +bias" : "", ", align ", alignment_bytes_);
+  if (options_.mode == LinearMode::kHeuristic) return absl::StrCat(out, ": cuBLASLt heuristic per M");
+  absl::StrAppend(&out, ": split-K ", split_k_, "\n");
+  for (int b = 0; b < kLinearBuckets; ++b) {
+    absl::StrAppend(&out, "  M <= ", BucketUpperRows(b), b == kLinearBuckets - 1 ? "+" : "", ": ",
+                    internal::DescribeAlgoConfig(buckets_[b].config), "\n");
+  }
+  return out;
+}
+
+}  // namespace lockstep::cuda
