@@ -129,28 +129,25 @@ absl::Status LinearPlan::ChooseInvariantConfigs() {
   LOCKSTEP_ASSIGN_OR_RETURN(
       std::vector<AlgoChoice> reference_candidates,
       internal::HeuristicCandidates(handle, reference_problem, LinearContext::kMaxWorkspaceBytes,
-                                    kInvariantReduction, 1));
+                                    CUBLASLT_REDUCTION_SCHEME_MASK, 1));
   if (reference_candidates.empty()) {
     return absl::NotFoundError(absl::StrCat("cuda::LinearPlan: cuBLASLt proposes no algorithm "
                                             "for the weight (",
                                             n, ", ", k, ") in ",
                                             std::string(DTypeName(shape_.dtype))));
   }
-  AlgoChoice reference = reference_candidates.front();
-  split_k_ = options_.split_k > 0 ? options_.split_k : reference.config.split_k;
-  if (reference.config.split_k != split_k_) {
-    LOCKSTEP_ASSIGN_OR_RETURN(
-        reference, internal::ForceSplitK(handle, reference_problem, reference.algo, split_k_,
-                                         ReductionFor(split_k_)));
-  }
+  // The heuristic's split-K count, whatever scheme it came with; the plan's scheme is
+  // always fp32 partials.
+  split_k_ = options_.split_k > 0 ? options_.split_k : reference_candidates.front().config.split_k;
   for (int b = 0; b < kLinearBuckets; ++b) {
-    LOCKSTEP_ASSIGN_OR_RETURN(buckets_[b], ChooseBucketConfig(b, split_k_, reference));
+    LOCKSTEP_ASSIGN_OR_RETURN(buckets_[b],
+                              ChooseBucketConfig(b, split_k_, b > 0 ? &buckets_[b - 1] : nullptr));
   }
   return ReserveForBuckets();
 }
 
 absl::StatusOr<AlgoChoice> LinearPlan::ChooseBucketConfig(int bucket, int32_t split_k,
-                                                          const AlgoChoice& reference) {
+                                                          const AlgoChoice* smaller_bucket) {
   const cublasLtHandle_t handle = context_->handle();
   const int64_t k = shape_.in_features, n = shape_.out_features;
   const MatmulProblem problem = ProblemFor(BucketUpperRows(bucket), k, k, n);
@@ -158,10 +155,10 @@ absl::StatusOr<AlgoChoice> LinearPlan::ChooseBucketConfig(int bucket, int32_t sp
   LOCKSTEP_ASSIGN_OR_RETURN(
       std::vector<AlgoChoice> candidates,
       internal::HeuristicCandidates(handle, problem, LinearContext::kMaxWorkspaceBytes,
-                                    kInvariantReduction, kHeuristicCandidates));
+                                    CUBLASLT_REDUCTION_SCHEME_MASK, kHeuristicCandidates));
   // 1. The best proposal that already has the plan's split-K count and scheme.
   for (const AlgoChoice& c : candidates) {
-    if (c.config.split_k == split_k && (split_k == 1 || c.config.reduction == reduction)) return c;
+    if (c.config.split_k == split_k && c.config.reduction == reduction) return c;
   }
   // 2. The best proposal that accepts that count and scheme when forced.
   for (const AlgoChoice& c : candidates) {
@@ -171,9 +168,11 @@ absl::StatusOr<AlgoChoice> LinearPlan::ChooseBucketConfig(int bucket, int32_t sp
       return forced;
     }
   }
-  // 3. The reference configuration itself, at this M.
-  absl::StatusOr<AlgoChoice> same = internal::CheckAlgo(handle, problem, reference.algo);
-  if (same.ok() && same->workspace_bytes <= LinearContext::kMaxWorkspaceBytes) return same;
+  // 3. The next smaller bucket's configuration, at this M.
+  if (smaller_bucket != nullptr) {
+    absl::StatusOr<AlgoChoice> same = internal::CheckAlgo(handle, problem, smaller_bucket->algo);
+    if (same.ok() && same->workspace_bytes <= LinearContext::kMaxWorkspaceBytes) return same;
+  }
   return absl::NotFoundError(absl::StrCat(
       "cuda::LinearPlan: no cuBLASLt configuration with split-K ", split_k, " for the weight (",
       n, ", ", k, ") at M = ", problem.rows, " within ", LinearContext::kMaxWorkspaceBytes,
@@ -314,6 +313,14 @@ absl::Status LinearPlan::Run(ConstMatrixView x, ConstMatrixView weight, const vo
   return internal::EnqueueMatmul(context_->handle(), problem, choice->algo, x.data, weight.data,
                                  bias, out.data, context_->workspace(),
                                  context_->workspace_bytes(), stream);
+}
+
+absl::StatusOr<std::string> LinearPlan::DescribeConfigFor(int64_t rows) const {
+  if (options_.mode == LinearMode::kBatchInvariant) {
+    return internal::DescribeAlgoConfig(buckets_[BucketOfRows(rows)].config);
+  }
+  LOCKSTEP_ASSIGN_OR_RETURN(AlgoChoice choice, HeuristicChoice(rows));
+  return internal::DescribeAlgoConfig(choice.config);
 }
 
 std::string LinearPlan::Describe() const {

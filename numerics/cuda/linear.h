@@ -114,6 +114,8 @@ class LinearPlan {
   // One line per bucket: its configuration. Equal descriptions on one GPU model and
   // cuBLASLt version give equal bits.
   std::string Describe() const;
+  // The configuration a call with `rows` rows runs with (kHeuristic: asks the heuristic).
+  absl::StatusOr<std::string> DescribeConfigFor(int64_t rows) const;
   // The self-check's verdict, naming any fallback (empty for kHeuristic).
   const std::string& self_check_note() const { return self_check_note_; }
 
@@ -130,8 +132,8 @@ class LinearPlan {
                                      int64_t y_stride) const;
   absl::Status ChooseInvariantConfigs();
   absl::Status ApplySelfCheck();
-  absl::StatusOr<internal::AlgoChoice> ChooseBucketConfig(int bucket, int32_t split_k,
-                                                          const internal::AlgoChoice& reference);
+  absl::StatusOr<internal::AlgoChoice> ChooseBucketConfig(
+      int bucket, int32_t split_k, const internal::AlgoChoice* smaller_bucket);
   absl::StatusOr<internal::AlgoChoice> HeuristicChoice(int64_t rows) const;
   absl::Status ReserveForBuckets();
 
