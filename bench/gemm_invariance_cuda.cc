@@ -108,42 +108,52 @@ absl::StatusOr<LayerBuffers> MakeBuffers(DType dtype, const Layer& layer) {
   return b;
 }
 
-// Median µs per call of `plan` at `rows` rows: `samples` event-timed groups of `calls`
-// calls, each call on the next weight copy.
-absl::StatusOr<double> TimePlan(const LinearPlan& plan, LayerBuffers& b, const Layer& layer,
-                                int64_t rows, int samples, cudaStream_t stream,
-                                cudaEvent_t start, cudaEvent_t stop) {
-  const DType dtype = plan.shape().dtype;
+// Times several plans at `rows` rows, interleaved sample by sample so that clock and
+// power drift hit every plan alike. Each sample is one event-timed group of calls, each
+// call on the next weight copy. Returns the median µs per call of each plan.
+absl::StatusOr<std::vector<double>> TimePlans(const std::vector<const LinearPlan*>& plans,
+                                              LayerBuffers& b, const Layer& layer,
+                                              int64_t rows, int samples, cudaStream_t stream,
+                                              cudaEvent_t start, cudaEvent_t stop) {
+  const DType dtype = plans.front()->shape().dtype;
   const ConstMatrixView x(dtype, b.x.data(), rows, layer.k, layer.k);
   const MatrixView y{dtype, b.y.data(), rows, layer.n, layer.n};
   const void* bias = layer.bias ? b.bias.data() : nullptr;
   int64_t next = 0;
-  auto call = [&]() -> absl::Status {
+  auto call = [&](const LinearPlan& plan) -> absl::Status {
     const ConstMatrixView w(dtype, b.Weight(next, dtype), layer.n, layer.k, layer.k);
     next = (next + 1) % b.copies;
     return plan.Run(x, w, bias, y, stream);
   };
-  for (int i = 0; i < 3; ++i) LOCKSTEP_RETURN_IF_ERROR(call());  // warm-up, heuristic cache
-  // Group size: enough calls for ~200 µs per sample, so event resolution does not matter.
-  LOCKSTEP_RETURN_IF_ERROR(cuda::CudaStatus(cudaEventRecord(start, stream), "event"));
-  LOCKSTEP_RETURN_IF_ERROR(call());
-  LOCKSTEP_RETURN_IF_ERROR(cuda::CudaStatus(cudaEventRecord(stop, stream), "event"));
-  LOCKSTEP_RETURN_IF_ERROR(cuda::CudaStatus(cudaEventSynchronize(stop), "event sync"));
-  float one_ms = 0;
-  cudaEventElapsedTime(&one_ms, start, stop);
-  const int calls = std::clamp(static_cast<int>(0.2 / std::max(one_ms, 1e-4f)), 1, 50);
-  std::vector<double> us;
-  for (int s = 0; s < samples; ++s) {
+  auto time_group = [&](const LinearPlan& plan, int calls) -> absl::StatusOr<double> {
     LOCKSTEP_RETURN_IF_ERROR(cuda::CudaStatus(cudaEventRecord(start, stream), "event"));
-    for (int c = 0; c < calls; ++c) LOCKSTEP_RETURN_IF_ERROR(call());
+    for (int c = 0; c < calls; ++c) LOCKSTEP_RETURN_IF_ERROR(call(plan));
     LOCKSTEP_RETURN_IF_ERROR(cuda::CudaStatus(cudaEventRecord(stop, stream), "event"));
     LOCKSTEP_RETURN_IF_ERROR(cuda::CudaStatus(cudaEventSynchronize(stop), "event sync"));
     float ms = 0;
     cudaEventElapsedTime(&ms, start, stop);
-    us.push_back(1000.0 * ms / calls);
+    return 1000.0 * ms / calls;
+  };
+  // Warm-up (module load, heuristic cache), then a group size giving ~200 µs per sample.
+  int calls = 50;
+  for (const LinearPlan* plan : plans) {
+    for (int i = 0; i < 3; ++i) LOCKSTEP_RETURN_IF_ERROR(call(*plan));
+    LOCKSTEP_ASSIGN_OR_RETURN(double one_us, time_group(*plan, 1));
+    calls = std::min(calls, std::clamp(static_cast<int>(200.0 / std::max(one_us, 0.1)), 1, 50));
   }
-  std::sort(us.begin(), us.end());
-  return us[us.size() / 2];
+  std::vector<std::vector<double>> us(plans.size());
+  for (int s = 0; s < samples; ++s) {
+    for (size_t p = 0; p < plans.size(); ++p) {
+      LOCKSTEP_ASSIGN_OR_RETURN(double sample, time_group(*plans[p], calls));
+      us[p].push_back(sample);
+    }
+  }
+  std::vector<double> medians;
+  for (std::vector<double>& u : us) {
+    std::sort(u.begin(), u.end());
+    medians.push_back(u[u.size() / 2]);
+  }
+  return medians;
 }
 
 // The time no implementation beats: weights + X + Y once through memory, or the FLOPs.
@@ -178,7 +188,7 @@ absl::Status BenchLayer(LinearContext* context, const Layer& layer, DType dtype,
               invariant->self_check_note().c_str(), invariant->Describe().c_str());
   variants.push_back({"invariant", std::move(invariant)});
   if (options.sweep) {
-    for (int split : {1, 2, 3, 4, 8}) {
+    for (int split : {1, 2, 3, 4}) {
       if (split == chosen_split) continue;
       absl::StatusOr<std::unique_ptr<LinearPlan>> forced =
           LinearPlan::Create(context, shape, {.split_k = split});
@@ -198,11 +208,12 @@ absl::Status BenchLayer(LinearContext* context, const Layer& layer, DType dtype,
   double worst_ratio = 0;
   int64_t worst_rows = 0;
   std::vector<double> worst_sweep(variants.size(), 0.0);
+  std::vector<const LinearPlan*> plans;
+  for (const Variant& v : variants) plans.push_back(v.plan.get());
   for (int64_t rows = 1; rows <= kMaxRows; rows *= 2) {
-    std::vector<double> us(variants.size());
+    LOCKSTEP_ASSIGN_OR_RETURN(std::vector<double> us,
+                              TimePlans(plans, buffers, layer, rows, samples, stream, start, stop));
     for (size_t v = 0; v < variants.size(); ++v) {
-      LOCKSTEP_ASSIGN_OR_RETURN(us[v], TimePlan(*variants[v].plan, buffers, layer, rows, samples,
-                                                stream, start, stop));
       worst_sweep[v] = std::max(worst_sweep[v], us[v] / us[0]);
     }
     const double ratio = us[1] / us[0];

@@ -120,8 +120,9 @@ absl::StatusOr<std::unique_ptr<LinearPlan>> LinearPlan::Create(LinearContext* co
   return plan;
 }
 
-// The split-K count comes from the heuristic at kSplitReferenceRows (unless forced); each
-// bucket then takes the heuristic's best configuration that has that count and scheme.
+// The split-K count comes from the heuristic at kSplitReferenceRows, capped by
+// kMinSplitLength (unless forced); each bucket then takes the heuristic's best
+// configuration that has that count and scheme.
 absl::Status LinearPlan::ChooseInvariantConfigs() {
   const cublasLtHandle_t handle = context_->handle();
   const int64_t k = shape_.in_features, n = shape_.out_features;
@@ -138,7 +139,9 @@ absl::Status LinearPlan::ChooseInvariantConfigs() {
   }
   // The heuristic's split-K count, whatever scheme it came with; the plan's scheme is
   // always fp32 partials.
-  split_k_ = options_.split_k > 0 ? options_.split_k : reference_candidates.front().config.split_k;
+  const int32_t heuristic_split = reference_candidates.front().config.split_k;
+  const auto longest_split = static_cast<int32_t>(std::max<int64_t>(1, k / kMinSplitLength));
+  split_k_ = options_.split_k > 0 ? options_.split_k : std::min(heuristic_split, longest_split);
   for (int b = 0; b < kLinearBuckets; ++b) {
     LOCKSTEP_ASSIGN_OR_RETURN(buckets_[b],
                               ChooseBucketConfig(b, split_k_, b > 0 ? &buckets_[b - 1] : nullptr));
@@ -185,58 +188,118 @@ absl::Status LinearPlan::ReserveForBuckets() {
   return context_->ReserveWorkspace(workspace_bytes_);
 }
 
-// A failing bucket first takes the M = 1 bucket's configuration (same algorithm, tile and
-// split for every M); if rows still differ, the whole plan drops to split-K 1 with that one
-// configuration. Either step is said once, in self_check_note().
+std::vector<int> LinearPlan::SelfCheckResult::failing_buckets() const {
+  std::vector<int> all = differing_buckets;
+  all.insert(all.end(), inexact_buckets.begin(), inexact_buckets.end());
+  std::sort(all.begin(), all.end());
+  all.erase(std::unique(all.begin(), all.end()), all.end());
+  return all;
+}
+
+namespace {
+std::string JoinBuckets(const std::vector<int>& buckets) {
+  std::string out;
+  for (int b : buckets) absl::StrAppend(&out, out.empty() ? "" : ",", BucketUpperRows(b));
+  return absl::StrCat("{M <= ", out, "}");
+}
+std::string DescribeFailure(const LinearPlan::SelfCheckResult& r) {
+  return absl::StrCat(r.differing_buckets.empty() ? "" : "rows differed from M = 1 in buckets ",
+                      r.differing_buckets.empty() ? "" : JoinBuckets(r.differing_buckets),
+                      r.differing_buckets.empty() || r.inexact_buckets.empty() ? "" : "; ",
+                      r.inexact_buckets.empty() ? "" : "wrong exact sums in buckets ",
+                      r.inexact_buckets.empty() ? "" : JoinBuckets(r.inexact_buckets));
+}
+}  // namespace
+
+// A failing bucket first takes the configuration of the nearest bucket that passed; if
+// that still fails, the whole plan drops to split-K 1 with one configuration for every M.
+// Either step is said once, in self_check_note(); nothing falls back silently.
 absl::Status LinearPlan::ApplySelfCheck() {
-  LOCKSTEP_ASSIGN_OR_RETURN(std::vector<int> failing, SelfCheck());
-  if (failing.empty()) {
+  LOCKSTEP_ASSIGN_OR_RETURN(SelfCheckResult first, SelfCheck());
+  if (first.passed()) {
     self_check_note_ = absl::StrCat("self-check passed: split-K ", split_k_, ", ",
-                                    kLinearBuckets, " buckets bitwise invariant");
+                                    kLinearBuckets, " buckets bitwise invariant and exact");
     return absl::OkStatus();
   }
-  const cublasLtHandle_t handle = context_->handle();
-  const int64_t k = shape_.in_features, n = shape_.out_features;
-  std::string failed = absl::StrCat(failing.front());
-  for (size_t i = 1; i < failing.size(); ++i) absl::StrAppend(&failed, ",", failing[i]);
-  for (int b : failing) {
-    LOCKSTEP_ASSIGN_OR_RETURN(
-        buckets_[b], internal::CheckAlgo(handle, ProblemFor(BucketUpperRows(b), k, k, n),
-                                         buckets_[0].algo));
-  }
-  LOCKSTEP_RETURN_IF_ERROR(ReserveForBuckets());
-  LOCKSTEP_ASSIGN_OR_RETURN(failing, SelfCheck());
-  if (failing.empty()) {
-    self_check_note_ = absl::StrCat(
-        "self-check FALLBACK: buckets {", failed, "} differed from M = 1; they now use the M = 1 "
-        "configuration (split-K ", split_k_, "), which passes");
+  LOCKSTEP_RETURN_IF_ERROR(UseNearestPassingBuckets(first.failing_buckets()));
+  LOCKSTEP_ASSIGN_OR_RETURN(SelfCheckResult second, SelfCheck());
+  if (second.passed()) {
+    self_check_note_ = absl::StrCat("self-check FALLBACK: ", DescribeFailure(first),
+                                    "; those buckets now use the nearest passing bucket's "
+                                    "configuration (split-K ", split_k_, "), which passes");
     return absl::OkStatus();
   }
   const int old_split = split_k_;
+  LOCKSTEP_ASSIGN_OR_RETURN(bool single_passed, UseOneSplitOneConfigForAllRows());
+  if (!single_passed) {
+    return absl::InternalError(absl::StrCat(
+        "cuda::LinearPlan: no batch-invariant cuBLASLt configuration found for the weight (",
+        shape_.out_features, ", ", shape_.in_features, ") in ",
+        std::string(DTypeName(shape_.dtype)), ": ", DescribeFailure(second),
+        ", also with one split-K-1 configuration for every M; this GPU/cuBLASLt needs a "
+        "custom kernel"));
+  }
+  self_check_note_ = absl::StrCat("self-check FALLBACK: with split-K ", old_split, " ",
+                                  DescribeFailure(first),
+                                  ", also after borrowing passing buckets' configurations; "
+                                  "the plan now uses split-K 1 and one configuration for every "
+                                  "M (slower for small M)");
+  return absl::OkStatus();
+}
+
+absl::Status LinearPlan::UseNearestPassingBuckets(const std::vector<int>& failing) {
+  const int64_t k = shape_.in_features, n = shape_.out_features;
+  std::vector<bool> passed(kLinearBuckets, true);
+  for (int b : failing) passed[b] = false;
+  const std::array<AlgoChoice, kLinearBuckets> chosen = buckets_;
+  for (int b : failing) {
+    for (int distance = 1; distance < kLinearBuckets; ++distance) {
+      bool replaced = false;
+      for (int p : {b - distance, b + distance}) {
+        if (p < 0 || p >= kLinearBuckets || !passed[p]) continue;
+        absl::StatusOr<AlgoChoice> borrowed = internal::CheckAlgo(
+            context_->handle(), ProblemFor(BucketUpperRows(b), k, k, n), chosen[p].algo);
+        if (borrowed.ok() && borrowed->workspace_bytes <= LinearContext::kMaxWorkspaceBytes) {
+          buckets_[b] = *borrowed;
+          replaced = true;
+          break;
+        }
+      }
+      if (replaced) break;
+    }
+  }
+  return ReserveForBuckets();
+}
+
+// Split-K 1: the heuristic's split-1 proposals at a middle M, tried in order; the first one
+// valid at every bucket's M runs every M, and must pass the self-check.
+absl::StatusOr<bool> LinearPlan::UseOneSplitOneConfigForAllRows() {
+  const cublasLtHandle_t handle = context_->handle();
+  const int64_t k = shape_.in_features, n = shape_.out_features;
+  constexpr int kTries = 4;
   split_k_ = 1;
   LOCKSTEP_ASSIGN_OR_RETURN(
-      AlgoChoice single,
-      internal::ForceSplitK(handle, ProblemFor(1, k, k, n), buckets_[0].algo, 1,
-                            CUBLASLT_REDUCTION_SCHEME_NONE));
-  for (int b = 0; b < kLinearBuckets; ++b) {
-    LOCKSTEP_ASSIGN_OR_RETURN(
-        buckets_[b], internal::CheckAlgo(handle, ProblemFor(BucketUpperRows(b), k, k, n),
-                                         single.algo));
+      std::vector<AlgoChoice> candidates,
+      internal::HeuristicCandidates(handle, ProblemFor(64, k, k, n),
+                                    LinearContext::kMaxWorkspaceBytes,
+                                    CUBLASLT_REDUCTION_SCHEME_MASK, kHeuristicCandidates));
+  int tries = 0;
+  for (const AlgoChoice& c : candidates) {
+    if (c.config.split_k != 1 || tries == kTries) continue;
+    ++tries;
+    bool valid_everywhere = true;
+    for (int b = 0; b < kLinearBuckets && valid_everywhere; ++b) {
+      absl::StatusOr<AlgoChoice> at_b =
+          internal::CheckAlgo(handle, ProblemFor(BucketUpperRows(b), k, k, n), c.algo);
+      valid_everywhere = at_b.ok();
+      if (valid_everywhere) buckets_[b] = *at_b;
+    }
+    if (!valid_everywhere) continue;
+    LOCKSTEP_RETURN_IF_ERROR(ReserveForBuckets());
+    LOCKSTEP_ASSIGN_OR_RETURN(SelfCheckResult result, SelfCheck());
+    if (result.passed()) return true;
   }
-  LOCKSTEP_RETURN_IF_ERROR(ReserveForBuckets());
-  LOCKSTEP_ASSIGN_OR_RETURN(failing, SelfCheck());
-  if (!failing.empty()) {
-    return absl::InternalError(absl::StrCat(
-        "cuda::LinearPlan: no batch-invariant cuBLASLt configuration found for the weight (", n,
-        ", ", k, ") in ", std::string(DTypeName(shape_.dtype)),
-        ": even one split-K-1 algorithm for every M gives different rows; this GPU/cuBLASLt "
-        "needs a custom kernel"));
-  }
-  self_check_note_ = absl::StrCat(
-      "self-check FALLBACK: buckets {", failed, "} differed with split-K ", old_split,
-      ", also with one configuration for all M; the plan now uses split-K 1 and one algorithm "
-      "for every M (slower for small M)");
-  return absl::OkStatus();
+  return false;
 }
 
 absl::StatusOr<AlgoChoice> LinearPlan::HeuristicChoice(int64_t rows) const {

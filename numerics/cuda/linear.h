@@ -86,8 +86,12 @@ inline constexpr int kLinearBuckets = 13;
 int64_t BucketUpperRows(int bucket);  // 1, 2, 4, ..., 4096
 int BucketOfRows(int64_t rows);
 
-// The rows at which the default split-K count is read off the heuristic.
+// The default split-K count: what cuBLASLt's heuristic picks at kSplitReferenceRows rows
+// (decode-sized), capped so that each split keeps at least kMinSplitLength elements of K.
+// Split-K partials cost memory traffic at every M, and only small M gains from them: on an
+// H200 (bench/RESULTS.md) splitting K < 8192 never paid for itself over M = 1..4096.
 inline constexpr int64_t kSplitReferenceRows = 16;
+inline constexpr int64_t kMinSplitLength = 8192;
 
 // The choices for one weight shape. Made on the host (plus a device self-check) before any
 // graph capture; Run allocates nothing and never synchronises, so it can be captured, and
@@ -119,10 +123,19 @@ class LinearPlan {
   // The self-check's verdict, naming any fallback (empty for kHeuristic).
   const std::string& self_check_note() const { return self_check_note_; }
 
-  // Compares rows computed alone (M = 1) with the same rows inside batches (one batch size
-  // per bucket, rows at the start, middle and end, batches at several offsets), on random
-  // data of this shape. Returns the buckets whose rows differ (empty: invariant).
-  absl::StatusOr<std::vector<int>> SelfCheck() const;
+  // What SelfCheck() found, per bucket.
+  struct SelfCheckResult {
+    std::vector<int> differing_buckets;  // rows in a batch != the same rows alone
+    std::vector<int> inexact_buckets;    // wrong value on small-integer data
+    bool passed() const { return differing_buckets.empty() && inexact_buckets.empty(); }
+    std::vector<int> failing_buckets() const;  // the union, sorted
+  };
+  // (1) Rows computed alone (M = 1) vs the same rows inside batches (one batch size per
+  // bucket, rows at the start, middle and end, batches at several offsets), bit for bit on
+  // random data of this shape. (2) Each bucket's result on small-integer data, where every
+  // sum is exact, against the exact value rounded once (sampled columns): a configuration
+  // that is invariant but wrong fails too.
+  absl::StatusOr<SelfCheckResult> SelfCheck() const;
 
  private:
   LinearPlan(LinearContext* context, LinearShape shape, LinearPlanOptions options,
@@ -132,6 +145,8 @@ class LinearPlan {
                                      int64_t y_stride) const;
   absl::Status ChooseInvariantConfigs();
   absl::Status ApplySelfCheck();
+  absl::Status UseNearestPassingBuckets(const std::vector<int>& failing);
+  absl::StatusOr<bool> UseOneSplitOneConfigForAllRows();
   absl::StatusOr<internal::AlgoChoice> ChooseBucketConfig(
       int bucket, int32_t split_k, const internal::AlgoChoice* smaller_bucket);
   absl::StatusOr<internal::AlgoChoice> HeuristicChoice(int64_t rows) const;

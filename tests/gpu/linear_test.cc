@@ -221,6 +221,17 @@ TEST_P(GpuLinearInvarianceTest, HeuristicModeDiffersForSomeBatchSizes) {
          "invariance test cannot show that it would catch a batch-dependent plan";
 }
 
+// The self-check itself can fail: run on a heuristic-mode plan (cuBLASLt's choice per M)
+// of a shape where that choice changes split-K with M, it must flag some bucket.
+TEST_P(GpuLinearInvarianceTest, SelfCheckFlagsTheHeuristicMode) {
+  const std::unique_ptr<LinearPlan> plan = Unwrap(LinearPlan::Create(
+      context_.get(), {GetParam(), 4096, 4096, false}, {.mode = LinearMode::kHeuristic}));
+  const LinearPlan::SelfCheckResult result = Unwrap(plan->SelfCheck());
+  EXPECT_FALSE(result.differing_buckets.empty())
+      << "the self-check found the heuristic mode invariant at every bucket";
+  EXPECT_TRUE(result.inexact_buckets.empty()) << "the heuristic mode was wrong on exact sums";
+}
+
 INSTANTIATE_TEST_SUITE_P(HalfTypes, GpuLinearInvarianceTest,
                          ::testing::Values(DType::kF16, DType::kBF16),
                          ::lockstep::testing::DTypeParamName);
@@ -260,10 +271,17 @@ TEST_P(GpuLinearCpuTest, SmallIntegersEqualTheCpuBackendBitwise) {
         Tensor y_cpu(dtype, {m, s.n});
         Check(cpu::Linear(x.AsMatrix(), cpu_w, y_cpu.AsMatrix()));
         const Tensor y_gpu = Download(y_dev);
-        EXPECT_EQ(std::memcmp(y_gpu.data(), y_cpu.data(), y_cpu.nbytes()), 0)
-            << Name(dtype, s) << " M = " << m
-            << ": GPU and CPU differ on exact integer sums; first values gpu "
-            << y_gpu.GetFloat(0) << " cpu " << y_cpu.GetFloat(0);
+        int64_t differing = 0, first = -1;
+        for (int64_t i = 0; i < y_cpu.numel(); ++i) {
+          if (y_gpu.GetFloat(i) != y_cpu.GetFloat(i)) {
+            if (first < 0) first = i;
+            ++differing;
+          }
+        }
+        EXPECT_EQ(differing, 0) << Name(dtype, s) << " M = " << m << ": " << differing
+                                << " elements differ on exact integer sums; first at (" << first / s.n
+                                << ", " << first % s.n << "): gpu " << y_gpu.GetFloat(first)
+                                << " cpu " << y_cpu.GetFloat(first);
       }
     }
   }
