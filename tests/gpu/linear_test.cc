@@ -198,6 +198,22 @@ TEST_P(GpuLinearInvarianceTest, RowsAloneEqualRowsInBatchesBitwise) {
   }
 }
 
+// Default plans of the shapes above mostly use split-K 1 (kMinSplitLength); plans forced
+// to split K must be invariant too (same count and fp32-partial reduction for every M).
+TEST_P(GpuLinearInvarianceTest, ForcedSplitKPlansAreInvariant) {
+  for (auto [s, split] : {std::pair{WeightShape{896, 4864, false}, 3},
+                          std::pair{WeightShape{4096, 4096, true}, 2}}) {
+    const LinearShape shape{GetParam(), s.n, s.k, s.bias};
+    const std::unique_ptr<LinearPlan> plan =
+        Unwrap(LinearPlan::Create(context_.get(), shape, {.split_k = split}));
+    std::cout << Name(GetParam(), s) << ": " << plan->self_check_note() << "\n";
+    EXPECT_EQ(plan->split_k(), split);
+    const InvarianceResult r = CompareAloneWithBatches(*plan, s, kBatchSizes);
+    EXPECT_EQ(r.differing, 0) << Name(GetParam(), s) << " split-K " << split << ": "
+                              << r.differing << " of " << r.compared << " rows differ";
+  }
+}
+
 // The negative control: cuBLASLt's heuristic changes split-K with M, so some rows must
 // differ for some shape, or the invariance test above could not tell a broken plan.
 TEST_P(GpuLinearInvarianceTest, HeuristicModeDiffersForSomeBatchSizes) {
