@@ -46,14 +46,22 @@ struct Layer {
 
 // Qwen2.5: q/k/v carry a bias, o/gate/up/down/lm_head do not.
 constexpr Layer kLayers[] = {
-    {"0.5B", "q", 896, 896, true},         {"0.5B", "k/v", 128, 896, true},
-    {"0.5B", "o", 896, 896, false},        {"0.5B", "gate/up", 4864, 896, false},
-    {"0.5B", "down", 896, 4864, false},    {"0.5B", "lm_head", 151936, 896, false},
-    {"1.5B", "q/o", 1536, 1536, true},     {"1.5B", "k/v", 256, 1536, true},
-    {"1.5B", "gate/up", 8960, 1536, false}, {"1.5B", "down", 1536, 8960, false},
-    {"1.5B", "lm_head", 151936, 1536, false}, {"7B", "q/o", 3584, 3584, true},
-    {"7B", "k/v", 512, 3584, true},        {"7B", "gate/up", 18944, 3584, false},
-    {"7B", "down", 3584, 18944, false},    {"7B", "lm_head", 152064, 3584, false},
+    {"0.5B", "q", 896, 896, true},
+    {"0.5B", "k/v", 128, 896, true},
+    {"0.5B", "o", 896, 896, false},
+    {"0.5B", "gate/up", 4864, 896, false},
+    {"0.5B", "down", 896, 4864, false},
+    {"0.5B", "lm_head", 151936, 896, false},
+    {"1.5B", "q/o", 1536, 1536, true},
+    {"1.5B", "k/v", 256, 1536, true},
+    {"1.5B", "gate/up", 8960, 1536, false},
+    {"1.5B", "down", 1536, 8960, false},
+    {"1.5B", "lm_head", 151936, 1536, false},
+    {"7B", "q/o", 3584, 3584, true},
+    {"7B", "k/v", 512, 3584, true},
+    {"7B", "gate/up", 18944, 3584, false},
+    {"7B", "down", 3584, 18944, false},
+    {"7B", "lm_head", 152064, 3584, false},
 };
 
 constexpr int64_t kMaxRows = 4096;
@@ -75,10 +83,10 @@ struct Options {
 absl::StatusOr<cuda::DeviceBuffer> RandomBuffer(DType dtype, int64_t elements, uint64_t seed) {
   LOCKSTEP_ASSIGN_OR_RETURN(cuda::DeviceBuffer b,
                             cuda::DeviceBuffer::Allocate(elements * DTypeSize(dtype)));
-  LOCKSTEP_RETURN_IF_ERROR(cuda::CudaStatus(
-      cuda::internal::LaunchFillUniform(cuda::internal::ToStorageType(dtype), b.data(), elements,
-                                        seed, nullptr),
-      "fill"));
+  LOCKSTEP_RETURN_IF_ERROR(
+      cuda::CudaStatus(cuda::internal::LaunchFillUniform(cuda::internal::ToStorageType(dtype),
+                                                         b.data(), elements, seed, nullptr),
+                       "fill"));
   return b;
 }
 
@@ -99,12 +107,13 @@ absl::StatusOr<LayerBuffers> MakeBuffers(DType dtype, const Layer& layer) {
   const int64_t per_256 = 256 / static_cast<int64_t>(DTypeSize(dtype));
   b.copy_elements = (layer.n * layer.k + per_256 - 1) / per_256 * per_256;
   const int64_t copy_bytes = b.copy_elements * static_cast<int64_t>(DTypeSize(dtype));
-  b.copies = std::clamp<int64_t>((static_cast<int64_t>(kRotationBytes) + copy_bytes - 1) / copy_bytes,
-                                 1, kMaxCopies);
+  b.copies = std::clamp<int64_t>(
+      (static_cast<int64_t>(kRotationBytes) + copy_bytes - 1) / copy_bytes, 1, kMaxCopies);
   LOCKSTEP_ASSIGN_OR_RETURN(b.weights, RandomBuffer(dtype, b.copies * b.copy_elements, 100));
   LOCKSTEP_ASSIGN_OR_RETURN(b.bias, RandomBuffer(dtype, layer.n, 7));
   LOCKSTEP_ASSIGN_OR_RETURN(b.x, RandomBuffer(dtype, kMaxRows * layer.k, 8));
-  LOCKSTEP_ASSIGN_OR_RETURN(b.y, cuda::DeviceBuffer::Allocate(kMaxRows * layer.n * DTypeSize(dtype)));
+  LOCKSTEP_ASSIGN_OR_RETURN(b.y,
+                            cuda::DeviceBuffer::Allocate(kMaxRows * layer.n * DTypeSize(dtype)));
   return b;
 }
 
@@ -112,9 +121,9 @@ absl::StatusOr<LayerBuffers> MakeBuffers(DType dtype, const Layer& layer) {
 // power drift hit every plan alike. Each sample is one event-timed group of calls, each
 // call on the next weight copy. Returns the median µs per call of each plan.
 absl::StatusOr<std::vector<double>> TimePlans(const std::vector<const LinearPlan*>& plans,
-                                              LayerBuffers& b, const Layer& layer,
-                                              int64_t rows, int samples, cudaStream_t stream,
-                                              cudaEvent_t start, cudaEvent_t stop) {
+                                              LayerBuffers& b, const Layer& layer, int64_t rows,
+                                              int samples, cudaStream_t stream, cudaEvent_t start,
+                                              cudaEvent_t stop) {
   const DType dtype = plans.front()->shape().dtype;
   const ConstMatrixView x(dtype, b.x.data(), rows, layer.k, layer.k);
   const MatrixView y{dtype, b.y.data(), rows, layer.n, layer.n};
@@ -179,11 +188,12 @@ absl::Status BenchLayer(LinearContext* context, const Layer& layer, DType dtype,
   variants.push_back({"heuristic", std::move(heuristic)});
   const auto plan_start = std::chrono::steady_clock::now();
   LOCKSTEP_ASSIGN_OR_RETURN(auto invariant, LinearPlan::Create(context, shape));
-  const double plan_ms = std::chrono::duration<double, std::milli>(
-                             std::chrono::steady_clock::now() - plan_start).count();
+  const double plan_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - plan_start)
+          .count();
   const int chosen_split = invariant->split_k();
-  std::printf("\n%s %s (%lld, %lld)%s %s: plan made in %.1f ms; %s\n%s", layer.model,
-              layer.name, static_cast<long long>(layer.n), static_cast<long long>(layer.k),
+  std::printf("\n%s %s (%lld, %lld)%s %s: plan made in %.1f ms; %s\n%s", layer.model, layer.name,
+              static_cast<long long>(layer.n), static_cast<long long>(layer.k),
               layer.bias ? " +bias" : "", std::string(DTypeName(dtype)).c_str(), plan_ms,
               invariant->self_check_note().c_str(), invariant->Describe().c_str());
   variants.push_back({"invariant", std::move(invariant)});
@@ -233,8 +243,8 @@ absl::Status BenchLayer(LinearContext* context, const Layer& layer, DType dtype,
         *csv << layer.model << "," << layer.name << "," << layer.n << "," << layer.k << ","
              << DTypeName(dtype) << "," << rows << "," << variants[v].name << ","
              << variants[v].plan->split_k() << "," << absl::StrFormat("%.3f", us[v]) << ","
-             << absl::StrFormat("%.3f", us[v] / us[0]) << ","
-             << absl::StrFormat("%.3f", floor_us) << "\n";
+             << absl::StrFormat("%.3f", us[v] / us[0]) << "," << absl::StrFormat("%.3f", floor_us)
+             << "\n";
       }
     }
   }
@@ -260,14 +270,19 @@ absl::StatusOr<Options> ParseOptions(int argc, char** argv) {
       o.csv = argv[++i];
     } else if (arg == "--dtype" && i + 1 < argc) {
       const std::string d = argv[++i];
-      if (d == "bf16") o.dtypes = {DType::kBF16};
-      else if (d == "fp16") o.dtypes = {DType::kF16};
-      else if (d == "both") o.dtypes = {DType::kBF16, DType::kF16};
-      else return absl::InvalidArgumentError("--dtype takes bf16, fp16 or both");
+      if (d == "bf16")
+        o.dtypes = {DType::kBF16};
+      else if (d == "fp16")
+        o.dtypes = {DType::kF16};
+      else if (d == "both")
+        o.dtypes = {DType::kBF16, DType::kF16};
+      else
+        return absl::InvalidArgumentError("--dtype takes bf16, fp16 or both");
     } else {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "unknown argument '", arg, "'; usage: gemm_invariance_bench [--dtype bf16|fp16|both] "
-          "[--sweep] [--csv FILE] [--quick]"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown argument '", arg,
+                       "'; usage: gemm_invariance_bench [--dtype bf16|fp16|both] "
+                       "[--sweep] [--csv FILE] [--quick]"));
     }
   }
   return o;
@@ -293,8 +308,9 @@ absl::Status Main(int argc, char** argv) {
   for (DType dtype : options.dtypes) {
     for (const Layer& layer : kLayers) {
       // One layer failing (no plan, say) is reported and the others still run.
-      const absl::Status layer_status = BenchLayer(
-          context.get(), layer, dtype, options, csv.is_open() ? &csv : nullptr, stream, start, stop);
+      const absl::Status layer_status =
+          BenchLayer(context.get(), layer, dtype, options, csv.is_open() ? &csv : nullptr, stream,
+                     start, stop);
       if (!layer_status.ok()) {
         std::printf("  LAYER FAILED %s %s %s: %s\n", layer.model, layer.name,
                     std::string(DTypeName(dtype)).c_str(), layer_status.ToString().c_str());

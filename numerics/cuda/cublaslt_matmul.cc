@@ -10,12 +10,9 @@
 namespace lockstep::cuda::internal {
 namespace {
 
-#define LOCKSTEP_RETURN_IF_CUBLAS_ERROR(expr) \
-  LOCKSTEP_RETURN_IF_ERROR(CublasStatus((expr), #expr))
+#define LOCKSTEP_RETURN_IF_CUBLAS_ERROR(expr) LOCKSTEP_RETURN_IF_ERROR(CublasStatus((expr), #expr))
 
-cudaDataType_t CudaDataType(DType dtype) {
-  return dtype == DType::kF16 ? CUDA_R_16F : CUDA_R_16BF;
-}
+cudaDataType_t CudaDataType(DType dtype) { return dtype == DType::kF16 ? CUDA_R_16F : CUDA_R_16BF; }
 
 // The descriptors of one call, on the stack: cublasLt*Init allocates nothing.
 struct Descriptors {
@@ -80,9 +77,8 @@ const char* ReductionName(uint32_t scheme) {
 
 absl::Status CublasStatus(cublasStatus_t status, std::string_view what) {
   if (status == CUBLAS_STATUS_SUCCESS) return absl::OkStatus();
-  std::string message = absl::StrCat(std::string(what), " failed: ",
-                                     cublasLtGetStatusName(status), " (",
-                                     cublasLtGetStatusString(status), ")");
+  std::string message = absl::StrCat(std::string(what), " failed: ", cublasLtGetStatusName(status),
+                                     " (", cublasLtGetStatusString(status), ")");
   switch (status) {
     case CUBLAS_STATUS_NOT_INITIALIZED:
     case CUBLAS_STATUS_ARCH_MISMATCH:
@@ -132,10 +128,9 @@ absl::StatusOr<std::vector<AlgoChoice>> HeuristicCandidates(cublasLtHandle_t han
       &pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &workspace, sizeof(workspace)));
   LOCKSTEP_RETURN_IF_CUBLAS_ERROR(cublasLtMatmulPreferenceSetAttribute(
       &pref, CUBLASLT_MATMUL_PREF_REDUCTION_SCHEME_MASK, &reduction_mask, sizeof(reduction_mask)));
-  for (auto attr : {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES,
-                    CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES,
-                    CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES,
-                    CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES}) {
+  for (auto attr :
+       {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES,
+        CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES}) {
     LOCKSTEP_RETURN_IF_CUBLAS_ERROR(cublasLtMatmulPreferenceSetAttribute(
         &pref, attr, &problem.alignment_bytes, sizeof(problem.alignment_bytes)));
   }
@@ -143,8 +138,10 @@ absl::StatusOr<std::vector<AlgoChoice>> HeuristicCandidates(cublasLtHandle_t han
   int returned = 0;
   const cublasStatus_t status = cublasLtMatmulAlgoGetHeuristic(
       handle, &d.op, &d.a, &d.b, &d.d, &d.d, &pref, count, results.data(), &returned);
-  if (status == CUBLAS_STATUS_NOT_SUPPORTED) returned = 0;  // no algorithm: an empty list
-  else LOCKSTEP_RETURN_IF_ERROR(CublasStatus(status, "cublasLtMatmulAlgoGetHeuristic"));
+  if (status == CUBLAS_STATUS_NOT_SUPPORTED)
+    returned = 0;  // no algorithm: an empty list
+  else
+    LOCKSTEP_RETURN_IF_ERROR(CublasStatus(status, "cublasLtMatmulAlgoGetHeuristic"));
   std::vector<AlgoChoice> out;
   for (int i = 0; i < returned; ++i) {
     if (results[i].state != CUBLAS_STATUS_SUCCESS) continue;
@@ -158,9 +155,9 @@ absl::StatusOr<AlgoChoice> CheckAlgo(cublasLtHandle_t handle, const MatmulProble
   Descriptors d;
   LOCKSTEP_RETURN_IF_ERROR(InitDescriptors(problem, nullptr, &d));
   cublasLtMatmulHeuristicResult_t result{};
-  LOCKSTEP_RETURN_IF_ERROR(CublasStatus(
-      cublasLtMatmulAlgoCheck(handle, &d.op, &d.a, &d.b, &d.d, &d.d, &algo, &result),
-      "cublasLtMatmulAlgoCheck"));
+  LOCKSTEP_RETURN_IF_ERROR(
+      CublasStatus(cublasLtMatmulAlgoCheck(handle, &d.op, &d.a, &d.b, &d.d, &d.d, &algo, &result),
+                   "cublasLtMatmulAlgoCheck"));
   return AlgoChoice{algo, ReadAlgoConfig(algo), result.workspaceSize};
 }
 
@@ -174,14 +171,14 @@ absl::StatusOr<AlgoChoice> ForceSplitK(cublasLtHandle_t handle, const MatmulProb
   if (split_k > 1 && supported == 0) {
     return absl::NotFoundError(absl::StrCat("algo ", ReadAlgoConfig(algo).id, " has no split-K"));
   }
-  LOCKSTEP_RETURN_IF_ERROR(CublasStatus(
-      cublasLtMatmulAlgoConfigSetAttribute(&algo, CUBLASLT_ALGO_CONFIG_SPLITK_NUM, &split_k,
-                                           sizeof(split_k)),
-      "cublasLtMatmulAlgoConfigSetAttribute(SPLITK_NUM)"));
-  LOCKSTEP_RETURN_IF_ERROR(CublasStatus(
-      cublasLtMatmulAlgoConfigSetAttribute(&algo, CUBLASLT_ALGO_CONFIG_REDUCTION_SCHEME,
-                                           &reduction, sizeof(reduction)),
-      "cublasLtMatmulAlgoConfigSetAttribute(REDUCTION_SCHEME)"));
+  LOCKSTEP_RETURN_IF_ERROR(
+      CublasStatus(cublasLtMatmulAlgoConfigSetAttribute(&algo, CUBLASLT_ALGO_CONFIG_SPLITK_NUM,
+                                                        &split_k, sizeof(split_k)),
+                   "cublasLtMatmulAlgoConfigSetAttribute(SPLITK_NUM)"));
+  LOCKSTEP_RETURN_IF_ERROR(
+      CublasStatus(cublasLtMatmulAlgoConfigSetAttribute(
+                       &algo, CUBLASLT_ALGO_CONFIG_REDUCTION_SCHEME, &reduction, sizeof(reduction)),
+                   "cublasLtMatmulAlgoConfigSetAttribute(REDUCTION_SCHEME)"));
   return CheckAlgo(handle, problem, algo);
 }
 

@@ -16,7 +16,8 @@ constexpr int kFillThreads = 256;
 constexpr int64_t kMaxFillBlocks = 65536;  // grid-stride beyond this
 
 template <typename T>
-__global__ void __launch_bounds__(kFillThreads) FillUniformKernel(T* out, int64_t n, uint64_t seed) {
+__global__ void __launch_bounds__(kFillThreads)
+    FillUniformKernel(T* out, int64_t n, uint64_t seed) {
   const int64_t stride = int64_t{gridDim.x} * kFillThreads;
   for (int64_t i = int64_t{blockIdx.x} * kFillThreads + threadIdx.x; i < n; i += stride) {
     out[i] = FromFloat<T>(UniformAt(seed, i));

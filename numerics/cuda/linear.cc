@@ -90,8 +90,8 @@ MatmulProblem LinearPlan::ProblemFor(int64_t rows, int64_t x_stride, int64_t w_s
 }
 
 absl::StatusOr<std::unique_ptr<LinearPlan>> LinearPlan::Create(LinearContext* context,
-                                                                LinearShape shape,
-                                                                LinearPlanOptions options) {
+                                                               LinearShape shape,
+                                                               LinearPlanOptions options) {
   if (context == nullptr) return absl::InvalidArgumentError("cuda::LinearPlan: null context");
   if (shape.dtype != DType::kF16 && shape.dtype != DType::kBF16) {
     return absl::InvalidArgumentError(
@@ -132,10 +132,10 @@ absl::Status LinearPlan::ChooseInvariantConfigs() {
       internal::HeuristicCandidates(handle, reference_problem, LinearContext::kMaxWorkspaceBytes,
                                     CUBLASLT_REDUCTION_SCHEME_MASK, 1));
   if (reference_candidates.empty()) {
-    return absl::NotFoundError(absl::StrCat("cuda::LinearPlan: cuBLASLt proposes no algorithm "
-                                            "for the weight (",
-                                            n, ", ", k, ") in ",
-                                            std::string(DTypeName(shape_.dtype))));
+    return absl::NotFoundError(
+        absl::StrCat("cuda::LinearPlan: cuBLASLt proposes no algorithm "
+                     "for the weight (",
+                     n, ", ", k, ") in ", std::string(DTypeName(shape_.dtype))));
   }
   // The heuristic's split-K count, whatever scheme it came with; the plan's scheme is
   // always fp32 partials.
@@ -165,8 +165,8 @@ absl::StatusOr<AlgoChoice> LinearPlan::ChooseBucketConfig(int bucket, int32_t sp
   }
   // 2. The best proposal that accepts that count and scheme when forced.
   for (const AlgoChoice& c : candidates) {
-    absl::StatusOr<AlgoChoice> forced = internal::ForceSplitK(handle, problem, c.algo, split_k,
-                                                              reduction);
+    absl::StatusOr<AlgoChoice> forced =
+        internal::ForceSplitK(handle, problem, c.algo, split_k, reduction);
     if (forced.ok() && forced->workspace_bytes <= LinearContext::kMaxWorkspaceBytes) {
       return forced;
     }
@@ -176,15 +176,16 @@ absl::StatusOr<AlgoChoice> LinearPlan::ChooseBucketConfig(int bucket, int32_t sp
     absl::StatusOr<AlgoChoice> same = internal::CheckAlgo(handle, problem, smaller_bucket->algo);
     if (same.ok() && same->workspace_bytes <= LinearContext::kMaxWorkspaceBytes) return same;
   }
-  return absl::NotFoundError(absl::StrCat(
-      "cuda::LinearPlan: no cuBLASLt configuration with split-K ", split_k, " for the weight (",
-      n, ", ", k, ") at M = ", problem.rows, " within ", LinearContext::kMaxWorkspaceBytes,
-      " bytes of workspace; pass another split_k"));
+  return absl::NotFoundError(
+      absl::StrCat("cuda::LinearPlan: no cuBLASLt configuration with split-K ", split_k,
+                   " for the weight (", n, ", ", k, ") at M = ", problem.rows, " within ",
+                   LinearContext::kMaxWorkspaceBytes, " bytes of workspace; pass another split_k"));
 }
 
 absl::Status LinearPlan::ReserveForBuckets() {
   workspace_bytes_ = 0;
-  for (const AlgoChoice& c : buckets_) workspace_bytes_ = std::max(workspace_bytes_, c.workspace_bytes);
+  for (const AlgoChoice& c : buckets_)
+    workspace_bytes_ = std::max(workspace_bytes_, c.workspace_bytes);
   return context_->ReserveWorkspace(workspace_bytes_);
 }
 
@@ -217,8 +218,8 @@ std::string DescribeFailure(const LinearPlan::SelfCheckResult& r) {
 absl::Status LinearPlan::ApplySelfCheck() {
   LOCKSTEP_ASSIGN_OR_RETURN(SelfCheckResult first, SelfCheck());
   if (first.passed()) {
-    self_check_note_ = absl::StrCat("self-check passed: split-K ", split_k_, ", ",
-                                    kLinearBuckets, " buckets bitwise invariant and exact");
+    self_check_note_ = absl::StrCat("self-check passed: split-K ", split_k_, ", ", kLinearBuckets,
+                                    " buckets bitwise invariant and exact");
     return absl::OkStatus();
   }
   LOCKSTEP_RETURN_IF_ERROR(UseNearestPassingBuckets(first.failing_buckets()));
@@ -226,7 +227,8 @@ absl::Status LinearPlan::ApplySelfCheck() {
   if (second.passed()) {
     self_check_note_ = absl::StrCat("self-check FALLBACK: ", DescribeFailure(first),
                                     "; those buckets now use the nearest passing bucket's "
-                                    "configuration (split-K ", split_k_, "), which passes");
+                                    "configuration (split-K ",
+                                    split_k_, "), which passes");
     return absl::OkStatus();
   }
   const int old_split = split_k_;
@@ -239,11 +241,11 @@ absl::Status LinearPlan::ApplySelfCheck() {
         ", also with one split-K-1 configuration for every M; this GPU/cuBLASLt needs a "
         "custom kernel"));
   }
-  self_check_note_ = absl::StrCat("self-check FALLBACK: with split-K ", old_split, " ",
-                                  DescribeFailure(first),
-                                  ", also after borrowing passing buckets' configurations; "
-                                  "the plan now uses split-K 1 and one configuration for every "
-                                  "M (slower for small M)");
+  self_check_note_ =
+      absl::StrCat("self-check FALLBACK: with split-K ", old_split, " ", DescribeFailure(first),
+                   ", also after borrowing passing buckets' configurations; "
+                   "the plan now uses split-K 1 and one configuration for every "
+                   "M (slower for small M)");
   return absl::OkStatus();
 }
 
@@ -278,11 +280,10 @@ absl::StatusOr<bool> LinearPlan::UseOneSplitOneConfigForAllRows() {
   const int64_t k = shape_.in_features, n = shape_.out_features;
   constexpr int kTries = 4;
   split_k_ = 1;
-  LOCKSTEP_ASSIGN_OR_RETURN(
-      std::vector<AlgoChoice> candidates,
-      internal::HeuristicCandidates(handle, ProblemFor(64, k, k, n),
-                                    LinearContext::kMaxWorkspaceBytes,
-                                    CUBLASLT_REDUCTION_SCHEME_MASK, kHeuristicCandidates));
+  LOCKSTEP_ASSIGN_OR_RETURN(std::vector<AlgoChoice> candidates,
+                            internal::HeuristicCandidates(
+                                handle, ProblemFor(64, k, k, n), LinearContext::kMaxWorkspaceBytes,
+                                CUBLASLT_REDUCTION_SCHEME_MASK, kHeuristicCandidates));
   int tries = 0;
   for (const AlgoChoice& c : candidates) {
     if (c.config.split_k != 1 || tries == kTries) continue;
@@ -308,12 +309,13 @@ absl::StatusOr<AlgoChoice> LinearPlan::HeuristicChoice(int64_t rows) const {
   const int64_t k = shape_.in_features, n = shape_.out_features;
   LOCKSTEP_ASSIGN_OR_RETURN(
       std::vector<AlgoChoice> candidates,
-      internal::HeuristicCandidates(context_->handle(), ProblemFor(rows, k, k, n),
-                                    workspace_bytes_, CUBLASLT_REDUCTION_SCHEME_MASK, 1));
+      internal::HeuristicCandidates(context_->handle(), ProblemFor(rows, k, k, n), workspace_bytes_,
+                                    CUBLASLT_REDUCTION_SCHEME_MASK, 1));
   if (candidates.empty()) {
-    return absl::NotFoundError(absl::StrCat("cuda::LinearPlan: cuBLASLt's heuristic proposes "
-                                            "nothing for M = ",
-                                            rows, " and the weight (", n, ", ", k, ")"));
+    return absl::NotFoundError(
+        absl::StrCat("cuda::LinearPlan: cuBLASLt's heuristic proposes "
+                     "nothing for M = ",
+                     rows, " and the weight (", n, ", ", k, ")"));
   }
   heuristic_by_rows_.emplace(rows, candidates.front());
   return candidates.front();
@@ -322,22 +324,21 @@ absl::StatusOr<AlgoChoice> LinearPlan::HeuristicChoice(int64_t rows) const {
 absl::Status LinearPlan::Run(ConstMatrixView x, ConstMatrixView weight, const void* bias,
                              MatrixView out, cudaStream_t stream) const {
   const int64_t n = shape_.out_features, k = shape_.in_features;
-  if (weight.rows != n || weight.cols != k || x.cols != k || out.rows != x.rows ||
-      out.cols != n) {
+  if (weight.rows != n || weight.cols != k || x.cols != k || out.rows != x.rows || out.cols != n) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "cuda::Linear: shape mismatch: x (", x.rows, ", ", x.cols, "), weight (", weight.rows,
-        ", ", weight.cols, "), out (", out.rows, ", ", out.cols, "); the plan is for weight (",
-        n, ", ", k, "), so x must be (M, ", k, ") and out (M, ", n, ")"));
+        "cuda::Linear: shape mismatch: x (", x.rows, ", ", x.cols, "), weight (", weight.rows, ", ",
+        weight.cols, "), out (", out.rows, ", ", out.cols, "); the plan is for weight (", n, ", ",
+        k, "), so x must be (M, ", k, ") and out (M, ", n, ")"));
   }
   if (x.dtype != shape_.dtype || weight.dtype != shape_.dtype || out.dtype != shape_.dtype) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "cuda::Linear: x, weight and out must all be ", std::string(DTypeName(shape_.dtype)),
-        " (the plan's dtype)"));
+    return absl::InvalidArgumentError(absl::StrCat("cuda::Linear: x, weight and out must all be ",
+                                                   std::string(DTypeName(shape_.dtype)),
+                                                   " (the plan's dtype)"));
   }
   if ((bias != nullptr) != shape_.has_bias) {
-    return absl::InvalidArgumentError(
-        shape_.has_bias ? "cuda::Linear: the plan has a bias but bias is null"
-                        : "cuda::Linear: bias given to a plan made without one");
+    return absl::InvalidArgumentError(shape_.has_bias
+                                          ? "cuda::Linear: the plan has a bias but bias is null"
+                                          : "cuda::Linear: bias given to a plan made without one");
   }
   LOCKSTEP_RETURN_IF_ERROR(internal::CheckLayout("cuda::Linear", "x", x));
   LOCKSTEP_RETURN_IF_ERROR(internal::CheckLayout("cuda::Linear", "weight", weight));
@@ -352,8 +353,7 @@ absl::Status LinearPlan::Run(ConstMatrixView x, ConstMatrixView weight, const vo
         "cuda::Linear: pointers and row strides must be ", a,
         "-byte aligned for this plan (bias 16-byte): use rows of cudaMalloc'd matrices"));
   }
-  const MatmulProblem problem = ProblemFor(x.rows, x.row_stride, weight.row_stride,
-                                           out.row_stride);
+  const MatmulProblem problem = ProblemFor(x.rows, x.row_stride, weight.row_stride, out.row_stride);
   const AlgoChoice* choice = nullptr;
   AlgoChoice heuristic;
   if (options_.mode == LinearMode::kBatchInvariant) {
@@ -374,8 +374,8 @@ absl::Status LinearPlan::Run(ConstMatrixView x, ConstMatrixView weight, const vo
     choice = &heuristic;
   }
   return internal::EnqueueMatmul(context_->handle(), problem, choice->algo, x.data, weight.data,
-                                 bias, out.data, context_->workspace(),
-                                 context_->workspace_bytes(), stream);
+                                 bias, out.data, context_->workspace(), context_->workspace_bytes(),
+                                 stream);
 }
 
 absl::StatusOr<std::string> LinearPlan::DescribeConfigFor(int64_t rows) const {
@@ -390,7 +390,8 @@ std::string LinearPlan::Describe() const {
   std::string out = absl::StrCat("weight (", shape_.out_features, ", ", shape_.in_features, ") ",
                                  std::string(DTypeName(shape_.dtype)),
                                  shape_.has_bias ? " +bias" : "", ", align ", alignment_bytes_);
-  if (options_.mode == LinearMode::kHeuristic) return absl::StrCat(out, ": cuBLASLt heuristic per M");
+  if (options_.mode == LinearMode::kHeuristic)
+    return absl::StrCat(out, ": cuBLASLt heuristic per M");
   absl::StrAppend(&out, ": split-K ", split_k_, "\n");
   for (int b = 0; b < kLinearBuckets; ++b) {
     absl::StrAppend(&out, "  M <= ", BucketUpperRows(b), b == kLinearBuckets - 1 ? "+" : "", ": ",

@@ -19,8 +19,8 @@ namespace lockstep::cuda {
 namespace {
 
 // One batch size per bucket (bucket b holds M in (2^(b-1), 2^b]): odd sizes where they fit.
-constexpr std::array<int64_t, kLinearBuckets> kCheckRows = {1,   2,   3,    7,    13,   19,  50,
-                                                            99,  256, 500,  1000, 2000, 4096};
+constexpr std::array<int64_t, kLinearBuckets> kCheckRows = {1,  2,   3,   7,    13,   19,  50,
+                                                            99, 256, 500, 1000, 2000, 4096};
 // Batches start at different rows of X (offsets below this), so a row's position differs too.
 constexpr int64_t kMaxOffset = 61;
 // Seeds of the random (invariance) and small-integer (exactness) inputs.
@@ -35,10 +35,9 @@ absl::Status Fill(DeviceBuffer& buffer, DType dtype, int64_t elements, uint64_t 
                   int integer_range) {
   const internal::StorageType type = internal::ToStorageType(dtype);
   const cudaError_t error =
-      integer_range > 0
-          ? internal::LaunchFillSmallIntegers(type, buffer.data(), elements, seed, integer_range,
-                                              nullptr)
-          : internal::LaunchFillUniform(type, buffer.data(), elements, seed, nullptr);
+      integer_range > 0 ? internal::LaunchFillSmallIntegers(type, buffer.data(), elements, seed,
+                                                            integer_range, nullptr)
+                        : internal::LaunchFillUniform(type, buffer.data(), elements, seed, nullptr);
   return CudaStatus(error, "LinearPlan::SelfCheck fill");
 }
 

@@ -178,7 +178,7 @@ InvarianceResult CompareAloneWithBatches(const LinearPlan& plan, WeightShape s,
 const std::vector<int64_t> kBatchSizes = {1, 3, 19, 99, 989};
 
 const WeightShape kInvarianceShapes[] = {
-    {111, 500, true},  {896, 896, true},    {4864, 896, false},
+    {111, 500, true},   {896, 896, true},     {4864, 896, false},
     {896, 4864, false}, {151936, 896, false},
 };
 
@@ -189,11 +189,10 @@ TEST_P(GpuLinearInvarianceTest, RowsAloneEqualRowsInBatchesBitwise) {
   for (WeightShape s : kInvarianceShapes) {
     const LinearShape shape{GetParam(), s.n, s.k, s.bias};
     const std::unique_ptr<LinearPlan> plan = Unwrap(LinearPlan::Create(context_.get(), shape));
-    std::cout << Name(GetParam(), s) << ": " << plan->self_check_note() << "\n"
-              << plan->Describe();
+    std::cout << Name(GetParam(), s) << ": " << plan->self_check_note() << "\n" << plan->Describe();
     const InvarianceResult r = CompareAloneWithBatches(*plan, s, kBatchSizes);
-    EXPECT_EQ(r.differing, 0) << Name(GetParam(), s) << ": " << r.differing << " of "
-                              << r.compared << " rows differ from the row computed alone";
+    EXPECT_EQ(r.differing, 0) << Name(GetParam(), s) << ": " << r.differing << " of " << r.compared
+                              << " rows differ from the row computed alone";
     EXPECT_GT(r.compared, 30);
   }
 }
@@ -201,16 +200,16 @@ TEST_P(GpuLinearInvarianceTest, RowsAloneEqualRowsInBatchesBitwise) {
 // Default plans of the shapes above mostly use split-K 1 (kMinSplitLength); plans forced
 // to split K must be invariant too (same count and fp32-partial reduction for every M).
 TEST_P(GpuLinearInvarianceTest, ForcedSplitKPlansAreInvariant) {
-  for (auto [s, split] : {std::pair{WeightShape{896, 4864, false}, 3},
-                          std::pair{WeightShape{4096, 4096, true}, 2}}) {
+  for (auto [s, split] :
+       {std::pair{WeightShape{896, 4864, false}, 3}, std::pair{WeightShape{4096, 4096, true}, 2}}) {
     const LinearShape shape{GetParam(), s.n, s.k, s.bias};
     const std::unique_ptr<LinearPlan> plan =
         Unwrap(LinearPlan::Create(context_.get(), shape, {.split_k = split}));
     std::cout << Name(GetParam(), s) << ": " << plan->self_check_note() << "\n";
     EXPECT_EQ(plan->split_k(), split);
     const InvarianceResult r = CompareAloneWithBatches(*plan, s, kBatchSizes);
-    EXPECT_EQ(r.differing, 0) << Name(GetParam(), s) << " split-K " << split << ": "
-                              << r.differing << " of " << r.compared << " rows differ";
+    EXPECT_EQ(r.differing, 0) << Name(GetParam(), s) << " split-K " << split << ": " << r.differing
+                              << " of " << r.compared << " rows differ";
   }
 }
 
@@ -225,11 +224,10 @@ TEST_P(GpuLinearInvarianceTest, HeuristicModeDiffersForSomeBatchSizes) {
     const std::unique_ptr<LinearPlan> plan =
         Unwrap(LinearPlan::Create(context_.get(), shape, {.mode = LinearMode::kHeuristic}));
     const InvarianceResult r = CompareAloneWithBatches(*plan, s, sizes);
-    std::cout << Name(GetParam(), s) << " heuristic mode: " << r.differing << " of "
-              << r.compared << " rows differ; batch sizes with a difference:";
+    std::cout << Name(GetParam(), s) << " heuristic mode: " << r.differing << " of " << r.compared
+              << " rows differ; batch sizes with a difference:";
     for (int64_t m : r.differing_sizes) std::cout << " " << m;
-    std::cout << (r.differing == 0 ? " none (cuBLASLt happens to be invariant here)" : "")
-              << "\n";
+    std::cout << (r.differing == 0 ? " none (cuBLASLt happens to be invariant here)" : "") << "\n";
     total_differing += r.differing;
   }
   EXPECT_GT(total_differing, 0)
@@ -268,8 +266,8 @@ class GpuLinearCpuTest : public GpuLinearTest, public ::testing::WithParamInterf
 
 TEST_P(GpuLinearCpuTest, SmallIntegersEqualTheCpuBackendBitwise) {
   const DType dtype = GetParam();
-  for (WeightShape s : {WeightShape{111, 500, true}, WeightShape{896, 896, true},
-                        WeightShape{4864, 896, false}}) {
+  for (WeightShape s :
+       {WeightShape{111, 500, true}, WeightShape{896, 896, true}, WeightShape{4864, 896, false}}) {
     {
       const LinearShape shape{dtype, s.n, s.k, s.bias};
       const std::unique_ptr<LinearPlan> plan = Unwrap(LinearPlan::Create(context_.get(), shape));
@@ -282,8 +280,8 @@ TEST_P(GpuLinearCpuTest, SmallIntegersEqualTheCpuBackendBitwise) {
         const Tensor x = SmallIntegerTensor(dtype, m, s.k, 9 + m, 3);
         const DeviceMatrix x_dev = Upload(x);
         const DeviceMatrix y_dev = Poisoned(dtype, m, s.n);
-        Check(plan->Run(x_dev.view, w_dev.view, s.bias ? bias_dev.view.data : nullptr,
-                        y_dev.view, nullptr));
+        Check(plan->Run(x_dev.view, w_dev.view, s.bias ? bias_dev.view.data : nullptr, y_dev.view,
+                        nullptr));
         Tensor y_cpu(dtype, {m, s.n});
         Check(cpu::Linear(x.AsMatrix(), cpu_w, y_cpu.AsMatrix()));
         const Tensor y_gpu = Download(y_dev);
@@ -295,9 +293,9 @@ TEST_P(GpuLinearCpuTest, SmallIntegersEqualTheCpuBackendBitwise) {
           }
         }
         EXPECT_EQ(differing, 0) << Name(dtype, s) << " M = " << m << ": " << differing
-                                << " elements differ on exact integer sums; first at (" << first / s.n
-                                << ", " << first % s.n << "): gpu " << y_gpu.GetFloat(first)
-                                << " cpu " << y_cpu.GetFloat(first);
+                                << " elements differ on exact integer sums; first at ("
+                                << first / s.n << ", " << first % s.n << "): gpu "
+                                << y_gpu.GetFloat(first) << " cpu " << y_cpu.GetFloat(first);
       }
     }
   }
@@ -319,8 +317,8 @@ TEST_P(GpuLinearCpuTest, RandomDataWithinTwoUnitRoundoffsOfFloat64) {
         const Tensor x = RandomTensor(dtype, m, s.k, 23 + m);
         const DeviceMatrix x_dev = Upload(x);
         const DeviceMatrix y_dev = Poisoned(dtype, m, s.n);
-        Check(plan->Run(x_dev.view, w_dev.view, s.bias ? bias_dev.view.data : nullptr,
-                        y_dev.view, nullptr));
+        Check(plan->Run(x_dev.view, w_dev.view, s.bias ? bias_dev.view.data : nullptr, y_dev.view,
+                        nullptr));
         const std::vector<double> xd = AsDoubles(x), wd = AsDoubles(w), bd = AsDoubles(bias);
         std::vector<double> ref(static_cast<size_t>(m * s.n));
         for (int64_t r = 0; r < m; ++r) {
