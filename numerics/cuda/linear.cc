@@ -1,8 +1,10 @@
 // LinearPlan: choosing cuBLASLt configurations once per weight shape, and running them.
-// Batch invariance rests on one fact: cuBLASLt sums each output element over K in an order
-// set by the split-K count and reduction scheme (and the K-block walk inside one split),
-// not by the tile shape in M or N. So the count and the scheme are fixed per shape and the
-// tile may follow M; SelfCheck() verifies that on the device instead of trusting it.
+// Batch invariance rests on one observation: cuBLASLt's Hopper kernels sum each output
+// element over K in an order set by the split-K count and reduction scheme (and the K-block
+// walk inside one split), not by the tile shape in M or N. So the count and the scheme are
+// fixed per shape and the tile may follow M. It is not a documented guarantee, and it fails
+// for the older kernels that serve rows not 16-byte aligned (they may split K inside a
+// CTA): SelfCheck() verifies it on the device, and the fallback handles such shapes.
 #include "numerics/cuda/linear.h"
 
 #include <algorithm>
