@@ -1,19 +1,26 @@
 #!/usr/bin/env bash
-# Runs the GPU tests (ctest label `gpu`, the gpu_tests binary) on a host with an
-# NVIDIA GPU. CI has no GPU and never runs this; scripts/test.sh excludes the label.
+# Runs the GPU tests (ctest label `gpu`, the gpu_tests binary) and the CUDA GEMM benchmark
+# on a host with an NVIDIA GPU, and writes one summary. CI has no GPU and never runs this;
+# scripts/test.sh excludes the label.
 #
-#   scripts/gpu-check.sh             configure + build build-cuda/ (gpu_tests only), then test
-#   scripts/gpu-check.sh --bundle    build, then copy the non-system shared libraries gpu_tests
-#                                    needs (Abseil, GoogleTest) into build-cuda/runtime-libs/,
-#                                    so the build dir can be copied to a GPU host without them
-#   scripts/gpu-check.sh --prebuilt  test an existing build-cuda/ (built here or copied here)
+#   scripts/gpu-check.sh             configure + build build-cuda/ (gpu_tests and
+#                                    gemm_invariance_bench), then test and bench
+#   scripts/gpu-check.sh --bundle    build, then copy the non-system shared libraries the
+#                                    binaries need (Abseil, GoogleTest) into
+#                                    build-cuda/runtime-libs/, so the build dir can be copied
+#                                    to a GPU host without them (cuBLASLt comes from its CUDA)
+#   scripts/gpu-check.sh --prebuilt  test and bench an existing build-cuda/ (built here or copied)
 #
-# LOCKSTEP_GPU_BUILD_DIR overrides build-cuda; LOCKSTEP_JOBS caps build parallelism.
-set -euo pipefail
+# LOCKSTEP_GPU_BUILD_DIR overrides build-cuda; LOCKSTEP_JOBS caps build parallelism;
+# LOCKSTEP_GPU_OUT (default <build>/gpu-check-out) receives gpu_tests.log, gemm_bench.log,
+# gemm_bench.csv and summary.txt; LOCKSTEP_GPU_BENCH_ARGS (default "--sweep") goes to the
+# benchmark, LOCKSTEP_GPU_BENCH=0 skips it.
+set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 build=${LOCKSTEP_GPU_BUILD_DIR:-build-cuda}
 mode=${1:-build}
+binaries=(gpu_tests gemm_invariance_bench)
 
 case "$mode" in
   build | --bundle)
@@ -21,12 +28,12 @@ case "$mode" in
       echo "gpu-check: nvcc not found; install the CUDA toolkit (13.0) or use --prebuilt" >&2
       exit 1
     fi
-    cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release
-    cmake --build "$build" --target gpu_tests -j "${LOCKSTEP_JOBS:-$(nproc)}"
+    cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release || exit 1
+    cmake --build "$build" --target "${binaries[@]}" -j "${LOCKSTEP_JOBS:-$(nproc)}" || exit 1
     if [[ $mode == --bundle ]]; then
       mkdir -p "$build/runtime-libs"
-      ldd "$build/bin/gpu_tests" | awk '/=> \// {print $3}' | grep -E 'libabsl_|libgtest|libgmock' |
-        xargs -r cp -L -t "$build/runtime-libs/"
+      for b in "${binaries[@]}"; do ldd "$build/bin/$b"; done | awk '/=> \// {print $3}' |
+        grep -E 'libabsl_|libgtest|libgmock' | sort -u | xargs -r cp -L -t "$build/runtime-libs/"
       echo "gpu-check: bundled $(ls "$build/runtime-libs" | wc -l) libraries into $build/runtime-libs"
       exit 0
     fi
@@ -42,19 +49,44 @@ if [[ ! -x $build/bin/gpu_tests ]]; then
   echo "gpu-check: $build/bin/gpu_tests is missing; run scripts/gpu-check.sh without --prebuilt" >&2
   exit 1
 fi
+out=${LOCKSTEP_GPU_OUT:-$build/gpu-check-out}
+mkdir -p "$out"
 if [[ -d $build/runtime-libs ]]; then
   export LD_LIBRARY_PATH="$root/$build/runtime-libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 fi
+# cuBLASLt is linked dynamically (the static library is ~0.5 GB): find the GPU host's copy
+# if the loader does not (a CUDA toolkit elsewhere, or the nvidia-cublas Python wheel).
+if ldd "$build/bin/gpu_tests" | grep -q 'libcublasLt.*not found'; then
+  lt=$(find /usr/local /opt /usr/lib -name 'libcublasLt.so.13' 2>/dev/null | head -1)
+  [[ -n $lt ]] && export LD_LIBRARY_PATH="$(dirname "$lt"):$LD_LIBRARY_PATH"
+fi
 # Without a GPU the tests would skip; here that is a failure.
 export LOCKSTEP_REQUIRE_GPU=1
-if command -v nvidia-smi >/dev/null; then nvidia-smi -L || true; fi
+{
+  echo "gpu-check $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(hostname)"
+  command -v nvidia-smi >/dev/null && nvidia-smi -L
+} | tee "$out/summary.txt"
 
 configured_in=$(sed -n 's/^CMAKE_HOME_DIRECTORY:INTERNAL=//p' "$build/CMakeCache.txt" 2>/dev/null || true)
 if [[ $configured_in == "$root" ]]; then
-  cd "$build"
-  ctest -L gpu --output-on-failure
+  (cd "$build" && ctest -L gpu --output-on-failure) 2>&1 | tee "$out/gpu_tests.log"
 else
   # ctest's files hold absolute paths of the host that configured the build.
   echo "gpu-check: $build was configured in '$configured_in', not here; running gpu_tests directly"
-  "$build/bin/gpu_tests"
+  "$build/bin/gpu_tests" 2>&1 | tee "$out/gpu_tests.log"
 fi
+tests_rc=${PIPESTATUS[0]}
+grep -E '^\[  (PASSED|FAILED|SKIPPED) |tests? from .* ran|tests passed|tests failed' \
+  "$out/gpu_tests.log" | tee -a "$out/summary.txt"
+
+bench_rc=0
+if [[ ${LOCKSTEP_GPU_BENCH:-1} != 0 && -x $build/bin/gemm_invariance_bench ]]; then
+  # shellcheck disable=SC2086  # the arguments are meant to split
+  "$build/bin/gemm_invariance_bench" ${LOCKSTEP_GPU_BENCH_ARGS:---sweep} \
+    --csv "$out/gemm_bench.csv" 2>&1 | tee "$out/gemm_bench.log"
+  bench_rc=${PIPESTATUS[0]}
+  grep -E '^device|WORST|FALLBACK|no plan' "$out/gemm_bench.log" | tee -a "$out/summary.txt"
+fi
+echo "gpu-check: gpu_tests exit $tests_rc, gemm_invariance_bench exit $bench_rc" |
+  tee -a "$out/summary.txt"
+[[ $tests_rc == 0 && $bench_rc == 0 ]]

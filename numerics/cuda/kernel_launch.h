@@ -57,4 +57,12 @@ cudaError_t LaunchConvertFromFloat(const float* in, StorageType type, void* out,
 cudaError_t LaunchConvertToFloat(const void* in, StorageType type, float* out, int64_t n,
                                  cudaStream_t stream);
 
+// out[i] = round_to(type, UniformAt(seed, i)) (counter_hash.h): reproducible test data
+// made on the device (the linear self-check's inputs).
+cudaError_t LaunchFillUniform(StorageType type, void* out, int64_t n, uint64_t seed,
+                              cudaStream_t stream);
+// out[i] = SmallIntegerAt(seed, i, range) (counter_hash.h), exact in every dtype.
+cudaError_t LaunchFillSmallIntegers(StorageType type, void* out, int64_t n, uint64_t seed,
+                                    int range, cudaStream_t stream);
+
 }  // namespace lockstep::cuda::internal

@@ -1,0 +1,405 @@
+// LinearPlan: choosing cuBLASLt configurations once per weight shape, and running them.
+// Batch invariance rests on one observation: cuBLASLt's Hopper kernels sum each output
+// element over K in an order set by the split-K count and reduction scheme (and the K-block
+// walk inside one split), not by the tile shape in M or N. So the count and the scheme are
+// fixed per shape and the tile may follow M. It is not a documented guarantee, and it fails
+// for the older kernels that serve rows not 16-byte aligned (they may split K inside a
+// CTA): SelfCheck() verifies it on the device, and the fallback handles such shapes.
+#include "numerics/cuda/linear.h"
+
+#include <algorithm>
+#include <bit>
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "numerics/cuda/cuda_status.h"
+#include "numerics/cuda/device_rows.h"
+#include "numerics/status_macros.h"
+
+namespace lockstep::cuda {
+
+using internal::AlgoChoice;
+using internal::MatmulProblem;
+
+namespace {
+
+// How many heuristic results to look through for one with the plan's split-K count.
+constexpr int kHeuristicCandidates = 32;
+
+// Split-K partials kept in fp32 and added in a separate, fixed-order step: the one scheme
+// that neither rounds partials to 16 bits nor depends on arrival order.
+constexpr uint32_t kInvariantReduction = CUBLASLT_REDUCTION_SCHEME_COMPUTE_TYPE;
+
+// The reduction scheme that goes with a split-K count.
+uint32_t ReductionFor(int32_t split_k) {
+  return split_k > 1 ? kInvariantReduction : uint32_t{CUBLASLT_REDUCTION_SCHEME_NONE};
+}
+
+// The largest power of two (<= 256) dividing `bytes`.
+uint32_t PowerOfTwoAlignment(int64_t bytes) {
+  if (bytes <= 0) return 256;
+  const auto low_bit = static_cast<uint64_t>(bytes) & (~static_cast<uint64_t>(bytes) + 1);
+  return static_cast<uint32_t>(std::min<uint64_t>(low_bit, 256));
+}
+
+bool Aligned(const void* p, uint32_t alignment) {
+  return reinterpret_cast<uintptr_t>(p) % alignment == 0;
+}
+
+}  // namespace
+
+int64_t BucketUpperRows(int bucket) { return int64_t{1} << bucket; }
+
+int BucketOfRows(int64_t rows) {
+  if (rows <= 1) return 0;
+  const int bucket = std::bit_width(static_cast<uint64_t>(rows - 1));
+  return std::min(bucket, kLinearBuckets - 1);
+}
+
+absl::StatusOr<std::unique_ptr<LinearContext>> LinearContext::Create() {
+  cublasLtHandle_t handle = nullptr;
+  LOCKSTEP_RETURN_IF_ERROR(internal::CublasStatus(cublasLtCreate(&handle), "cublasLtCreate"));
+  return std::unique_ptr<LinearContext>(new LinearContext(handle));
+}
+
+LinearContext::~LinearContext() {
+  if (handle_ != nullptr) cublasLtDestroy(handle_);
+}
+
+absl::Status LinearContext::ReserveWorkspace(size_t bytes) {
+  if (bytes <= workspace_bytes()) return absl::OkStatus();
+  LOCKSTEP_ASSIGN_OR_RETURN(DeviceBuffer buffer, DeviceBuffer::Allocate(bytes));
+  workspace_ = buffer.data();
+  workspace_bytes_ = buffer.size();
+  workspaces_.push_back(std::move(buffer));
+  return absl::OkStatus();
+}
+
+MatmulProblem LinearPlan::ProblemFor(int64_t rows, int64_t x_stride, int64_t w_stride,
+                                     int64_t y_stride) const {
+  MatmulProblem p;
+  p.dtype = shape_.dtype;
+  p.rows = rows;
+  p.out_features = shape_.out_features;
+  p.in_features = shape_.in_features;
+  p.has_bias = shape_.has_bias;
+  p.x_stride = x_stride;
+  p.w_stride = w_stride;
+  p.y_stride = y_stride;
+  p.alignment_bytes = alignment_bytes_;
+  return p;
+}
+
+absl::StatusOr<std::unique_ptr<LinearPlan>> LinearPlan::Create(LinearContext* context,
+                                                               LinearShape shape,
+                                                               LinearPlanOptions options) {
+  if (context == nullptr) return absl::InvalidArgumentError("cuda::LinearPlan: null context");
+  if (shape.dtype != DType::kF16 && shape.dtype != DType::kBF16) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cuda::LinearPlan: dtype ", std::string(DTypeName(shape.dtype)),
+                     " is not supported; the CUDA linear takes fp16 or bf16 weights"));
+  }
+  if (shape.out_features <= 0 || shape.in_features <= 0) {
+    return absl::InvalidArgumentError(absl::StrCat("cuda::LinearPlan: weight shape (",
+                                                   shape.out_features, ", ", shape.in_features,
+                                                   ") must be positive"));
+  }
+  if (options.split_k < 0) {
+    return absl::InvalidArgumentError("cuda::LinearPlan: split_k must be >= 0 (0 = choose)");
+  }
+  const int64_t elem = static_cast<int64_t>(DTypeSize(shape.dtype));
+  const uint32_t alignment = std::min(PowerOfTwoAlignment(shape.in_features * elem),
+                                      PowerOfTwoAlignment(shape.out_features * elem));
+  std::unique_ptr<LinearPlan> plan(new LinearPlan(context, shape, options, alignment));
+  if (options.mode == LinearMode::kHeuristic) {
+    plan->workspace_bytes_ = LinearContext::kMaxWorkspaceBytes;
+    LOCKSTEP_RETURN_IF_ERROR(context->ReserveWorkspace(plan->workspace_bytes_));
+    return plan;
+  }
+  LOCKSTEP_RETURN_IF_ERROR(plan->ChooseInvariantConfigs());
+  LOCKSTEP_RETURN_IF_ERROR(plan->ApplySelfCheck());
+  return plan;
+}
+
+// The split-K count comes from the heuristic at kSplitReferenceRows, capped by
+// kMinSplitLength (unless forced); each bucket then takes the heuristic's best
+// configuration that has that count and scheme.
+absl::Status LinearPlan::ChooseInvariantConfigs() {
+  const cublasLtHandle_t handle = context_->handle();
+  const int64_t k = shape_.in_features, n = shape_.out_features;
+  const MatmulProblem reference_problem = ProblemFor(kSplitReferenceRows, k, k, n);
+  LOCKSTEP_ASSIGN_OR_RETURN(
+      std::vector<AlgoChoice> reference_candidates,
+      internal::HeuristicCandidates(handle, reference_problem, LinearContext::kMaxWorkspaceBytes,
+                                    CUBLASLT_REDUCTION_SCHEME_MASK, 1));
+  if (reference_candidates.empty()) {
+    return absl::NotFoundError(
+        absl::StrCat("cuda::LinearPlan: cuBLASLt proposes no algorithm "
+                     "for the weight (",
+                     n, ", ", k, ") in ", std::string(DTypeName(shape_.dtype))));
+  }
+  // The heuristic's split-K count, whatever scheme it came with; the plan's scheme is
+  // always fp32 partials.
+  const int32_t heuristic_split = reference_candidates.front().config.split_k;
+  const auto longest_split = static_cast<int32_t>(std::max<int64_t>(1, k / kMinSplitLength));
+  split_k_ = options_.split_k > 0 ? options_.split_k : std::min(heuristic_split, longest_split);
+  for (int b = 0; b < kLinearBuckets; ++b) {
+    LOCKSTEP_ASSIGN_OR_RETURN(buckets_[b],
+                              ChooseBucketConfig(b, split_k_, b > 0 ? &buckets_[b - 1] : nullptr));
+  }
+  return ReserveForBuckets();
+}
+
+absl::StatusOr<AlgoChoice> LinearPlan::ChooseBucketConfig(int bucket, int32_t split_k,
+                                                          const AlgoChoice* smaller_bucket) {
+  const cublasLtHandle_t handle = context_->handle();
+  const int64_t k = shape_.in_features, n = shape_.out_features;
+  const MatmulProblem problem = ProblemFor(BucketUpperRows(bucket), k, k, n);
+  const uint32_t reduction = ReductionFor(split_k);
+  LOCKSTEP_ASSIGN_OR_RETURN(
+      std::vector<AlgoChoice> candidates,
+      internal::HeuristicCandidates(handle, problem, LinearContext::kMaxWorkspaceBytes,
+                                    CUBLASLT_REDUCTION_SCHEME_MASK, kHeuristicCandidates));
+  // 1. The best proposal that already has the plan's split-K count and scheme.
+  for (const AlgoChoice& c : candidates) {
+    if (c.config.split_k == split_k && c.config.reduction == reduction) return c;
+  }
+  // 2. The best proposal that accepts that count and scheme when forced.
+  for (const AlgoChoice& c : candidates) {
+    absl::StatusOr<AlgoChoice> forced =
+        internal::ForceSplitK(handle, problem, c.algo, split_k, reduction);
+    if (forced.ok() && forced->workspace_bytes <= LinearContext::kMaxWorkspaceBytes) {
+      return forced;
+    }
+  }
+  // 3. The next smaller bucket's configuration, at this M.
+  if (smaller_bucket != nullptr) {
+    absl::StatusOr<AlgoChoice> same = internal::CheckAlgo(handle, problem, smaller_bucket->algo);
+    if (same.ok() && same->workspace_bytes <= LinearContext::kMaxWorkspaceBytes) return same;
+  }
+  return absl::NotFoundError(
+      absl::StrCat("cuda::LinearPlan: no cuBLASLt configuration with split-K ", split_k,
+                   " for the weight (", n, ", ", k, ") at M = ", problem.rows, " within ",
+                   LinearContext::kMaxWorkspaceBytes, " bytes of workspace; pass another split_k"));
+}
+
+absl::Status LinearPlan::ReserveForBuckets() {
+  workspace_bytes_ = 0;
+  for (const AlgoChoice& c : buckets_)
+    workspace_bytes_ = std::max(workspace_bytes_, c.workspace_bytes);
+  return context_->ReserveWorkspace(workspace_bytes_);
+}
+
+std::vector<int> LinearPlan::SelfCheckResult::failing_buckets() const {
+  std::vector<int> all = differing_buckets;
+  all.insert(all.end(), inexact_buckets.begin(), inexact_buckets.end());
+  std::sort(all.begin(), all.end());
+  all.erase(std::unique(all.begin(), all.end()), all.end());
+  return all;
+}
+
+namespace {
+std::string JoinBuckets(const std::vector<int>& buckets) {
+  std::string out;
+  for (int b : buckets) absl::StrAppend(&out, out.empty() ? "" : ",", BucketUpperRows(b));
+  return absl::StrCat("{M <= ", out, "}");
+}
+std::string DescribeFailure(const LinearPlan::SelfCheckResult& r) {
+  return absl::StrCat(r.differing_buckets.empty() ? "" : "rows differed from M = 1 in buckets ",
+                      r.differing_buckets.empty() ? "" : JoinBuckets(r.differing_buckets),
+                      r.differing_buckets.empty() || r.inexact_buckets.empty() ? "" : "; ",
+                      r.inexact_buckets.empty() ? "" : "wrong exact sums in buckets ",
+                      r.inexact_buckets.empty() ? "" : JoinBuckets(r.inexact_buckets));
+}
+}  // namespace
+
+// A failing bucket first takes the configuration of the nearest bucket that passed; if
+// that still fails, the whole plan drops to split-K 1 with one configuration for every M.
+// Either step is said once, in self_check_note(); nothing falls back silently.
+absl::Status LinearPlan::ApplySelfCheck() {
+  LOCKSTEP_ASSIGN_OR_RETURN(SelfCheckResult first, SelfCheck());
+  if (first.passed()) {
+    self_check_note_ = absl::StrCat("self-check passed: split-K ", split_k_, ", ", kLinearBuckets,
+                                    " buckets bitwise invariant and exact");
+    return absl::OkStatus();
+  }
+  LOCKSTEP_RETURN_IF_ERROR(UseNearestPassingBuckets(first.failing_buckets()));
+  LOCKSTEP_ASSIGN_OR_RETURN(SelfCheckResult second, SelfCheck());
+  if (second.passed()) {
+    self_check_note_ = absl::StrCat("self-check FALLBACK: ", DescribeFailure(first),
+                                    "; those buckets now use the nearest passing bucket's "
+                                    "configuration (split-K ",
+                                    split_k_, "), which passes");
+    return absl::OkStatus();
+  }
+  const int old_split = split_k_;
+  LOCKSTEP_ASSIGN_OR_RETURN(bool single_passed, UseOneSplitOneConfigForAllRows());
+  if (!single_passed) {
+    return absl::InternalError(absl::StrCat(
+        "cuda::LinearPlan: no batch-invariant cuBLASLt configuration found for the weight (",
+        shape_.out_features, ", ", shape_.in_features, ") in ",
+        std::string(DTypeName(shape_.dtype)), ": ", DescribeFailure(second),
+        ", also with one split-K-1 configuration for every M; this GPU/cuBLASLt needs a "
+        "custom kernel"));
+  }
+  self_check_note_ =
+      absl::StrCat("self-check FALLBACK: with split-K ", old_split, " ", DescribeFailure(first),
+                   ", also after borrowing passing buckets' configurations; "
+                   "the plan now uses split-K 1 and one configuration for every "
+                   "M (slower for small M)");
+  return absl::OkStatus();
+}
+
+absl::Status LinearPlan::UseNearestPassingBuckets(const std::vector<int>& failing) {
+  const int64_t k = shape_.in_features, n = shape_.out_features;
+  std::vector<bool> passed(kLinearBuckets, true);
+  for (int b : failing) passed[b] = false;
+  const std::array<AlgoChoice, kLinearBuckets> chosen = buckets_;
+  for (int b : failing) {
+    for (int distance = 1; distance < kLinearBuckets; ++distance) {
+      bool replaced = false;
+      for (int p : {b - distance, b + distance}) {
+        if (p < 0 || p >= kLinearBuckets || !passed[p]) continue;
+        absl::StatusOr<AlgoChoice> borrowed = internal::CheckAlgo(
+            context_->handle(), ProblemFor(BucketUpperRows(b), k, k, n), chosen[p].algo);
+        if (borrowed.ok() && borrowed->workspace_bytes <= LinearContext::kMaxWorkspaceBytes) {
+          buckets_[b] = *borrowed;
+          replaced = true;
+          break;
+        }
+      }
+      if (replaced) break;
+    }
+  }
+  return ReserveForBuckets();
+}
+
+// Split-K 1: the heuristic's split-1 proposals at a middle M, tried in order; the first one
+// valid at every bucket's M runs every M, and must pass the self-check.
+absl::StatusOr<bool> LinearPlan::UseOneSplitOneConfigForAllRows() {
+  const cublasLtHandle_t handle = context_->handle();
+  const int64_t k = shape_.in_features, n = shape_.out_features;
+  constexpr int kTries = 4;
+  split_k_ = 1;
+  LOCKSTEP_ASSIGN_OR_RETURN(std::vector<AlgoChoice> candidates,
+                            internal::HeuristicCandidates(
+                                handle, ProblemFor(64, k, k, n), LinearContext::kMaxWorkspaceBytes,
+                                CUBLASLT_REDUCTION_SCHEME_MASK, kHeuristicCandidates));
+  int tries = 0;
+  for (const AlgoChoice& c : candidates) {
+    if (c.config.split_k != 1 || tries == kTries) continue;
+    ++tries;
+    bool valid_everywhere = true;
+    for (int b = 0; b < kLinearBuckets && valid_everywhere; ++b) {
+      absl::StatusOr<AlgoChoice> at_b =
+          internal::CheckAlgo(handle, ProblemFor(BucketUpperRows(b), k, k, n), c.algo);
+      valid_everywhere = at_b.ok();
+      if (valid_everywhere) buckets_[b] = *at_b;
+    }
+    if (!valid_everywhere) continue;
+    LOCKSTEP_RETURN_IF_ERROR(ReserveForBuckets());
+    LOCKSTEP_ASSIGN_OR_RETURN(SelfCheckResult result, SelfCheck());
+    if (result.passed()) return true;
+  }
+  return false;
+}
+
+absl::StatusOr<AlgoChoice> LinearPlan::HeuristicChoice(int64_t rows) const {
+  std::lock_guard<std::mutex> lock(heuristic_mutex_);
+  if (auto it = heuristic_by_rows_.find(rows); it != heuristic_by_rows_.end()) return it->second;
+  const int64_t k = shape_.in_features, n = shape_.out_features;
+  LOCKSTEP_ASSIGN_OR_RETURN(
+      std::vector<AlgoChoice> candidates,
+      internal::HeuristicCandidates(context_->handle(), ProblemFor(rows, k, k, n), workspace_bytes_,
+                                    CUBLASLT_REDUCTION_SCHEME_MASK, 1));
+  if (candidates.empty()) {
+    return absl::NotFoundError(
+        absl::StrCat("cuda::LinearPlan: cuBLASLt's heuristic proposes "
+                     "nothing for M = ",
+                     rows, " and the weight (", n, ", ", k, ")"));
+  }
+  heuristic_by_rows_.emplace(rows, candidates.front());
+  return candidates.front();
+}
+
+absl::Status LinearPlan::Run(ConstMatrixView x, ConstMatrixView weight, const void* bias,
+                             MatrixView out, cudaStream_t stream) const {
+  const int64_t n = shape_.out_features, k = shape_.in_features;
+  if (weight.rows != n || weight.cols != k || x.cols != k || out.rows != x.rows || out.cols != n) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "cuda::Linear: shape mismatch: x (", x.rows, ", ", x.cols, "), weight (", weight.rows, ", ",
+        weight.cols, "), out (", out.rows, ", ", out.cols, "); the plan is for weight (", n, ", ",
+        k, "), so x must be (M, ", k, ") and out (M, ", n, ")"));
+  }
+  if (x.dtype != shape_.dtype || weight.dtype != shape_.dtype || out.dtype != shape_.dtype) {
+    return absl::InvalidArgumentError(absl::StrCat("cuda::Linear: x, weight and out must all be ",
+                                                   std::string(DTypeName(shape_.dtype)),
+                                                   " (the plan's dtype)"));
+  }
+  if ((bias != nullptr) != shape_.has_bias) {
+    return absl::InvalidArgumentError(shape_.has_bias
+                                          ? "cuda::Linear: the plan has a bias but bias is null"
+                                          : "cuda::Linear: bias given to a plan made without one");
+  }
+  LOCKSTEP_RETURN_IF_ERROR(internal::CheckLayout("cuda::Linear", "x", x));
+  LOCKSTEP_RETURN_IF_ERROR(internal::CheckLayout("cuda::Linear", "weight", weight));
+  LOCKSTEP_RETURN_IF_ERROR(internal::CheckLayout("cuda::Linear", "out", out));
+  if (x.rows == 0) return absl::OkStatus();
+  const int64_t elem = static_cast<int64_t>(DTypeSize(shape_.dtype));
+  const uint32_t a = alignment_bytes_;
+  if (!Aligned(x.data, a) || !Aligned(weight.data, a) || !Aligned(out.data, a) ||
+      (x.row_stride * elem) % a != 0 || (weight.row_stride * elem) % a != 0 ||
+      (out.row_stride * elem) % a != 0 || (bias != nullptr && !Aligned(bias, 16))) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "cuda::Linear: pointers and row strides must be ", a,
+        "-byte aligned for this plan (bias 16-byte): use rows of cudaMalloc'd matrices"));
+  }
+  const MatmulProblem problem = ProblemFor(x.rows, x.row_stride, weight.row_stride, out.row_stride);
+  const AlgoChoice* choice = nullptr;
+  AlgoChoice heuristic;
+  if (options_.mode == LinearMode::kBatchInvariant) {
+    choice = &buckets_[BucketOfRows(x.rows)];
+    // Split-K partials grow with M: past the last bucket's 4096 rows, check the need.
+    if (x.rows > BucketUpperRows(kLinearBuckets - 1) && split_k_ > 1) {
+      LOCKSTEP_ASSIGN_OR_RETURN(AlgoChoice need,
+                                internal::CheckAlgo(context_->handle(), problem, choice->algo));
+      if (need.workspace_bytes > context_->workspace_bytes()) {
+        return absl::ResourceExhaustedError(absl::StrCat(
+            "cuda::Linear: M = ", x.rows, " needs ", need.workspace_bytes,
+            " bytes of split-K workspace; reserve it with LinearContext::ReserveWorkspace "
+            "before capture, or split the batch"));
+      }
+    }
+  } else {
+    LOCKSTEP_ASSIGN_OR_RETURN(heuristic, HeuristicChoice(x.rows));
+    choice = &heuristic;
+  }
+  return internal::EnqueueMatmul(context_->handle(), problem, choice->algo, x.data, weight.data,
+                                 bias, out.data, context_->workspace(), context_->workspace_bytes(),
+                                 stream);
+}
+
+absl::StatusOr<std::string> LinearPlan::DescribeConfigFor(int64_t rows) const {
+  if (options_.mode == LinearMode::kBatchInvariant) {
+    return internal::DescribeAlgoConfig(buckets_[BucketOfRows(rows)].config);
+  }
+  LOCKSTEP_ASSIGN_OR_RETURN(AlgoChoice choice, HeuristicChoice(rows));
+  return internal::DescribeAlgoConfig(choice.config);
+}
+
+std::string LinearPlan::Describe() const {
+  std::string out = absl::StrCat("weight (", shape_.out_features, ", ", shape_.in_features, ") ",
+                                 std::string(DTypeName(shape_.dtype)),
+                                 shape_.has_bias ? " +bias" : "", ", align ", alignment_bytes_);
+  if (options_.mode == LinearMode::kHeuristic)
+    return absl::StrCat(out, ": cuBLASLt heuristic per M");
+  absl::StrAppend(&out, ": split-K ", split_k_, "\n");
+  for (int b = 0; b < kLinearBuckets; ++b) {
+    absl::StrAppend(&out, "  M <= ", BucketUpperRows(b), b == kLinearBuckets - 1 ? "+" : "", ": ",
+                    internal::DescribeAlgoConfig(buckets_[b].config), "\n");
+  }
+  return out;
+}
+
+}  // namespace lockstep::cuda

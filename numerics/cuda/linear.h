@@ -1,0 +1,168 @@
+// Linear layer Y(M,N) = X(M,K) · W(N,K)^T (+ bias) on the CUDA backend through cuBLASLt:
+// fp16 or bf16 storage, fp32 accumulation, one rounding of the output.
+// kBatchInvariant: row m of Y depends only on row m of X, on W and on the bias, never on M
+// or on the other rows: every M runs with the same split-K count and reduction scheme, fixed
+// per (N, K, dtype) when the plan is made, and the plan checks this bit for bit when it is
+// made (falling back to a configuration that passes, and saying so). The choices are a pure
+// function of the GPU model, the cuBLASLt version and the shape (no timing), so two
+// processes on the same kind of GPU make the same plan (compare Describe()).
+// kHeuristic (a job's `fast` mode) takes cuBLASLt's own choice for each M: NOT invariant.
+// Neither mode equals the CPU backend bit for bit (tensor cores add in their own order),
+// except where every partial sum is exact (small integers); tests state the tolerance.
+#pragma once
+
+#include <cublasLt.h>
+#include <cuda_runtime_api.h>
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "numerics/cuda/cublaslt_matmul.h"
+#include "numerics/cuda/device_buffer.h"
+#include "numerics/tensor.h"
+
+namespace lockstep::cuda {
+
+// One cuBLASLt handle and one workspace, shared by every plan that runs on one stream at
+// a time (the workspace is not safe to share between concurrent streams: use one context
+// per stream).
+class LinearContext {
+ public:
+  // The most workspace any plan may ask for, in both modes (split-K partials of the large
+  // shapes at M = 4096 need ~200 MB; the heuristic baseline gets the same limit).
+  static constexpr size_t kMaxWorkspaceBytes = size_t{256} << 20;
+
+  static absl::StatusOr<std::unique_ptr<LinearContext>> Create();
+  ~LinearContext();
+  LinearContext(const LinearContext&) = delete;
+  LinearContext& operator=(const LinearContext&) = delete;
+
+  cublasLtHandle_t handle() const { return handle_; }
+  void* workspace() const { return workspace_; }  // the newest (largest) workspace
+  size_t workspace_bytes() const { return workspace_bytes_; }
+  // Grows the workspace to at least `bytes`. Plans call this when they are made, before any
+  // graph capture; older workspaces stay allocated until the context dies, so a captured
+  // graph never points at freed memory.
+  absl::Status ReserveWorkspace(size_t bytes);
+
+ private:
+  explicit LinearContext(cublasLtHandle_t handle) : handle_(handle) {}
+  cublasLtHandle_t handle_ = nullptr;
+  std::vector<DeviceBuffer> workspaces_;
+  void* workspace_ = nullptr;
+  size_t workspace_bytes_ = 0;
+};
+
+enum class LinearMode {
+  kBatchInvariant,  // split-K fixed per weight shape, tiles per M bucket, self-checked
+  kHeuristic,       // cuBLASLt's heuristic for each M (a job's `fast` mode); not invariant
+};
+
+// What a plan is made for: the weight (N, K) = (out_features, in_features) and its dtype.
+struct LinearShape {
+  DType dtype = DType::kBF16;  // X, W, bias and Y: kF16 or kBF16
+  int64_t out_features = 0;    // N
+  int64_t in_features = 0;     // K
+  bool has_bias = false;
+};
+
+struct LinearPlanOptions {
+  LinearMode mode = LinearMode::kBatchInvariant;
+  // kBatchInvariant only. 0: the split-K count cuBLASLt's heuristic picks at
+  // kSplitReferenceRows rows (decode-sized). > 0: this count (benchmarks sweep it).
+  int split_k = 0;
+};
+
+// Row-count buckets: bucket b holds M in (2^(b-1), 2^b]; the last also holds M > 4096.
+inline constexpr int kLinearBuckets = 13;
+int64_t BucketUpperRows(int bucket);  // 1, 2, 4, ..., 4096
+int BucketOfRows(int64_t rows);
+
+// The default split-K count: what cuBLASLt's heuristic picks at kSplitReferenceRows rows
+// (decode-sized), capped so that each split keeps at least kMinSplitLength elements of K.
+// Split-K partials cost memory traffic at every M, and only small M gains from them: on an
+// H200 (bench/RESULTS.md) splitting K < 8192 never paid for itself over M = 1..4096.
+inline constexpr int64_t kSplitReferenceRows = 16;
+inline constexpr int64_t kMinSplitLength = 8192;
+
+// The choices for one weight shape. Made on the host (plus a device self-check) before any
+// graph capture; Run allocates nothing and never synchronises, so it can be captured, and
+// a captured call keeps the configuration of its own M.
+class LinearPlan {
+ public:
+  // Needs the device. kBatchInvariant also runs SelfCheck() and applies its fallback.
+  static absl::StatusOr<std::unique_ptr<LinearPlan>> Create(LinearContext* context,
+                                                            LinearShape shape,
+                                                            LinearPlanOptions options = {});
+
+  // x: (M, K), weight: (N, K), out: (M, N), all in shape().dtype, device memory; bias: N
+  // device values of that dtype (16-byte aligned), or null iff !has_bias. Pointers and row
+  // strides must keep alignment_bytes() (rows of one cudaMalloc'd matrix do). Enqueued on
+  // `stream`. kHeuristic: the first call with a new M asks the heuristic (host only).
+  absl::Status Run(ConstMatrixView x, ConstMatrixView weight, const void* bias, MatrixView out,
+                   cudaStream_t stream) const;
+
+  const LinearShape& shape() const { return shape_; }
+  LinearMode mode() const { return options_.mode; }
+  int split_k() const { return split_k_; }  // kBatchInvariant; 0 in kHeuristic
+  uint32_t alignment_bytes() const { return alignment_bytes_; }
+  size_t workspace_bytes() const { return workspace_bytes_; }
+  // One line per bucket: its configuration. Equal descriptions on one GPU model and
+  // cuBLASLt version give equal bits.
+  std::string Describe() const;
+  // The configuration a call with `rows` rows runs with (kHeuristic: asks the heuristic).
+  absl::StatusOr<std::string> DescribeConfigFor(int64_t rows) const;
+  // The self-check's verdict, naming any fallback (empty for kHeuristic).
+  const std::string& self_check_note() const { return self_check_note_; }
+
+  // What SelfCheck() found, per bucket.
+  struct SelfCheckResult {
+    std::vector<int> differing_buckets;  // rows in a batch != the same rows alone
+    std::vector<int> inexact_buckets;    // wrong value on small-integer data
+    bool passed() const { return differing_buckets.empty() && inexact_buckets.empty(); }
+    std::vector<int> failing_buckets() const;  // the union, sorted
+  };
+  // (1) Rows computed alone (M = 1) vs the same rows inside batches (one batch size per
+  // bucket, rows at the start, middle and end, batches at several offsets), bit for bit on
+  // random data of this shape. (2) Each bucket's result on small-integer data, where every
+  // sum is exact, against the exact value rounded once (sampled columns): a configuration
+  // that is invariant but wrong fails too.
+  absl::StatusOr<SelfCheckResult> SelfCheck() const;
+
+ private:
+  LinearPlan(LinearContext* context, LinearShape shape, LinearPlanOptions options,
+             uint32_t alignment)
+      : context_(context), shape_(shape), options_(options), alignment_bytes_(alignment) {}
+  internal::MatmulProblem ProblemFor(int64_t rows, int64_t x_stride, int64_t w_stride,
+                                     int64_t y_stride) const;
+  absl::Status ChooseInvariantConfigs();
+  absl::Status ApplySelfCheck();
+  absl::Status UseNearestPassingBuckets(const std::vector<int>& failing);
+  absl::StatusOr<bool> UseOneSplitOneConfigForAllRows();
+  absl::StatusOr<internal::AlgoChoice> ChooseBucketConfig(
+      int bucket, int32_t split_k, const internal::AlgoChoice* smaller_bucket);
+  absl::StatusOr<internal::AlgoChoice> HeuristicChoice(int64_t rows) const;
+  absl::Status ReserveForBuckets();
+
+  LinearContext* context_;
+  LinearShape shape_;
+  LinearPlanOptions options_;
+  uint32_t alignment_bytes_;
+  int split_k_ = 0;
+  size_t workspace_bytes_ = 0;
+  std::array<internal::AlgoChoice, kLinearBuckets> buckets_{};  // kBatchInvariant
+  std::string self_check_note_;
+  // kHeuristic: cuBLASLt's choice per M, filled on first use.
+  mutable std::mutex heuristic_mutex_;
+  mutable std::map<int64_t, internal::AlgoChoice> heuristic_by_rows_;
+};
+
+}  // namespace lockstep::cuda
