@@ -4,7 +4,8 @@
 #include <string>
 
 #include "driver/commands.h"
-#include "driver/config.h"
+#include "config/config.h"
+#include "config/run_dir.h"
 #include "driver/eval_passk.h"
 #include "driver/eval_report.h"
 
@@ -18,7 +19,7 @@ int RunEvalCommand(const Args& args) {
     return 2;
   }
   const Args rest(args.begin() + 1, args.end());
-  auto parsed = ParseConfigCommandArgs(rest, {"--samples"});
+  auto parsed = config::ParseConfigCommandArgs(rest, {"--samples"});
   if (!parsed.ok()) {
     std::fprintf(stderr, "lockstep eval passk: %s\n%s", std::string(parsed.status().message()).c_str(), kUsage);
     return 2;
@@ -35,12 +36,12 @@ int RunEvalCommand(const Args& args) {
       return 2;
     }
   }
-  auto config = Config::LoadFileWithOverrides(parsed->config_path, parsed->overrides);
+  auto config = config::Config::LoadFileWithOverrides(parsed->config_path, parsed->overrides);
   if (!config.ok()) {
     std::fprintf(stderr, "lockstep eval passk: %s\n", std::string(config.status().message()).c_str());
     return 2;
   }
-  auto run_dir = PrepareRunDir("eval passk", parsed->out_dir);
+  auto run_dir = config::PrepareRunDir("eval passk", parsed->out_dir);
   if (!run_dir.ok()) {
     std::fprintf(stderr, "lockstep eval passk: %s\n", std::string(run_dir.status().message()).c_str());
     return 2;

@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include <toml++/toml.h>
+#include "config/file_io.h"
 #include "driver/eval_report.h"
 #include "driver/eval_sources.h"
 #include "numerics/status_macros.h"
@@ -29,22 +30,6 @@ constexpr char kDefaultTemplate[] =
     "Write a complete {language} program that reads the input from standard input and "
     "prints the answer to standard output.\n\n{statement}\n\nReply with the whole program "
     "in one fenced code block.\n";
-
-// Writes `text` to dir/name through a temporary file renamed into place.
-absl::Status WriteFileAtomically(const std::string& dir, const std::string& name,
-                                 const std::string& text) {
-  const std::string path = dir + "/" + name, tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.close();
-    if (!out) return absl::InternalError(absl::StrCat("cannot write ", tmp));
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) return absl::InternalError(absl::StrCat("cannot rename ", tmp, " to ", path, ": ", ec.message()));
-  return absl::OkStatus();
-}
 
 std::string StatusCounts(const std::map<std::string, int64_t>& statuses) {
   std::string out;
@@ -75,10 +60,10 @@ std::string Num2(double v) {
   return buffer;
 }
 
-// An integer or an array of integers. Config has no list-of-int getter: the
+// An integer or an array of integers. config::Config has no list-of-int getter: the
 // GetInt call marks the key known (and reads a single integer); an array is
 // then read from the resolved TOML, which holds file and --set values alike.
-absl::StatusOr<std::vector<int64_t>> GetIntList(const Config& config, const std::string& key) {
+absl::StatusOr<std::vector<int64_t>> GetIntList(const config::Config& config, const std::string& key) {
   auto single = config.GetInt(key);
   if (single.ok()) return std::vector<int64_t>{*single};
   toml::table root;
@@ -107,7 +92,7 @@ absl::StatusOr<std::vector<int64_t>> GetIntList(const Config& config, const std:
 
 }  // namespace
 
-absl::StatusOr<PassKEvalSummary> RunPassKEval(Config& config, const std::string& run_dir,
+absl::StatusOr<PassKEvalSummary> RunPassKEval(config::Config& config, const std::string& run_dir,
                                               const std::string& samples_file, std::FILE* progress) {
   auto log = [&](const std::string& line) {
     if (progress != nullptr) {
@@ -349,11 +334,11 @@ absl::StatusOr<PassKEvalSummary> RunPassKEval(Config& config, const std::string&
   json["code_block"] = code_block;
   json["sandbox"] = sandbox_endpoint.empty() ? "in-process" : sandbox_endpoint;
   json["score_seconds"] = summary.score_seconds;
-  LOCKSTEP_RETURN_IF_ERROR(WriteFileAtomically(run_dir, "config.toml", config.ToToml()));
+  LOCKSTEP_RETURN_IF_ERROR(config::WriteFileAtomically(run_dir + "/config.toml", config.ToToml()));
   LOCKSTEP_RETURN_IF_ERROR(WriteSamplesJsonl(run_dir + "/samples.jsonl", samples, &results));
-  LOCKSTEP_RETURN_IF_ERROR(WriteFileAtomically(run_dir, "passk.md", PassKMarkdown(summary.report, title)));
-  LOCKSTEP_RETURN_IF_ERROR(WriteFileAtomically(run_dir, "passk.html", PassKHtml(summary.report, title)));
-  LOCKSTEP_RETURN_IF_ERROR(WriteFileAtomically(run_dir, "passk.json", json.dump(2) + "\n"));
+  LOCKSTEP_RETURN_IF_ERROR(config::WriteFileAtomically(run_dir + "/passk.md", PassKMarkdown(summary.report, title)));
+  LOCKSTEP_RETURN_IF_ERROR(config::WriteFileAtomically(run_dir + "/passk.html", PassKHtml(summary.report, title)));
+  LOCKSTEP_RETURN_IF_ERROR(config::WriteFileAtomically(run_dir + "/passk.json", json.dump(2) + "\n"));
   return summary;
 }
 

@@ -11,7 +11,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "driver/config.h"
+#include "config/config.h"
 #include "rewards/passk_eval.h"
 
 namespace lockstep::driver {
@@ -26,7 +26,7 @@ struct PassKEvalSummary {
 // (configs/eval-passk-*.toml document them), then CheckNoUnknownKeys.
 // `samples_file` (the --samples flag) overrides eval.samples with "file".
 // Progress lines go to `progress` (nullptr: quiet).
-absl::StatusOr<PassKEvalSummary> RunPassKEval(Config& config, const std::string& run_dir,
+absl::StatusOr<PassKEvalSummary> RunPassKEval(config::Config& config, const std::string& run_dir,
                                               const std::string& samples_file, std::FILE* progress);
 
 }  // namespace lockstep::driver

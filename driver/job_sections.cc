@@ -6,7 +6,7 @@
 
 namespace lockstep::driver {
 
-absl::StatusOr<ModelWeights> ReadModelSection(const Config& config, DType dtype) {
+absl::StatusOr<ModelWeights> ReadModelSection(const config::Config& config, DType dtype) {
   if (config.Has("model.init_from")) {
     LOCKSTEP_ASSIGN_OR_RETURN(std::string dir, config.GetString("model.init_from"));
     return LoadModelDir(dir, dtype);
@@ -57,7 +57,7 @@ absl::StatusOr<ModelWeights> ReadModelSection(const Config& config, DType dtype)
   return RandomInitWeights(m, dtype, static_cast<uint64_t>(seed), static_cast<float>(init_std));
 }
 
-absl::StatusOr<trainer::TrainerConfig> ReadTrainerSections(const Config& config,
+absl::StatusOr<trainer::TrainerConfig> ReadTrainerSections(const config::Config& config,
                                                            int64_t total_steps) {
   trainer::TrainerConfig t;
   LOCKSTEP_ASSIGN_OR_RETURN(std::string dtype,
@@ -87,7 +87,7 @@ absl::StatusOr<trainer::TrainerConfig> ReadTrainerSections(const Config& config,
   return t;
 }
 
-absl::StatusOr<trainer::PolicyLossConfig> ReadActorSection(const Config& config) {
+absl::StatusOr<trainer::PolicyLossConfig> ReadActorSection(const config::Config& config) {
   trainer::PolicyLossConfig p;
   // Names are checked by the library parsers, whose errors name actor.* keys.
   LOCKSTEP_ASSIGN_OR_RETURN(std::string kind, config.GetString("actor.policy_loss", std::string("ppo_clip")));
@@ -119,7 +119,7 @@ absl::StatusOr<trainer::PolicyLossConfig> ReadActorSection(const Config& config)
   return p;
 }
 
-absl::StatusOr<trainer::AdvantageEstimator> ReadAdvantageEstimator(const Config& config) {
+absl::StatusOr<trainer::AdvantageEstimator> ReadAdvantageEstimator(const config::Config& config) {
   LOCKSTEP_ASSIGN_OR_RETURN(std::string name, config.GetString("algorithm.advantage",
                                                                std::string("grpo")));
   return trainer::ParseAdvantageEstimator(name);

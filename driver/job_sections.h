@@ -6,7 +6,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "driver/config.h"
+#include "config/config.h"
 #include "model/weights.h"
 #include "trainer/advantages.h"
 #include "trainer/policy_loss.h"
@@ -16,10 +16,10 @@ namespace lockstep::driver {
 
 // [model]: either `init_from = "DIR"` (an HF-layout directory lockstep wrote)
 // or an architecture (family, hidden_size, ...) with init_std and seed.
-absl::StatusOr<ModelWeights> ReadModelSection(const Config& config, DType dtype);
+absl::StatusOr<ModelWeights> ReadModelSection(const config::Config& config, DType dtype);
 
 // [train] dtype, micro_batch and [optim] lr, schedule, ...; `total_steps` for the schedule.
-absl::StatusOr<trainer::TrainerConfig> ReadTrainerSections(const Config& config,
+absl::StatusOr<trainer::TrainerConfig> ReadTrainerSections(const config::Config& config,
                                                            int64_t total_steps);
 
 // [actor] (the GRPO-family loss, names as verl uses them): policy_loss
@@ -27,7 +27,7 @@ absl::StatusOr<trainer::TrainerConfig> ReadTrainerSections(const Config& config,
 // max_response_length, kl_coef, kl_estimator (k1|k2|k3), entropy_coef,
 // rollout_correction (none|tis|mis), rollout_correction_cap. And
 // [algorithm] advantage (grpo | dr_grpo | rloo).
-absl::StatusOr<trainer::PolicyLossConfig> ReadActorSection(const Config& config);
-absl::StatusOr<trainer::AdvantageEstimator> ReadAdvantageEstimator(const Config& config);
+absl::StatusOr<trainer::PolicyLossConfig> ReadActorSection(const config::Config& config);
+absl::StatusOr<trainer::AdvantageEstimator> ReadAdvantageEstimator(const config::Config& config);
 
 }  // namespace lockstep::driver

@@ -115,7 +115,7 @@ absl::StatusOr<double> ArithmeticAccuracy(const Transformer& model,
 
 }  // namespace
 
-absl::StatusOr<PretrainSummary> RunPretrain(Config& config, const std::string& run_dir,
+absl::StatusOr<PretrainSummary> RunPretrain(config::Config& config, const std::string& run_dir,
                                             bool resume) {
   const CharTokenizer tok;
   LOCKSTEP_ASSIGN_OR_RETURN(int64_t steps, config.GetIntInRange("train.steps", 1, 1 << 30, 300));

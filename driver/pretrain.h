@@ -9,7 +9,8 @@
 #include <string>
 
 #include "absl/status/status.h"
-#include "driver/config.h"
+#include "config/config.h"
+#include "config/run_dir.h"
 
 namespace lockstep::driver {
 
@@ -23,7 +24,7 @@ struct PretrainSummary {
 
 // `run_dir` exists (PrepareRunDir). With `resume`, continues from the newest
 // checkpoint in run_dir/checkpoints.
-absl::StatusOr<PretrainSummary> RunPretrain(Config& config, const std::string& run_dir,
+absl::StatusOr<PretrainSummary> RunPretrain(config::Config& config, const std::string& run_dir,
                                             bool resume);
 
 }  // namespace lockstep::driver

@@ -4,7 +4,8 @@
 #include <string>
 
 #include "driver/commands.h"
-#include "driver/config.h"
+#include "config/config.h"
+#include "config/run_dir.h"
 #include "driver/pretrain.h"
 
 namespace lockstep::driver {
@@ -21,7 +22,7 @@ int RunPretrainCommand(const Args& args) {
       break;
     }
   }
-  auto parsed = ParseConfigCommandArgs(effective, {"--resume"});
+  auto parsed = config::ParseConfigCommandArgs(effective, {"--resume"});
   if (!parsed.ok()) {
     std::fprintf(stderr, "lockstep pretrain: %s\n%s", std::string(parsed.status().message()).c_str(),
                  kUsage);
@@ -40,12 +41,12 @@ int RunPretrainCommand(const Args& args) {
   // On resume the run's own resolved config is the source of truth.
   const std::string config_path =
       resume_dir.empty() ? parsed->config_path : resume_dir + "/config.toml";
-  auto config = Config::LoadFileWithOverrides(config_path, parsed->overrides);
+  auto config = config::Config::LoadFileWithOverrides(config_path, parsed->overrides);
   if (!config.ok()) {
     std::fprintf(stderr, "lockstep pretrain: %s\n", std::string(config.status().message()).c_str());
     return 2;
   }
-  auto run_dir = PrepareRunDir("pretrain", resume_dir.empty() ? parsed->out_dir : resume_dir,
+  auto run_dir = config::PrepareRunDir("pretrain", resume_dir.empty() ? parsed->out_dir : resume_dir,
                                !resume_dir.empty());
   if (!run_dir.ok()) {
     std::fprintf(stderr, "lockstep pretrain: %s\n", std::string(run_dir.status().message()).c_str());

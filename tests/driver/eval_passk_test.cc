@@ -15,7 +15,7 @@
 #include <thread>
 
 #include "driver/commands.h"
-#include "driver/config.h"
+#include "config/config.h"
 #include "driver/eval_http.h"
 #include "driver/eval_passk.h"
 #include "driver/eval_report.h"
@@ -50,7 +50,7 @@ std::string ReadAll(const std::string& path) {
 
 absl::StatusOr<PassKEvalSummary> Eval(const std::string& toml, const std::string& run_dir,
                                       const std::string& samples_file = "") {
-  auto config = Config::FromString(toml, "test.toml");
+  auto config = config::Config::FromString(toml, "test.toml");
   if (!config.ok()) return config.status();
   return RunPassKEval(*config, run_dir, samples_file, nullptr);
 }

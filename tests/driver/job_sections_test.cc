@@ -7,7 +7,7 @@ namespace lockstep::driver {
 namespace {
 
 std::string ErrorOf(const std::string& toml) {
-  auto config = Config::FromString(toml, "job.toml");
+  auto config = config::Config::FromString(toml, "job.toml");
   EXPECT_TRUE(config.ok()) << config.status();
   auto actor = ReadActorSection(*config);
   if (!actor.ok()) return std::string(actor.status().message());

@@ -59,7 +59,7 @@ class PretrainTest : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(root_); }
   absl::StatusOr<PretrainSummary> Run(const std::string& name, int stop_at, bool resume) {
-    auto config = Config::FromString(kToml, "pretrain.toml");
+    auto config = config::Config::FromString(kToml, "pretrain.toml");
     EXPECT_TRUE(config.ok());
     EXPECT_TRUE(config->ApplyOverride("train.stop_at_step=" + std::to_string(stop_at)).ok());
     fs::create_directories(root_ / name);
@@ -95,7 +95,7 @@ TEST_F(PretrainTest, LossFallsAndResumeIsExact) {
 
 TEST_F(PretrainTest, ResumeWithoutCheckpointSaysSo) {
   fs::create_directories(root_ / "empty");
-  auto config = Config::FromString(kToml, "pretrain.toml");
+  auto config = config::Config::FromString(kToml, "pretrain.toml");
   ASSERT_TRUE(config.ok());
   auto r = RunPretrain(*config, (root_ / "empty").string(), /*resume=*/true);
   EXPECT_EQ(r.status().code(), absl::StatusCode::kNotFound);

@@ -17,7 +17,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
-namespace lockstep::driver {
+namespace lockstep::config {
 
 // A loaded config. Keys are dotted paths of bare TOML keys ("optim.lr"); keys
 // that themselves contain a '.' cannot be addressed and are rejected by
@@ -131,12 +131,4 @@ struct ConfigCommandArgs {
 absl::StatusOr<ConfigCommandArgs> ParseConfigCommandArgs(
     const std::vector<std::string>& args, const std::vector<std::string>& value_flags = {});
 
-// Returns the run directory, created and empty. With `out_dir` empty it is
-// runs/<command>-<YYYYmmdd-HHMMSS> (UTC; a "-2", "-3" ... suffix if that name is
-// taken; spaces in `command` become '-'). An existing non-empty `out_dir` is
-// refused unless `resume`, in which case it must be an existing run directory
-// (one holding config.toml) and is returned as it is.
-absl::StatusOr<std::string> PrepareRunDir(const std::string& command, const std::string& out_dir,
-                                          bool resume = false);
-
-}  // namespace lockstep::driver
+}  // namespace lockstep::config

@@ -1,7 +1,8 @@
 // The config layer: typed reads with defaults, --set overrides, strict
 // unknown-key detection, parse errors with positions, a lossless ToToml, and
 // the shared CONFIG/--set/--out flags and run-directory creation.
-#include "driver/config.h"
+#include "config/config.h"
+#include "config/run_dir.h"
 
 #include <unistd.h>
 
@@ -15,7 +16,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
-namespace lockstep::driver {
+namespace lockstep::config {
 namespace {
 
 namespace fs = std::filesystem;
@@ -427,4 +428,4 @@ TEST_F(ConfigFileTest, PrepareRunDirDefaultNameIsTimestampedAndUnique) {
 }
 
 }  // namespace
-}  // namespace lockstep::driver
+}  // namespace lockstep::config
