@@ -5,8 +5,8 @@
 
 #include "driver/commands.h"
 #include "config/config.h"
-#include "config/run_dir.h"
-#include "driver/pretrain.h"
+#include "config/config_job.h"
+#include "jobs/pretrain.h"
 
 namespace lockstep::driver {
 
@@ -38,28 +38,22 @@ int RunPretrainCommand(const Args& args) {
       return 2;
     }
   }
-  // On resume the run's own resolved config is the source of truth.
-  const std::string config_path =
-      resume_dir.empty() ? parsed->config_path : resume_dir + "/config.toml";
-  auto config = config::Config::LoadFileWithOverrides(config_path, parsed->overrides);
-  if (!config.ok()) {
-    std::fprintf(stderr, "lockstep pretrain: %s\n", std::string(config.status().message()).c_str());
+  config::JobArgs job_args;
+  job_args.command = "pretrain";
+  job_args.config_path = parsed->config_path;
+  job_args.overrides = parsed->overrides;
+  job_args.out_dir = parsed->out_dir;
+  job_args.resume_dir = resume_dir;
+  auto job = config::PrepareJob(job_args, jobs::ReadPretrainOptions);
+  if (!job.ok()) {
+    std::fprintf(stderr, "lockstep pretrain: %s\n", std::string(job.status().message()).c_str());
     return 2;
   }
-  auto run_dir = config::PrepareRunDir("pretrain", resume_dir.empty() ? parsed->out_dir : resume_dir,
-                               !resume_dir.empty());
-  if (!run_dir.ok()) {
-    std::fprintf(stderr, "lockstep pretrain: %s\n", std::string(run_dir.status().message()).c_str());
-    return 2;
-  }
-  std::fprintf(stderr, "pretrain: run directory %s\n", run_dir->c_str());
-  auto summary = RunPretrain(*config, *run_dir, !resume_dir.empty());
+  std::fprintf(stderr, "pretrain: run directory %s\n", job->run_dir.path.c_str());
+  auto summary = config::RunPreparedJob(*job, [](const jobs::PretrainOptions& o, const config::RunDir& dir) {
+    return jobs::RunPretrain(o, dir.path, dir.resume);
+  });
   if (!summary.ok()) {
-    // A run that failed before writing anything leaves no empty directory behind.
-    std::error_code ec;
-    if (resume_dir.empty() && std::filesystem::is_empty(*run_dir, ec)) {
-      std::filesystem::remove(*run_dir, ec);
-    }
     std::fprintf(stderr, "lockstep pretrain: %s\n", std::string(summary.status().message()).c_str());
     return 1;
   }

@@ -8,10 +8,14 @@
 #include <vector>
 
 #include "driver/commands.h"
-#include "driver/verify.h"
+#include "jobs/verify.h"
 
 namespace lockstep::driver {
 namespace {
+
+using jobs::ScheduleReport;
+using jobs::VerifyOptions;
+using jobs::VerifyReport;
 
 constexpr char kVerifyUsage[] =
     "usage: lockstep verify [--backend cpu] [--dtype fp16|bf16|both] [--json]\n"
@@ -117,7 +121,7 @@ int RunVerifyCommand(const Args& args) {
   bool all_passed = true;
   for (DType dtype : dtypes) {
     options.dtype = dtype;
-    absl::StatusOr<VerifyReport> report = RunVerification(options);
+    absl::StatusOr<VerifyReport> report = jobs::RunVerification(options);
     if (!report.ok()) {
       std::fprintf(stderr, "lockstep verify: %s\n", std::string(report.status().message()).c_str());
       return 2;

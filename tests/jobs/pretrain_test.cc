@@ -2,7 +2,9 @@
 // ln(vocab), the run directory holds what DESIGN.md promises, and a run cut
 // short then resumed from its checkpoint ends with the same bytes as a run
 // that was never interrupted.
-#include "driver/pretrain.h"
+#include "jobs/pretrain.h"
+
+#include "config/config_job.h"
 
 #include <cmath>
 #include <filesystem>
@@ -12,7 +14,7 @@
 
 #include "gtest/gtest.h"
 
-namespace lockstep::driver {
+namespace lockstep::jobs {
 namespace {
 
 namespace fs = std::filesystem;
@@ -58,12 +60,19 @@ class PretrainTest : public ::testing::Test {
     fs::create_directories(root_);
   }
   void TearDown() override { fs::remove_all(root_); }
+  // The command's path: config::PrepareJob, then RunPretrain.
   absl::StatusOr<PretrainSummary> Run(const std::string& name, int stop_at, bool resume) {
-    auto config = config::Config::FromString(kToml, "pretrain.toml");
-    EXPECT_TRUE(config.ok());
-    EXPECT_TRUE(config->ApplyOverride("train.stop_at_step=" + std::to_string(stop_at)).ok());
-    fs::create_directories(root_ / name);
-    return RunPretrain(*config, (root_ / name).string(), resume);
+    std::ofstream(root_ / "pretrain.toml") << kToml;
+    config::JobArgs args;
+    args.command = "pretrain";
+    (resume ? args.resume_dir : args.out_dir) = (root_ / name).string();
+    if (!resume) args.config_path = (root_ / "pretrain.toml").string();
+    args.overrides = {"train.stop_at_step=" + std::to_string(stop_at)};
+    auto job = config::PrepareJob(args, ReadPretrainOptions);
+    if (!job.ok()) return job.status();
+    return config::RunPreparedJob(*job, [](const PretrainOptions& o, const config::RunDir& dir) {
+      return RunPretrain(o, dir.path, dir.resume);
+    });
   }
   fs::path root_;
 };
@@ -97,10 +106,35 @@ TEST_F(PretrainTest, ResumeWithoutCheckpointSaysSo) {
   fs::create_directories(root_ / "empty");
   auto config = config::Config::FromString(kToml, "pretrain.toml");
   ASSERT_TRUE(config.ok());
-  auto r = RunPretrain(*config, (root_ / "empty").string(), /*resume=*/true);
+  auto options = ReadPretrainOptions(*config);
+  ASSERT_TRUE(options.ok()) << options.status();
+  auto r = RunPretrain(*options, (root_ / "empty").string(), /*resume=*/true);
   EXPECT_EQ(r.status().code(), absl::StatusCode::kNotFound);
   EXPECT_NE(r.status().message().find("no checkpoint"), std::string::npos);
 }
 
+// Reading the options builds and loads nothing: a model directory or data file
+// is only opened by the run (a missing data file is still named up front).
+TEST_F(PretrainTest, ReadingOptionsLoadsNothing) {
+  auto config = config::Config::FromString(kToml, "pretrain.toml");
+  ASSERT_TRUE(config.ok());
+  auto options = ReadPretrainOptions(*config);
+  ASSERT_TRUE(options.ok()) << options.status();
+  EXPECT_EQ(options->trainer.micro_batch_sequences, 3);
+  EXPECT_EQ(options->model.architecture.hidden_size, 32);
+  EXPECT_TRUE(config->CheckNoUnknownKeys().ok()) << config->CheckNoUnknownKeys();
+
+  auto from_dir = config::Config::FromString("[model]\ninit_from = \"/no/such/model\"\n", "p.toml");
+  ASSERT_TRUE(from_dir.ok());
+  options = ReadPretrainOptions(*from_dir);
+  ASSERT_TRUE(options.ok()) << options.status();
+  EXPECT_EQ(options->model.init_from, "/no/such/model");
+
+  ASSERT_TRUE(config->ApplyOverride("data.source=file").ok());
+  ASSERT_TRUE(config->ApplyOverride("data.file=/no/such/file.txt").ok());
+  EXPECT_NE(ReadPretrainOptions(*config).status().message().find("data.file"),
+            std::string::npos);
+}
+
 }  // namespace
-}  // namespace lockstep::driver
+}  // namespace lockstep::jobs

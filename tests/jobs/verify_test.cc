@@ -1,10 +1,10 @@
 // A scaled-down `lockstep verify` must pass in both dtypes, with every schedule
 // checked and the JSON carrying the fields users script against.
-#include "driver/verify.h"
+#include "jobs/verify.h"
 
 #include "gtest/gtest.h"
 
-namespace lockstep::driver {
+namespace lockstep::jobs {
 namespace {
 
 class VerifyTest : public ::testing::TestWithParam<DType> {};
@@ -39,9 +39,9 @@ TEST_P(VerifyTest, SmallRunIsBitwiseEqual) {
 INSTANTIATE_TEST_SUITE_P(DTypes, VerifyTest, ::testing::Values(DType::kF16, DType::kBF16));
 
 }  // namespace
-}  // namespace lockstep::driver
+}  // namespace lockstep::jobs
 
-namespace lockstep::driver {
+namespace lockstep::jobs {
 namespace {
 
 // The negative control: the check must be able to fail. An fp32 trainer
@@ -67,4 +67,4 @@ TEST(VerifyNegativeControl, MismatchedTrainerDtypeIsDetected) {
 }
 
 }  // namespace
-}  // namespace lockstep::driver
+}  // namespace lockstep::jobs

@@ -1,4 +1,4 @@
-#include "driver/verify.h"
+#include "jobs/verify.h"
 
 #include <algorithm>
 #include <bit>
@@ -16,7 +16,7 @@
 #include "numerics/status_macros.h"
 #include "rollout/engine.h"
 
-namespace lockstep::driver {
+namespace lockstep::jobs {
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -269,4 +269,4 @@ absl::StatusOr<VerifyReport> RunVerification(const VerifyOptions& o) {
   return report;
 }
 
-}  // namespace lockstep::driver
+}  // namespace lockstep::jobs

@@ -1,17 +1,19 @@
-#include "driver/job_sections.h"
+// Readers of the shared job config sections (jobs/job_sections.h).
+#include "jobs/job_sections.h"
 
 #include "absl/strings/str_cat.h"
 #include "model/char_tokenizer.h"
 #include "numerics/status_macros.h"
 
-namespace lockstep::driver {
+namespace lockstep::jobs {
 
-absl::StatusOr<ModelWeights> ReadModelSection(const config::Config& config, DType dtype) {
+absl::StatusOr<ModelSpec> ReadModelSection(const config::Config& config) {
+  ModelSpec spec;
   if (config.Has("model.init_from")) {
-    LOCKSTEP_ASSIGN_OR_RETURN(std::string dir, config.GetString("model.init_from"));
-    return LoadModelDir(dir, dtype);
+    LOCKSTEP_ASSIGN_OR_RETURN(spec.init_from, config.GetString("model.init_from"));
+    return spec;
   }
-  ModelConfig m;
+  ModelConfig& m = spec.architecture;
   LOCKSTEP_ASSIGN_OR_RETURN(std::string family,
                             config.GetStringOneOf("model.family", {"llama", "qwen2", "qwen3"},
                                                   std::string("qwen3")));
@@ -54,7 +56,15 @@ absl::StatusOr<ModelWeights> ReadModelSection(const config::Config& config, DTyp
     return absl::InvalidArgumentError(absl::StrCat("[model] in ", config.source_name(), ": ",
                                                    std::string(s.message())));
   }
-  return RandomInitWeights(m, dtype, static_cast<uint64_t>(seed), static_cast<float>(init_std));
+  spec.init_std = init_std;
+  spec.seed = static_cast<uint64_t>(seed);
+  return spec;
+}
+
+absl::StatusOr<ModelWeights> BuildModelWeights(const ModelSpec& spec, DType dtype) {
+  if (!spec.init_from.empty()) return LoadModelDir(spec.init_from, dtype);
+  return RandomInitWeights(spec.architecture, dtype, spec.seed,
+                           static_cast<float>(spec.init_std));
 }
 
 absl::StatusOr<trainer::TrainerConfig> ReadTrainerSections(const config::Config& config,
@@ -125,4 +135,4 @@ absl::StatusOr<trainer::AdvantageEstimator> ReadAdvantageEstimator(const config:
   return trainer::ParseAdvantageEstimator(name);
 }
 
-}  // namespace lockstep::driver
+}  // namespace lockstep::jobs

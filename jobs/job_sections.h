@@ -1,5 +1,6 @@
 // Reads the config sections shared by training jobs ([model], [train],
-// [optim]) into the library structs, with every error naming its key.
+// [optim], [actor], [algorithm]) into the library structs, with every error
+// naming its key. Reading builds nothing (BuildModelWeights does).
 #pragma once
 
 #include <cstdint>
@@ -12,11 +13,23 @@
 #include "trainer/policy_loss.h"
 #include "trainer/trainer.h"
 
-namespace lockstep::driver {
+namespace lockstep::jobs {
 
-// [model]: either `init_from = "DIR"` (an HF-layout directory lockstep wrote)
-// or an architecture (family, hidden_size, ...) with init_std and seed.
-absl::StatusOr<ModelWeights> ReadModelSection(const config::Config& config, DType dtype);
+// Where a job's initial weights come from: an HF-layout directory lockstep
+// wrote, or a fresh random initialization of an architecture.
+struct ModelSpec {
+  std::string init_from;     // non-empty: load this directory; the rest is unused
+  ModelConfig architecture;  // validated; vocab_size of the char tokenizer
+  double init_std = 0.02;
+  uint64_t seed = 1;
+};
+
+// [model]: either `init_from = "DIR"` or an architecture (family,
+// hidden_size, ...) with init_std and seed. Reads only: builds no weights.
+absl::StatusOr<ModelSpec> ReadModelSection(const config::Config& config);
+
+// The weights `spec` describes, in `dtype`.
+absl::StatusOr<ModelWeights> BuildModelWeights(const ModelSpec& spec, DType dtype);
 
 // [train] dtype, micro_batch and [optim] lr, schedule, ...; `total_steps` for the schedule.
 absl::StatusOr<trainer::TrainerConfig> ReadTrainerSections(const config::Config& config,
@@ -30,4 +43,4 @@ absl::StatusOr<trainer::TrainerConfig> ReadTrainerSections(const config::Config&
 absl::StatusOr<trainer::PolicyLossConfig> ReadActorSection(const config::Config& config);
 absl::StatusOr<trainer::AdvantageEstimator> ReadAdvantageEstimator(const config::Config& config);
 
-}  // namespace lockstep::driver
+}  // namespace lockstep::jobs

@@ -1,9 +1,9 @@
 // Job config sections: bad values fail with one error naming the field.
-#include "driver/job_sections.h"
+#include "jobs/job_sections.h"
 
 #include "gtest/gtest.h"
 
-namespace lockstep::driver {
+namespace lockstep::jobs {
 namespace {
 
 std::string ErrorOf(const std::string& toml) {
@@ -15,8 +15,10 @@ std::string ErrorOf(const std::string& toml) {
   if (!adv.ok()) return std::string(adv.status().message());
   auto trainer = ReadTrainerSections(*config, 10);
   if (!trainer.ok()) return std::string(trainer.status().message());
-  auto model = ReadModelSection(*config, DType::kBF16);
+  auto model = ReadModelSection(*config);
   if (!model.ok()) return std::string(model.status().message());
+  auto weights = BuildModelWeights(*model, DType::kBF16);
+  if (!weights.ok()) return std::string(weights.status().message());
   return "";
 }
 
@@ -44,4 +46,4 @@ TEST(JobSections, BadValuesNameTheField) {
 }
 
 }  // namespace
-}  // namespace lockstep::driver
+}  // namespace lockstep::jobs

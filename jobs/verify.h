@@ -14,7 +14,7 @@
 #include "numerics/dtype.h"
 #include "nlohmann/json.hpp"
 
-namespace lockstep::driver {
+namespace lockstep::jobs {
 
 struct VerifyOptions {
   DType dtype = DType::kBF16;
@@ -70,4 +70,4 @@ struct VerifyReport {
 
 absl::StatusOr<VerifyReport> RunVerification(const VerifyOptions& options);
 
-}  // namespace lockstep::driver
+}  // namespace lockstep::jobs
