@@ -1,13 +1,12 @@
 // `lockstep eval passk CONFIG [--samples FILE.jsonl] [--set key=value]... [--out DIR]`
 #include <cstdio>
-#include <filesystem>
 #include <string>
 
 #include "driver/commands.h"
 #include "config/config.h"
-#include "config/run_dir.h"
-#include "driver/eval_passk.h"
-#include "driver/eval_report.h"
+#include "config/config_job.h"
+#include "eval/passk.h"
+#include "eval/passk_report.h"
 
 namespace lockstep::driver {
 
@@ -36,25 +35,27 @@ int RunEvalCommand(const Args& args) {
       return 2;
     }
   }
-  auto config = config::Config::LoadFileWithOverrides(parsed->config_path, parsed->overrides);
-  if (!config.ok()) {
-    std::fprintf(stderr, "lockstep eval passk: %s\n", std::string(config.status().message()).c_str());
+  config::JobArgs job_args;
+  job_args.command = "eval passk";
+  job_args.config_path = parsed->config_path;
+  job_args.overrides = parsed->overrides;
+  job_args.out_dir = parsed->out_dir;
+  auto job = config::PrepareJob(job_args, [&](const config::Config& c) {
+    return eval::ReadPassKOptions(c, samples_file);
+  });
+  if (!job.ok()) {
+    std::fprintf(stderr, "lockstep eval passk: %s\n", std::string(job.status().message()).c_str());
     return 2;
   }
-  auto run_dir = config::PrepareRunDir("eval passk", parsed->out_dir);
-  if (!run_dir.ok()) {
-    std::fprintf(stderr, "lockstep eval passk: %s\n", std::string(run_dir.status().message()).c_str());
-    return 2;
-  }
-  std::fprintf(stderr, "eval: run directory %s\n", run_dir->c_str());
-  auto summary = RunPassKEval(*config, *run_dir, samples_file, stderr);
+  std::fprintf(stderr, "eval: run directory %s\n", job->run_dir.path.c_str());
+  auto summary = config::RunPreparedJob(*job, [](const eval::PassKOptions& o, const config::RunDir& dir) {
+    return eval::RunPassKEval(o, dir.path, stderr);
+  });
   if (!summary.ok()) {
-    // Nothing half-written stays behind: outputs are only written at the end.
-    std::error_code ec;
-    std::filesystem::remove_all(*run_dir, ec);
     std::fprintf(stderr, "lockstep eval passk: %s\n", std::string(summary.status().message()).c_str());
     return 1;
   }
+  const std::string run_dir = job->run_dir.path;
   for (const auto& cell : summary->report.cells) {
     std::printf("%-12s %-20s samples %lld judged %lld passed %lld", cell.language.c_str(), cell.model.c_str(),
                 static_cast<long long>(cell.samples), static_cast<long long>(cell.judged),
@@ -62,15 +63,15 @@ int RunEvalCommand(const Args& args) {
     for (int64_t k : summary->report.ks) {
       if (k <= cell.max_k) {
         const auto& i = cell.curve[k - 1];
-        std::printf("  pass@%lld %s [%s, %s]", static_cast<long long>(k), FormatRate(i.estimate).c_str(),
-                    FormatRate(i.low).c_str(), FormatRate(i.high).c_str());
+        std::printf("  pass@%lld %s [%s, %s]", static_cast<long long>(k), eval::FormatRate(i.estimate).c_str(),
+                    eval::FormatRate(i.low).c_str(), eval::FormatRate(i.high).c_str());
       }
     }
     if (cell.curve.empty()) std::printf("  NOT JUDGED: %s", cell.note.c_str());
     std::printf("\n");
   }
   std::printf("eval: %lld samples scored in %.1f s; report in %s/passk.{json,md,html}\n",
-              static_cast<long long>(summary->samples), summary->score_seconds, run_dir->c_str());
+              static_cast<long long>(summary->samples), summary->score_seconds, run_dir.c_str());
   return 0;
 }
 

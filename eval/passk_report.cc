@@ -1,4 +1,4 @@
-#include "driver/eval_report.h"
+#include "eval/passk_report.h"
 
 #include <algorithm>
 #include <cmath>
@@ -6,7 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 
-namespace lockstep::driver {
+namespace lockstep::eval {
 namespace {
 
 using rewards::CellReport;
@@ -228,4 +228,4 @@ std::string PassKHtml(const PassKReport& report, const std::string& title) {
   return html;
 }
 
-}  // namespace lockstep::driver
+}  // namespace lockstep::eval

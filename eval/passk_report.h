@@ -9,7 +9,7 @@
 
 #include "rewards/passk_eval.h"
 
-namespace lockstep::driver {
+namespace lockstep::eval {
 
 // ".93", "1.00", ".00" (two decimals, leading zero dropped, as in the seed tables).
 std::string FormatRate(double value);
@@ -17,4 +17,4 @@ std::string FormatRate(double value);
 std::string PassKMarkdown(const rewards::PassKReport& report, const std::string& title);
 std::string PassKHtml(const rewards::PassKReport& report, const std::string& title);
 
-}  // namespace lockstep::driver
+}  // namespace lockstep::eval

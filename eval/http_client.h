@@ -12,7 +12,7 @@
 
 #include "absl/status/statusor.h"
 
-namespace lockstep::driver {
+namespace lockstep::eval {
 
 struct HttpUrl {
   std::string host;
@@ -33,4 +33,4 @@ absl::StatusOr<HttpResponse> HttpPost(const std::string& url, const std::string&
                                       const std::vector<std::pair<std::string, std::string>>& headers,
                                       std::chrono::milliseconds timeout);
 
-}  // namespace lockstep::driver
+}  // namespace lockstep::eval

@@ -14,19 +14,18 @@
 #include <sstream>
 #include <thread>
 
-#include "driver/commands.h"
 #include "config/config.h"
-#include "driver/eval_http.h"
-#include "driver/eval_passk.h"
-#include "driver/eval_report.h"
-#include "driver/eval_sources.h"
+#include "eval/http_client.h"
+#include "eval/passk.h"
+#include "eval/passk_report.h"
+#include "eval/sample_files.h"
 #include "gtest/gtest.h"
 #include "model/char_tokenizer.h"
 #include "model/weights.h"
 #include "nlohmann/json.hpp"
 #include "rewards/problem_set.h"
 
-namespace lockstep::driver {
+namespace lockstep::eval {
 namespace {
 
 namespace fs = std::filesystem;
@@ -52,7 +51,11 @@ absl::StatusOr<PassKEvalSummary> Eval(const std::string& toml, const std::string
                                       const std::string& samples_file = "") {
   auto config = config::Config::FromString(toml, "test.toml");
   if (!config.ok()) return config.status();
-  return RunPassKEval(*config, run_dir, samples_file, nullptr);
+  auto options = ReadPassKOptions(*config, samples_file);
+  if (!options.ok()) return options.status();
+  if (absl::Status unknown = config->CheckNoUnknownKeys(); !unknown.ok()) return unknown;
+  fs::create_directories(run_dir);
+  return RunPassKEval(*options, run_dir, nullptr);
 }
 
 std::string Fenced(const std::string& language, const std::string& code) {
@@ -76,7 +79,7 @@ TEST(EvalPassKTest, ReferenceSolutionsScoreOneInPythonAndCpp) {
     EXPECT_EQ(cell.curve[0].estimate, 1.0);
     EXPECT_EQ(cell.curve[0].low, 1.0);
   }
-  for (const char* file : {"passk.json", "passk.md", "passk.html", "samples.jsonl", "config.toml"}) {
+  for (const char* file : {"passk.json", "passk.md", "passk.html", "samples.jsonl"}) {
     EXPECT_TRUE(fs::exists(run + "/" + file)) << file;
   }
   const std::string md = ReadAll(run + "/passk.md");
@@ -311,16 +314,5 @@ TEST(EvalPassKTest, EngineSourceSamplesACheckpoint) {
   fs::remove_all(dir);
 }
 
-TEST(EvalPassKTest, CommandLineErrorsLeaveNoRunDirectory) {
-  const std::string dir = FreshDir("cli");
-  const std::string config = dir + "/c.toml";
-  std::ofstream(config) << "[eval]\nproblems = \"/nonexistent\"\n";
-  EXPECT_EQ(RunEvalCommand({"passk", config, "--out", dir + "/run"}), 1);
-  EXPECT_FALSE(fs::exists(dir + "/run"));
-  EXPECT_EQ(RunEvalCommand({"passk", config, "--set", "eval.typo=1", "--out", dir + "/run2"}), 1);
-  EXPECT_EQ(RunEvalCommand({"nope"}), 2);
-  fs::remove_all(dir);
-}
-
 }  // namespace
-}  // namespace lockstep::driver
+}  // namespace lockstep::eval

@@ -1,4 +1,4 @@
-#include "driver/eval_http.h"
+#include "eval/http_client.h"
 
 #include <netdb.h>
 #include <poll.h>
@@ -11,7 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 
-namespace lockstep::driver {
+namespace lockstep::eval {
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -223,4 +223,4 @@ absl::StatusOr<HttpResponse> HttpPost(const std::string& url_text, const std::st
   return response;
 }
 
-}  // namespace lockstep::driver
+}  // namespace lockstep::eval
