@@ -1,3 +1,5 @@
+// Config (config/config.h): TOML loading with file:line:col errors, --set
+// overrides, typed and bounded getters, the unknown-key check, and ToToml.
 #include "config/config.h"
 
 #include <algorithm>
@@ -513,55 +515,6 @@ absl::Status Config::CheckNoUnknownKeys() const {
 std::string Config::ToToml() const {
   std::string out;
   WriteTable(root_, "", &out);
-  return out;
-}
-
-absl::StatusOr<ConfigCommandArgs> ParseConfigCommandArgs(
-    const std::vector<std::string>& args, const std::vector<std::string>& value_flags) {
-  ConfigCommandArgs out;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    // The value of `flag` when `arg` is "FLAG VALUE" or "FLAG=VALUE".
-    auto take_value = [&](const std::string& flag,
-                          std::string_view usage) -> std::optional<absl::StatusOr<std::string>> {
-      if (arg.starts_with(flag + "=")) return arg.substr(flag.size() + 1);
-      if (arg != flag) return std::nullopt;
-      if (i + 1 >= args.size()) {
-        return absl::InvalidArgumentError(
-            absl::StrCat(flag, " needs a value: ", std::string(usage)));
-      }
-      return args[++i];
-    };
-    if (auto set = take_value("--set", "--set dotted.key=value")) {
-      if (!set->ok()) return set->status();
-      if ((*set)->find('=') == std::string::npos) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "--set ", **set, ": expected dotted.key=value (e.g. --set optim.lr=1e-6)"));
-      }
-      out.overrides.push_back(**set);
-    } else if (auto dir = take_value("--out", "--out DIR")) {
-      if (!dir->ok()) return dir->status();
-      if ((*dir)->empty()) return absl::InvalidArgumentError("--out needs a non-empty DIR");
-      if (!out.out_dir.empty()) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("--out given twice (", out.out_dir, ", ", **dir, "); give it once"));
-      }
-      out.out_dir = **dir;
-    } else if (std::find(value_flags.begin(), value_flags.end(), arg) != value_flags.end()) {
-      out.rest.push_back(arg);
-      if (i + 1 < args.size()) out.rest.push_back(args[++i]);
-    } else if (arg.starts_with("-") && arg != "-") {
-      out.rest.push_back(arg);
-    } else if (out.config_path.empty()) {
-      out.config_path = arg;
-    } else {
-      out.rest.push_back(arg);
-    }
-  }
-  if (out.config_path.empty()) {
-    return absl::InvalidArgumentError(
-        "missing CONFIG: pass the path of a TOML config file (e.g. configs/grpo.toml)");
-  }
   return out;
 }
 

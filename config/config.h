@@ -114,21 +114,4 @@ class Config {
   mutable std::set<std::string> known_;
 };
 
-// The flags common to config commands. `rest` keeps every other argument, in
-// order, for the command to parse.
-struct ConfigCommandArgs {
-  std::string config_path;
-  std::vector<std::string> overrides;  // the key=value of each --set
-  std::string out_dir;                 // empty: PrepareRunDir picks one
-  std::vector<std::string> rest;
-};
-
-// Parses CONFIG (the first positional argument), --set KEY=VALUE (repeatable;
-// also --set=KEY=VALUE) and --out DIR (also --out=DIR). `value_flags` names the
-// command's own flags that take a separate value (e.g. "--resume"), so that
-// value is kept with its flag in `rest` and never mistaken for CONFIG. Later
-// positional arguments go to `rest` too.
-absl::StatusOr<ConfigCommandArgs> ParseConfigCommandArgs(
-    const std::vector<std::string>& args, const std::vector<std::string>& value_flags = {});
-
 }  // namespace lockstep::config

@@ -1,6 +1,6 @@
 // The config layer: typed reads with defaults, --set overrides, strict
 // unknown-key detection, parse errors with positions, a lossless ToToml, and
-// the shared CONFIG/--set/--out flags and run-directory creation.
+// run-directory creation.
 #include "config/config.h"
 #include "config/run_dir.h"
 
@@ -355,38 +355,6 @@ path = "b.jsonl"
   EXPECT_THAT(text, HasSubstr("third = 0.3333333333333333\n"));
   EXPECT_THAT(text, HasSubstr("[empty]\n"));
   EXPECT_EQ(Parse(text).ToToml(), text);
-}
-
-TEST(ConfigCommandArgsTest, ParsesConfigSetAndOutLeavingTheRest) {
-  absl::StatusOr<ConfigCommandArgs> args =
-      ParseConfigCommandArgs({"--resume", "runs/old", "cfg.toml", "--set", "a.b=1", "--dry-run",
-                              "--set=c=x", "--out", "runs/new", "extra"},
-                             {"--resume"});
-  ASSERT_TRUE(args.ok()) << args.status();
-  EXPECT_EQ(args->config_path, "cfg.toml");
-  EXPECT_THAT(args->overrides, ElementsAre("a.b=1", "c=x"));
-  EXPECT_EQ(args->out_dir, "runs/new");
-  EXPECT_THAT(args->rest, ElementsAre("--resume", "runs/old", "--dry-run", "extra"));
-
-  absl::StatusOr<ConfigCommandArgs> eq_form = ParseConfigCommandArgs({"--out=d", "c.toml"});
-  ASSERT_TRUE(eq_form.ok()) << eq_form.status();
-  EXPECT_EQ(eq_form->out_dir, "d");
-  EXPECT_EQ(eq_form->config_path, "c.toml");
-  EXPECT_TRUE(eq_form->overrides.empty());
-  EXPECT_TRUE(eq_form->rest.empty());
-}
-
-TEST(ConfigCommandArgsTest, Errors) {
-  EXPECT_THAT(ErrorOf(ParseConfigCommandArgs({})), HasSubstr("missing CONFIG"));
-  EXPECT_THAT(ErrorOf(ParseConfigCommandArgs({"--set", "a=1"})), HasSubstr("missing CONFIG"));
-  EXPECT_THAT(ErrorOf(ParseConfigCommandArgs({"c.toml", "--set"})),
-              HasSubstr("--set needs a value"));
-  EXPECT_THAT(ErrorOf(ParseConfigCommandArgs({"c.toml", "--set", "novalue"})),
-              HasSubstr("--set novalue: expected dotted.key=value"));
-  EXPECT_THAT(ErrorOf(ParseConfigCommandArgs({"c.toml", "--out"})),
-              HasSubstr("--out needs a value"));
-  EXPECT_THAT(ErrorOf(ParseConfigCommandArgs({"c.toml", "--out", "a", "--out", "b"})),
-              HasSubstr("--out given twice"));
 }
 
 TEST_F(ConfigFileTest, PrepareRunDirExplicitOut) {
