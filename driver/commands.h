@@ -7,10 +7,11 @@
 //   1. jobs/grpo.h: a GrpoOptions struct, ReadGrpoOptions(const config::Config&)
 //      -> absl::StatusOr<GrpoOptions> (reads every key, builds nothing), and
 //      RunGrpo(const GrpoOptions&, run_dir, resume) -> absl::StatusOr<Summary>.
-//   2. driver/grpo_command.cc: AddGrpoCommand, which calls AddConfigJobFlags
-//      (CONFIG, --set, --out, --resume; driver/config_command.h) plus its own
-//      flags, and sets the action to RunConfigJobCommand(args, jobs::ReadGrpoOptions,
-//      run, print): load -> read -> check -> run dir -> config.toml -> run.
+//   2. driver/grpo_command.cc: AddGrpoCommand, one AddConfigJobCommand call
+//      (driver/config_command.h: CONFIG, --set, --out, --resume, then load ->
+//      read -> check -> run dir -> config.toml -> run) with jobs::ReadGrpoOptions,
+//      a lambda calling RunGrpo, and a function printing the summary; add the
+//      command's own flags to the subcommand it returns.
 //   3. Declare AddGrpoCommand below and call it in lockstep_main.cc; add its
 //      --help case to tests/driver/cli_test.cc.
 // Commands that start processes (grpo's trainer and rollout engines) do so

@@ -4,14 +4,13 @@
 // and messages every such command uses.
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <cstdio>
+#include <memory>
 #include <string>
 
 #include "config/config_job.h"
-
-namespace CLI {
-class App;
-}  // namespace CLI
+#include "driver/commands.h"
 
 namespace lockstep::driver {
 
@@ -47,6 +46,26 @@ int RunConfigJobCommand(const config::JobArgs& args, Read&& read, Run&& run, Pri
   }
   print(*summary, job->run_dir);
   return 0;
+}
+
+// Adds the subcommand `name` of `parent` with the shared flags and, when it is
+// the one parsed, sets *action to RunConfigJobCommand(read, run, print).
+// `command_name` is the full name for messages and run directories ("eval
+// passk"). Returns the subcommand, for flags of its own.
+template <typename Read, typename Run, typename Print>
+CLI::App* AddConfigJobCommand(CLI::App& parent, const std::string& name,
+                              const std::string& command_name, const std::string& description,
+                              bool resumable, CommandAction* action, Read read, Run run,
+                              Print print) {
+  CLI::App* command = parent.add_subcommand(name, description);
+  auto args = std::make_shared<config::JobArgs>();
+  args->command = command_name;
+  AddConfigJobFlags(*command, args.get(), resumable);
+  command->callback([=] {
+    CheckConfigJobArgs(*args);
+    *action = [=] { return RunConfigJobCommand(*args, read, run, print); };
+  });
+  return command;
 }
 
 }  // namespace lockstep::driver

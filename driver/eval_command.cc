@@ -1,6 +1,5 @@
 // `lockstep eval passk CONFIG [--samples FILE.jsonl] [--set KEY=VALUE]... [--out DIR]`:
 // the command line of eval/passk.h.
-#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <memory>
 
@@ -34,32 +33,23 @@ void PrintSummary(const eval::PassKEvalSummary& summary, const config::RunDir& r
 }
 
 void AddPassKCommand(CLI::App& eval_app, CommandAction* action) {
-  CLI::App* command = eval_app.add_subcommand(
-      "passk",
-      "pass@k with bootstrap intervals per language and model (programs judged in the sandbox); "
-      "writes RUN/passk.{json,md,html} and samples.jsonl");
-  auto args = std::make_shared<config::JobArgs>();
-  args->command = "eval passk";
   auto samples_file = std::make_shared<std::string>();
-  AddConfigJobFlags(*command, args.get(), /*resumable=*/false);
+  CLI::App* command = AddConfigJobCommand(
+      eval_app, "passk", "eval passk",
+      "pass@k with bootstrap intervals per language and model (programs judged in the sandbox); "
+      "writes RUN/passk.{json,md,html} and samples.jsonl",
+      /*resumable=*/false, action,
+      [samples_file](const config::Config& config) {
+        return eval::ReadPassKOptions(config, *samples_file);
+      },
+      [](const eval::PassKOptions& options, const config::RunDir& run_dir) {
+        return eval::RunPassKEval(options, run_dir.path, stderr);
+      },
+      PrintSummary);
   command->add_option("--samples", *samples_file,
                       "score the completions in this JSONL file (one {\"problem\", \"language\", "
                       "\"completion\"[, \"model\"]} per line) instead of eval.samples")
       ->type_name("FILE.jsonl");
-  command->callback([args, samples_file, action] {
-    CheckConfigJobArgs(*args);
-    *action = [args, samples_file] {
-      return RunConfigJobCommand(
-          *args,
-          [&](const config::Config& config) {
-            return eval::ReadPassKOptions(config, *samples_file);
-          },
-          [](const eval::PassKOptions& options, const config::RunDir& run_dir) {
-            return eval::RunPassKEval(options, run_dir.path, stderr);
-          },
-          PrintSummary);
-    };
-  });
 }
 
 }  // namespace

@@ -1,9 +1,7 @@
 // `lockstep pretrain CONFIG [--set KEY=VALUE]... [--out DIR]` and
 // `lockstep pretrain --resume RUN [--set KEY=VALUE]...`: the command line of
 // jobs/pretrain.h.
-#include <CLI/CLI.hpp>
 #include <cstdio>
-#include <memory>
 
 #include "driver/commands.h"
 #include "driver/config_command.h"
@@ -26,24 +24,15 @@ void PrintSummary(const jobs::PretrainSummary& summary, const config::RunDir&) {
 }  // namespace
 
 void AddPretrainCommand(CLI::App& app, CommandAction* action) {
-  CLI::App* command = app.add_subcommand(
-      "pretrain",
+  AddConfigJobCommand(
+      app, "pretrain", "pretrain",
       "train a small base model (next-token loss) on generated or file text; writes "
-      "RUN/config.toml, metrics.jsonl, checkpoints/step_N/ and final/");
-  auto args = std::make_shared<config::JobArgs>();
-  args->command = "pretrain";
-  AddConfigJobFlags(*command, args.get(), /*resumable=*/true);
-  command->callback([args, action] {
-    CheckConfigJobArgs(*args);
-    *action = [args] {
-      return RunConfigJobCommand(
-          *args, jobs::ReadPretrainOptions,
-          [](const jobs::PretrainOptions& options, const config::RunDir& run_dir) {
-            return jobs::RunPretrain(options, run_dir.path, run_dir.resume);
-          },
-          PrintSummary);
-    };
-  });
+      "RUN/config.toml, metrics.jsonl, checkpoints/step_N/ and final/",
+      /*resumable=*/true, action, jobs::ReadPretrainOptions,
+      [](const jobs::PretrainOptions& options, const config::RunDir& run_dir) {
+        return jobs::RunPretrain(options, run_dir.path, run_dir.resume);
+      },
+      PrintSummary);
 }
 
 }  // namespace lockstep::driver

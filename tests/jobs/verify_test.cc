@@ -7,19 +7,25 @@
 namespace lockstep::jobs {
 namespace {
 
-class VerifyTest : public ::testing::TestWithParam<DType> {};
-
-TEST_P(VerifyTest, SmallRunIsBitwiseEqual) {
+// A small model and few sequences, so a test run takes well under a second.
+VerifyOptions SmallOptions(int sequences, int new_tokens, int max_prompt_tokens) {
   VerifyOptions o;
-  o.dtype = GetParam();
-  o.num_sequences = 12;
-  o.max_new_tokens = 10;
-  o.max_prompt_tokens = 40;
+  o.num_sequences = sequences;
+  o.max_new_tokens = new_tokens;
+  o.max_prompt_tokens = max_prompt_tokens;
   o.hidden_size = 64;
   o.num_layers = 2;
   o.num_heads = 4;
   o.num_kv_heads = 2;
   o.intermediate_size = 96;
+  return o;
+}
+
+class VerifyTest : public ::testing::TestWithParam<DType> {};
+
+TEST_P(VerifyTest, SmallRunIsBitwiseEqual) {
+  VerifyOptions o = SmallOptions(12, 10, 40);
+  o.dtype = GetParam();
   auto report = RunVerification(o);
   ASSERT_TRUE(report.ok()) << report.status();
   EXPECT_EQ(report->schedules.size(), 4u);
@@ -47,17 +53,9 @@ namespace {
 // The negative control: the check must be able to fail. An fp32 trainer
 // against a bf16 rollout (the usual mismatched setup) is not bitwise equal.
 TEST(VerifyNegativeControl, MismatchedTrainerDtypeIsDetected) {
-  VerifyOptions o;
+  VerifyOptions o = SmallOptions(6, 8, 20);
   o.dtype = DType::kBF16;
   o.trainer_dtype = DType::kF32;
-  o.num_sequences = 6;
-  o.max_new_tokens = 8;
-  o.max_prompt_tokens = 20;
-  o.hidden_size = 64;
-  o.num_layers = 2;
-  o.num_heads = 4;
-  o.num_kv_heads = 2;
-  o.intermediate_size = 96;
   auto report = RunVerification(o);
   ASSERT_TRUE(report.ok()) << report.status();
   EXPECT_LT(report->bitwise_equal_fraction(), 0.5);
