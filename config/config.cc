@@ -14,6 +14,8 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "config/file_io.h"
+#include "config/toml_writer.h"
+#include "numerics/status_macros.h"
 
 namespace lockstep::config {
 namespace {
@@ -21,11 +23,6 @@ namespace {
 namespace fs = std::filesystem;
 
 std::vector<std::string> SplitKey(const std::string& key) { return absl::StrSplit(key, '.'); }
-
-bool IsBareKeyChar(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-         c == '-';
-}
 
 std::string Trim(std::string_view s) {
   const auto begin = s.find_first_not_of(" \t");
@@ -131,83 +128,6 @@ std::vector<std::string> Ancestors(const std::string& key) {
     out.push_back(key.substr(0, dot));
   }
   return out;
-}
-
-// ToToml's writer. toml++'s own formatter prints every float with 17 digits
-// (lr = 9.9999999999999995e-07); this one prints the shortest text that reads
-// back to the same double (lr = 1e-06), so RUN/config.toml stays readable and exact.
-std::string FormatKey(std::string_view key) {
-  if (!key.empty() && std::all_of(key.begin(), key.end(), IsBareKeyChar)) {
-    return std::string(key);
-  }
-  std::ostringstream out;
-  out << toml::toml_formatter(toml::value<std::string>(std::string(key)));
-  return out.str();
-}
-
-std::string FormatFloat(double v) {
-  if (std::isnan(v)) return "nan";
-  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-  char buffer[64];
-  const auto result = std::to_chars(buffer, buffer + sizeof(buffer), v);
-  std::string text(buffer, result.ptr);
-  // "100" would read back as an integer.
-  if (text.find_first_of(".e") == std::string::npos) text += ".0";
-  return text;
-}
-
-void WriteValue(const toml::node& node, std::string* out) {
-  if (const auto* v = node.as_floating_point()) {
-    out->append(FormatFloat(v->get()));
-  } else if (const auto* array = node.as_array()) {
-    out->append("[");
-    for (size_t i = 0; i < array->size(); ++i) {
-      if (i > 0) out->append(", ");
-      WriteValue((*array)[i], out);
-    }
-    out->append("]");
-  } else if (const auto* table = node.as_table()) {
-    out->append("{");
-    bool first = true;
-    for (const auto& [key, value] : *table) {
-      out->append(first ? " " : ", ");
-      first = false;
-      absl::StrAppend(out, FormatKey(key.str()), " = ");
-      WriteValue(value, out);
-    }
-    out->append(first ? "}" : " }");
-  } else {
-    std::ostringstream text;
-    text << toml::toml_formatter(node);
-    out->append(text.str());
-  }
-}
-
-// Writes `table` (named `path`, "" for the root): its values first, then one
-// [path.key] section per sub-table that was not written inline.
-void WriteTable(const toml::table& table, const std::string& path, std::string* out) {
-  bool has_values = false;
-  for (const auto& [key, node] : table) {
-    const toml::table* sub = node.as_table();
-    if (sub != nullptr && !sub->is_inline()) continue;
-    if (!has_values && !path.empty())
-      absl::StrAppend(out, out->empty() ? "" : "\n", "[", path, "]\n");
-    has_values = true;
-    absl::StrAppend(out, FormatKey(key.str()), " = ");
-    WriteValue(node, out);
-    out->append("\n");
-  }
-  for (const auto& [key, node] : table) {
-    const toml::table* sub = node.as_table();
-    if (sub == nullptr || sub->is_inline()) continue;
-    const std::string sub_path =
-        path.empty() ? FormatKey(key.str()) : absl::StrCat(path, ".", FormatKey(key.str()));
-    if (sub->empty()) {
-      absl::StrAppend(out, out->empty() ? "" : "\n", "[", sub_path, "]\n");
-    } else {
-      WriteTable(*sub, sub_path, out);
-    }
-  }
 }
 
 // A key present in the config, down to a value or an empty table, with where
@@ -389,65 +309,56 @@ absl::Status Config::TypeError(const std::string& key, const toml::node& node,
                    WithArticle(TypeName(node)), " (", Preview(node), ")"));
 }
 
-absl::StatusOr<int64_t> Config::GetInt(const std::string& key,
-                                       std::optional<int64_t> default_value) const {
-  absl::StatusOr<const toml::node*> node = Lookup(key);
-  if (!node.ok()) return node.status();
-  if (*node == nullptr) {
-    if (default_value) return *default_value;
+// The getters' shared steps: mark `key` known, take the default (or name the
+// fix) when it is absent, convert it, or report its actual type.
+template <typename T, typename Convert>
+absl::StatusOr<T> Config::GetTyped(const std::string& key, std::optional<T> default_value,
+                                   std::string_view expected, Convert convert) const {
+  LOCKSTEP_ASSIGN_OR_RETURN(const toml::node* node, Lookup(key));
+  if (node == nullptr) {
+    if (default_value) return *std::move(default_value);
     return MissingError(key);
   }
-  if (auto v = (*node)->value_exact<int64_t>()) return *v;
-  return TypeError(key, **node, "an integer");
+  if (std::optional<T> value = convert(*node)) return *std::move(value);
+  return TypeError(key, *node, expected);
+}
+
+absl::StatusOr<int64_t> Config::GetInt(const std::string& key,
+                                       std::optional<int64_t> default_value) const {
+  return GetTyped(key, default_value, "an integer",
+                  [](const toml::node& node) { return node.value_exact<int64_t>(); });
 }
 
 absl::StatusOr<double> Config::GetDouble(const std::string& key,
                                          std::optional<double> default_value) const {
-  absl::StatusOr<const toml::node*> node = Lookup(key);
-  if (!node.ok()) return node.status();
-  if (*node == nullptr) {
-    if (default_value) return *default_value;
-    return MissingError(key);
-  }
-  if (auto v = (*node)->value_exact<double>()) return *v;
-  if (auto v = (*node)->value_exact<int64_t>()) return static_cast<double>(*v);
-  return TypeError(key, **node, "a number");
+  return GetTyped(key, default_value, "a number", [](const toml::node& node) {
+    if (auto v = node.value_exact<double>()) return v;
+    if (auto v = node.value_exact<int64_t>()) return std::optional<double>(static_cast<double>(*v));
+    return std::optional<double>();
+  });
 }
 
 absl::StatusOr<bool> Config::GetBool(const std::string& key,
                                      std::optional<bool> default_value) const {
-  absl::StatusOr<const toml::node*> node = Lookup(key);
-  if (!node.ok()) return node.status();
-  if (*node == nullptr) {
-    if (default_value) return *default_value;
-    return MissingError(key);
-  }
-  if (auto v = (*node)->value_exact<bool>()) return *v;
-  return TypeError(key, **node, "a boolean (true or false)");
+  return GetTyped(key, default_value, "a boolean (true or false)",
+                  [](const toml::node& node) { return node.value_exact<bool>(); });
 }
 
 absl::StatusOr<std::string> Config::GetString(const std::string& key,
                                               std::optional<std::string> default_value) const {
-  absl::StatusOr<const toml::node*> node = Lookup(key);
-  if (!node.ok()) return node.status();
-  if (*node == nullptr) {
-    if (default_value) return *std::move(default_value);
-    return MissingError(key);
-  }
-  if (auto v = (*node)->value_exact<std::string>()) return *std::move(v);
-  return TypeError(key, **node, "a string");
+  return GetTyped(key, std::move(default_value), "a string",
+                  [](const toml::node& node) { return node.value_exact<std::string>(); });
 }
 
 absl::StatusOr<std::vector<std::string>> Config::GetStringList(
     const std::string& key, std::optional<std::vector<std::string>> default_value) const {
-  absl::StatusOr<const toml::node*> node = Lookup(key);
-  if (!node.ok()) return node.status();
-  if (*node == nullptr) {
+  LOCKSTEP_ASSIGN_OR_RETURN(const toml::node* node, Lookup(key));
+  if (node == nullptr) {
     if (default_value) return *std::move(default_value);
     return MissingError(key);
   }
-  const toml::array* array = (*node)->as_array();
-  if (array == nullptr) return TypeError(key, **node, "an array of strings");
+  const toml::array* array = node->as_array();
+  if (array == nullptr) return TypeError(key, *node, "an array of strings");
   std::vector<std::string> out;
   out.reserve(array->size());
   for (size_t i = 0; i < array->size(); ++i) {
@@ -513,9 +424,7 @@ absl::Status Config::CheckNoUnknownKeys() const {
 }
 
 std::string Config::ToToml() const {
-  std::string out;
-  WriteTable(root_, "", &out);
-  return out;
+  return WriteToml(root_);
 }
 
 }  // namespace lockstep::config

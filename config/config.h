@@ -102,6 +102,11 @@ class Config {
   std::string Where(const std::string& key) const;
   // As Where, for a position already known (e.g. of the key's name).
   std::string WhereAt(const std::string& key, const toml::source_region& source) const;
+  // Lookup, then the default or `convert(node)` (an std::optional<T>; empty:
+  // the wrong type, reported as not `expected`).
+  template <typename T, typename Convert>
+  absl::StatusOr<T> GetTyped(const std::string& key, std::optional<T> default_value,
+                             std::string_view expected, Convert convert) const;
   absl::Status MissingError(const std::string& key) const;
   absl::Status TypeError(const std::string& key, const toml::node& node,
                          std::string_view expected) const;

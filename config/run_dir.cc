@@ -7,18 +7,13 @@
 #include <system_error>
 
 #include "absl/strings/str_cat.h"
+#include "config/toml_writer.h"
 
 namespace lockstep::config {
 
 namespace fs = std::filesystem;
 
 namespace {
-
-// A run directory name keeps letters, digits, '_' and '-'.
-bool IsNameChar(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-         c == '-';
-}
 
 std::string UtcTimestamp() {
   const std::time_t now = std::time(nullptr);
@@ -77,7 +72,7 @@ absl::StatusOr<std::string> PrepareRunDir(const std::string& command, const std:
 
   std::string name = command;
   std::replace_if(
-      name.begin(), name.end(), [](char c) { return !IsNameChar(c); }, '-');
+      name.begin(), name.end(), [](char c) { return !IsBareKeyChar(c); }, '-');
   const fs::path runs("runs");
   if (!fs::create_directories(runs, ec) && ec) {
     return absl::PermissionDeniedError(
