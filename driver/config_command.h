@@ -1,7 +1,8 @@
 // The command-line half of every config-driven command: the shared flags
-// (CONFIG, --set KEY=VALUE repeatable, --out DIR, --resume RUN) and one
-// function that runs config::PrepareJob / RunPreparedJob with the exit codes
-// and messages every such command uses.
+// (CONFIG, --set KEY=VALUE repeatable, --out DIR, --resume RUN), and
+// AddConfigJobCommand, which adds such a command whose action runs
+// config::PrepareJob / RunPreparedJob with the exit codes and messages every
+// such command uses.
 #pragma once
 
 #include <CLI/CLI.hpp>

@@ -1,3 +1,5 @@
+// The HTTP/1.1 client of eval/http_client.h: one POST per connection, with a
+// deadline on every socket operation.
 #include "eval/http_client.h"
 
 #include <netdb.h>

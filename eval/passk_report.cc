@@ -1,3 +1,5 @@
+// Markdown and self-contained HTML/SVG renderings of a pass@k report
+// (eval/passk_report.h).
 #include "eval/passk_report.h"
 
 #include <algorithm>

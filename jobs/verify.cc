@@ -1,3 +1,5 @@
+// The verify job (jobs/verify.h): generate under several batch schedules, recompute
+// every sampled token's logprob on the trainer side, and count bitwise-equal ones.
 #include "jobs/verify.h"
 
 #include <algorithm>
