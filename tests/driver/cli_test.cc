@@ -154,6 +154,28 @@ TEST_F(CliRunTest, ConfigErrorsExitTwoAndLeaveNoRunDirectory) {
   EXPECT_FALSE(fs::exists(Path("run")));
 }
 
+TEST_F(CliRunTest, SandboxRunTakesTheLanguageFromTheExtension) {
+  const std::string program = Path("sum.py");
+  FILE* f = fopen(program.c_str(), "w");
+  ASSERT_NE(f, nullptr);
+  fputs("print(2 + 3)\n", f);
+  fclose(f);
+  Result r = RunCommand(kLockstep + " sandbox run " + program);
+  if (r.exit_code == 3) GTEST_SKIP() << "the sandbox cannot work here: " << r.output;
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("status: ok"));
+  EXPECT_THAT(r.output, HasSubstr("5"));
+  r = RunCommand(kLockstep + " sandbox run --lang nope " + program);
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("unknown language 'nope'"));
+  r = RunCommand(kLockstep + " sandbox run " + Path("notes.txt"));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("pass --lang LANG"));
+  r = RunCommand(kLockstep + " sandbox run " + Path("missing.py"));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("cannot read program file"));
+}
+
 // A one-step pretrain run, then lockstep-trainer on its checkpoint: export
 // refuses a non-empty --out unless --overwrite, and a resumed run records its
 // --set in RUN/config.toml.
