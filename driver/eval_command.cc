@@ -1,76 +1,63 @@
-// `lockstep eval passk CONFIG [--samples FILE.jsonl] [--set key=value]... [--out DIR]`
+// `lockstep eval passk CONFIG [--samples FILE.jsonl] [--set KEY=VALUE]... [--out DIR]`:
+// the command line of eval/passk.h.
 #include <cstdio>
-#include <filesystem>
-#include <string>
+#include <memory>
 
 #include "driver/commands.h"
-#include "driver/config.h"
-#include "driver/eval_passk.h"
-#include "driver/eval_report.h"
+#include "driver/config_command.h"
+#include "eval/passk.h"
+#include "eval/passk_report.h"
 
 namespace lockstep::driver {
+namespace {
 
-int RunEvalCommand(const Args& args) {
-  constexpr char kUsage[] =
-      "usage: lockstep eval passk CONFIG [--samples FILE.jsonl] [--set key=value]... [--out DIR]\n";
-  if (args.empty() || args[0] != "passk") {
-    std::fprintf(stderr, "lockstep eval: expected the evaluation name 'passk'\n%s", kUsage);
-    return 2;
-  }
-  const Args rest(args.begin() + 1, args.end());
-  auto parsed = ParseConfigCommandArgs(rest, {"--samples"});
-  if (!parsed.ok()) {
-    std::fprintf(stderr, "lockstep eval passk: %s\n%s", std::string(parsed.status().message()).c_str(), kUsage);
-    return 2;
-  }
-  std::string samples_file;
-  for (size_t i = 0; i < parsed->rest.size(); ++i) {
-    const std::string& a = parsed->rest[i];
-    if (a == "--samples" && i + 1 < parsed->rest.size()) {
-      samples_file = parsed->rest[++i];
-    } else if (a.rfind("--samples=", 0) == 0) {
-      samples_file = a.substr(10);
-    } else {
-      std::fprintf(stderr, "lockstep eval passk: unexpected argument '%s'\n%s", a.c_str(), kUsage);
-      return 2;
-    }
-  }
-  auto config = Config::LoadFileWithOverrides(parsed->config_path, parsed->overrides);
-  if (!config.ok()) {
-    std::fprintf(stderr, "lockstep eval passk: %s\n", std::string(config.status().message()).c_str());
-    return 2;
-  }
-  auto run_dir = PrepareRunDir("eval passk", parsed->out_dir);
-  if (!run_dir.ok()) {
-    std::fprintf(stderr, "lockstep eval passk: %s\n", std::string(run_dir.status().message()).c_str());
-    return 2;
-  }
-  std::fprintf(stderr, "eval: run directory %s\n", run_dir->c_str());
-  auto summary = RunPassKEval(*config, *run_dir, samples_file, stderr);
-  if (!summary.ok()) {
-    // Nothing half-written stays behind: outputs are only written at the end.
-    std::error_code ec;
-    std::filesystem::remove_all(*run_dir, ec);
-    std::fprintf(stderr, "lockstep eval passk: %s\n", std::string(summary.status().message()).c_str());
-    return 1;
-  }
-  for (const auto& cell : summary->report.cells) {
-    std::printf("%-12s %-20s samples %lld judged %lld passed %lld", cell.language.c_str(), cell.model.c_str(),
-                static_cast<long long>(cell.samples), static_cast<long long>(cell.judged),
-                static_cast<long long>(cell.passed));
-    for (int64_t k : summary->report.ks) {
+void PrintSummary(const eval::PassKEvalSummary& summary, const config::RunDir& run_dir) {
+  for (const auto& cell : summary.report.cells) {
+    std::printf("%-12s %-20s samples %lld judged %lld passed %lld", cell.language.c_str(),
+                cell.model.c_str(), static_cast<long long>(cell.samples),
+                static_cast<long long>(cell.judged), static_cast<long long>(cell.passed));
+    for (int64_t k : summary.report.ks) {
       if (k <= cell.max_k) {
         const auto& i = cell.curve[k - 1];
-        std::printf("  pass@%lld %s [%s, %s]", static_cast<long long>(k), FormatRate(i.estimate).c_str(),
-                    FormatRate(i.low).c_str(), FormatRate(i.high).c_str());
+        std::printf("  pass@%lld %s [%s, %s]", static_cast<long long>(k),
+                    eval::FormatRate(i.estimate).c_str(), eval::FormatRate(i.low).c_str(),
+                    eval::FormatRate(i.high).c_str());
       }
     }
     if (cell.curve.empty()) std::printf("  NOT JUDGED: %s", cell.note.c_str());
     std::printf("\n");
   }
   std::printf("eval: %lld samples scored in %.1f s; report in %s/passk.{json,md,html}\n",
-              static_cast<long long>(summary->samples), summary->score_seconds, run_dir->c_str());
-  return 0;
+              static_cast<long long>(summary.samples), summary.score_seconds,
+              run_dir.path.c_str());
+}
+
+void AddPassKCommand(CLI::App& eval_app, CommandAction* action) {
+  auto samples_file = std::make_shared<std::string>();
+  CLI::App* command = AddConfigJobCommand(
+      eval_app, "passk", "eval passk",
+      "pass@k with bootstrap intervals per language and model (programs judged in the sandbox); "
+      "writes RUN/passk.{json,md,html} and samples.jsonl",
+      /*resumable=*/false, action,
+      [samples_file](const config::Config& config) {
+        return eval::ReadPassKOptions(config, *samples_file);
+      },
+      [](const eval::PassKOptions& options, const config::RunDir& run_dir) {
+        return eval::RunPassKEval(options, run_dir.path, stderr);
+      },
+      PrintSummary);
+  command->add_option("--samples", *samples_file,
+                      "score the completions in this JSONL file (one {\"problem\", \"language\", "
+                      "\"completion\"[, \"model\"]} per line) instead of eval.samples")
+      ->type_name("FILE.jsonl");
+}
+
+}  // namespace
+
+void AddEvalCommand(CLI::App& app, CommandAction* action) {
+  CLI::App* command = app.add_subcommand("eval", "evaluate models (pass@k on programs)");
+  command->require_subcommand(1);
+  AddPassKCommand(*command, action);
 }
 
 }  // namespace lockstep::driver

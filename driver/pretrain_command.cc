@@ -1,76 +1,38 @@
-// `lockstep pretrain CONFIG [--set key=value]... [--out DIR] [--resume RUN]`
+// `lockstep pretrain CONFIG [--set KEY=VALUE]... [--out DIR]` and
+// `lockstep pretrain --resume RUN [--set KEY=VALUE]...`: the command line of
+// jobs/pretrain.h.
 #include <cstdio>
-#include <filesystem>
-#include <string>
 
 #include "driver/commands.h"
-#include "driver/config.h"
-#include "driver/pretrain.h"
+#include "driver/config_command.h"
+#include "jobs/pretrain.h"
 
 namespace lockstep::driver {
+namespace {
 
-int RunPretrainCommand(const Args& args) {
-  constexpr char kUsage[] =
-      "usage: lockstep pretrain CONFIG [--set key=value]... [--out DIR] [--resume RUN]\n";
-  // With --resume RUN the CONFIG argument is optional: the run's resolved
-  // config.toml is the source of truth.
-  Args effective = args;
-  for (size_t i = 0; i + 1 < args.size(); ++i) {
-    if (args[i] == "--resume" && (args.size() == 2 || args[0].rfind("--", 0) == 0)) {
-      effective.insert(effective.begin(), args[i + 1] + "/config.toml");
-      break;
-    }
-  }
-  auto parsed = ParseConfigCommandArgs(effective, {"--resume"});
-  if (!parsed.ok()) {
-    std::fprintf(stderr, "lockstep pretrain: %s\n%s", std::string(parsed.status().message()).c_str(),
-                 kUsage);
-    return 2;
-  }
-  std::string resume_dir;
-  for (size_t i = 0; i < parsed->rest.size(); ++i) {
-    if (parsed->rest[i] == "--resume" && i + 1 < parsed->rest.size()) {
-      resume_dir = parsed->rest[++i];
-    } else {
-      std::fprintf(stderr, "lockstep pretrain: unexpected argument '%s'\n%s",
-                   parsed->rest[i].c_str(), kUsage);
-      return 2;
-    }
-  }
-  // On resume the run's own resolved config is the source of truth.
-  const std::string config_path =
-      resume_dir.empty() ? parsed->config_path : resume_dir + "/config.toml";
-  auto config = Config::LoadFileWithOverrides(config_path, parsed->overrides);
-  if (!config.ok()) {
-    std::fprintf(stderr, "lockstep pretrain: %s\n", std::string(config.status().message()).c_str());
-    return 2;
-  }
-  auto run_dir = PrepareRunDir("pretrain", resume_dir.empty() ? parsed->out_dir : resume_dir,
-                               !resume_dir.empty());
-  if (!run_dir.ok()) {
-    std::fprintf(stderr, "lockstep pretrain: %s\n", std::string(run_dir.status().message()).c_str());
-    return 2;
-  }
-  std::fprintf(stderr, "pretrain: run directory %s\n", run_dir->c_str());
-  auto summary = RunPretrain(*config, *run_dir, !resume_dir.empty());
-  if (!summary.ok()) {
-    // A run that failed before writing anything leaves no empty directory behind.
-    std::error_code ec;
-    if (resume_dir.empty() && std::filesystem::is_empty(*run_dir, ec)) {
-      std::filesystem::remove(*run_dir, ec);
-    }
-    std::fprintf(stderr, "lockstep pretrain: %s\n", std::string(summary.status().message()).c_str());
-    return 1;
-  }
+void PrintSummary(const jobs::PretrainSummary& summary, const config::RunDir&) {
   std::printf("pretrain: %lld steps, loss %.4f -> %.4f (mean of the last 10 steps)\n",
-              static_cast<long long>(summary->steps), summary->first_loss, summary->last_loss);
-  if (summary->eval_accuracy >= 0.0) {
+              static_cast<long long>(summary.steps), summary.first_loss, summary.last_loss);
+  if (summary.eval_accuracy >= 0.0) {
     std::printf("pretrain: greedy exact-match on held-out problems: %.1f%%\n",
-                100.0 * summary->eval_accuracy);
+                100.0 * summary.eval_accuracy);
   }
   std::printf("pretrain: model written to %s (HF layout: config.json + model.safetensors)\n",
-              summary->final_dir.c_str());
-  return 0;
+              summary.final_dir.c_str());
+}
+
+}  // namespace
+
+void AddPretrainCommand(CLI::App& app, CommandAction* action) {
+  AddConfigJobCommand(
+      app, "pretrain", "pretrain",
+      "train a small base model (next-token loss) on generated or file text; writes "
+      "RUN/config.toml, metrics.jsonl, checkpoints/step_N/ and final/",
+      /*resumable=*/true, action, jobs::ReadPretrainOptions,
+      [](const jobs::PretrainOptions& options, const config::RunDir& run_dir) {
+        return jobs::RunPretrain(options, run_dir.path, run_dir.resume);
+      },
+      PrintSummary);
 }
 
 }  // namespace lockstep::driver

@@ -1,15 +1,18 @@
 // `lockstep sandbox run` (one program, printed result) and `lockstep sandbox
-// serve` (the pool server). Exit codes of `run`: 0 the program passed (ok),
+// serve` (the pool server): the command line of sandbox/runner.h and
+// sandbox/pool_server.h. Exit codes of `run`: 0 the program passed (ok),
 // 1 it ran and did not pass (any other status), 2 bad input (usage, missing
 // file, unknown language), 3 the sandbox cannot work on this machine.
+#include <CLI/CLI.hpp>
+#include <atomic>
 #include <csignal>
 #include <cstdio>
-#include <fstream>
-#include <sstream>
+#include <filesystem>
+#include <memory>
 #include <string>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "config/file_io.h"
 #include "driver/commands.h"
 #include "sandbox/language.h"
 #include "sandbox/pool_server.h"
@@ -17,29 +20,6 @@
 
 namespace lockstep::driver {
 namespace {
-
-constexpr char kUsage[] =
-    "usage: lockstep sandbox run --lang LANG FILE [--stdin FILE] [--expect FILE]\n"
-    "                            [--time-limit S] [--memory-limit MB] [--json]\n"
-    "       lockstep sandbox serve --bind ENDPOINT [--workers N] [--queue N]\n"
-    "                              [--stats-interval S]\n"
-    "\n"
-    "run: --time-limit S is the CPU limit (default 2); the wall-clock limit is 2*S+1.\n"
-    "     Exit code 0 if the status is ok, 1 for any other status, 2 for bad input.\n";
-
-int Usage(const std::string& error) {
-  std::fprintf(stderr, "lockstep sandbox: %s\n\n%s", error.c_str(), kUsage);
-  return 2;
-}
-
-bool ReadFile(const std::string& path, std::string* out) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) return false;
-  std::stringstream buffer;
-  buffer << file.rdbuf();
-  *out = buffer.str();
-  return !file.bad();
-}
 
 std::string LanguageNames() {
   std::string names;
@@ -80,66 +60,78 @@ void PrintHuman(const sandbox::RunResult& result) {
   }
 }
 
-int RunOne(const Args& args) {
-  sandbox::RunRequest request;
-  std::string file, stdin_path, expect_path;
+// What `sandbox run`'s flags say.
+struct RunFlags {
+  std::string file;
+  std::string language;  // empty: from the file's extension
+  std::string stdin_path;
+  std::string expect_path;
+  double time_limit_s = 0;  // 0: the runner's default
+  int memory_limit_mb = 0;  // 0: the runner's default
   bool json = false;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    auto value = [&](std::string* out) {
-      if (i + 1 >= args.size()) return false;
-      *out = args[++i];
-      return true;
-    };
-    std::string text;
-    if (arg == "--json") {
-      json = true;
-    } else if (arg == "--lang") {
-      if (!value(&request.language)) return Usage("--lang needs a language");
-    } else if (arg == "--stdin") {
-      if (!value(&stdin_path)) return Usage("--stdin needs a file");
-    } else if (arg == "--expect") {
-      if (!value(&expect_path)) return Usage("--expect needs a file");
-    } else if (arg == "--time-limit") {
-      double seconds = 0;
-      if (!value(&text) || !absl::SimpleAtod(text, &seconds) || seconds <= 0) {
-        return Usage("--time-limit needs a positive number of seconds");
-      }
-      request.limits.cpu_time_s = seconds;
-      request.limits.wall_time_s = 2 * seconds + 1;
-    } else if (arg == "--memory-limit") {
-      int mb = 0;
-      if (!value(&text) || !absl::SimpleAtoi(text, &mb) || mb <= 0) {
-        return Usage("--memory-limit needs a positive number of MB");
-      }
-      request.limits.memory_mb = mb;
-    } else if (!arg.empty() && arg[0] == '-') {
-      return Usage(absl::StrCat("unknown option '", arg, "'"));
-    } else if (file.empty()) {
-      file = arg;
-    } else {
-      return Usage(absl::StrCat("one program at a time (got '", file, "' and '", arg, "')"));
+};
+
+// The language whose source file has FILE's extension, if exactly one does.
+const sandbox::LanguageSpec* LanguageOfFile(const std::string& file) {
+  const std::string extension = std::filesystem::path(file).extension().string();
+  const sandbox::LanguageSpec* found = nullptr;
+  for (const auto& spec : sandbox::AllLanguages()) {
+    if (extension.empty() || std::filesystem::path(spec.source_file).extension() != extension) {
+      continue;
     }
+    if (found != nullptr) return nullptr;
+    found = &spec;
   }
-  if (request.language.empty()) return Usage("--lang LANG is required");
-  if (file.empty()) return Usage("a program FILE is required");
-  if (sandbox::FindLanguage(request.language) == nullptr) {
-    return Usage(absl::StrCat("unknown language '", request.language, "' (known: ",
-                              LanguageNames(), ")"));
+  return found;
+}
+
+// Bad input: one line on stderr, exit 2.
+int BadInput(const std::string& error) {
+  std::fprintf(stderr, "lockstep sandbox run: %s\n", error.c_str());
+  return 2;
+}
+
+// Reads `path` into `out`; an error names the flag it came from.
+absl::Status ReadInput(const std::string& what, const std::string& path, std::string* out) {
+  absl::StatusOr<std::string> text = config::ReadFile(path);
+  if (!text.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("cannot read ", what, ": ", text.status().message()));
   }
-  if (!ReadFile(file, &request.source)) {
-    return Usage(absl::StrCat("cannot read program file '", file, "'"));
+  *out = *std::move(text);
+  return absl::OkStatus();
+}
+
+int RunOne(const RunFlags& flags) {
+  sandbox::RunRequest request;
+  if (flags.language.empty()) {
+    const sandbox::LanguageSpec* spec = LanguageOfFile(flags.file);
+    if (spec == nullptr) {
+      return BadInput(absl::StrCat("cannot tell the language of '", flags.file,
+                                   "' from its extension; pass --lang LANG (known: ",
+                                   LanguageNames(), ")"));
+    }
+    request.language = spec->name;
+  } else if (sandbox::FindLanguage(flags.language) == nullptr) {
+    return BadInput(absl::StrCat("unknown language '", flags.language, "' (known: ",
+                                 LanguageNames(), ")"));
+  } else {
+    request.language = flags.language;
   }
-  if (!stdin_path.empty() && !ReadFile(stdin_path, &request.stdin_data)) {
-    return Usage(absl::StrCat("cannot read --stdin file '", stdin_path, "'"));
+  if (flags.time_limit_s > 0) {
+    request.limits.cpu_time_s = flags.time_limit_s;
+    request.limits.wall_time_s = 2 * flags.time_limit_s + 1;
   }
-  if (!expect_path.empty()) {
+  if (flags.memory_limit_mb > 0) request.limits.memory_mb = flags.memory_limit_mb;
+  absl::Status read = ReadInput("program file", flags.file, &request.source);
+  if (read.ok() && !flags.stdin_path.empty()) {
+    read = ReadInput("--stdin file", flags.stdin_path, &request.stdin_data);
+  }
+  if (read.ok() && !flags.expect_path.empty()) {
     std::string expected;
-    if (!ReadFile(expect_path, &expected)) {
-      return Usage(absl::StrCat("cannot read --expect file '", expect_path, "'"));
-    }
+    read = ReadInput("--expect file", flags.expect_path, &expected);
     request.expected_stdout = std::move(expected);
   }
+  if (!read.ok()) return BadInput(std::string(read.message()));
 
   sandbox::RunnerOptions options;
   options.cache_results = false;  // one run: nothing to reuse
@@ -149,7 +141,7 @@ int RunOne(const Args& args) {
     failed.status = sandbox::RunStatus::kSandboxError;
     failed.language = request.language;
     failed.message = std::string(runner.status().message());
-    if (json) {
+    if (flags.json) {
       std::printf("%s\n", sandbox::ResultToJson(failed).dump(2, ' ', false,
                                                              nlohmann::json::error_handler_t::replace).c_str());
     }
@@ -157,7 +149,7 @@ int RunOne(const Args& args) {
     return 3;
   }
   const sandbox::RunResult result = (*runner)->Run(request);
-  if (json) {
+  if (flags.json) {
     std::printf("%s\n", sandbox::ResultToJson(result)
                             .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
                             .c_str());
@@ -170,12 +162,10 @@ int RunOne(const Args& args) {
 std::atomic<bool> g_stop{false};
 void OnSignal(int) { g_stop = true; }
 
-int Serve(const Args& args) {
-  auto options = sandbox::ParsePoolServerArgs(args);
-  if (!options.ok()) return Usage(std::string(options.status().message()));
+int Serve(const sandbox::PoolServerOptions& options) {
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
-  auto server = sandbox::PoolServer::Start(*options);
+  auto server = sandbox::PoolServer::Start(options);
   if (!server.ok()) {
     std::fprintf(stderr, "lockstep sandbox serve: %s\n",
                  std::string(server.status().message()).c_str());
@@ -185,24 +175,68 @@ int Serve(const Args& args) {
   std::fprintf(stderr,
                "lockstep sandbox serve: listening on %s with %d workers, warm sandboxes %s "
                "(Ctrl-C stops)\n",
-               options->bind.c_str(), stats["workers"].get<int>(),
+               options.bind.c_str(), stats["workers"].get<int>(),
                stats.value("warm_sandboxes", std::string("n/a")).c_str());
   (*server)->Wait(g_stop);
   (*server)->Stop();
   return 0;
 }
 
+void AddRunCommand(CLI::App& sandbox_app, CommandAction* action) {
+  CLI::App* command = sandbox_app.add_subcommand(
+      "run",
+      "run one untrusted program isolated and print its status; exit 0 if the status is ok, "
+      "1 for any other status, 2 for bad input, 3 if the sandbox cannot work here");
+  auto flags = std::make_shared<RunFlags>();
+  command->add_option("FILE", flags->file, "the program's source file")->required();
+  command->add_option("--lang", flags->language,
+                      "the language, by name or alias (default: from FILE's extension)")
+      ->type_name("LANG");
+  command->add_option("--stdin", flags->stdin_path, "feed this file to the program's stdin")
+      ->type_name("FILE");
+  command->add_option("--expect", flags->expect_path,
+                      "the expected stdout; a different output is wrong_answer")
+      ->type_name("FILE");
+  command->add_option("--time-limit", flags->time_limit_s,
+                      "CPU-time limit in seconds (default 2); the wall-clock limit is 2*S+1")
+      ->type_name("S")
+      ->check(CLI::Range(1e-3, 86400.0));
+  command->add_option("--memory-limit", flags->memory_limit_mb, "memory limit in MB")
+      ->type_name("MB")
+      ->check(CLI::Range(1, 1 << 20));
+  command->add_flag("--json", flags->json, "print the result as JSON");
+  command->callback([flags, action] { *action = [flags] { return RunOne(*flags); }; });
+}
+
+void AddServeCommand(CLI::App& sandbox_app, CommandAction* action) {
+  CLI::App* command = sandbox_app.add_subcommand(
+      "serve", "run the sandbox as a ZeroMQ pool server (warm sandboxes; Ctrl-C stops)");
+  auto options = std::make_shared<sandbox::PoolServerOptions>();
+  command->add_option("--bind", options->bind, "the endpoint: ipc:///path or tcp://host:port")
+      ->type_name("ENDPOINT")
+      ->required();
+  command->add_option("--workers", options->workers, "worker threads (default: one per CPU core)")
+      ->type_name("N")
+      ->check(CLI::Range(1, 4096));
+  command->add_option("--queue", options->queue_capacity, "queued runs at most (default: 4 per worker)")
+      ->type_name("N")
+      ->check(CLI::Range(size_t{1}, size_t{1} << 30));
+  command->add_option("--stats-interval", options->stats_log_interval_s,
+                      "seconds between stats log lines (0: none)")
+      ->type_name("S")
+      ->check(CLI::Range(0.0, 86400.0))
+      ->capture_default_str();
+  command->callback([options, action] { *action = [options] { return Serve(*options); }; });
+}
+
 }  // namespace
 
-int RunSandboxCommand(const Args& args) {
-  if (args.empty() || args[0] == "--help" || args[0] == "-h") {
-    std::fputs(kUsage, args.empty() ? stderr : stdout);
-    return args.empty() ? 2 : 0;
-  }
-  const Args rest(args.begin() + 1, args.end());
-  if (args[0] == "run") return RunOne(rest);
-  if (args[0] == "serve") return Serve(rest);
-  return Usage(absl::StrCat("unknown sandbox subcommand '", args[0], "' (run or serve)"));
+void AddSandboxCommand(CLI::App& app, CommandAction* action) {
+  CLI::App* command = app.add_subcommand(
+      "sandbox", "run untrusted programs in isolation (one, or as a pool server)");
+  command->require_subcommand(1);
+  AddRunCommand(*command, action);
+  AddServeCommand(*command, action);
 }
 
 }  // namespace lockstep::driver

@@ -1,30 +1,24 @@
 // `lockstep verify [--backend cpu] [--dtype fp16|bf16|both] [--json]
-//                  [--sequences N] [--max-new-tokens N] [--seed S]`
+//                  [--sequences N] [--max-new-tokens N] [--seed S]
+//                  [--trainer-dtype fp32|fp16|bf16]`: the command line of jobs/verify.h.
 // Exit 0 only if every recomputed logprob is bitwise equal and every schedule
 // sampled the same tokens; 1 if not; 2 on bad usage.
-#include <charconv>
+#include <CLI/CLI.hpp>
 #include <cstdio>
+#include <limits>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "driver/commands.h"
-#include "driver/verify.h"
+#include "jobs/verify.h"
 
 namespace lockstep::driver {
 namespace {
 
-constexpr char kVerifyUsage[] =
-    "usage: lockstep verify [--backend cpu] [--dtype fp16|bf16|both] [--json]\n"
-    "                       [--sequences N] [--max-new-tokens N] [--seed S]\n"
-    "                       [--trainer-dtype fp32|fp16|bf16]\n"
-    "  --trainer-dtype  recompute in another dtype than the rollout, to see the\n"
-    "                   mismatch the usual setup has (default: the rollout's)\n";
-
-bool ParseInt(const std::string& text, int64_t* out) {
-  const char* end = text.data() + text.size();
-  auto [ptr, ec] = std::from_chars(text.data(), end, *out);
-  return ec == std::errc() && ptr == end;
-}
+using jobs::ScheduleReport;
+using jobs::VerifyOptions;
+using jobs::VerifyReport;
 
 void PrintTable(const VerifyReport& r) {
   std::printf("\nbackend %s, rollout %s, trainer %s: %lld sequences, %lld sampled tokens checked (%.1f s)\n",
@@ -47,83 +41,34 @@ void PrintTable(const VerifyReport& r) {
               r.schedules_agree ? "yes" : "NO", r.passed() ? "PASS" : "FAIL");
 }
 
-}  // namespace
-
-int RunVerifyCommand(const Args& args) {
-  std::string backend = "cpu", dtype_arg = "both", trainer_dtype_arg;
+// What the flags say, before they become VerifyOptions.
+struct VerifyFlags {
+  std::string backend = "cpu";
+  std::string dtype = "both";
+  std::string trainer_dtype;  // empty: the rollout's
   bool json = false;
   VerifyOptions options;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    auto value = [&](const char* flag) -> const std::string* {
-      if (i + 1 >= args.size()) {
-        std::fprintf(stderr, "lockstep verify: %s needs a value\n%s", flag, kVerifyUsage);
-        return nullptr;
-      }
-      return &args[++i];
-    };
-    int64_t n = 0;
-    if (a == "--json") {
-      json = true;
-    } else if (a == "--backend" || a == "--dtype" || a == "--trainer-dtype") {
-      const std::string* v = value(a.c_str());
-      if (!v) return 2;
-      (a == "--backend" ? backend : a == "--dtype" ? dtype_arg : trainer_dtype_arg) = *v;
-    } else if (a == "--sequences" || a == "--max-new-tokens" || a == "--seed") {
-      const std::string* v = value(a.c_str());
-      if (!v) return 2;
-      if (!ParseInt(*v, &n) || n < 1) {
-        std::fprintf(stderr, "lockstep verify: %s wants a positive integer, got '%s'\n",
-                     a.c_str(), v->c_str());
-        return 2;
-      }
-      if (a == "--sequences") options.num_sequences = static_cast<int>(n);
-      if (a == "--max-new-tokens") options.max_new_tokens = static_cast<int>(n);
-      if (a == "--seed") options.seed = static_cast<uint64_t>(n);
-    } else if (a == "--help" || a == "-h") {
-      std::fputs(kVerifyUsage, stdout);
-      return 0;
-    } else {
-      std::fprintf(stderr, "lockstep verify: unknown argument '%s'\n%s", a.c_str(), kVerifyUsage);
-      return 2;
-    }
-  }
-  if (backend != "cpu") {
-    std::fprintf(stderr,
-                 "lockstep verify: backend '%s' is not available in this build; the CUDA "
-                 "backend is not wired into verify yet. Use --backend cpu.\n",
-                 backend.c_str());
-    return 2;
-  }
+};
+
+int RunVerify(const VerifyFlags& flags) {
   std::vector<DType> dtypes;
-  if (dtype_arg == "both") {
+  if (flags.dtype == "both") {
     dtypes = {DType::kF16, DType::kBF16};
-  } else if (dtype_arg == "fp16" || dtype_arg == "bf16") {
-    dtypes = {dtype_arg == "fp16" ? DType::kF16 : DType::kBF16};
   } else {
-    std::fprintf(stderr, "lockstep verify: --dtype must be fp16, bf16 or both, got '%s'\n",
-                 dtype_arg.c_str());
-    return 2;
+    dtypes = {flags.dtype == "fp16" ? DType::kF16 : DType::kBF16};
   }
-  if (!trainer_dtype_arg.empty()) {
-    absl::StatusOr<DType> parsed = ParseDType(trainer_dtype_arg);
-    if (!parsed.ok()) {
-      std::fprintf(stderr, "lockstep verify: --trainer-dtype: %s\n",
-                   std::string(parsed.status().message()).c_str());
-      return 2;
-    }
-    options.trainer_dtype = *parsed;
-  }
+  VerifyOptions options = flags.options;
+  if (!flags.trainer_dtype.empty()) options.trainer_dtype = ParseDType(flags.trainer_dtype).value();
   bool all_passed = true;
   for (DType dtype : dtypes) {
     options.dtype = dtype;
-    absl::StatusOr<VerifyReport> report = RunVerification(options);
+    absl::StatusOr<VerifyReport> report = jobs::RunVerification(options);
     if (!report.ok()) {
       std::fprintf(stderr, "lockstep verify: %s\n", std::string(report.status().message()).c_str());
       return 2;
     }
     all_passed = all_passed && report->passed();
-    if (json) {
+    if (flags.json) {
       std::printf("%s\n", report->ToJson().dump().c_str());
     } else {
       PrintTable(*report);
@@ -131,6 +76,42 @@ int RunVerifyCommand(const Args& args) {
     std::fflush(stdout);
   }
   return all_passed ? 0 : 1;
+}
+
+}  // namespace
+
+void AddVerifyCommand(CLI::App& app, CommandAction* action) {
+  CLI::App* command = app.add_subcommand(
+      "verify",
+      "prove rollout and trainer log-probabilities are bitwise equal: a seeded random model "
+      "samples under several batch schedules, the trainer recomputes every token's logprob");
+  auto flags = std::make_shared<VerifyFlags>();
+  constexpr int kMaxInt = std::numeric_limits<int>::max();
+  command->add_option("--backend", flags->backend, "compute backend")
+      ->check([](const std::string& backend) -> std::string {
+        if (backend == "cpu") return "";
+        return "backend '" + backend + "' is not available in this build; the CUDA backend is "
+               "not wired into verify yet. Use --backend cpu";
+      })
+      ->capture_default_str();
+  command->add_option("--dtype", flags->dtype, "rollout dtype(s) to check")
+      ->check(CLI::IsMember({"fp16", "bf16", "both"}))
+      ->capture_default_str();
+  command->add_flag("--json", flags->json, "one JSON object per dtype instead of the table");
+  command->add_option("--sequences", flags->options.num_sequences, "sequences generated per schedule")
+      ->check(CLI::Range(1, kMaxInt))
+      ->capture_default_str();
+  command->add_option("--max-new-tokens", flags->options.max_new_tokens, "tokens sampled per sequence")
+      ->check(CLI::Range(1, kMaxInt))
+      ->capture_default_str();
+  command->add_option("--seed", flags->options.seed, "seed of the model, prompts and sampling")
+      ->check(CLI::Range(uint64_t{1}, std::numeric_limits<uint64_t>::max()))
+      ->capture_default_str();
+  command->add_option("--trainer-dtype", flags->trainer_dtype,
+                      "recompute in another dtype than the rollout, to see the mismatch the usual "
+                      "setup has (default: the rollout's)")
+      ->check(CLI::IsMember({"fp32", "fp16", "bf16"}));
+  command->callback([flags, action] { *action = [flags] { return RunVerify(*flags); }; });
 }
 
 }  // namespace lockstep::driver

@@ -12,6 +12,7 @@ packages=(
   libgtest-dev libgmock-dev                     # tests/
   nlohmann-json3-dev libtomlplusplus-dev        # JSON output, TOML configs
   libxxhash-dev                                 # weight and cache hashes
+  libcli11-dev                                  # command lines (CLI11)
   bubblewrap libseccomp-dev                     # sandbox/: namespaces, seccomp
 )
 

@@ -1,15 +1,19 @@
 // `lockstep-trainer`: loads and saves trainer checkpoints.
 //   lockstep-trainer inspect CKPT
 //       step, dtype, loss scale and an xxHash64 of every master tensor, as JSON
-//   lockstep-trainer export CKPT --out DIR [--dtype bf16|fp16|fp32]
+//   lockstep-trainer export CKPT --out DIR [--dtype bf16|fp16|fp32] [--overwrite]
 //       the FP32 masters rounded to DTYPE, as an HF-layout model directory
-//   lockstep-trainer resave CKPT --out DIR
+//   lockstep-trainer resave CKPT --out DIR [--overwrite]
 //       load and save again; the bytes equal the input's (a round-trip check)
+// CLI11 parses the command line: --help at any level exits 0, bad usage exits 2.
 // (The trainer process that serves a GRPO job over ZeroMQ grows from here.)
+#include <CLI/CLI.hpp>
 #include <cstdio>
+#include <filesystem>
+#include <memory>
 #include <string>
-#include <vector>
 
+#include "config/file_io.h"
 #include "nlohmann/json.hpp"
 #include "trainer/trainer.h"
 #include "xxhash.h"
@@ -20,99 +24,152 @@ using lockstep::DType;
 using lockstep::trainer::Trainer;
 using lockstep::trainer::TrainerConfig;
 
-constexpr char kUsage[] =
-    "usage: lockstep-trainer inspect CKPT\n"
-    "       lockstep-trainer export CKPT --out DIR [--dtype bf16|fp16|fp32]\n"
-    "       lockstep-trainer resave CKPT --out DIR\n";
+struct Flags {
+  std::string checkpoint;
+  std::string out;
+  std::string dtype;  // export: empty = the checkpoint's own
+  bool overwrite = false;
+};
 
 int Fail(const std::string& message) {
   std::fprintf(stderr, "lockstep-trainer: %s\n", message.c_str());
   return 1;
 }
 
-// The checkpoint's own dtype, read from trainer_state.json, unless given.
+// The checkpoint's own dtype, read from trainer_state.json (bf16 if absent).
 std::string CheckpointDType(const std::string& dir) {
-  FILE* f = std::fopen((dir + "/trainer_state.json").c_str(), "rb");
-  if (f == nullptr) return "bf16";
-  std::string text;
-  char buf[4096];
-  for (size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) text.append(buf, n);
-  std::fclose(f);
-  auto j = nlohmann::json::parse(text, nullptr, false);
+  absl::StatusOr<std::string> text = lockstep::config::ReadFile(dir + "/trainer_state.json");
+  if (!text.ok()) return "bf16";
+  auto j = nlohmann::json::parse(*text, nullptr, false);
   return j.is_discarded() ? "bf16" : j.value("dtype", "bf16");
+}
+
+struct Loaded {
+  std::unique_ptr<Trainer> trainer;
+  std::string dtype_name;
+  nlohmann::json user_state;
+};
+
+absl::StatusOr<Loaded> Load(const std::string& checkpoint) {
+  Loaded loaded;
+  loaded.dtype_name = CheckpointDType(checkpoint);
+  auto dtype = lockstep::ParseDType(loaded.dtype_name);
+  if (!dtype.ok()) return dtype.status();
+  TrainerConfig config;
+  config.dtype = *dtype;
+  auto trainer = Trainer::LoadCheckpoint(checkpoint, config, &loaded.user_state);
+  if (!trainer.ok()) return trainer.status();
+  loaded.trainer = *std::move(trainer);
+  return loaded;
+}
+
+// An existing non-empty --out is kept unless --overwrite says otherwise.
+bool RefuseToOverwrite(const Flags& flags) {
+  std::error_code ec;
+  if (flags.overwrite || !std::filesystem::exists(flags.out, ec) ||
+      std::filesystem::is_empty(flags.out, ec)) {
+    return false;
+  }
+  Fail("--out " + flags.out + " exists and is not empty; choose another --out, or pass " +
+       "--overwrite to replace its files");
+  return true;
+}
+
+int Inspect(const Flags& flags) {
+  auto loaded = Load(flags.checkpoint);
+  if (!loaded.ok()) return Fail(std::string(loaded.status().message()));
+  nlohmann::json tensors = nlohmann::json::object();
+  for (const auto& p : loaded->trainer->parameters()) {
+    tensors[p.name] = {{"numel", p.master.size()},
+                       {"xxh64_master", XXH64(p.master.data(), p.master.size() * 4, 0)}};
+  }
+  const nlohmann::json info = {{"checkpoint", flags.checkpoint},
+                               {"optimizer_step", loaded->trainer->step()},
+                               {"dtype", loaded->dtype_name},
+                               {"loss_scale", loaded->trainer->loss_scale()},
+                               {"user_state", loaded->user_state},
+                               {"tensors", tensors}};
+  std::printf("%s\n", info.dump(2).c_str());
+  return 0;
+}
+
+int Export(const Flags& flags) {
+  if (RefuseToOverwrite(flags)) return 2;
+  auto loaded = Load(flags.checkpoint);
+  if (!loaded.ok()) return Fail(std::string(loaded.status().message()));
+  auto dtype = lockstep::ParseDType(flags.dtype.empty() ? loaded->dtype_name : flags.dtype);
+  if (!dtype.ok()) return Fail(std::string(dtype.status().message()));
+  auto weights = lockstep::AllocateWeights(loaded->trainer->weights().config, *dtype);
+  if (!weights.ok()) return Fail(std::string(weights.status().message()));
+  auto named = weights->MutableNamedTensors();
+  const auto& params = loaded->trainer->parameters();
+  for (size_t i = 0; i < named.size(); ++i) {
+    for (int64_t j = 0; j < named[i].second->numel(); ++j) {
+      named[i].second->SetFloat(j, params[i].master[j]);
+    }
+  }
+  if (auto s = lockstep::SaveModelDir(*weights, flags.out); !s.ok()) {
+    return Fail(std::string(s.message()));
+  }
+  std::printf("exported %s (%s) to %s\n", flags.checkpoint.c_str(),
+              std::string(lockstep::DTypeName(*dtype)).c_str(), flags.out.c_str());
+  return 0;
+}
+
+int Resave(const Flags& flags) {
+  if (RefuseToOverwrite(flags)) return 2;
+  auto loaded = Load(flags.checkpoint);
+  if (!loaded.ok()) return Fail(std::string(loaded.status().message()));
+  if (auto s = loaded->trainer->SaveCheckpoint(flags.out, loaded->user_state); !s.ok()) {
+    return Fail(std::string(s.message()));
+  }
+  std::printf("resaved %s to %s\n", flags.checkpoint.c_str(), flags.out.c_str());
+  return 0;
+}
+
+// What a subcommand runs: the exit code.
+using Command = int (*)(const Flags&);
+
+// Adds one subcommand taking CKPT (and, with `writes`, --out DIR and
+// --overwrite); when it is the one parsed, *action becomes `run`.
+CLI::App* AddCheckpointCommand(CLI::App& app, const std::string& name,
+                               const std::string& description, bool writes, Flags* flags,
+                               Command run, Command* action) {
+  CLI::App* command = app.add_subcommand(name, description);
+  command->add_option("CKPT", flags->checkpoint, "a checkpoint directory (RUN/checkpoints/step_N)")
+      ->required();
+  if (writes) {
+    command->add_option("--out", flags->out, "the directory to write")->type_name("DIR")->required();
+    command->add_flag("--overwrite", flags->overwrite, "replace files in a non-empty --out");
+  }
+  command->callback([run, action] { *action = run; });
+  return command;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::vector<std::string> args(argv + 1, argv + argc);
-  if (args.size() < 2) {
-    std::fputs(kUsage, stderr);
-    return 2;
+  CLI::App app{"lockstep-trainer: inspect, export and re-save trainer checkpoints",
+               "lockstep-trainer"};
+  app.set_version_flag("--version", std::string("lockstep-trainer ") + LOCKSTEP_VERSION);
+  app.require_subcommand(1);
+  Flags flags;
+  Command action = nullptr;
+  AddCheckpointCommand(app, "inspect",
+                       "print step, dtype, loss scale and an xxHash64 of every master tensor, as JSON",
+                       /*writes=*/false, &flags, Inspect, &action);
+  CLI::App* export_command = AddCheckpointCommand(
+      app, "export", "write the FP32 masters rounded to DTYPE as an HF-layout model directory",
+      /*writes=*/true, &flags, Export, &action);
+  export_command->add_option("--dtype", flags.dtype, "the exported dtype (default: the checkpoint's)")
+      ->check(CLI::IsMember({"bf16", "fp16", "fp32"}));
+  AddCheckpointCommand(app, "resave",
+                       "load and save again; the bytes equal the input's (a round-trip check)",
+                       /*writes=*/true, &flags, Resave, &action);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    return app.exit(error) == 0 ? 0 : 2;  // help and --version are "errors" that exit 0
   }
-  const std::string command = args[0], ckpt = args[1];
-  std::string out, dtype_name;
-  for (size_t i = 2; i < args.size(); ++i) {
-    if (args[i] == "--out" && i + 1 < args.size()) {
-      out = args[++i];
-    } else if (args[i] == "--dtype" && i + 1 < args.size()) {
-      dtype_name = args[++i];
-    } else {
-      std::fprintf(stderr, "lockstep-trainer: unexpected argument '%s'\n%s", args[i].c_str(), kUsage);
-      return 2;
-    }
-  }
-  const std::string ckpt_dtype_name = CheckpointDType(ckpt);
-  auto ckpt_dtype = lockstep::ParseDType(ckpt_dtype_name);
-  if (!ckpt_dtype.ok()) return Fail(std::string(ckpt_dtype.status().message()));
-  TrainerConfig config;
-  config.dtype = *ckpt_dtype;
-  nlohmann::json user_state;
-  auto trainer = Trainer::LoadCheckpoint(ckpt, config, &user_state);
-  if (!trainer.ok()) return Fail(std::string(trainer.status().message()));
-
-  if (command == "inspect") {
-    nlohmann::json tensors = nlohmann::json::object();
-    for (const auto& p : (*trainer)->parameters()) {
-      tensors[p.name] = {{"numel", p.master.size()},
-                         {"xxh64_master", XXH64(p.master.data(), p.master.size() * 4, 0)}};
-    }
-    const nlohmann::json info = {{"checkpoint", ckpt},
-                                 {"optimizer_step", (*trainer)->step()},
-                                 {"dtype", ckpt_dtype_name},
-                                 {"loss_scale", (*trainer)->loss_scale()},
-                                 {"user_state", user_state},
-                                 {"tensors", tensors}};
-    std::printf("%s\n", info.dump(2).c_str());
-    return 0;
-  }
-  if (out.empty()) return Fail(command + " needs --out DIR");
-  if (command == "export") {
-    auto dtype = lockstep::ParseDType(dtype_name.empty() ? ckpt_dtype_name : dtype_name);
-    if (!dtype.ok()) return Fail(std::string(dtype.status().message()));
-    auto weights = lockstep::AllocateWeights((*trainer)->weights().config, *dtype);
-    if (!weights.ok()) return Fail(std::string(weights.status().message()));
-    auto named = weights->MutableNamedTensors();
-    const auto& params = (*trainer)->parameters();
-    for (size_t i = 0; i < named.size(); ++i) {
-      for (int64_t j = 0; j < named[i].second->numel(); ++j) {
-        named[i].second->SetFloat(j, params[i].master[j]);
-      }
-    }
-    if (auto s = lockstep::SaveModelDir(*weights, out); !s.ok()) {
-      return Fail(std::string(s.message()));
-    }
-    std::printf("exported %s (%s) to %s\n", ckpt.c_str(),
-                std::string(lockstep::DTypeName(*dtype)).c_str(), out.c_str());
-    return 0;
-  }
-  if (command == "resave") {
-    if (auto s = (*trainer)->SaveCheckpoint(out, user_state); !s.ok()) {
-      return Fail(std::string(s.message()));
-    }
-    std::printf("resaved %s to %s\n", ckpt.c_str(), out.c_str());
-    return 0;
-  }
-  std::fprintf(stderr, "lockstep-trainer: unknown command '%s'\n%s", command.c_str(), kUsage);
-  return 2;
+  return action(flags);
 }

@@ -1,0 +1,28 @@
+// The prompts `lockstep eval passk` sends to a model (engine or endpoint): one
+// per (problem, language), problem-major, from a template with {statement},
+// {language} and {problem} placeholders.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "rewards/problem_set.h"
+
+namespace lockstep::eval {
+
+// The prompt for one (problem, language): `prompt_template` with {statement},
+// {language}, {problem} replaced.
+std::string RenderPrompt(const std::string& prompt_template, const rewards::Problem& problem,
+                         const std::string& language);
+
+// Progress of sample generation: completions done of total.
+using SampleProgress = std::function<void(int64_t done, int64_t total)>;
+
+// The (problem, language) pairs to sample, problem-major.
+std::vector<std::pair<const rewards::Problem*, std::string>> PromptPairs(
+    const rewards::ProblemSet& problems, const std::vector<std::string>& languages);
+
+}  // namespace lockstep::eval

@@ -1,0 +1,274 @@
+// The verify job (jobs/verify.h): generate under several batch schedules, recompute
+// every sampled token's logprob on the trainer side, and count bitwise-equal ones.
+#include "jobs/verify.h"
+
+#include <algorithm>
+#include <bit>
+#include <chrono>
+#include <cmath>
+#include <map>
+#include <memory>
+#include <random>
+#include <span>
+
+#include "model/char_tokenizer.h"
+#include "model/transformer.h"
+#include "model/weights.h"
+#include "numerics/cpu/logprob.h"
+#include "numerics/status_macros.h"
+#include "rollout/engine.h"
+
+namespace lockstep::jobs {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double SecondsSince(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// A batch schedule: how many sequences may run at once, and at which engine
+// step each request arrives (all at step 0 unless `random_arrival`).
+struct Schedule {
+  std::string name;
+  int max_batch_sequences;
+  bool random_arrival;
+  int trainer_micro_batch;
+};
+
+const std::vector<Schedule>& Schedules() {
+  static const std::vector<Schedule> kSchedules = {
+      {"one-at-a-time", 1, false, 1},
+      {"all-at-once", 1 << 20, false, 64},
+      {"random-arrival", 16, true, 5},
+      {"small-max-batch", 3, false, 19},
+  };
+  return kSchedules;
+}
+
+// Four sampling configurations, so the candidate-set logic (top-k, top-p) is
+// exercised on both sides, not only plain temperature sampling.
+cpu::SamplingParams SamplingFor(int request) {
+  switch (request % 4) {
+    case 0: return {.temperature = 1.0f, .top_k = 0, .top_p = 1.0f};
+    case 1: return {.temperature = 0.7f, .top_k = 20, .top_p = 1.0f};
+    case 2: return {.temperature = 1.0f, .top_k = 0, .top_p = 0.9f};
+    default: return {.temperature = 0.8f, .top_k = 40, .top_p = 0.95f};
+  }
+}
+
+std::vector<GenerationRequest> MakeRequests(const VerifyOptions& o, const CharTokenizer& tok) {
+  std::mt19937_64 rng(o.seed);
+  std::vector<GenerationRequest> requests;
+  for (int i = 0; i < o.num_sequences; ++i) {
+    const int len = o.min_prompt_tokens +
+                    static_cast<int>(rng() % static_cast<uint64_t>(o.max_prompt_tokens -
+                                                                   o.min_prompt_tokens + 1));
+    std::string text;
+    for (int j = 1; j < len; ++j) text.push_back(static_cast<char>(32 + rng() % 95));
+    GenerationRequest r;
+    r.request_id = static_cast<uint32_t>(i);
+    r.sample_index = 0;
+    r.prompt.push_back(CharTokenizer::kBos);
+    for (int32_t t : tok.Encode(text)) r.prompt.push_back(t);
+    r.max_new_tokens = o.max_new_tokens;
+    r.sampling = SamplingFor(i);
+    r.stop_tokens = {CharTokenizer::kEos};
+    requests.push_back(std::move(r));
+  }
+  return requests;
+}
+
+absl::StatusOr<std::vector<GenerationResult>> Generate(const Transformer& model,
+                                                       const std::vector<GenerationRequest>& reqs,
+                                                       const Schedule& schedule, uint64_t seed,
+                                                       int64_t* steps) {
+  EngineOptions options;
+  options.max_batch_sequences = schedule.max_batch_sequences;
+  options.seed = seed;
+  options.kv_cache = {.block_size = 16, .num_blocks = 1024};
+  RolloutEngine engine(model, options);
+  // Arrival step per request: all at 0, or spread at random over the run.
+  std::vector<int64_t> arrival(reqs.size(), 0);
+  if (schedule.random_arrival) {
+    std::mt19937_64 rng(seed ^ 0x9E3779B97F4A7C15ull);
+    for (auto& a : arrival) a = static_cast<int64_t>(rng() % 96);
+  }
+  std::vector<size_t> order(reqs.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return arrival[a] < arrival[b]; });
+  std::vector<GenerationResult> results;
+  size_t next = 0;
+  while (next < order.size() || !engine.Idle()) {
+    while (next < order.size() && arrival[order[next]] <= engine.steps()) {
+      LOCKSTEP_RETURN_IF_ERROR(engine.Submit(reqs[order[next]]));
+      ++next;
+    }
+    LOCKSTEP_ASSIGN_OR_RETURN(std::vector<GenerationResult> done, engine.Step());
+    for (auto& r : done) results.push_back(std::move(r));
+  }
+  *steps = engine.steps();
+  std::sort(results.begin(), results.end(),
+            [](const auto& a, const auto& b) { return a.request_id < b.request_id; });
+  return results;
+}
+
+// Trainer side: recompute each generated token's logprob with the
+// full-sequence forward, `micro_batch` sequences per forward.
+absl::Status Recompute(const Transformer& model, const std::vector<GenerationRequest>& reqs,
+                       const std::vector<GenerationResult>& results, int micro_batch,
+                       ScheduleReport* report) {
+  for (size_t begin = 0; begin < results.size(); begin += static_cast<size_t>(micro_batch)) {
+    const size_t end = std::min(results.size(), begin + static_cast<size_t>(micro_batch));
+    std::vector<std::vector<int32_t>> inputs;
+    for (size_t i = begin; i < end; ++i) {
+      // Input = prompt + all generated tokens but the last (nothing predicts past it).
+      std::vector<int32_t> seq = results[i].prompt;
+      seq.insert(seq.end(), results[i].tokens.begin(), results[i].tokens.end() - 1);
+      inputs.push_back(std::move(seq));
+    }
+    std::vector<std::span<const int32_t>> spans(inputs.begin(), inputs.end());
+    Tensor logits;
+    LOCKSTEP_RETURN_IF_ERROR(model.ForwardSequences(spans, &logits));
+    int64_t row = 0;
+    for (size_t i = begin; i < end; ++i) {
+      const GenerationResult& r = results[i];
+      const int64_t prompt_len = static_cast<int64_t>(r.prompt.size());
+      for (size_t j = 0; j < r.tokens.size(); ++j) {
+        // Token j was predicted by the row at position prompt_len - 1 + j.
+        const ConstMatrixView row_logits =
+            logits.AsMatrix().RowRange(row + prompt_len - 1 + static_cast<int64_t>(j), 1);
+        const float trainer =
+            cpu::TokenLogprob(row_logits, r.tokens[j], reqs[r.request_id].sampling);
+        const float rollout = r.logprobs[j];
+        ++report->tokens;
+        if (std::bit_cast<uint32_t>(trainer) == std::bit_cast<uint32_t>(rollout)) {
+          ++report->bitwise_equal;
+        } else {
+          if (std::isfinite(trainer) && std::isfinite(rollout)) {
+            report->max_abs_logprob_diff =
+                std::max(report->max_abs_logprob_diff,
+                         std::fabs(static_cast<double>(trainer) - static_cast<double>(rollout)));
+          } else {
+            // The trainer's top-k/top-p set excludes a token the rollout sampled.
+            ++report->outside_candidate_set;
+          }
+        }
+      }
+      row += static_cast<int64_t>(inputs[i - begin].size());
+    }
+  }
+  return absl::OkStatus();
+}
+
+bool SameSamples(const std::vector<GenerationResult>& a, const std::vector<GenerationResult>& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i].tokens != b[i].tokens) return false;
+    for (size_t j = 0; j < a[i].logprobs.size(); ++j) {
+      if (std::bit_cast<uint32_t>(a[i].logprobs[j]) != std::bit_cast<uint32_t>(b[i].logprobs[j])) {
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+nlohmann::json VerifyReport::ToJson() const {
+  nlohmann::json schedules_json = nlohmann::json::array();
+  for (const ScheduleReport& s : schedules) {
+    schedules_json.push_back({{"name", s.name},
+                              {"max_batch_sequences", s.max_batch_sequences},
+                              {"trainer_micro_batch", s.trainer_micro_batch},
+                              {"engine_steps", s.engine_steps},
+                              {"tokens", s.tokens},
+                              {"bitwise_equal", s.bitwise_equal},
+                              {"max_abs_logprob_diff", s.max_abs_logprob_diff},
+                              {"outside_candidate_set", s.outside_candidate_set},
+                              {"generate_seconds", s.generate_seconds},
+                              {"recompute_seconds", s.recompute_seconds}});
+  }
+  return {{"backend", backend},
+          {"dtype", std::string(DTypeName(dtype))},
+          {"trainer_dtype", std::string(DTypeName(trainer_dtype))},
+          {"sequences", sequences},
+          {"tokens", tokens},
+          {"bitwise_equal_fraction", bitwise_equal_fraction()},
+          {"max_abs_logprob_diff", max_abs_logprob_diff},
+          {"outside_candidate_set", outside_candidate_set},
+          {"schedules_agree", schedules_agree},
+          {"passed", passed()},
+          {"seconds", seconds},
+          {"schedules", schedules_json}};
+}
+
+absl::StatusOr<VerifyReport> RunVerification(const VerifyOptions& o) {
+  const auto start = Clock::now();
+  CharTokenizer tokenizer;
+  ModelConfig config;
+  config.family = ModelFamily::kQwen2;
+  config.hidden_size = o.hidden_size;
+  config.num_layers = o.num_layers;
+  config.num_heads = o.num_heads;
+  config.num_kv_heads = o.num_kv_heads;
+  config.head_dim = o.hidden_size / o.num_heads;
+  config.intermediate_size = o.intermediate_size;
+  config.vocab_size = tokenizer.vocab_size();
+  config.attention_bias = true;
+  config.max_position_embeddings = o.max_prompt_tokens + o.max_new_tokens + 8;
+  // A larger init scale than training would use, so the next-token
+  // distributions are far from uniform and truncation actually bites.
+  LOCKSTEP_ASSIGN_OR_RETURN(ModelWeights weights,
+                            RandomInitWeights(config, o.dtype, o.seed, /*init_std=*/0.05f));
+  LOCKSTEP_ASSIGN_OR_RETURN(std::unique_ptr<Transformer> model, Transformer::Create(weights));
+  // Random init draws the same values for every dtype and rounds them, so a
+  // trainer in another dtype holds "the same" weights at its own precision.
+  const DType trainer_dtype = o.trainer_dtype.value_or(o.dtype);
+  ModelWeights trainer_weights_storage;
+  std::unique_ptr<Transformer> trainer_model_storage;
+  const Transformer* trainer_model = model.get();
+  if (trainer_dtype != o.dtype) {
+    LOCKSTEP_ASSIGN_OR_RETURN(trainer_weights_storage,
+                              RandomInitWeights(config, trainer_dtype, o.seed, 0.05f));
+    LOCKSTEP_ASSIGN_OR_RETURN(trainer_model_storage, Transformer::Create(trainer_weights_storage));
+    trainer_model = trainer_model_storage.get();
+  }
+
+  const std::vector<GenerationRequest> requests = MakeRequests(o, tokenizer);
+  VerifyReport report;
+  report.dtype = o.dtype;
+  report.trainer_dtype = trainer_dtype;
+  report.sequences = static_cast<int64_t>(requests.size());
+  report.schedules_agree = true;
+  std::vector<GenerationResult> reference;
+  for (const Schedule& schedule : Schedules()) {
+    ScheduleReport s;
+    s.name = schedule.name;
+    s.max_batch_sequences = std::min(schedule.max_batch_sequences, o.num_sequences);
+    s.trainer_micro_batch = schedule.trainer_micro_batch;
+    auto t0 = Clock::now();
+    LOCKSTEP_ASSIGN_OR_RETURN(std::vector<GenerationResult> results,
+                              Generate(*model, requests, schedule, o.seed, &s.engine_steps));
+    s.generate_seconds = SecondsSince(t0);
+    t0 = Clock::now();
+    LOCKSTEP_RETURN_IF_ERROR(Recompute(*trainer_model, requests, results, schedule.trainer_micro_batch, &s));
+    s.recompute_seconds = SecondsSince(t0);
+    if (reference.empty()) {
+      reference = std::move(results);
+    } else if (!SameSamples(reference, results)) {
+      report.schedules_agree = false;
+    }
+    report.tokens += s.tokens;
+    report.bitwise_equal += s.bitwise_equal;
+    report.outside_candidate_set += s.outside_candidate_set;
+    report.max_abs_logprob_diff = std::max(report.max_abs_logprob_diff, s.max_abs_logprob_diff);
+    report.schedules.push_back(std::move(s));
+  }
+  report.seconds = SecondsSince(start);
+  return report;
+}
+
+}  // namespace lockstep::jobs

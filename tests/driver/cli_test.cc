@@ -1,0 +1,211 @@
+// The command lines of the built `lockstep` and `lockstep-trainer` binaries:
+// --help on every command and subcommand exits 0 and names the command's
+// flags; --version works on both; bad usage exits 2 with CLI11's message and
+// a pointer to --help; config errors exit 2 and leave no run directory.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace lockstep::driver {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+const std::string kLockstep = std::string(LOCKSTEP_BINARY_DIR) + "/bin/lockstep";
+const std::string kTrainer = std::string(LOCKSTEP_BINARY_DIR) + "/bin/lockstep-trainer";
+const std::string kConfigs = std::string(LOCKSTEP_SOURCE_DIR) + "/configs";
+
+struct Result {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr together
+};
+
+Result RunCommand(const std::string& command_line) {
+  Result result;
+  FILE* pipe = popen((command_line + " 2>&1").c_str(), "r");
+  if (pipe == nullptr) return result;
+  std::array<char, 4096> buffer;
+  for (size_t n; (n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0;) {
+    result.output.append(buffer.data(), n);
+  }
+  const int status = pclose(pipe);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
+}
+
+struct HelpCase {
+  std::string binary;
+  std::string command;  // "" for the binary itself
+  std::vector<std::string> mentions;
+};
+
+class HelpTest : public ::testing::TestWithParam<HelpCase> {};
+
+TEST_P(HelpTest, ExitsZeroAndNamesTheFlags) {
+  const HelpCase& c = GetParam();
+  for (const char* flag : {"--help", "-h"}) {
+    const Result r = RunCommand(c.binary + " " + c.command + " " + flag);
+    EXPECT_EQ(r.exit_code, 0) << c.command << " " << flag << ":\n" << r.output;
+    EXPECT_THAT(r.output, HasSubstr("Usage: " + fs::path(c.binary).filename().string() +
+                                    (c.command.empty() ? "" : " " + c.command)));
+    for (const std::string& mention : c.mentions) {
+      EXPECT_THAT(r.output, HasSubstr(mention)) << c.command << " " << flag;
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Lockstep, HelpTest,
+    ::testing::Values(
+        HelpCase{kLockstep, "", {"--version", "verify", "pretrain", "eval", "sandbox"}},
+        HelpCase{kLockstep, "verify",
+                 {"--backend", "--dtype", "--json", "--sequences", "--max-new-tokens", "--seed",
+                  "--trainer-dtype"}},
+        HelpCase{kLockstep, "pretrain", {"CONFIG", "--set KEY=VALUE", "--out", "--resume"}},
+        HelpCase{kLockstep, "eval", {"passk"}},
+        HelpCase{kLockstep, "eval passk", {"CONFIG", "--set KEY=VALUE", "--out", "--samples"}},
+        HelpCase{kLockstep, "sandbox", {"run", "serve"}},
+        HelpCase{kLockstep, "sandbox run",
+                 {"FILE", "--lang", "--stdin", "--expect", "--time-limit", "--memory-limit",
+                  "--json"}},
+        HelpCase{kLockstep, "sandbox serve", {"--bind", "--workers", "--queue", "--stats-interval"}},
+        HelpCase{kTrainer, "", {"--version", "inspect", "export", "resave"}},
+        HelpCase{kTrainer, "inspect", {"CKPT"}},
+        HelpCase{kTrainer, "export", {"CKPT", "--out", "--dtype", "--overwrite"}},
+        HelpCase{kTrainer, "resave", {"CKPT", "--out", "--overwrite"}}));
+
+TEST(CliTest, VersionOnBothBinaries) {
+  for (const std::string& binary : {kLockstep, kTrainer}) {
+    const Result r = RunCommand(binary + " --version");
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_THAT(r.output, StartsWith(fs::path(binary).filename().string() + " "));
+    EXPECT_THAT(r.output, ::testing::ContainsRegex("[0-9]+\\.[0-9]+\\.[0-9]+"));
+  }
+}
+
+TEST(CliTest, BadUsageExitsTwoWithAPointerToHelp) {
+  for (const std::string& command :
+       {kLockstep + " verify --no-such-flag", kLockstep + " pretrain --no-such-flag",
+        kLockstep + " eval passk --no-such-flag", kLockstep + " sandbox run --no-such-flag",
+        kLockstep + " sandbox serve --no-such-flag", kLockstep + " no-such-command",
+        kLockstep + " verify --dtype fp8", kLockstep + " verify --sequences 0",
+        kLockstep + " sandbox serve", kLockstep + " eval", kLockstep,
+        kTrainer + " inspect", kTrainer + " export ckpt", kTrainer + " inspect ckpt --no-such-flag"}) {
+    const Result r = RunCommand(command);
+    EXPECT_EQ(r.exit_code, 2) << command << ":\n" << r.output;
+    EXPECT_THAT(r.output, HasSubstr("--help")) << command;
+  }
+  EXPECT_THAT(RunCommand(kLockstep + " verify --no-such-flag").output, HasSubstr("--no-such-flag"));
+}
+
+class CliRunTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char pattern[] = "/tmp/lockstep_cli_test_XXXXXX";
+    ASSERT_NE(mkdtemp(pattern), nullptr);
+    dir_ = pattern;
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::string Path(const std::string& name) const { return (dir_ / name).string(); }
+
+  fs::path dir_;
+};
+
+TEST_F(CliRunTest, ConfigCommandsNeedExactlyOneOfConfigAndResume) {
+  Result r = RunCommand(kLockstep + " pretrain");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.output, HasSubstr("CONFIG"));
+  r = RunCommand(kLockstep + " pretrain " + kConfigs + "/pretrain-arithmetic.toml --resume " + Path("r"));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.output, HasSubstr("not both"));
+  r = RunCommand(kLockstep + " pretrain --resume " + Path("r") + " --out " + Path("o"));
+  EXPECT_EQ(r.exit_code, 2);
+  r = RunCommand(kLockstep + " pretrain x.toml --set no_equals_sign");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.output, HasSubstr("expected dotted.key=value"));
+}
+
+TEST_F(CliRunTest, ConfigErrorsExitTwoAndLeaveNoRunDirectory) {
+  const std::string config = kConfigs + "/eval-passk-reference.toml";
+  // Both spellings of --set reach the config layer.
+  for (const char* set : {"--set eval.typo=1", "--set=eval.typo=1"}) {
+    const Result r = RunCommand(kLockstep + " eval passk " + config + " " + set + " --out " + Path("run"));
+    EXPECT_EQ(r.exit_code, 2) << r.output;
+    EXPECT_THAT(r.output, HasSubstr("unknown key eval.typo"));
+    EXPECT_FALSE(fs::exists(Path("run")));
+  }
+  Result r = RunCommand(kLockstep + " pretrain " + Path("missing.toml") + " --out " + Path("run"));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.output, HasSubstr("does not exist"));
+  // A run that fails before writing anything but config.toml leaves nothing.
+  r = RunCommand(kLockstep + " eval passk " + config + " --set eval.problems=" + Path("none") + " --out " +
+          Path("run"));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_FALSE(fs::exists(Path("run")));
+}
+
+TEST_F(CliRunTest, SandboxRunTakesTheLanguageFromTheExtension) {
+  const std::string program = Path("sum.py");
+  FILE* f = fopen(program.c_str(), "w");
+  ASSERT_NE(f, nullptr);
+  fputs("print(2 + 3)\n", f);
+  fclose(f);
+  Result r = RunCommand(kLockstep + " sandbox run " + program);
+  if (r.exit_code == 3) GTEST_SKIP() << "the sandbox cannot work here: " << r.output;
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("status: ok"));
+  EXPECT_THAT(r.output, HasSubstr("5"));
+  r = RunCommand(kLockstep + " sandbox run --lang nope " + program);
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("unknown language 'nope'"));
+  r = RunCommand(kLockstep + " sandbox run " + Path("notes.txt"));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("pass --lang LANG"));
+  r = RunCommand(kLockstep + " sandbox run " + Path("missing.py"));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("cannot read program file"));
+}
+
+// A one-step pretrain run, then lockstep-trainer on its checkpoint: export
+// refuses a non-empty --out unless --overwrite, and a resumed run records its
+// --set in RUN/config.toml.
+TEST_F(CliRunTest, PretrainThenTrainerTools) {
+  const std::string run = Path("run");
+  Result r = RunCommand(kLockstep + " pretrain " + kConfigs +
+                 "/pretrain-arithmetic.toml --set=train.steps=1 --set model.num_layers=1 "
+                 "--set model.hidden_size=32 --set eval.problems=0 --out " + run);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::string ckpt = run + "/checkpoints/step_1";
+  ASSERT_TRUE(fs::exists(ckpt + "/trainer_state.json")) << r.output;
+
+  r = RunCommand(kTrainer + " inspect " + ckpt);
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("\"optimizer_step\": 1"));
+  r = RunCommand(kTrainer + " export " + ckpt + " --out " + run + "/final");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("--overwrite"));
+  r = RunCommand(kTrainer + " export " + ckpt + " --out " + run + "/final --overwrite --dtype fp32");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  r = RunCommand(kTrainer + " resave " + ckpt + " --out " + Path("resaved"));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  r = RunCommand(kTrainer + " inspect " + Path("no-such-checkpoint"));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+
+  r = RunCommand(kLockstep + " pretrain --resume " + run + " --set train.steps=2");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  r = RunCommand("grep -c '^steps = 2$' " + run + "/config.toml");
+  EXPECT_EQ(r.output, "1\n");
+}
+
+}  // namespace
+}  // namespace lockstep::driver
