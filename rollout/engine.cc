@@ -101,7 +101,7 @@ absl::StatusOr<std::vector<GenerationResult>> RolloutEngine::Step() {
     // The sampled token will sit at position r.length of the sequence.
     const cpu::SampledToken sampled = cpu::SampleToken(
         logits.AsMatrix().RowRange(static_cast<int64_t>(i), 1), r.request.sampling,
-        options_.seed, r.request.request_id, r.request.sample_index,
+        r.request.seed, r.request.request_id, r.request.sample_index,
         static_cast<uint32_t>(r.length));
     r.result.tokens.push_back(sampled.token);
     r.result.logprobs.push_back(sampled.logprob);
