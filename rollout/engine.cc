@@ -19,6 +19,12 @@ RolloutEngine::RolloutEngine(const Transformer& model, EngineOptions options)
       cache_(model.config(), model.dtype(), options.kv_cache) {}
 
 absl::Status RolloutEngine::Submit(GenerationRequest request) {
+  LOCKSTEP_RETURN_IF_ERROR(Validate(request));
+  waiting_.push_back(std::move(request));
+  return absl::OkStatus();
+}
+
+absl::Status RolloutEngine::Validate(const GenerationRequest& request) const {
   if (request.prompt.empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat("request ", request.request_id, ": empty prompt"));
@@ -44,9 +50,7 @@ absl::Status RolloutEngine::Submit(GenerationRequest request) {
           absl::StrCat("request ", request.request_id, ": token id ", t, " outside vocabulary"));
     }
   }
-  LOCKSTEP_RETURN_IF_ERROR(cpu::ValidateSamplingParams(request.sampling));
-  waiting_.push_back(std::move(request));
-  return absl::OkStatus();
+  return cpu::ValidateSamplingParams(request.sampling);
 }
 
 absl::StatusOr<std::vector<GenerationResult>> RolloutEngine::Step() {

@@ -52,6 +52,8 @@ class RolloutEngine {
  public:
   RolloutEngine(const Transformer& model, EngineOptions options);
 
+  // Whether Submit would accept the request (it queues nothing).
+  absl::Status Validate(const GenerationRequest& request) const;
   // Queues a request; it is admitted in arrival order when there is room.
   absl::Status Submit(GenerationRequest request);
   // Runs one engine step; returns the requests that finished in it.

@@ -17,6 +17,9 @@ struct ReceivedFrames::Part {
   Part& operator=(const Part&) = delete;
 };
 
+ReceivedFrames::ReceivedFrames() = default;
+ReceivedFrames::ReceivedFrames(ReceivedFrames&&) noexcept = default;
+ReceivedFrames& ReceivedFrames::operator=(ReceivedFrames&&) noexcept = default;
 ReceivedFrames::~ReceivedFrames() = default;
 
 absl::StatusOr<ReceivedFrames> ReceivedFrames::Receive(void* socket, bool dont_wait) {

@@ -21,9 +21,9 @@ class ReceivedFrames {
   // One whole multipart message. With dont_wait, Unavailable if none is ready.
   static absl::StatusOr<ReceivedFrames> Receive(void* socket, bool dont_wait);
 
-  ReceivedFrames() = default;
-  ReceivedFrames(ReceivedFrames&&) = default;
-  ReceivedFrames& operator=(ReceivedFrames&&) = default;
+  ReceivedFrames();
+  ReceivedFrames(ReceivedFrames&&) noexcept;
+  ReceivedFrames& operator=(ReceivedFrames&&) noexcept;
   ~ReceivedFrames();
 
   size_t size() const { return parts_.size(); }
