@@ -383,8 +383,10 @@ absl::Status RolloutServer::Serve(const std::atomic<bool>& stop) {
       if (absl::IsUnavailable(frames.status())) break;
       if (!frames.ok()) return frames.status();
       s.Handle(std::move(*frames));
+      // After every message: a commit must not replace a set that could
+      // already serve (and whose queued requests would then be refused).
+      s.MaybeSwap();
     }
-    s.MaybeSwap();
     if (s.serving && !s.serving->engine->Idle()) LOCKSTEP_RETURN_IF_ERROR(s.Step());
   }
   return absl::OkStatus();
