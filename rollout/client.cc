@@ -45,6 +45,7 @@ struct RolloutClient::State {
     std::vector<int> bucket_resends;
     int commit_retries = 0;
     bool commit_sent = false;
+    Clock::time_point commit_sent_at;
     absl::Status failure;  // a sync that cannot succeed (e.g. a bucket rejected too often)
     std::set<RequestRef> outstanding;
   };
@@ -63,7 +64,7 @@ struct RolloutClient::State {
   ClientOptions options;
   void* context = nullptr;
   std::vector<Engine> engines;
-  std::shared_ptr<const WeightSnapshot> snapshot;  // the current version's, kept for re-sends
+  std::shared_ptr<WeightSnapshot> snapshot;  // the current version's, kept for re-sends
   int64_t current_version = -1;
   std::map<uint64_t, Batch> batches;              // by ticket
   std::map<uint64_t, uint64_t> wire_batch_ticket;  // wire batch id -> ticket
@@ -125,7 +126,7 @@ absl::Status RolloutClient::State::OpenSocket(Engine& e) {
     return absl::InvalidArgumentError(absl::StrCat("cannot connect to rollout engine '", e.endpoint,
                                                    "': ", error, " (expected ipc:///path or tcp://host:port)"));
   }
-  e.last_ping = Clock::now() - options.ping_interval;  // ping at the next chance
+  e.last_ping = Clock::now() - std::chrono::hours(1);  // ping at the next chance
   e.last_heard = Clock::now();                          // silence is counted from now
   return absl::OkStatus();
 }
@@ -184,6 +185,7 @@ void RolloutClient::State::OnBucketAck(Engine& e, const wire::WeightsBucketAck& 
     Send(e, wire::Encode(wire::WeightsCommit{.weight_version = current_version,
                                              .set_hash = snapshot->set_hash}));
     e.commit_sent = true;
+    e.commit_sent_at = Clock::now();
   }
 }
 
@@ -210,6 +212,7 @@ void RolloutClient::State::OnWeightsAck(Engine& e, const wire::WeightsAck& ack) 
   }
   e.syncing = false;
   e.loaded_version = current_version;
+  stats.weight_commit_seconds += std::chrono::duration<double>(Clock::now() - e.commit_sent_at).count();
 }
 
 // ---- Requests ----
@@ -361,7 +364,12 @@ void RolloutClient::State::ResetEngine(Engine& e) {
 
 void RolloutClient::State::Maintain(Clock::time_point now) {
   for (Engine& e : engines) {
-    if (now - e.last_ping >= options.ping_interval) {
+    // One ping in flight at a time (a busy engine would otherwise find a
+    // backlog of them), unless it went unanswered for a second: it may have
+    // gone to a process that died.
+    const bool answered = e.last_heard >= e.last_ping;
+    if (now - e.last_ping >= (answered ? options.ping_interval : std::max<std::chrono::milliseconds>(
+                                                                   options.ping_interval, std::chrono::seconds(1)))) {
       Send(e, wire::Encode(wire::StatusRequest{.ping_id = next_ping++}));
       e.last_ping = now;
     }
@@ -439,7 +447,8 @@ absl::Status RolloutClient::PublishWeights(int64_t version, const ModelWeights& 
   State& s = *state_;
   const auto start = Clock::now();
   const auto deadline = start + s.options.total_timeout;
-  s.snapshot = WeightSnapshot::Take(version, weights, s.options.bucket_bytes);
+  s.snapshot = WeightSnapshot::Take(version, weights, s.options.bucket_bytes, std::move(s.snapshot));
+  s.stats.weight_snapshot_seconds += std::chrono::duration<double>(Clock::now() - start).count();
   s.current_version = version;
   for (State::Engine& e : s.engines) {
     e.failure = absl::OkStatus();

@@ -62,7 +62,10 @@ struct ClientStats {
   int64_t requests_reissued = 0;
   int64_t buckets_resent = 0;
   int64_t bytes_sent = 0;          // weight bytes, every engine and resend counted
-  double weight_sync_seconds = 0;  // inside PublishWeights
+  double weight_sync_seconds = 0;      // inside PublishWeights, all of it
+  double weight_snapshot_seconds = 0;  // of which copying + hashing our side
+  double weight_commit_seconds = 0;    // commit sent -> acknowledged (the engine builds its
+                                       // model then), summed over engines
 };
 
 class RolloutClient {

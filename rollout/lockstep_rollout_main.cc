@@ -3,10 +3,12 @@
 //                    [--max-prefill-tokens N]
 // Exit status: 0 after SIGINT/SIGTERM, 1 if it cannot serve (endpoint in use,
 // engine failure), 2 for bad arguments.
+#include <malloc.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <climits>
 #include <cstdio>
 #include <string>
 
@@ -17,6 +19,17 @@ namespace {
 
 std::atomic<bool> g_stop{false};
 void OnSignal(int) { g_stop = true; }
+
+// ZeroMQ allocates a buffer for every frame it receives, and weight tensors
+// are large: with glibc's defaults each is a fresh mmap whose pages fault in
+// on every update, which more than doubled the time of a 1 GB transfer
+// (bench/RESULTS.md). One heap that keeps freed memory lets the next update
+// reuse the last one's pages.
+void KeepFreedMemoryForReuse() {
+  mallopt(M_MMAP_MAX, 0);
+  mallopt(M_TRIM_THRESHOLD, INT_MAX);
+  mallopt(M_ARENA_MAX, 1);
+}
 
 void InstallStopHandlers() {
   struct sigaction action {};
@@ -60,6 +73,7 @@ int main(int argc, char** argv) {
   }
 
   InstallStopHandlers();
+  KeepFreedMemoryForReuse();
   auto server = lockstep::rollout::RolloutServer::Bind(options);
   if (!server.ok()) {
     std::fprintf(stderr, "lockstep-rollout: %s\n", std::string(server.status().message()).c_str());

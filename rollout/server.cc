@@ -119,7 +119,9 @@ void RolloutServer::State::Send(const std::string& peer, const wire::Message& me
   std::vector<std::string> frames = wire::EncodeMessage(message);
   frames.insert(frames.begin(), peer);
   const absl::Status status = wire::SendFrames(router, frames, /*dont_wait=*/false);
-  if (!status.ok()) {
+  // Only lost results are worth a line: status replies and acks to a client
+  // that left (e.g. pings queued while a long step ran) are of no use to anyone.
+  if (!status.ok() && message.header.value("type", "") == wire::kRolloutResultType) {
     std::fprintf(stderr, "lockstep-rollout: dropping a %s reply: %s\n",
                  message.header.value("type", "").c_str(), std::string(status.message()).c_str());
   }
@@ -309,6 +311,11 @@ void RolloutServer::State::Handle(wire::ReceivedFrames frames) {
 
 void RolloutServer::State::MaybeSwap() {
   if (!committed || (serving && !serving->engine->Idle())) return;
+  if (serving) {
+    serving->engine.reset();
+    serving->model.reset();
+    staging.Recycle(std::move(serving->weights));
+  }
   serving = std::move(committed);
   std::fprintf(stderr, "lockstep-rollout: serving weight version %lld\n",
                static_cast<long long>(serving->version));

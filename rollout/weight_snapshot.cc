@@ -7,8 +7,18 @@
 
 namespace lockstep::rollout {
 
-std::shared_ptr<const WeightSnapshot> WeightSnapshot::Take(int64_t version, const ModelWeights& weights,
-                                                           size_t bucket_bytes) {
+std::shared_ptr<WeightSnapshot> WeightSnapshot::Take(int64_t version, const ModelWeights& weights,
+                                                     size_t bucket_bytes,
+                                                     std::shared_ptr<WeightSnapshot> previous) {
+  std::vector<std::unique_ptr<std::byte[]>> reusable;
+  std::vector<size_t> reusable_bytes;
+  if (previous && previous.use_count() == 1) {
+    reusable = std::move(previous->storage);
+    for (const WeightBucket& b : previous->buckets) {
+      for (const wire::BorrowedFrame& f : b.frames) reusable_bytes.push_back(f.size);
+    }
+  }
+  previous.reset();
   auto snapshot = std::make_shared<WeightSnapshot>();
   snapshot->version = version;
   const std::string dtype(DTypeName(weights.dtype));
@@ -22,7 +32,10 @@ std::shared_ptr<const WeightSnapshot> WeightSnapshot::Take(int64_t version, cons
   for (const auto& [name, tensor] : weights.NamedTensors()) {
     const size_t bytes = tensor->nbytes();
     if (!bucket.frames.empty() && bucket.bytes + bytes > bucket_bytes) close_bucket();
-    auto block = std::make_unique_for_overwrite<std::byte[]>(bytes);
+    const size_t i = snapshot->storage.size();
+    auto block = i < reusable.size() && reusable_bytes[i] == bytes
+                     ? std::move(reusable[i])
+                     : std::make_unique_for_overwrite<std::byte[]>(bytes);
     const uint64_t hash = wire::CopyAndHash(
         std::string_view(static_cast<const char*>(tensor->data()), bytes), block.get());
     bucket.header.tensors.push_back(

@@ -31,8 +31,11 @@ struct WeightSnapshot {
 
   // Tensors go into buckets in NamedTensors order; a bucket closes when the
   // next tensor would take it past `bucket_bytes` (a larger tensor gets its own).
-  static std::shared_ptr<const WeightSnapshot> Take(int64_t version, const ModelWeights& weights,
-                                                    size_t bucket_bytes);
+  // When nothing else holds `previous` any more (ZeroMQ released its frames),
+  // its memory is reused: fresh pages cost more than the copy itself.
+  static std::shared_ptr<WeightSnapshot> Take(int64_t version, const ModelWeights& weights,
+                                              size_t bucket_bytes,
+                                              std::shared_ptr<WeightSnapshot> previous = nullptr);
 };
 
 }  // namespace lockstep::rollout

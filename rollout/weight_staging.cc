@@ -16,13 +16,18 @@ absl::Status WeightStaging::Start(const wire::WeightsBucket& bucket) {
   LOCKSTEP_ASSIGN_OR_RETURN(ModelConfig config,
                             ModelConfig::FromHfJson(bucket.model_config, "rollout.weights_bucket model_config"));
   LOCKSTEP_ASSIGN_OR_RETURN(DType dtype, ParseDType(bucket.dtype));
-  LOCKSTEP_ASSIGN_OR_RETURN(ModelWeights weights, AllocateWeights(config, dtype));
   Staged s;
+  if (spare_ && spare_->dtype == dtype && spare_->config.ToHfJson() == config.ToHfJson()) {
+    s.weights = std::move(spare_);  // every tensor is overwritten before a commit can succeed
+  } else {
+    spare_.reset();
+    LOCKSTEP_ASSIGN_OR_RETURN(ModelWeights weights, AllocateWeights(config, dtype));
+    s.weights = std::make_unique<ModelWeights>(std::move(weights));
+  }
   s.version = bucket.weight_version;
   s.num_buckets = bucket.num_buckets;
   s.model_config = bucket.model_config;
   s.dtype = bucket.dtype;
-  s.weights = std::make_unique<ModelWeights>(std::move(weights));
   s.tensors = s.weights->MutableNamedTensors();
   for (size_t i = 0; i < s.tensors.size(); ++i) s.index[s.tensors[i].first] = i;
   s.hashes.assign(s.tensors.size(), std::nullopt);

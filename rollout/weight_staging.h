@@ -37,6 +37,9 @@ class WeightStaging {
   // The staged set, if it is `commit.weight_version`, complete, and hashes to
   // `commit.set_hash`; staging is empty after a successful commit.
   absl::StatusOr<CommittedWeights> Commit(const wire::WeightsCommit& commit);
+  // Weights no longer served: the next version with the same shapes is
+  // staged into them instead of into freshly allocated (and faulted-in) memory.
+  void Recycle(std::unique_ptr<ModelWeights> weights) { spare_ = std::move(weights); }
 
  private:
   struct Staged {
@@ -54,6 +57,7 @@ class WeightStaging {
   absl::Status StageTensor(const wire::TensorEntry& entry, std::string_view bytes);
 
   std::optional<Staged> staged_;
+  std::unique_ptr<ModelWeights> spare_;
 };
 
 }  // namespace lockstep::rollout
