@@ -81,5 +81,50 @@ TEST(RolloutProcess, KilledEngineIsRestartedResyncedAndItsRequestsReissued) {
   EXPECT_EQ(WaitExit(pid), 0);
 }
 
+// An engine that dies for good: after engine_timeout its requests go to the
+// engine that is still up, and each is answered once.
+TEST(RolloutProcess, RequestsOfADeadEngineMoveToALiveOne) {
+  const std::string a = UniqueEndpoint(), b = UniqueEndpoint();
+  const pid_t pid_a = StartRolloutProcess({"--bind", a, "--max-batch", "1"});
+  const pid_t pid_b = StartRolloutProcess({"--bind", b, "--max-batch", "1"});
+  const ModelWeights weights = TinyWeights(22);
+  ClientOptions options;
+  options.ping_interval = std::chrono::milliseconds(20);
+  options.engine_timeout = std::chrono::milliseconds(1000);
+  options.total_timeout = std::chrono::milliseconds(120000);
+  auto client = RolloutClient::Connect({a, b}, options).value();
+  ASSERT_TRUE(client->PublishWeights(1, weights).ok());
+  const auto requests = MakeRequests(12, 200, /*stop_tokens=*/false);
+  const uint64_t ticket = client->Submit(requests, 1).value();
+  RawPeer peer(b);
+  PollStatus(peer, [](const wire::StatusReply& s) { return s.running > 0 && s.steps > 5; });
+  kill(pid_b, SIGKILL);
+  EXPECT_EQ(WaitExit(pid_b), -1);
+
+  auto results = client->Wait(ticket);
+  ASSERT_TRUE(results.ok()) << results.status();
+  ExpectSameAsReference(*results, Reference(weights, requests), 1);
+  std::set<int> engines;
+  for (const RolloutResult& r : *results) engines.insert(r.engine_index);
+  EXPECT_TRUE(engines.count(0));
+  const ClientStats stats = client->stats();
+  EXPECT_GE(stats.engines_reset, 1);
+  EXPECT_GE(stats.requests_reissued, 1);
+  kill(pid_a, SIGTERM);
+  EXPECT_EQ(WaitExit(pid_a), 0);
+}
+
+TEST(RolloutProcess, NoEngineAtAllFailsNamingTheEndpointAfterTheTotalTimeout) {
+  const std::string endpoint = UniqueEndpoint();  // nothing serves here
+  ClientOptions options;
+  options.ping_interval = std::chrono::milliseconds(20);
+  options.engine_timeout = std::chrono::milliseconds(200);
+  options.total_timeout = std::chrono::milliseconds(600);
+  auto client = RolloutClient::Connect({endpoint}, options).value();
+  const absl::Status published = client->PublishWeights(1, TinyWeights(1));
+  ASSERT_TRUE(absl::IsDeadlineExceeded(published)) << published;
+  EXPECT_NE(published.message().find(endpoint), std::string::npos) << published;
+}
+
 }  // namespace
 }  // namespace lockstep::rollout
