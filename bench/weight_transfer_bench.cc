@@ -29,7 +29,9 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using lockstep::ModelWeights;
 
-double Seconds(Clock::time_point since) { return std::chrono::duration<double>(Clock::now() - since).count(); }
+double Seconds(Clock::time_point since) {
+  return std::chrono::duration<double>(Clock::now() - since).count();
+}
 
 lockstep::ModelConfig Qwen2HalfBillion() {
   lockstep::ModelConfig c;
@@ -112,7 +114,8 @@ Baselines MeasureBaselines(const ModelWeights& w, size_t total, int rounds) {
     offset = 0;
     for (const auto& [name, tensor] : w.NamedTensors()) {
       sink ^= lockstep::wire::CopyAndHash(
-          std::string_view(static_cast<const char*>(tensor->data()), tensor->nbytes()), buffer.data() + offset);
+          std::string_view(static_cast<const char*>(tensor->data()), tensor->nbytes()),
+          buffer.data() + offset);
       offset += tensor->nbytes();
     }
     b.copy_hash_s = std::min(b.copy_hash_s, Seconds(t));
@@ -125,15 +128,18 @@ Baselines MeasureBaselines(const ModelWeights& w, size_t total, int rounds) {
 
 int main(int argc, char** argv) {
   const int publishes = argc > 1 ? std::max(1, std::atoi(argv[1])) : 3;
-  ModelWeights weights = lockstep::AllocateWeights(Qwen2HalfBillion(), lockstep::DType::kBF16).value();
+  ModelWeights weights =
+      lockstep::AllocateWeights(Qwen2HalfBillion(), lockstep::DType::kBF16).value();
   Fill(weights);
   size_t total = 0;
   for (const auto& [name, tensor] : weights.NamedTensors()) total += tensor->nbytes();
   const double gb = static_cast<double>(total) / 1e9;
-  std::printf("tensor set: Qwen2-0.5B shape, bf16, %zu tensors, %.3f GB\n", weights.NamedTensors().size(), gb);
+  std::printf("tensor set: Qwen2-0.5B shape, bf16, %zu tensors, %.3f GB\n",
+              weights.NamedTensors().size(), gb);
 
   const Baselines before = MeasureBaselines(weights, total, 3);
-  std::printf("%-34s %8.3f s %8.2f GB/s\n", "memcpy (baseline)", before.memcpy_s, gb / before.memcpy_s);
+  std::printf("%-34s %8.3f s %8.2f GB/s\n", "memcpy (baseline)", before.memcpy_s,
+              gb / before.memcpy_s);
   std::printf("%-34s %8.3f s %8.2f GB/s\n", "xxh64 alone", before.hash_s, gb / before.hash_s);
   std::printf("%-34s %8.3f s %8.2f GB/s\n", "copy+xxh64 fused (one pass)", before.copy_hash_s,
               gb / before.copy_hash_s);
@@ -161,10 +167,12 @@ int main(int argc, char** argv) {
       const double snapshot = s.weight_snapshot_seconds - s0.weight_snapshot_seconds;
       const double commit = s.weight_commit_seconds - s0.weight_commit_seconds;
       const double transfer = seconds - snapshot - commit;
-      std::printf("%-5s publish %d: %6.3f s total (%5.2f GB/s, %4.1f%% of memcpy) = snapshot copy+hash %5.3f s"
-                  " + send/receive/copy+hash %5.3f s (%5.2f GB/s, %4.1f%% of memcpy) + commit %5.3f s\n",
-                  endpoint.substr(0, 3).c_str(), p, seconds, gb / seconds, 100 * before.memcpy_s / seconds,
-                  snapshot, transfer, gb / transfer, 100 * before.memcpy_s / transfer, commit);
+      std::printf(
+          "%-5s publish %d: %6.3f s total (%5.2f GB/s, %4.1f%% of memcpy) = snapshot copy+hash "
+          "%5.3f s"
+          " + send/receive/copy+hash %5.3f s (%5.2f GB/s, %4.1f%% of memcpy) + commit %5.3f s\n",
+          endpoint.substr(0, 3).c_str(), p, seconds, gb / seconds, 100 * before.memcpy_s / seconds,
+          snapshot, transfer, gb / transfer, 100 * before.memcpy_s / transfer, commit);
     }
     client.reset();
     kill(server, SIGTERM);
@@ -172,7 +180,7 @@ int main(int argc, char** argv) {
     waitpid(server, &status, 0);
   }
   const Baselines after = MeasureBaselines(weights, total, 2);
-  std::printf("%-34s %8.3f s %8.2f GB/s (after the transfers)\n", "memcpy (baseline)", after.memcpy_s,
-              gb / after.memcpy_s);
+  std::printf("%-34s %8.3f s %8.2f GB/s (after the transfers)\n", "memcpy (baseline)",
+              after.memcpy_s, gb / after.memcpy_s);
   return 0;
 }

@@ -66,9 +66,9 @@ struct RolloutClient::State {
   std::vector<Engine> engines;
   std::shared_ptr<WeightSnapshot> snapshot;  // the current version's, kept for re-sends
   int64_t current_version = -1;
-  std::map<uint64_t, Batch> batches;              // by ticket
+  std::map<uint64_t, Batch> batches;               // by ticket
   std::map<uint64_t, uint64_t> wire_batch_ticket;  // wire batch id -> ticket
-  std::deque<RequestRef> orphans;                 // requests that wait for a live engine
+  std::deque<RequestRef> orphans;                  // requests that wait for a live engine
   uint64_t next_ticket = 1, next_wire_batch = 1, next_ping = 1;
   bool corruption_done = false;
   size_t round_robin = 0;
@@ -111,7 +111,8 @@ struct RolloutClient::State {
 
 absl::Status RolloutClient::State::OpenSocket(Engine& e) {
   e.socket = zmq_socket(context, ZMQ_DEALER);
-  if (e.socket == nullptr) return absl::InternalError(absl::StrCat("zmq_socket: ", zmq_strerror(errno)));
+  if (e.socket == nullptr)
+    return absl::InternalError(absl::StrCat("zmq_socket: ", zmq_strerror(errno)));
   const int linger = 0, unlimited = 0, reconnect_ms = 50;
   zmq_setsockopt(e.socket, ZMQ_LINGER, &linger, sizeof(linger));
   // Weight frames are borrowed, not copied, so queueing them costs no memory:
@@ -124,10 +125,11 @@ absl::Status RolloutClient::State::OpenSocket(Engine& e) {
     zmq_close(e.socket);
     e.socket = nullptr;
     return absl::InvalidArgumentError(absl::StrCat("cannot connect to rollout engine '", e.endpoint,
-                                                   "': ", error, " (expected ipc:///path or tcp://host:port)"));
+                                                   "': ", error,
+                                                   " (expected ipc:///path or tcp://host:port)"));
   }
   e.last_ping = Clock::now() - std::chrono::hours(1);  // ping at the next chance
-  e.last_heard = Clock::now();                          // silence is counted from now
+  e.last_heard = Clock::now();                         // silence is counted from now
   return absl::OkStatus();
 }
 
@@ -164,15 +166,17 @@ void RolloutClient::State::SendBucket(Engine& e, size_t k) {
 }
 
 void RolloutClient::State::OnBucketAck(Engine& e, const wire::WeightsBucketAck& ack) {
-  if (!e.syncing || ack.weight_version != current_version || ack.bucket_index >= e.bucket_acked.size()) {
+  if (!e.syncing || ack.weight_version != current_version ||
+      ack.bucket_index >= e.bucket_acked.size()) {
     return;  // about an earlier sync
   }
   if (!ack.ok) {
     if (++e.bucket_resends[ack.bucket_index] > options.max_bucket_resends) {
-      e.failure = absl::DataLossError(absl::StrCat(
-          "rollout engine ", e.endpoint, " rejected bucket ", ack.bucket_index, " of weight version ",
-          ack.weight_version, " ", e.bucket_resends[ack.bucket_index], " times; last: ", ack.error,
-          ack.tensor.empty() ? "" : absl::StrCat(" (tensor '", ack.tensor, "')")));
+      e.failure = absl::DataLossError(
+          absl::StrCat("rollout engine ", e.endpoint, " rejected bucket ", ack.bucket_index,
+                       " of weight version ", ack.weight_version, " ",
+                       e.bucket_resends[ack.bucket_index], " times; last: ", ack.error,
+                       ack.tensor.empty() ? "" : absl::StrCat(" (tensor '", ack.tensor, "')")));
       e.syncing = false;
       return;
     }
@@ -181,7 +185,8 @@ void RolloutClient::State::OnBucketAck(Engine& e, const wire::WeightsBucketAck& 
     return;
   }
   e.bucket_acked[ack.bucket_index] = true;
-  if (!e.commit_sent && std::all_of(e.bucket_acked.begin(), e.bucket_acked.end(), [](bool b) { return b; })) {
+  if (!e.commit_sent &&
+      std::all_of(e.bucket_acked.begin(), e.bucket_acked.end(), [](bool b) { return b; })) {
     Send(e, wire::Encode(wire::WeightsCommit{.weight_version = current_version,
                                              .set_hash = snapshot->set_hash}));
     e.commit_sent = true;
@@ -194,9 +199,9 @@ void RolloutClient::State::OnWeightsAck(Engine& e, const wire::WeightsAck& ack) 
   if (ack.error) {
     // A bucket went missing between ack and commit (e.g. a restart in between): start over.
     if (++e.commit_retries > options.max_bucket_resends) {
-      e.failure = absl::DataLossError(absl::StrCat("rollout engine ", e.endpoint, " refused weight version ",
-                                                   current_version, " ", e.commit_retries,
-                                                   " times; last: ", ack.error->message));
+      e.failure = absl::DataLossError(
+          absl::StrCat("rollout engine ", e.endpoint, " refused weight version ", current_version,
+                       " ", e.commit_retries, " times; last: ", ack.error->message));
       e.syncing = false;
       return;
     }
@@ -204,35 +209,40 @@ void RolloutClient::State::OnWeightsAck(Engine& e, const wire::WeightsAck& ack) 
     return;
   }
   if (ack.set_hash != snapshot->set_hash) {
-    e.failure = absl::DataLossError(absl::StrCat(
-        "rollout engine ", e.endpoint, " acknowledged weight version ", current_version, " with set hash ",
-        wire::HashToHex(ack.set_hash), ", ours is ", wire::HashToHex(snapshot->set_hash)));
+    e.failure = absl::DataLossError(
+        absl::StrCat("rollout engine ", e.endpoint, " acknowledged weight version ",
+                     current_version, " with set hash ", wire::HashToHex(ack.set_hash),
+                     ", ours is ", wire::HashToHex(snapshot->set_hash)));
     e.syncing = false;
     return;
   }
   e.syncing = false;
   e.loaded_version = current_version;
-  stats.weight_commit_seconds += std::chrono::duration<double>(Clock::now() - e.commit_sent_at).count();
+  stats.weight_commit_seconds +=
+      std::chrono::duration<double>(Clock::now() - e.commit_sent_at).count();
 }
 
 // ---- Requests ----
 
-void RolloutClient::State::SendRequests(Engine& e, uint64_t ticket, const std::vector<size_t>& positions) {
+void RolloutClient::State::SendRequests(Engine& e, uint64_t ticket,
+                                        const std::vector<size_t>& positions) {
   Batch& batch = batches.at(ticket);
   wire::GenerateMessage message;
   message.batch_id = next_wire_batch++;
   message.weight_version = batch.weight_version;
   for (size_t i : positions) {
     const RolloutRequest& r = batch.requests[i];
-    message.requests.push_back(wire::GenerateItem{
-        .request_id = r.request_id,
-        .sample_index = r.sample_index,
-        .num_samples = 1,
-        .max_new_tokens = r.max_new_tokens,
-        .sampling = {.temperature = r.sampling.temperature, .top_k = r.sampling.top_k, .top_p = r.sampling.top_p},
-        .seed = r.seed,
-        .stop_tokens = r.stop_tokens,
-        .prompt = r.prompt});
+    message.requests.push_back(
+        wire::GenerateItem{.request_id = r.request_id,
+                           .sample_index = r.sample_index,
+                           .num_samples = 1,
+                           .max_new_tokens = r.max_new_tokens,
+                           .sampling = {.temperature = r.sampling.temperature,
+                                        .top_k = r.sampling.top_k,
+                                        .top_p = r.sampling.top_p},
+                           .seed = r.seed,
+                           .stop_tokens = r.stop_tokens,
+                           .prompt = r.prompt});
     batch.wire_batch[i] = message.batch_id;
     batch.engine[i] = e.index;
     e.outstanding.insert({ticket, i});
@@ -273,7 +283,8 @@ void RolloutClient::State::AssignOrphans() {
     const RequestRef ref = orphans.front();
     orphans.pop_front();
     auto it = batches.find(ref.first);
-    if (it == batches.end() || it->second.results[ref.second] || it->second.engine[ref.second] >= 0) continue;
+    if (it == batches.end() || it->second.results[ref.second] || it->second.engine[ref.second] >= 0)
+      continue;
     if (it->second.weight_version != current_version) {
       it->second.error = absl::FailedPreconditionError(absl::StrCat(
           "request ", it->second.requests[ref.second].request_id, " asked for weight version ",
@@ -285,7 +296,8 @@ void RolloutClient::State::AssignOrphans() {
     groups[{engine, ref.first}].push_back(ref.second);
     ++stats.requests_reissued;
   }
-  for (const auto& [key, positions] : groups) SendRequests(engines[key.first], key.second, positions);
+  for (const auto& [key, positions] : groups)
+    SendRequests(engines[key.first], key.second, positions);
 }
 
 void RolloutClient::State::OnResult(Engine& e, const wire::ResultMessage& result) {
@@ -297,8 +309,8 @@ void RolloutClient::State::OnResult(Engine& e, const wire::ResultMessage& result
   Batch& batch = batch_it->second;
   if (result.error) {
     if (result.error->code == wire::kBadRequestError) {
-      batch.error = absl::InvalidArgumentError(
-          absl::StrCat("rollout engine ", e.endpoint, " rejected a request: ", result.error->message));
+      batch.error = absl::InvalidArgumentError(absl::StrCat(
+          "rollout engine ", e.endpoint, " rejected a request: ", result.error->message));
       return;
     }
     // stale_weights / no_weights: the engine lacks our weights (restarted, or
@@ -315,19 +327,20 @@ void RolloutClient::State::OnResult(Engine& e, const wire::ResultMessage& result
     if (it == batch.index.end() || batch.results[it->second]) continue;  // unknown or a duplicate
     if (sample.weight_version != batch.weight_version) {
       batch.error = absl::InternalError(absl::StrCat(
-          "rollout engine ", e.endpoint, " answered request ", sample.request_id, " with weight version ",
-          sample.weight_version, ", asked for ", batch.weight_version));
+          "rollout engine ", e.endpoint, " answered request ", sample.request_id,
+          " with weight version ", sample.weight_version, ", asked for ", batch.weight_version));
       return;
     }
     const size_t i = it->second;
-    batch.results[i] = RolloutResult{
-        .request_id = sample.request_id,
-        .sample_index = sample.sample_index,
-        .tokens = sample.tokens,
-        .logprobs = sample.logprobs,
-        .finish_reason = sample.finish_reason == "stop" ? FinishReason::kStop : FinishReason::kLength,
-        .weight_version = sample.weight_version,
-        .engine_index = e.index};
+    batch.results[i] =
+        RolloutResult{.request_id = sample.request_id,
+                      .sample_index = sample.sample_index,
+                      .tokens = sample.tokens,
+                      .logprobs = sample.logprobs,
+                      .finish_reason = sample.finish_reason == "stop" ? FinishReason::kStop
+                                                                      : FinishReason::kLength,
+                      .weight_version = sample.weight_version,
+                      .engine_index = e.index};
     ++batch.answered;
     if (batch.engine[i] >= 0) engines[batch.engine[i]].outstanding.erase({ticket, i});
   }
@@ -368,8 +381,9 @@ void RolloutClient::State::Maintain(Clock::time_point now) {
     // backlog of them), unless it went unanswered for a second: it may have
     // gone to a process that died.
     const bool answered = e.last_heard >= e.last_ping;
-    if (now - e.last_ping >= (answered ? options.ping_interval : std::max<std::chrono::milliseconds>(
-                                                                   options.ping_interval, std::chrono::seconds(1)))) {
+    if (now - e.last_ping >= (answered ? options.ping_interval
+                                       : std::max<std::chrono::milliseconds>(
+                                             options.ping_interval, std::chrono::seconds(1)))) {
       Send(e, wire::Encode(wire::StatusRequest{.ping_id = next_ping++}));
       e.last_ping = now;
     }
@@ -395,8 +409,9 @@ absl::Status RolloutClient::State::Pump(Clock::time_point deadline) {
   std::vector<zmq_pollitem_t> items;
   for (const Engine& e : engines) items.push_back({e.socket, 0, ZMQ_POLLIN, 0});
   const auto now = Clock::now();
-  const auto wait = std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now),
-                               std::chrono::milliseconds(0), options.ping_interval);
+  const auto wait =
+      std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now),
+                 std::chrono::milliseconds(0), options.ping_interval);
   if (zmq_poll(items.data(), static_cast<int>(items.size()), wait.count()) < 0 && errno != EINTR) {
     return absl::InternalError(absl::StrCat("zmq_poll: ", zmq_strerror(errno)));
   }
@@ -404,7 +419,8 @@ absl::Status RolloutClient::State::Pump(Clock::time_point deadline) {
     if (!(items[i].revents & ZMQ_POLLIN)) continue;
     Engine& e = engines[i];
     for (;;) {
-      absl::StatusOr<std::vector<std::string>> frames = wire::ReceiveFrames(e.socket, /*dont_wait=*/true);
+      absl::StatusOr<std::vector<std::string>> frames =
+          wire::ReceiveFrames(e.socket, /*dont_wait=*/true);
       if (!frames.ok()) break;
       e.last_heard = Clock::now();
       absl::StatusOr<wire::Message> message = wire::DecodeMessage(std::move(*frames));
@@ -417,8 +433,8 @@ absl::Status RolloutClient::State::Pump(Clock::time_point deadline) {
 
 std::string RolloutClient::State::Describe(const Engine& e, Clock::time_point now) const {
   return absl::StrCat(e.endpoint, " (", e.outstanding.size(), " requests outstanding, ",
-                      e.syncing ? "weight sync in progress, " : "",
-                      "last heard ", static_cast<int64_t>(MillisecondsSince(e.last_heard, now)), " ms ago)");
+                      e.syncing ? "weight sync in progress, " : "", "last heard ",
+                      static_cast<int64_t>(MillisecondsSince(e.last_heard, now)), " ms ago)");
 }
 
 // ---- Public API ----
@@ -426,10 +442,12 @@ std::string RolloutClient::State::Describe(const Engine& e, Clock::time_point no
 RolloutClient::RolloutClient(std::unique_ptr<State> state) : state_(std::move(state)) {}
 RolloutClient::~RolloutClient() = default;
 
-absl::StatusOr<std::unique_ptr<RolloutClient>> RolloutClient::Connect(std::vector<std::string> endpoints,
-                                                                      ClientOptions options) {
-  if (endpoints.empty()) return absl::InvalidArgumentError("RolloutClient: no rollout endpoints given");
-  if (options.bucket_bytes == 0) return absl::InvalidArgumentError("ClientOptions.bucket_bytes must be > 0");
+absl::StatusOr<std::unique_ptr<RolloutClient>> RolloutClient::Connect(
+    std::vector<std::string> endpoints, ClientOptions options) {
+  if (endpoints.empty())
+    return absl::InvalidArgumentError("RolloutClient: no rollout endpoints given");
+  if (options.bucket_bytes == 0)
+    return absl::InvalidArgumentError("ClientOptions.bucket_bytes must be > 0");
   auto state = std::make_unique<State>();
   state->options = options;
   state->context = zmq_ctx_new();
@@ -447,7 +465,8 @@ absl::Status RolloutClient::PublishWeights(int64_t version, const ModelWeights& 
   State& s = *state_;
   const auto start = Clock::now();
   const auto deadline = start + s.options.total_timeout;
-  s.snapshot = WeightSnapshot::Take(version, weights, s.options.bucket_bytes, std::move(s.snapshot));
+  s.snapshot =
+      WeightSnapshot::Take(version, weights, s.options.bucket_bytes, std::move(s.snapshot));
   s.stats.weight_snapshot_seconds += std::chrono::duration<double>(Clock::now() - start).count();
   s.current_version = version;
   for (State::Engine& e : s.engines) {
@@ -468,9 +487,9 @@ absl::Status RolloutClient::PublishWeights(int64_t version, const ModelWeights& 
       for (const State::Engine& e : s.engines) {
         if (!s.Live(e)) absl::StrAppend(&waiting, waiting.empty() ? "" : "; ", s.Describe(e, now));
       }
-      return absl::DeadlineExceededError(absl::StrCat("weight version ", version, " not acknowledged within ",
-                                                      s.options.total_timeout.count(), " ms by ", waiting,
-                                                      "; is lockstep-rollout running there?"));
+      return absl::DeadlineExceededError(absl::StrCat(
+          "weight version ", version, " not acknowledged within ", s.options.total_timeout.count(),
+          " ms by ", waiting, "; is lockstep-rollout running there?"));
     }
     LOCKSTEP_RETURN_IF_ERROR(s.Pump(deadline));
   }
@@ -494,9 +513,11 @@ absl::StatusOr<uint64_t> RolloutClient::Submit(const std::vector<RolloutRequest>
   batch.wire_batch.assign(requests.size(), 0);
   batch.engine.assign(requests.size(), -1);
   for (size_t i = 0; i < requests.size(); ++i) {
-    if (!batch.index.emplace(std::pair{requests[i].request_id, requests[i].sample_index}, i).second) {
+    if (!batch.index.emplace(std::pair{requests[i].request_id, requests[i].sample_index}, i)
+             .second) {
       return absl::InvalidArgumentError(absl::StrCat("request ", requests[i].request_id, " sample ",
-                                                     requests[i].sample_index, " appears twice in the batch"));
+                                                     requests[i].sample_index,
+                                                     " appears twice in the batch"));
     }
   }
   const uint64_t ticket = s.next_ticket++;
@@ -517,7 +538,8 @@ absl::StatusOr<uint64_t> RolloutClient::Submit(const std::vector<RolloutRequest>
 absl::StatusOr<std::vector<RolloutResult>> RolloutClient::Wait(uint64_t ticket) {
   State& s = *state_;
   auto it = s.batches.find(ticket);
-  if (it == s.batches.end()) return absl::NotFoundError(absl::StrCat("no outstanding rollout ticket ", ticket));
+  if (it == s.batches.end())
+    return absl::NotFoundError(absl::StrCat("no outstanding rollout ticket ", ticket));
   const auto deadline = Clock::now() + s.options.total_timeout;
   auto finish = [&](absl::Status status) -> absl::StatusOr<std::vector<RolloutResult>> {
     State::Batch batch = std::move(s.batches.at(ticket));
@@ -544,17 +566,19 @@ absl::StatusOr<std::vector<RolloutResult>> RolloutClient::Wait(uint64_t ticket) 
     const auto now = Clock::now();
     if (now >= deadline) {
       std::string engines;
-      for (const State::Engine& e : s.engines) absl::StrAppend(&engines, engines.empty() ? "" : "; ", s.Describe(e, now));
-      return finish(absl::DeadlineExceededError(absl::StrCat(
-          "rollout batch ", ticket, ": ", batch.requests.size() - batch.answered, " of ", batch.requests.size(),
-          " requests unanswered after ", s.options.total_timeout.count(), " ms; engines: ", engines)));
+      for (const State::Engine& e : s.engines)
+        absl::StrAppend(&engines, engines.empty() ? "" : "; ", s.Describe(e, now));
+      return finish(absl::DeadlineExceededError(
+          absl::StrCat("rollout batch ", ticket, ": ", batch.requests.size() - batch.answered,
+                       " of ", batch.requests.size(), " requests unanswered after ",
+                       s.options.total_timeout.count(), " ms; engines: ", engines)));
     }
     LOCKSTEP_RETURN_IF_ERROR(s.Pump(deadline));
   }
 }
 
-absl::StatusOr<std::vector<RolloutResult>> RolloutClient::Generate(const std::vector<RolloutRequest>& requests,
-                                                                   int64_t weight_version) {
+absl::StatusOr<std::vector<RolloutResult>> RolloutClient::Generate(
+    const std::vector<RolloutRequest>& requests, int64_t weight_version) {
   LOCKSTEP_ASSIGN_OR_RETURN(uint64_t ticket, Submit(requests, weight_version));
   return Wait(ticket);
 }

@@ -57,11 +57,11 @@ struct ClientOptions {
 };
 
 struct ClientStats {
-  int64_t restarts_seen = 0;       // engines seen with a new instance id
-  int64_t engines_reset = 0;       // engines presumed dead after engine_timeout
+  int64_t restarts_seen = 0;  // engines seen with a new instance id
+  int64_t engines_reset = 0;  // engines presumed dead after engine_timeout
   int64_t requests_reissued = 0;
   int64_t buckets_resent = 0;
-  int64_t bytes_sent = 0;          // weight bytes, every engine and resend counted
+  int64_t bytes_sent = 0;              // weight bytes, every engine and resend counted
   double weight_sync_seconds = 0;      // inside PublishWeights, all of it
   double weight_snapshot_seconds = 0;  // of which copying + hashing our side
   double weight_commit_seconds = 0;    // commit sent -> acknowledged (the engine builds its
@@ -90,7 +90,8 @@ class RolloutClient {
   absl::StatusOr<std::vector<RolloutResult>> Generate(const std::vector<RolloutRequest>& requests,
                                                       int64_t weight_version);
   // The same in two halves, so a trainer can work while rollouts run.
-  absl::StatusOr<uint64_t> Submit(const std::vector<RolloutRequest>& requests, int64_t weight_version);
+  absl::StatusOr<uint64_t> Submit(const std::vector<RolloutRequest>& requests,
+                                  int64_t weight_version);
   absl::StatusOr<std::vector<RolloutResult>> Wait(uint64_t ticket);
 
   ClientStats stats() const;

@@ -44,9 +44,10 @@ void InstallStopHandlers() {
 int main(int argc, char** argv) {
   lockstep::rollout::RolloutServerOptions options;
   lockstep::EngineOptions& engine = options.engine;
-  CLI::App app("lockstep-rollout: serves rollout.generate with the continuous-batching engine and "
-               "takes weight updates in hashed buckets (see wire/rollout_messages.h).",
-               "lockstep-rollout");
+  CLI::App app(
+      "lockstep-rollout: serves rollout.generate with the continuous-batching engine and "
+      "takes weight updates in hashed buckets (see wire/rollout_messages.h).",
+      "lockstep-rollout");
   app.add_option("--bind", options.bind, "endpoint to serve on: ipc:///path or tcp://host:port")
       ->required();
   app.add_option("--max-batch", engine.max_batch_sequences, "running sequences per engine step")
@@ -68,7 +69,8 @@ int main(int argc, char** argv) {
     std::fputs(app.help().c_str(), stdout);
     return 0;
   } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "lockstep-rollout: %s\nrun 'lockstep-rollout --help' for usage\n", e.what());
+    std::fprintf(stderr, "lockstep-rollout: %s\nrun 'lockstep-rollout --help' for usage\n",
+                 e.what());
     return 2;
   }
 

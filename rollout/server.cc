@@ -59,7 +59,8 @@ absl::Status CheckIpcEndpointFree(const std::string& endpoint) {
   sockaddr_un address{};
   address.sun_family = AF_UNIX;
   if (path.empty() || path.size() >= sizeof(address.sun_path)) {
-    return absl::InvalidArgumentError(absl::StrCat("endpoint '", endpoint, "': the path must have 1 to ",
+    return absl::InvalidArgumentError(absl::StrCat("endpoint '", endpoint,
+                                                   "': the path must have 1 to ",
                                                    sizeof(address.sun_path) - 1, " characters"));
   }
   std::memcpy(address.sun_path, path.c_str(), path.size());
@@ -68,9 +69,10 @@ absl::Status CheckIpcEndpointFree(const std::string& endpoint) {
   const bool in_use = connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
   close(fd);
   if (in_use) {
-    return absl::AlreadyExistsError(absl::StrCat("endpoint '", endpoint,
-                                                 "' is in use by another running server; stop it or "
-                                                 "choose another --bind path"));
+    return absl::AlreadyExistsError(
+        absl::StrCat("endpoint '", endpoint,
+                     "' is in use by another running server; stop it or "
+                     "choose another --bind path"));
   }
   return absl::OkStatus();
 }
@@ -101,7 +103,8 @@ struct RolloutServer::State {
   }
 
   void Send(const std::string& peer, const wire::Message& message);
-  void ReplyError(const std::string& peer, uint64_t batch_id, const char* code, const std::string& why);
+  void ReplyError(const std::string& peer, uint64_t batch_id, const char* code,
+                  const std::string& why);
   void Handle(wire::ReceivedFrames frames);
   void HandleGenerate(const std::string& peer, const wire::Message& message);
   void HandleBucket(const std::string& peer, const nlohmann::json& header,
@@ -161,10 +164,10 @@ void RolloutServer::State::HandleGenerate(const std::string& peer, const wire::M
   }
   LoadedModel* target = ModelFor(generate->weight_version);
   if (target == nullptr) {
-    ReplyError(peer, batch_id, wire::kStaleWeightsError,
-               absl::StrCat("lockstep-rollout at ", options.bind, " has weight version ",
-                            NewestVersion(), ", not the requested ", generate->weight_version,
-                            "; re-send the weights"));
+    ReplyError(
+        peer, batch_id, wire::kStaleWeightsError,
+        absl::StrCat("lockstep-rollout at ", options.bind, " has weight version ", NewestVersion(),
+                     ", not the requested ", generate->weight_version, "; re-send the weights"));
     return;
   }
   std::vector<GenerationRequest> requests;
@@ -176,7 +179,8 @@ void RolloutServer::State::HandleGenerate(const std::string& peer, const wire::M
       r.sample_index = item.sample_index + s;
       r.prompt = item.prompt;
       r.max_new_tokens = item.max_new_tokens;
-      r.sampling = {.temperature = item.sampling.temperature, .top_k = item.sampling.top_k,
+      r.sampling = {.temperature = item.sampling.temperature,
+                    .top_k = item.sampling.top_k,
                     .top_p = item.sampling.top_p};
       r.seed = item.seed;
       r.stop_tokens = item.stop_tokens;
@@ -254,14 +258,15 @@ void RolloutServer::State::HandleCommit(const std::string& peer, const wire::Mes
   model->model = std::move(*transformer);
   model->engine = std::make_unique<RolloutEngine>(*model->model, options.engine);
   if (committed) {
-    FailQueued(*committed, absl::StrCat("weight version ", committed->version,
-                                        " was replaced by version ", model->version,
-                                        " before it served; re-issue with the new version"));
+    FailQueued(*committed,
+               absl::StrCat("weight version ", committed->version, " was replaced by version ",
+                            model->version, " before it served; re-issue with the new version"));
   }
   committed = std::move(model);
   ack.set_hash = committed->set_hash;
   std::fprintf(stderr, "lockstep-rollout: committed weight version %lld (set hash %s)\n",
-               static_cast<long long>(committed->version), wire::HashToHex(committed->set_hash).c_str());
+               static_cast<long long>(committed->version),
+               wire::HashToHex(committed->set_hash).c_str());
   Send(peer, wire::Encode(ack));
 }
 
@@ -354,7 +359,8 @@ const std::string& RolloutServer::instance_id() const { return state_->instance_
 
 absl::StatusOr<std::unique_ptr<RolloutServer>> RolloutServer::Bind(RolloutServerOptions options) {
   if (options.bind.empty()) {
-    return absl::InvalidArgumentError("no endpoint to bind (expected ipc:///path or tcp://host:port)");
+    return absl::InvalidArgumentError(
+        "no endpoint to bind (expected ipc:///path or tcp://host:port)");
   }
   LOCKSTEP_RETURN_IF_ERROR(CheckIpcEndpointFree(options.bind));
   auto state = std::make_unique<State>();
@@ -370,8 +376,8 @@ absl::StatusOr<std::unique_ptr<RolloutServer>> RolloutServer::Bind(RolloutServer
   zmq_setsockopt(state->router, ZMQ_SNDHWM, &unlimited, sizeof(unlimited));
   zmq_setsockopt(state->router, ZMQ_RCVHWM, &unlimited, sizeof(unlimited));
   if (zmq_bind(state->router, state->options.bind.c_str()) != 0) {
-    return absl::UnavailableError(absl::StrCat("cannot bind lockstep-rollout to '", state->options.bind,
-                                               "': ", zmq_strerror(errno),
+    return absl::UnavailableError(absl::StrCat("cannot bind lockstep-rollout to '",
+                                               state->options.bind, "': ", zmq_strerror(errno),
                                                " (is another server using it?)"));
   }
   return std::unique_ptr<RolloutServer>(new RolloutServer(std::move(state)));

@@ -13,8 +13,9 @@ absl::Status WeightStaging::Start(const wire::WeightsBucket& bucket) {
     return absl::OkStatus();  // bucket 0 sent again: keep what the other buckets staged
   }
   staged_.reset();
-  LOCKSTEP_ASSIGN_OR_RETURN(ModelConfig config,
-                            ModelConfig::FromHfJson(bucket.model_config, "rollout.weights_bucket model_config"));
+  LOCKSTEP_ASSIGN_OR_RETURN(
+      ModelConfig config,
+      ModelConfig::FromHfJson(bucket.model_config, "rollout.weights_bucket model_config"));
   LOCKSTEP_ASSIGN_OR_RETURN(DType dtype, ParseDType(bucket.dtype));
   Staged s;
   if (spare_ && spare_->dtype == dtype && spare_->config.ToHfJson() == config.ToHfJson()) {
@@ -40,15 +41,16 @@ absl::Status WeightStaging::StageTensor(const wire::TensorEntry& entry, std::str
   Staged& s = *staged_;
   auto it = s.index.find(entry.name);
   if (it == s.index.end()) {
-    return absl::InvalidArgumentError(absl::StrCat("tensor '", entry.name, "' is not part of the ",
-                                                   ModelFamilyName(s.weights->config.family),
-                                                   " model that bucket 0's model_config describes"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "tensor '", entry.name, "' is not part of the ", ModelFamilyName(s.weights->config.family),
+        " model that bucket 0's model_config describes"));
   }
   Tensor& tensor = *s.tensors[it->second].second;
   if (entry.dtype != s.dtype || entry.shape != tensor.shape()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "tensor '", entry.name, "' is ", entry.dtype, " ", Tensor(DType::kF32, entry.shape).ShapeString(),
-        ", the model needs ", s.dtype, " ", tensor.ShapeString()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("tensor '", entry.name, "' is ", entry.dtype, " ",
+                     Tensor(DType::kF32, entry.shape).ShapeString(), ", the model needs ", s.dtype,
+                     " ", tensor.ShapeString()));
   }
   s.hashes[it->second].reset();
   if (bytes.size() != tensor.nbytes()) {
@@ -57,9 +59,9 @@ absl::Status WeightStaging::StageTensor(const wire::TensorEntry& entry, std::str
   }
   const uint64_t hash = wire::CopyAndHash(bytes, tensor.data());
   if (hash != entry.xxh64) {
-    return absl::DataLossError(absl::StrCat("tensor '", entry.name, "': xxh64 of the bytes received is ",
-                                            wire::HashToHex(hash), ", the sender's is ",
-                                            wire::HashToHex(entry.xxh64), " (corrupted in transit)"));
+    return absl::DataLossError(absl::StrCat(
+        "tensor '", entry.name, "': xxh64 of the bytes received is ", wire::HashToHex(hash),
+        ", the sender's is ", wire::HashToHex(entry.xxh64), " (corrupted in transit)"));
   }
   s.hashes[it->second] = hash;
   return absl::OkStatus();
@@ -81,19 +83,24 @@ wire::WeightsBucketAck WeightStaging::AddBucket(const wire::WeightsBucket& bucke
     return ack;
   };
   if (frames.size() != bucket.tensors.size()) {
-    return fail(absl::InvalidArgumentError(absl::StrCat("bucket has ", frames.size(), " frames for ",
-                                                        bucket.tensors.size(), " tensors")), "");
+    return fail(
+        absl::InvalidArgumentError(absl::StrCat("bucket has ", frames.size(), " frames for ",
+                                                bucket.tensors.size(), " tensors")),
+        "");
   }
   if (bucket.bucket_index == 0) {
     if (absl::Status s = Start(bucket); !s.ok()) return fail(s, "");
   } else if (!staged_ || staged_->version != bucket.weight_version) {
-    return fail(absl::FailedPreconditionError(absl::StrCat(
-                    "bucket ", bucket.bucket_index, " of weight version ", bucket.weight_version,
-                    " arrived before its bucket 0 (which carries model_config); send bucket 0 first")),
-                "");
+    return fail(
+        absl::FailedPreconditionError(absl::StrCat(
+            "bucket ", bucket.bucket_index, " of weight version ", bucket.weight_version,
+            " arrived before its bucket 0 (which carries model_config); send bucket 0 first")),
+        "");
   } else if (bucket.num_buckets != staged_->num_buckets) {
-    return fail(absl::InvalidArgumentError(absl::StrCat("bucket says num_buckets = ", bucket.num_buckets,
-                                                        ", bucket 0 said ", staged_->num_buckets)), "");
+    return fail(
+        absl::InvalidArgumentError(absl::StrCat("bucket says num_buckets = ", bucket.num_buckets,
+                                                ", bucket 0 said ", staged_->num_buckets)),
+        "");
   }
   for (size_t i = 0; i < bucket.tensors.size(); ++i) {
     if (absl::Status s = StageTensor(bucket.tensors[i], frames[i]); !s.ok()) {
@@ -114,23 +121,25 @@ absl::StatusOr<CommittedWeights> WeightStaging::Commit(const wire::WeightsCommit
   Staged& s = *staged_;
   for (size_t b = 0; b < s.bucket_ok.size(); ++b) {
     if (!s.bucket_ok[b]) {
-      return absl::FailedPreconditionError(absl::StrCat("weight version ", s.version, ": bucket ", b,
-                                                        " of ", s.num_buckets, " is missing or was rejected"));
+      return absl::FailedPreconditionError(absl::StrCat("weight version ", s.version, ": bucket ",
+                                                        b, " of ", s.num_buckets,
+                                                        " is missing or was rejected"));
     }
   }
   std::vector<std::pair<std::string, uint64_t>> hashes;
   for (size_t i = 0; i < s.tensors.size(); ++i) {
     if (!s.hashes[i]) {
       return absl::FailedPreconditionError(absl::StrCat("weight version ", s.version, ": tensor '",
-                                                        s.tensors[i].first, "' never arrived intact"));
+                                                        s.tensors[i].first,
+                                                        "' never arrived intact"));
     }
     hashes.emplace_back(s.tensors[i].first, *s.hashes[i]);
   }
   const uint64_t set_hash = wire::WeightSetHash(hashes);
   if (set_hash != commit.set_hash) {
-    return absl::DataLossError(absl::StrCat("weight version ", s.version, ": set hash of the staged tensors is ",
-                                            wire::HashToHex(set_hash), ", the sender's is ",
-                                            wire::HashToHex(commit.set_hash)));
+    return absl::DataLossError(absl::StrCat(
+        "weight version ", s.version, ": set hash of the staged tensors is ",
+        wire::HashToHex(set_hash), ", the sender's is ", wire::HashToHex(commit.set_hash)));
   }
   CommittedWeights out{.version = s.version, .set_hash = set_hash, .weights = std::move(s.weights)};
   staged_.reset();

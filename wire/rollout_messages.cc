@@ -24,7 +24,8 @@ absl::Status FieldError(const std::string& where, const char* key, const std::st
 // A typed field of a JSON object; the error names the message and the key.
 template <typename T>
 absl::StatusOr<T> Field(const json& object, const char* key, const std::string& where) {
-  if (!object.is_object()) return absl::InvalidArgumentError(absl::StrCat(where, " is not a JSON object"));
+  if (!object.is_object())
+    return absl::InvalidArgumentError(absl::StrCat(where, " is not a JSON object"));
   auto it = object.find(key);
   if (it == object.end()) return FieldError(where, key, "is missing");
   if constexpr (std::is_same_v<T, bool>) {
@@ -39,7 +40,8 @@ absl::StatusOr<T> Field(const json& object, const char* key, const std::string& 
   } else if constexpr (std::is_unsigned_v<T>) {
     if (!it->is_number_unsigned()) return FieldError(where, key, "must be a non-negative integer");
     const uint64_t v = it->get<uint64_t>();
-    if (v > std::numeric_limits<T>::max()) return FieldError(where, key, absl::StrCat("= ", v, " is out of range"));
+    if (v > std::numeric_limits<T>::max())
+      return FieldError(where, key, absl::StrCat("= ", v, " is out of range"));
     return static_cast<T>(v);
   } else {
     if (!it->is_number_integer()) return FieldError(where, key, "must be an integer");
@@ -55,7 +57,8 @@ absl::StatusOr<T> Field(const json& object, const char* key, const std::string& 
   }
 }
 
-absl::StatusOr<const json*> ArrayField(const json& object, const char* key, const std::string& where) {
+absl::StatusOr<const json*> ArrayField(const json& object, const char* key,
+                                       const std::string& where) {
   auto it = object.find(key);
   if (it == object.end() || !it->is_array()) return FieldError(where, key, "must be an array");
   return &*it;
@@ -64,7 +67,8 @@ absl::StatusOr<const json*> ArrayField(const json& object, const char* key, cons
 absl::Status ExpectType(const json& header, const char* type) {
   const std::string got = header.is_object() ? header.value("type", "") : "";
   if (got != type) {
-    return absl::InvalidArgumentError(absl::StrCat("expected a ", type, " message, got '", got, "'"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("expected a ", type, " message, got '", got, "'"));
   }
   return absl::OkStatus();
 }
@@ -86,8 +90,8 @@ template <typename T>
 absl::StatusOr<std::vector<T>> FromFrame(std::string_view frame, const std::string& what) {
   if (frame.size() % sizeof(T) != 0) {
     return absl::InvalidArgumentError(absl::StrCat(what, ": frame of ", frame.size(),
-                                                   " bytes is not a whole number of ",
-                                                   sizeof(T), "-byte values"));
+                                                   " bytes is not a whole number of ", sizeof(T),
+                                                   "-byte values"));
   }
   std::vector<T> values(frame.size() / sizeof(T));
   if (!values.empty()) std::memcpy(values.data(), frame.data(), frame.size());
@@ -95,7 +99,8 @@ absl::StatusOr<std::vector<T>> FromFrame(std::string_view frame, const std::stri
 }
 
 json ErrorJson(const RolloutError& error) {
-  return {{"code", error.code}, {"message", error.message}, {"weight_version", error.weight_version}};
+  return {
+      {"code", error.code}, {"message", error.message}, {"weight_version", error.weight_version}};
 }
 
 absl::StatusOr<RolloutError> ErrorFromJson(const json& object, const std::string& where) {
@@ -117,7 +122,8 @@ absl::StatusOr<GenerateItem> GenerateItemFromJson(const json& item, const std::s
   auto sampling = item.find("sampling");
   if (sampling == item.end()) return FieldError(where, "sampling", "is missing");
   const std::string sampling_where = absl::StrCat(where, ".sampling");
-  LOCKSTEP_ASSIGN_OR_RETURN(out.sampling.temperature, Field<float>(*sampling, "temperature", sampling_where));
+  LOCKSTEP_ASSIGN_OR_RETURN(out.sampling.temperature,
+                            Field<float>(*sampling, "temperature", sampling_where));
   LOCKSTEP_ASSIGN_OR_RETURN(out.sampling.top_k, Field<int>(*sampling, "top_k", sampling_where));
   LOCKSTEP_ASSIGN_OR_RETURN(out.sampling.top_p, Field<float>(*sampling, "top_p", sampling_where));
   LOCKSTEP_ASSIGN_OR_RETURN(const json* stops, ArrayField(item, "stop_tokens", where));
@@ -135,7 +141,8 @@ absl::StatusOr<TensorEntry> TensorEntryFromJson(const json& entry, const std::st
   LOCKSTEP_ASSIGN_OR_RETURN(out.dtype, Field<std::string>(entry, "dtype", named));
   LOCKSTEP_ASSIGN_OR_RETURN(const json* shape, ArrayField(entry, "shape", named));
   for (const json& d : *shape) {
-    if (!d.is_number_unsigned()) return FieldError(named, "shape", "must hold non-negative integers");
+    if (!d.is_number_unsigned())
+      return FieldError(named, "shape", "must hold non-negative integers");
     out.shape.push_back(d.get<int64_t>());
   }
   LOCKSTEP_ASSIGN_OR_RETURN(std::string hex, Field<std::string>(entry, "xxh64", named));
@@ -150,7 +157,8 @@ absl::StatusOr<size_t> ExpectedBytes(const TensorEntry& tensor) {
   LOCKSTEP_ASSIGN_OR_RETURN(size_t bytes, DTypeBytes(tensor.dtype));
   for (int64_t d : tensor.shape) {
     if (d < 0 || (d > 0 && bytes > (size_t{1} << 48) / static_cast<size_t>(d))) {
-      return absl::InvalidArgumentError(absl::StrCat("tensor '", tensor.name, "' has an implausible shape"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("tensor '", tensor.name, "' has an implausible shape"));
     }
     bytes *= static_cast<size_t>(d);
   }
@@ -194,13 +202,16 @@ absl::StatusOr<GenerateMessage> DecodeGenerate(const Message& message) {
   const std::string where = kRolloutGenerateType;
   GenerateMessage out;
   LOCKSTEP_ASSIGN_OR_RETURN(out.batch_id, Field<uint64_t>(message.header, "batch_id", where));
-  LOCKSTEP_ASSIGN_OR_RETURN(out.weight_version, Field<int64_t>(message.header, "weight_version", where));
+  LOCKSTEP_ASSIGN_OR_RETURN(out.weight_version,
+                            Field<int64_t>(message.header, "weight_version", where));
   LOCKSTEP_ASSIGN_OR_RETURN(const json* requests, ArrayField(message.header, "requests", where));
-  LOCKSTEP_RETURN_IF_ERROR(ExpectFrames(kRolloutGenerateType, message.frames.size(), requests->size()));
+  LOCKSTEP_RETURN_IF_ERROR(
+      ExpectFrames(kRolloutGenerateType, message.frames.size(), requests->size()));
   for (size_t i = 0; i < requests->size(); ++i) {
     const std::string item_where = absl::StrCat(where, " requests[", i, "]");
     LOCKSTEP_ASSIGN_OR_RETURN(GenerateItem item, GenerateItemFromJson((*requests)[i], item_where));
-    LOCKSTEP_ASSIGN_OR_RETURN(item.prompt, FromFrame<int32_t>(message.frames[i], item_where + " prompt"));
+    LOCKSTEP_ASSIGN_OR_RETURN(item.prompt,
+                              FromFrame<int32_t>(message.frames[i], item_where + " prompt"));
     out.requests.push_back(std::move(item));
   }
   return out;
@@ -237,20 +248,26 @@ absl::StatusOr<ResultMessage> DecodeResult(const Message& message) {
     return out;
   }
   LOCKSTEP_ASSIGN_OR_RETURN(const json* results, ArrayField(message.header, "results", where));
-  LOCKSTEP_RETURN_IF_ERROR(ExpectFrames(kRolloutResultType, message.frames.size(), 2 * results->size()));
+  LOCKSTEP_RETURN_IF_ERROR(
+      ExpectFrames(kRolloutResultType, message.frames.size(), 2 * results->size()));
   for (size_t i = 0; i < results->size(); ++i) {
     const json& r = (*results)[i];
     const std::string item_where = absl::StrCat(where, " results[", i, "]");
     SampleResult sample;
     LOCKSTEP_ASSIGN_OR_RETURN(sample.request_id, Field<uint32_t>(r, "request_id", item_where));
     LOCKSTEP_ASSIGN_OR_RETURN(sample.sample_index, Field<uint32_t>(r, "sample_index", item_where));
-    LOCKSTEP_ASSIGN_OR_RETURN(sample.finish_reason, Field<std::string>(r, "finish_reason", item_where));
-    LOCKSTEP_ASSIGN_OR_RETURN(sample.weight_version, Field<int64_t>(r, "weight_version", item_where));
-    LOCKSTEP_ASSIGN_OR_RETURN(sample.tokens, FromFrame<int32_t>(message.frames[2 * i], item_where + " tokens"));
-    LOCKSTEP_ASSIGN_OR_RETURN(sample.logprobs, FromFrame<float>(message.frames[2 * i + 1], item_where + " logprobs"));
+    LOCKSTEP_ASSIGN_OR_RETURN(sample.finish_reason,
+                              Field<std::string>(r, "finish_reason", item_where));
+    LOCKSTEP_ASSIGN_OR_RETURN(sample.weight_version,
+                              Field<int64_t>(r, "weight_version", item_where));
+    LOCKSTEP_ASSIGN_OR_RETURN(sample.tokens,
+                              FromFrame<int32_t>(message.frames[2 * i], item_where + " tokens"));
+    LOCKSTEP_ASSIGN_OR_RETURN(
+        sample.logprobs, FromFrame<float>(message.frames[2 * i + 1], item_where + " logprobs"));
     if (sample.tokens.size() != sample.logprobs.size()) {
-      return absl::InvalidArgumentError(absl::StrCat(item_where, ": ", sample.tokens.size(), " tokens but ",
-                                                     sample.logprobs.size(), " logprobs"));
+      return absl::InvalidArgumentError(absl::StrCat(item_where, ": ", sample.tokens.size(),
+                                                     " tokens but ", sample.logprobs.size(),
+                                                     " logprobs"));
     }
     out.results.push_back(std::move(sample));
   }
@@ -263,12 +280,9 @@ json WeightsBucketHeader(const WeightsBucket& bucket) {
     tensors.push_back(
         {{"name", t.name}, {"dtype", t.dtype}, {"shape", t.shape}, {"xxh64", HashToHex(t.xxh64)}});
   }
-  json header = {{"type", kRolloutWeightsBucketType},
-                 {"weight_version", bucket.weight_version},
-                 {"bucket_index", bucket.bucket_index},
-                 {"num_buckets", bucket.num_buckets},
-                 {"model_config", bucket.model_config},
-                 {"dtype", bucket.dtype},
+  json header = {{"type", kRolloutWeightsBucketType},   {"weight_version", bucket.weight_version},
+                 {"bucket_index", bucket.bucket_index}, {"num_buckets", bucket.num_buckets},
+                 {"model_config", bucket.model_config}, {"dtype", bucket.dtype},
                  {"tensors", std::move(tensors)}};
   header["version"] = kWireVersion;
   return header;
@@ -290,8 +304,9 @@ absl::StatusOr<WeightsBucket> DecodeWeightsBucket(const json& header,
   LOCKSTEP_ASSIGN_OR_RETURN(out.bucket_index, Field<uint32_t>(header, "bucket_index", where));
   LOCKSTEP_ASSIGN_OR_RETURN(out.num_buckets, Field<uint32_t>(header, "num_buckets", where));
   if (out.bucket_index >= out.num_buckets) {
-    return FieldError(where, "bucket_index",
-                      absl::StrCat("= ", out.bucket_index, " is not below num_buckets = ", out.num_buckets));
+    return FieldError(
+        where, "bucket_index",
+        absl::StrCat("= ", out.bucket_index, " is not below num_buckets = ", out.num_buckets));
   }
   out.model_config = header.value("model_config", json());
   if (out.bucket_index == 0 && !out.model_config.is_object()) {
@@ -306,23 +321,25 @@ absl::StatusOr<WeightsBucket> DecodeWeightsBucket(const json& header,
                               TensorEntryFromJson((*tensors)[i], absl::StrCat(where, " tensor")));
     LOCKSTEP_ASSIGN_OR_RETURN(size_t bytes, ExpectedBytes(entry));
     if (frames[i].size() != bytes) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          where, ": tensor '", entry.name, "' has ", frames[i].size(), " bytes, its ", entry.dtype,
-          " shape implies ", bytes, " (truncated or misaligned frame)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ": tensor '", entry.name, "' has ", frames[i].size(), " bytes, its ",
+                       entry.dtype, " shape implies ", bytes, " (truncated or misaligned frame)"));
     }
     out.tensors.push_back(std::move(entry));
   }
   return out;
 }
 
-absl::Status CheckTensorHashes(const WeightsBucket& bucket, std::span<const std::string_view> frames) {
-  LOCKSTEP_RETURN_IF_ERROR(ExpectFrames(kRolloutWeightsBucketType, frames.size(), bucket.tensors.size()));
+absl::Status CheckTensorHashes(const WeightsBucket& bucket,
+                               std::span<const std::string_view> frames) {
+  LOCKSTEP_RETURN_IF_ERROR(
+      ExpectFrames(kRolloutWeightsBucketType, frames.size(), bucket.tensors.size()));
   for (size_t i = 0; i < frames.size(); ++i) {
     const uint64_t got = TensorHash(frames[i]);
     if (got != bucket.tensors[i].xxh64) {
-      return absl::DataLossError(absl::StrCat("tensor '", bucket.tensors[i].name, "': xxh64 of the bytes is ",
-                                              HashToHex(got), ", the header says ",
-                                              HashToHex(bucket.tensors[i].xxh64)));
+      return absl::DataLossError(
+          absl::StrCat("tensor '", bucket.tensors[i].name, "': xxh64 of the bytes is ",
+                       HashToHex(got), ", the header says ", HashToHex(bucket.tensors[i].xxh64)));
     }
   }
   return absl::OkStatus();
@@ -343,8 +360,10 @@ absl::StatusOr<WeightsBucketAck> DecodeWeightsBucketAck(const Message& message) 
   LOCKSTEP_RETURN_IF_ERROR(ExpectType(message.header, kRolloutWeightsBucketAckType));
   const std::string where = kRolloutWeightsBucketAckType;
   WeightsBucketAck out;
-  LOCKSTEP_ASSIGN_OR_RETURN(out.weight_version, Field<int64_t>(message.header, "weight_version", where));
-  LOCKSTEP_ASSIGN_OR_RETURN(out.bucket_index, Field<uint32_t>(message.header, "bucket_index", where));
+  LOCKSTEP_ASSIGN_OR_RETURN(out.weight_version,
+                            Field<int64_t>(message.header, "weight_version", where));
+  LOCKSTEP_ASSIGN_OR_RETURN(out.bucket_index,
+                            Field<uint32_t>(message.header, "bucket_index", where));
   LOCKSTEP_ASSIGN_OR_RETURN(out.ok, Field<bool>(message.header, "ok", where));
   LOCKSTEP_ASSIGN_OR_RETURN(out.error, Field<std::string>(message.header, "error", where));
   LOCKSTEP_ASSIGN_OR_RETURN(out.tensor, Field<std::string>(message.header, "tensor", where));
@@ -363,7 +382,8 @@ absl::StatusOr<WeightsCommit> DecodeWeightsCommit(const Message& message) {
   LOCKSTEP_RETURN_IF_ERROR(ExpectType(message.header, kRolloutWeightsCommitType));
   const std::string where = kRolloutWeightsCommitType;
   WeightsCommit out;
-  LOCKSTEP_ASSIGN_OR_RETURN(out.weight_version, Field<int64_t>(message.header, "weight_version", where));
+  LOCKSTEP_ASSIGN_OR_RETURN(out.weight_version,
+                            Field<int64_t>(message.header, "weight_version", where));
   LOCKSTEP_ASSIGN_OR_RETURN(std::string hex, Field<std::string>(message.header, "set_hash", where));
   LOCKSTEP_ASSIGN_OR_RETURN(out.set_hash, HashFromHex(hex));
   return out;
@@ -384,7 +404,8 @@ absl::StatusOr<WeightsAck> DecodeWeightsAck(const Message& message) {
   LOCKSTEP_RETURN_IF_ERROR(ExpectType(message.header, kRolloutWeightsAckType));
   const std::string where = kRolloutWeightsAckType;
   WeightsAck out;
-  LOCKSTEP_ASSIGN_OR_RETURN(out.weight_version, Field<int64_t>(message.header, "weight_version", where));
+  LOCKSTEP_ASSIGN_OR_RETURN(out.weight_version,
+                            Field<int64_t>(message.header, "weight_version", where));
   if (message.header.contains("error")) {
     LOCKSTEP_ASSIGN_OR_RETURN(out.error, ErrorFromJson(message.header["error"], where + " error"));
     return out;
@@ -403,16 +424,21 @@ Message Encode(const StatusRequest& request) {
 absl::StatusOr<StatusRequest> DecodeStatusRequest(const Message& message) {
   LOCKSTEP_RETURN_IF_ERROR(ExpectType(message.header, kRolloutStatusType));
   StatusRequest out;
-  LOCKSTEP_ASSIGN_OR_RETURN(out.ping_id, Field<uint64_t>(message.header, "ping_id", kRolloutStatusType));
+  LOCKSTEP_ASSIGN_OR_RETURN(out.ping_id,
+                            Field<uint64_t>(message.header, "ping_id", kRolloutStatusType));
   return out;
 }
 
 Message Encode(const StatusReply& reply) {
   Message message;
-  message.header = {{"type", kRolloutStatusType}, {"ping_id", reply.ping_id},
-                    {"instance_id", reply.instance_id}, {"pid", reply.pid},
-                    {"weight_version", reply.weight_version}, {"running", reply.running},
-                    {"waiting", reply.waiting}, {"steps", reply.steps}};
+  message.header = {{"type", kRolloutStatusType},
+                    {"ping_id", reply.ping_id},
+                    {"instance_id", reply.instance_id},
+                    {"pid", reply.pid},
+                    {"weight_version", reply.weight_version},
+                    {"running", reply.running},
+                    {"waiting", reply.waiting},
+                    {"steps", reply.steps}};
   return message;
 }
 
@@ -421,9 +447,11 @@ absl::StatusOr<StatusReply> DecodeStatusReply(const Message& message) {
   const std::string where = "rollout.status reply";
   StatusReply out;
   LOCKSTEP_ASSIGN_OR_RETURN(out.ping_id, Field<uint64_t>(message.header, "ping_id", where));
-  LOCKSTEP_ASSIGN_OR_RETURN(out.instance_id, Field<std::string>(message.header, "instance_id", where));
+  LOCKSTEP_ASSIGN_OR_RETURN(out.instance_id,
+                            Field<std::string>(message.header, "instance_id", where));
   LOCKSTEP_ASSIGN_OR_RETURN(out.pid, Field<int64_t>(message.header, "pid", where));
-  LOCKSTEP_ASSIGN_OR_RETURN(out.weight_version, Field<int64_t>(message.header, "weight_version", where));
+  LOCKSTEP_ASSIGN_OR_RETURN(out.weight_version,
+                            Field<int64_t>(message.header, "weight_version", where));
   LOCKSTEP_ASSIGN_OR_RETURN(out.running, Field<int64_t>(message.header, "running", where));
   LOCKSTEP_ASSIGN_OR_RETURN(out.waiting, Field<int64_t>(message.header, "waiting", where));
   LOCKSTEP_ASSIGN_OR_RETURN(out.steps, Field<int64_t>(message.header, "steps", where));

@@ -44,7 +44,7 @@ inline constexpr char kRolloutStatusType[] = "rollout.status";
 inline constexpr char kStaleWeightsError[] = "stale_weights";  // wrong weight_version
 inline constexpr char kNoWeightsError[] = "no_weights";        // nothing loaded yet
 inline constexpr char kBadRequestError[] = "bad_request";
-inline constexpr char kBadWeightsError[] = "bad_weights";      // incomplete or mismatched set
+inline constexpr char kBadWeightsError[] = "bad_weights";  // incomplete or mismatched set
 
 // Bytes per element of a dtype named as numerics/dtype.h's DTypeName writes
 // it ("fp32", "fp16", "bf16"); InvalidArgument for any other name.
@@ -137,7 +137,7 @@ struct StatusRequest {
 
 struct StatusReply {
   uint64_t ping_id = 0;
-  std::string instance_id;      // random per process start
+  std::string instance_id;  // random per process start
   int64_t pid = 0;
   int64_t weight_version = -1;  // -1: no weights loaded
   int64_t running = 0;

@@ -41,7 +41,8 @@ inline ModelWeights TinyWeights(uint64_t seed) {
   return RandomInitWeights(config, DType::kBF16, seed, 0.1f).value();
 }
 
-inline std::vector<RolloutRequest> MakeRequests(int n, int max_new_tokens, bool stop_tokens = true) {
+inline std::vector<RolloutRequest> MakeRequests(int n, int max_new_tokens,
+                                                bool stop_tokens = true) {
   std::mt19937 rng(17);
   std::vector<RolloutRequest> out;
   for (int i = 0; i < n; ++i) {
@@ -87,13 +88,15 @@ inline void ExpectSameAsReference(const std::vector<RolloutResult>& got,
                                   const std::vector<GenerationResult>& want, int64_t version) {
   ASSERT_EQ(got.size(), want.size());
   for (size_t i = 0; i < got.size(); ++i) {
-    SCOPED_TRACE(::testing::Message() << "request " << want[i].request_id << " sample " << want[i].sample_index);
+    SCOPED_TRACE(::testing::Message()
+                 << "request " << want[i].request_id << " sample " << want[i].sample_index);
     EXPECT_EQ(got[i].request_id, want[i].request_id);
     EXPECT_EQ(got[i].sample_index, want[i].sample_index);
     EXPECT_EQ(got[i].tokens, want[i].tokens);
     ASSERT_EQ(got[i].logprobs.size(), want[i].logprobs.size());
     for (size_t j = 0; j < got[i].logprobs.size(); ++j) {
-      EXPECT_EQ(std::bit_cast<uint32_t>(got[i].logprobs[j]), std::bit_cast<uint32_t>(want[i].logprobs[j]));
+      EXPECT_EQ(std::bit_cast<uint32_t>(got[i].logprobs[j]),
+                std::bit_cast<uint32_t>(want[i].logprobs[j]));
     }
     EXPECT_EQ(got[i].finish_reason, want[i].finish_reason);
     EXPECT_EQ(got[i].weight_version, version);
@@ -102,7 +105,8 @@ inline void ExpectSameAsReference(const std::vector<RolloutResult>& got,
 
 inline std::string UniqueEndpoint() {
   static std::atomic<int> counter{0};
-  return "ipc:///tmp/lockstep-rollout-test-" + std::to_string(getpid()) + "-" + std::to_string(counter++) + ".sock";
+  return "ipc:///tmp/lockstep-rollout-test-" + std::to_string(getpid()) + "-" +
+         std::to_string(counter++) + ".sock";
 }
 
 // A RolloutServer serving on its own thread until destroyed.

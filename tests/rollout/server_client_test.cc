@@ -5,9 +5,9 @@
 
 #include "gtest/gtest.h"
 #include "numerics/dtype.h"
+#include "rollout/weight_snapshot.h"
 #include "tests/rollout/rollout_test_support.h"
 #include "wire/rollout_messages.h"
-#include "rollout/weight_snapshot.h"
 
 namespace lockstep::rollout {
 namespace {
@@ -77,7 +77,8 @@ TEST(RolloutServerClient, CorruptedBucketWithoutResendsFailsNamingTheTensor) {
   const absl::Status published = client->PublishWeights(1, TinyWeights(3));
   ASSERT_FALSE(published.ok());
   EXPECT_NE(published.message().find("rejected bucket 0"), std::string::npos) << published;
-  EXPECT_NE(published.message().find("tensor 'model.embed_tokens.weight'"), std::string::npos) << published;
+  EXPECT_NE(published.message().find("tensor 'model.embed_tokens.weight'"), std::string::npos)
+      << published;
   EXPECT_NE(published.message().find(server.endpoint()), std::string::npos) << published;
 }
 
@@ -154,7 +155,8 @@ TEST(RolloutServerClient, GenerateBeforeWeightsIsAClearError) {
   ASSERT_TRUE(result.ok()) << result.status();
   ASSERT_TRUE(result->error.has_value());
   EXPECT_EQ(result->error->code, wire::kNoWeightsError);
-  EXPECT_NE(result->error->message.find("no weights loaded"), std::string::npos) << result->error->message;
+  EXPECT_NE(result->error->message.find("no weights loaded"), std::string::npos)
+      << result->error->message;
 
   auto client = RolloutClient::Connect({server.endpoint()}, FastOptions()).value();
   auto early = client->Submit(MakeRequests(2, 4), 0);
@@ -177,7 +179,8 @@ TEST(RolloutServerClient, WrongVersionAndBadRequestsAreRejected) {
   bad[1].prompt.push_back(999);  // outside the vocabulary
   auto rejected = client->Generate(bad, 3);
   ASSERT_FALSE(rejected.ok());
-  EXPECT_NE(rejected.status().message().find("outside vocabulary"), std::string::npos) << rejected.status();
+  EXPECT_NE(rejected.status().message().find("outside vocabulary"), std::string::npos)
+      << rejected.status();
   // The client is still usable afterwards.
   const auto good = MakeRequests(3, 4);
   ExpectSameAsReference(client->Generate(good, 3).value(), Reference(TinyWeights(5), good), 3);

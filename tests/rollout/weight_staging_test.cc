@@ -31,10 +31,12 @@ TEST(WeightStaging, CompleteSetCommitsWithTheSendersHash) {
   ASSERT_EQ(got.size(), want.size());
   for (size_t i = 0; i < got.size(); ++i) {
     ASSERT_EQ(got[i].second->nbytes(), want[i].second->nbytes());
-    EXPECT_EQ(std::memcmp(got[i].second->data(), want[i].second->data(), got[i].second->nbytes()), 0)
+    EXPECT_EQ(std::memcmp(got[i].second->data(), want[i].second->data(), got[i].second->nbytes()),
+              0)
         << got[i].first;
   }
-  EXPECT_FALSE(staging.Commit({.weight_version = 2, .set_hash = snapshot->set_hash}).ok());  // handed out
+  EXPECT_FALSE(
+      staging.Commit({.weight_version = 2, .set_hash = snapshot->set_hash}).ok());  // handed out
 }
 
 TEST(WeightStaging, IncompleteOrMismatchedSetsAreRefused) {
@@ -58,10 +60,12 @@ TEST(WeightStaging, IncompleteOrMismatchedSetsAreRefused) {
   EXPECT_FALSE(misshapen.ok);
   EXPECT_EQ(misshapen.tensor, last.header.tensors[0].name);
 
-  ASSERT_TRUE(staging.AddBucket(snapshot->buckets.back().header, Frames(snapshot->buckets.back())).ok);
+  ASSERT_TRUE(
+      staging.AddBucket(snapshot->buckets.back().header, Frames(snapshot->buckets.back())).ok);
   auto wrong_hash = staging.Commit({.weight_version = 2, .set_hash = snapshot->set_hash ^ 1});
   ASSERT_FALSE(wrong_hash.ok());
-  EXPECT_NE(wrong_hash.status().message().find("set hash"), std::string::npos) << wrong_hash.status();
+  EXPECT_NE(wrong_hash.status().message().find("set hash"), std::string::npos)
+      << wrong_hash.status();
   EXPECT_TRUE(staging.Commit({.weight_version = 2, .set_hash = snapshot->set_hash}).ok());
 }
 

@@ -25,12 +25,15 @@ TEST(RolloutMessagesTest, GenerateRoundTrip) {
   GenerateMessage generate;
   generate.batch_id = 77;
   generate.weight_version = 5;
-  generate.requests.push_back(GenerateItem{.request_id = 3, .sample_index = 2, .num_samples = 4,
-                                           .max_new_tokens = 19,
-                                           .sampling = {.temperature = 0.7f, .top_k = 12, .top_p = 0.95f},
-                                           .seed = 0xFFFFFFFFFFFFFFFFull,
-                                           .stop_tokens = {2, 9},
-                                           .prompt = {1, 2, 3, -1, 2147483647}});
+  generate.requests.push_back(
+      GenerateItem{.request_id = 3,
+                   .sample_index = 2,
+                   .num_samples = 4,
+                   .max_new_tokens = 19,
+                   .sampling = {.temperature = 0.7f, .top_k = 12, .top_p = 0.95f},
+                   .seed = 0xFFFFFFFFFFFFFFFFull,
+                   .stop_tokens = {2, 9},
+                   .prompt = {1, 2, 3, -1, 2147483647}});
   GenerateItem second;
   second.request_id = 4;
   second.prompt = {8};
@@ -63,7 +66,8 @@ TEST(RolloutMessagesTest, GenerateRejectsWrongFrameCountAndBadFields) {
   message.frames.pop_back();
   auto missing = DecodeGenerate(message);
   ASSERT_FALSE(missing.ok());
-  EXPECT_NE(missing.status().message().find("1 payload frames"), std::string::npos) << missing.status();
+  EXPECT_NE(missing.status().message().find("1 payload frames"), std::string::npos)
+      << missing.status();
   message = RoundTrip(Encode(generate));
   message.frames[1] = "abc";  // not a whole number of int32
   EXPECT_FALSE(DecodeGenerate(message).ok());
@@ -83,8 +87,12 @@ TEST(RolloutMessagesTest, ResultKeepsLogprobBitsExactly) {
   result.batch_id = 9;
   const std::vector<float> logprobs = {-0.0f, -1e-45f, -std::numeric_limits<float>::infinity(),
                                        std::bit_cast<float>(0xFFC00123u), -3.14159274f};
-  result.results.push_back(SampleResult{.request_id = 1, .sample_index = 2, .tokens = {5, 6, 7, 8, 9},
-                                        .logprobs = logprobs, .finish_reason = "stop", .weight_version = 12});
+  result.results.push_back(SampleResult{.request_id = 1,
+                                        .sample_index = 2,
+                                        .tokens = {5, 6, 7, 8, 9},
+                                        .logprobs = logprobs,
+                                        .finish_reason = "stop",
+                                        .weight_version = 12});
   SampleResult empty;
   empty.request_id = 3;
   empty.finish_reason = "length";
@@ -111,7 +119,8 @@ TEST(RolloutMessagesTest, ResultKeepsLogprobBitsExactly) {
 TEST(RolloutMessagesTest, ErrorResultRoundTrip) {
   ResultMessage result;
   result.batch_id = 4;
-  result.error = RolloutError{.code = kStaleWeightsError, .message = "version 3, not 2", .weight_version = 3};
+  result.error =
+      RolloutError{.code = kStaleWeightsError, .message = "version 3, not 2", .weight_version = 3};
   auto decoded = DecodeResult(RoundTrip(Encode(result)));
   ASSERT_TRUE(decoded.ok()) << decoded.status();
   ASSERT_TRUE(decoded->error.has_value());
@@ -121,7 +130,8 @@ TEST(RolloutMessagesTest, ErrorResultRoundTrip) {
 }
 
 struct BucketFixture {
-  std::vector<std::string> bytes = {std::string("\x01\x02\x03\x04\x05\x06", 6), std::string(16, '\x7f')};
+  std::vector<std::string> bytes = {std::string("\x01\x02\x03\x04\x05\x06", 6),
+                                    std::string(16, '\x7f')};
   WeightsBucket bucket;
   BucketFixture() {
     bucket.weight_version = 3;
@@ -129,8 +139,9 @@ struct BucketFixture {
     bucket.num_buckets = 2;
     bucket.model_config = {{"model_type", "llama"}};
     bucket.dtype = "bf16";
-    bucket.tensors = {TensorEntry{.name = "a", .dtype = "bf16", .shape = {3}, .xxh64 = TensorHash(bytes[0])},
-                      TensorEntry{.name = "b", .dtype = "bf16", .shape = {2, 4}, .xxh64 = TensorHash(bytes[1])}};
+    bucket.tensors = {
+        TensorEntry{.name = "a", .dtype = "bf16", .shape = {3}, .xxh64 = TensorHash(bytes[0])},
+        TensorEntry{.name = "b", .dtype = "bf16", .shape = {2, 4}, .xxh64 = TensorHash(bytes[1])}};
   }
   Message Encoded() const {
     std::vector<std::string_view> views(bytes.begin(), bytes.end());
@@ -164,13 +175,15 @@ TEST(RolloutMessagesTest, WeightsBucketRejectsMissingFrameSizeMismatchAndBadHash
   truncated.frames.pop_back();
   auto missing = DecodeWeightsBucket(truncated.header, Views(truncated));
   ASSERT_FALSE(missing.ok());
-  EXPECT_NE(missing.status().message().find("1 payload frames"), std::string::npos) << missing.status();
+  EXPECT_NE(missing.status().message().find("1 payload frames"), std::string::npos)
+      << missing.status();
 
   Message short_frame = f.Encoded();
   short_frame.frames[1].pop_back();
   auto size = DecodeWeightsBucket(short_frame.header, Views(short_frame));
   ASSERT_FALSE(size.ok());
-  EXPECT_NE(size.status().message().find("tensor 'b' has 15 bytes"), std::string::npos) << size.status();
+  EXPECT_NE(size.status().message().find("tensor 'b' has 15 bytes"), std::string::npos)
+      << size.status();
 
   Message corrupted = f.Encoded();
   corrupted.frames[1][7] ^= 0x20;
@@ -199,16 +212,19 @@ TEST(RolloutMessagesTest, AcksCommitAndStatusRoundTrip) {
   EXPECT_FALSE(bucket_ack->ok);
   EXPECT_EQ(bucket_ack->tensor, "x");
 
-  auto commit = DecodeWeightsCommit(RoundTrip(Encode(WeightsCommit{.weight_version = 2, .set_hash = 0x0123456789abcdefull})));
+  auto commit = DecodeWeightsCommit(
+      RoundTrip(Encode(WeightsCommit{.weight_version = 2, .set_hash = 0x0123456789abcdefull})));
   ASSERT_TRUE(commit.ok()) << commit.status();
   EXPECT_EQ(commit->set_hash, 0x0123456789abcdefull);
 
-  auto ack = DecodeWeightsAck(RoundTrip(Encode(WeightsAck{.weight_version = 2, .set_hash = 42, .error = std::nullopt})));
+  auto ack = DecodeWeightsAck(
+      RoundTrip(Encode(WeightsAck{.weight_version = 2, .set_hash = 42, .error = std::nullopt})));
   ASSERT_TRUE(ack.ok()) << ack.status();
   EXPECT_EQ(ack->set_hash, 42u);
   EXPECT_FALSE(ack->error.has_value());
-  auto refused = DecodeWeightsAck(RoundTrip(Encode(WeightsAck{
-      .weight_version = 2, .error = RolloutError{.code = kBadWeightsError, .message = "bucket 1 missing"}})));
+  auto refused = DecodeWeightsAck(RoundTrip(Encode(
+      WeightsAck{.weight_version = 2,
+                 .error = RolloutError{.code = kBadWeightsError, .message = "bucket 1 missing"}})));
   ASSERT_TRUE(refused.ok()) << refused.status();
   ASSERT_TRUE(refused->error.has_value());
   EXPECT_EQ(refused->error->message, "bucket 1 missing");
@@ -216,8 +232,12 @@ TEST(RolloutMessagesTest, AcksCommitAndStatusRoundTrip) {
   auto request = DecodeStatusRequest(RoundTrip(Encode(StatusRequest{.ping_id = 8})));
   ASSERT_TRUE(request.ok());
   EXPECT_EQ(request->ping_id, 8u);
-  auto reply = DecodeStatusReply(RoundTrip(Encode(StatusReply{.ping_id = 8, .instance_id = "abc", .pid = 123,
-                                                              .weight_version = -1, .running = 2, .waiting = 3,
+  auto reply = DecodeStatusReply(RoundTrip(Encode(StatusReply{.ping_id = 8,
+                                                              .instance_id = "abc",
+                                                              .pid = 123,
+                                                              .weight_version = -1,
+                                                              .running = 2,
+                                                              .waiting = 3,
                                                               .steps = 99})));
   ASSERT_TRUE(reply.ok()) << reply.status();
   EXPECT_EQ(reply->instance_id, "abc");
@@ -234,9 +254,10 @@ TEST(WeightHashTest, DefinitionsArePinned) {
   EXPECT_FALSE(HashFromHex("0123456789ABCDEF").ok());
   EXPECT_FALSE(HashFromHex("123").ok());
   // The set hash is XXH64 of name '\0' hex16 for each tensor, concatenated.
-  const std::vector<std::pair<std::string, uint64_t>> set = {{"a", 1}, {"bb", 0xfedcba9876543210ull}};
-  const std::string concatenated = std::string("a\0", 2) + "0000000000000001" + std::string("bb\0", 3) +
-                                   "fedcba9876543210";
+  const std::vector<std::pair<std::string, uint64_t>> set = {{"a", 1},
+                                                             {"bb", 0xfedcba9876543210ull}};
+  const std::string concatenated =
+      std::string("a\0", 2) + "0000000000000001" + std::string("bb\0", 3) + "fedcba9876543210";
   EXPECT_EQ(WeightSetHash(set), XXH64(concatenated.data(), concatenated.size(), 0));
   const std::vector<std::pair<std::string, uint64_t>> swapped = {set[1], set[0]};
   EXPECT_NE(WeightSetHash(swapped), WeightSetHash(set));  // order matters
