@@ -213,6 +213,26 @@ TEST(RolloutServerClient, WeightsNeverSwapUnderARunningSequence) {
   ExpectSameAsReference(*new_results, Reference(v2, new_requests), 2);
 }
 
+// The engine moved on to another set behind the client's back (here another
+// client published one): its stale_weights reply makes the client re-send its
+// weights and re-issue, and the results are still those of its version.
+TEST(RolloutServerClient, StaleWeightsReplyTriggersAResendAndReissue) {
+  ServerThread server(UniqueEndpoint());
+  const ModelWeights mine = TinyWeights(31), other = TinyWeights(32);
+  auto client = RolloutClient::Connect({server.endpoint()}, FastOptions()).value();
+  ASSERT_TRUE(client->PublishWeights(1, mine).ok());
+  const int64_t bytes_once = client->stats().bytes_sent;
+  auto intruder = RolloutClient::Connect({server.endpoint()}, FastOptions()).value();
+  ASSERT_TRUE(intruder->PublishWeights(2, other).ok());
+
+  const auto requests = MakeRequests(6, 12);
+  auto results = client->Generate(requests, 1);
+  ASSERT_TRUE(results.ok()) << results.status();
+  ExpectSameAsReference(*results, Reference(mine, requests), 1);
+  EXPECT_EQ(client->stats().bytes_sent, 2 * bytes_once);  // the whole set went again
+  EXPECT_GE(client->stats().requests_reissued, 1);
+}
+
 TEST(RolloutServerClient, SecondServerOnALiveEndpointIsRefused) {
   ServerThread server(UniqueEndpoint());
   RolloutServerOptions options;
