@@ -39,6 +39,10 @@ struct RolloutClient::State {
     std::string instance_id;      // "" until its first status reply
     int64_t loaded_version = -1;  // the version it acknowledged with our set hash
     Clock::time_point last_heard, last_ping;
+    // When the oldest ping still unanswered was sent. Silence is counted only
+    // from there, so a client that did not look for a while (the trainer
+    // between steps) does not take a quiet engine for a dead one.
+    std::optional<Clock::time_point> unanswered_since;
     // Weight sync of the current snapshot, while `syncing`.
     bool syncing = false;
     std::vector<bool> bucket_acked;
@@ -129,7 +133,8 @@ absl::Status RolloutClient::State::OpenSocket(Engine& e) {
                                                    " (expected ipc:///path or tcp://host:port)"));
   }
   e.last_ping = Clock::now() - std::chrono::hours(1);  // ping at the next chance
-  e.last_heard = Clock::now();                         // silence is counted from now
+  e.last_heard = Clock::now();
+  e.unanswered_since.reset();
   return absl::OkStatus();
 }
 
@@ -380,14 +385,15 @@ void RolloutClient::State::Maintain(Clock::time_point now) {
     // One ping in flight at a time (a busy engine would otherwise find a
     // backlog of them), unless it went unanswered for a second: it may have
     // gone to a process that died.
-    const bool answered = e.last_heard >= e.last_ping;
-    if (now - e.last_ping >= (answered ? options.ping_interval
-                                       : std::max<std::chrono::milliseconds>(
-                                             options.ping_interval, std::chrono::seconds(1)))) {
+    const auto interval = e.unanswered_since ? std::max<std::chrono::milliseconds>(
+                                                   options.ping_interval, std::chrono::seconds(1))
+                                             : options.ping_interval;
+    if (now - e.last_ping >= interval) {
       Send(e, wire::Encode(wire::StatusRequest{.ping_id = next_ping++}));
       e.last_ping = now;
+      if (!e.unanswered_since) e.unanswered_since = now;
     }
-    if (now - e.last_heard > options.engine_timeout) ResetEngine(e);
+    if (e.unanswered_since && now - *e.unanswered_since > options.engine_timeout) ResetEngine(e);
   }
   AssignOrphans();
 }
@@ -423,6 +429,7 @@ absl::Status RolloutClient::State::Pump(Clock::time_point deadline) {
           wire::ReceiveFrames(e.socket, /*dont_wait=*/true);
       if (!frames.ok()) break;
       e.last_heard = Clock::now();
+      e.unanswered_since.reset();
       absl::StatusOr<wire::Message> message = wire::DecodeMessage(std::move(*frames));
       if (message.ok()) Dispatch(e, *message);
     }

@@ -233,6 +233,22 @@ TEST(RolloutServerClient, StaleWeightsReplyTriggersAResendAndReissue) {
   EXPECT_GE(client->stats().requests_reissued, 1);
 }
 
+// A trainer that does not call the client for longer than engine_timeout
+// (a long update) must not take its quiet engines for dead ones.
+TEST(RolloutServerClient, AnIdleClientDoesNotResetQuietEngines) {
+  ServerThread server(UniqueEndpoint());
+  ClientOptions options = FastOptions();
+  options.engine_timeout = std::chrono::milliseconds(300);
+  auto client = RolloutClient::Connect({server.endpoint()}, options).value();
+  const ModelWeights weights = TinyWeights(41);
+  ASSERT_TRUE(client->PublishWeights(1, weights).ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(900));
+  const auto requests = MakeRequests(4, 8);
+  ExpectSameAsReference(client->Generate(requests, 1).value(), Reference(weights, requests), 1);
+  EXPECT_EQ(client->stats().engines_reset, 0);
+  EXPECT_EQ(client->stats().requests_reissued, 0);
+}
+
 TEST(RolloutServerClient, SecondServerOnALiveEndpointIsRefused) {
   ServerThread server(UniqueEndpoint());
   RolloutServerOptions options;
