@@ -200,7 +200,9 @@ void RolloutServer::State::HandleGenerate(const std::string& peer, const wire::M
 
 void RolloutServer::State::HandleBucket(const std::string& peer, const nlohmann::json& header,
                                         const std::vector<std::string_view>& frames) {
-  absl::StatusOr<wire::WeightsBucket> bucket = wire::DecodeWeightsBucket(header, frames);
+  std::string bad_tensor;
+  absl::StatusOr<wire::WeightsBucket> bucket =
+      wire::DecodeWeightsBucket(header, frames, &bad_tensor);
   wire::WeightsBucketAck ack;
   if (bucket.ok()) {
     ack = staging.AddBucket(*bucket, frames);
@@ -209,6 +211,7 @@ void RolloutServer::State::HandleBucket(const std::string& peer, const nlohmann:
     ack.bucket_index = NumberOr<uint32_t>(header, "bucket_index", 0);
     ack.ok = false;
     ack.error = std::string(bucket.status().message());
+    ack.tensor = bad_tensor;
   }
   if (!ack.ok) {
     std::fprintf(stderr, "lockstep-rollout: rejected bucket %u of weight version %lld: %s\n",

@@ -296,7 +296,8 @@ Message Encode(const WeightsBucket& bucket, std::span<const std::string_view> te
 }
 
 absl::StatusOr<WeightsBucket> DecodeWeightsBucket(const json& header,
-                                                  std::span<const std::string_view> frames) {
+                                                  std::span<const std::string_view> frames,
+                                                  std::string* bad_tensor) {
   LOCKSTEP_RETURN_IF_ERROR(ExpectType(header, kRolloutWeightsBucketType));
   const std::string where = kRolloutWeightsBucketType;
   WeightsBucket out;
@@ -319,6 +320,7 @@ absl::StatusOr<WeightsBucket> DecodeWeightsBucket(const json& header,
   for (size_t i = 0; i < tensors->size(); ++i) {
     LOCKSTEP_ASSIGN_OR_RETURN(TensorEntry entry,
                               TensorEntryFromJson((*tensors)[i], absl::StrCat(where, " tensor")));
+    if (bad_tensor != nullptr) *bad_tensor = entry.name;  // cleared below if all is well
     LOCKSTEP_ASSIGN_OR_RETURN(size_t bytes, ExpectedBytes(entry));
     if (frames[i].size() != bytes) {
       return absl::InvalidArgumentError(
@@ -327,6 +329,7 @@ absl::StatusOr<WeightsBucket> DecodeWeightsBucket(const json& header,
     }
     out.tensors.push_back(std::move(entry));
   }
+  if (bad_tensor != nullptr) bad_tensor->clear();
   return out;
 }
 

@@ -156,9 +156,11 @@ nlohmann::json WeightsBucketHeader(const WeightsBucket& bucket);
 Message Encode(const WeightsBucket& bucket, std::span<const std::string_view> tensor_bytes);
 // Checks the header and that there is one frame per tensor of exactly
 // numel * dtype bytes. Hashes are NOT checked here: see CheckTensorHashes,
-// or copy each frame with CopyAndHash and compare.
+// or copy each frame with CopyAndHash and compare. When one tensor is at
+// fault, its name goes to `bad_tensor` (if given).
 absl::StatusOr<WeightsBucket> DecodeWeightsBucket(const nlohmann::json& header,
-                                                  std::span<const std::string_view> frames);
+                                                  std::span<const std::string_view> frames,
+                                                  std::string* bad_tensor = nullptr);
 // Each frame's TensorHash against its entry; the error names the first tensor that differs.
 absl::Status CheckTensorHashes(const WeightsBucket& bucket,
                                std::span<const std::string_view> frames);

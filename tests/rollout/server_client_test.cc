@@ -99,6 +99,15 @@ TEST(RolloutServerClient, TruncatedBucketIsRejectedAndNothingIsLoaded) {
   EXPECT_FALSE(ack->ok);
   EXPECT_NE(ack->error.find("payload frames"), std::string::npos) << ack->error;
 
+  wire::Message short_frame = wire::Encode(bucket.header, frames);
+  short_frame.frames[2].pop_back();
+  peer.Send(short_frame);
+  ack = wire::DecodeWeightsBucketAck(peer.Receive(wire::kRolloutWeightsBucketAckType));
+  ASSERT_TRUE(ack.ok()) << ack.status();
+  EXPECT_FALSE(ack->ok);
+  EXPECT_EQ(ack->tensor, bucket.header.tensors[2].name);
+  EXPECT_NE(ack->error.find("bytes"), std::string::npos) << ack->error;
+
   wire::Message flipped = wire::Encode(bucket.header, frames);
   flipped.frames[3][5] ^= 0x40;
   peer.Send(flipped);

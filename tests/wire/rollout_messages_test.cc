@@ -180,8 +180,10 @@ TEST(RolloutMessagesTest, WeightsBucketRejectsMissingFrameSizeMismatchAndBadHash
 
   Message short_frame = f.Encoded();
   short_frame.frames[1].pop_back();
-  auto size = DecodeWeightsBucket(short_frame.header, Views(short_frame));
+  std::string bad_tensor;
+  auto size = DecodeWeightsBucket(short_frame.header, Views(short_frame), &bad_tensor);
   ASSERT_FALSE(size.ok());
+  EXPECT_EQ(bad_tensor, "b");
   EXPECT_NE(size.status().message().find("tensor 'b' has 15 bytes"), std::string::npos)
       << size.status();
 
