@@ -58,7 +58,6 @@ absl::StatusOr<std::vector<EvalSample>> EngineSamples(
 
   EngineOptions eo;
   eo.max_batch_sequences = static_cast<int>(options.max_batch_sequences);
-  eo.seed = options.seed;
   RolloutEngine engine(*model, eo);
   const auto prompts = PromptPairs(problems, languages);
   std::string model_name = options.model_name;
@@ -84,6 +83,7 @@ absl::StatusOr<std::vector<EvalSample>> EngineSamples(
       r.max_new_tokens = static_cast<int>(options.max_tokens);
       r.sampling.temperature = static_cast<float>(options.temperature);
       r.sampling.top_p = static_cast<float>(options.top_p);
+      r.seed = options.seed;
       r.stop_tokens = stops;
       LOCKSTEP_RETURN_IF_ERROR(engine.Submit(std::move(r)));
     }

@@ -85,7 +85,6 @@ absl::StatusOr<std::vector<GenerationResult>> Generate(const Transformer& model,
                                                        int64_t* steps) {
   EngineOptions options;
   options.max_batch_sequences = schedule.max_batch_sequences;
-  options.seed = seed;
   options.kv_cache = {.block_size = 16, .num_blocks = 1024};
   RolloutEngine engine(model, options);
   // Arrival step per request: all at 0, or spread at random over the run.
@@ -102,7 +101,9 @@ absl::StatusOr<std::vector<GenerationResult>> Generate(const Transformer& model,
   size_t next = 0;
   while (next < order.size() || !engine.Idle()) {
     while (next < order.size() && arrival[order[next]] <= engine.steps()) {
-      LOCKSTEP_RETURN_IF_ERROR(engine.Submit(reqs[order[next]]));
+      GenerationRequest request = reqs[order[next]];
+      request.seed = seed;
+      LOCKSTEP_RETURN_IF_ERROR(engine.Submit(std::move(request)));
       ++next;
     }
     LOCKSTEP_ASSIGN_OR_RETURN(std::vector<GenerationResult> done, engine.Step());

@@ -19,6 +19,12 @@ RolloutEngine::RolloutEngine(const Transformer& model, EngineOptions options)
       cache_(model.config(), model.dtype(), options.kv_cache) {}
 
 absl::Status RolloutEngine::Submit(GenerationRequest request) {
+  LOCKSTEP_RETURN_IF_ERROR(Validate(request));
+  waiting_.push_back(std::move(request));
+  return absl::OkStatus();
+}
+
+absl::Status RolloutEngine::Validate(const GenerationRequest& request) const {
   if (request.prompt.empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat("request ", request.request_id, ": empty prompt"));
@@ -44,9 +50,7 @@ absl::Status RolloutEngine::Submit(GenerationRequest request) {
           absl::StrCat("request ", request.request_id, ": token id ", t, " outside vocabulary"));
     }
   }
-  LOCKSTEP_RETURN_IF_ERROR(cpu::ValidateSamplingParams(request.sampling));
-  waiting_.push_back(std::move(request));
-  return absl::OkStatus();
+  return cpu::ValidateSamplingParams(request.sampling);
 }
 
 absl::StatusOr<std::vector<GenerationResult>> RolloutEngine::Step() {
@@ -101,7 +105,7 @@ absl::StatusOr<std::vector<GenerationResult>> RolloutEngine::Step() {
     // The sampled token will sit at position r.length of the sequence.
     const cpu::SampledToken sampled = cpu::SampleToken(
         logits.AsMatrix().RowRange(static_cast<int64_t>(i), 1), r.request.sampling,
-        options_.seed, r.request.request_id, r.request.sample_index,
+        r.request.seed, r.request.request_id, r.request.sample_index,
         static_cast<uint32_t>(r.length));
     r.result.tokens.push_back(sampled.token);
     r.result.logprobs.push_back(sampled.logprob);

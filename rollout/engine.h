@@ -1,5 +1,5 @@
 // In-process generation engine with continuous batching over a paged KV cache.
-// Requests with different prompt lengths join and leave the running batch at
+// Requests with different prompt lengths (and seeds) join and leave the running batch at
 // different steps; each step prefills newly admitted prompts and decodes one
 // token for every running sequence, in one packed forward. Sampling is keyed
 // by (seed, request, sample index, position), and every op is batch-invariant,
@@ -24,6 +24,7 @@ struct GenerationRequest {
   std::vector<int32_t> prompt;
   int max_new_tokens = 64;
   cpu::SamplingParams sampling;
+  uint64_t seed = 0;                 // sampling key, with request_id, sample_index, position
   std::vector<int32_t> stop_tokens;  // e.g. <eos>; the stop token is kept in `tokens`
 };
 
@@ -45,13 +46,14 @@ struct EngineOptions {
   int max_batch_sequences = 32;  // running sequences per step
   int max_prefill_tokens = 4096; // prompt tokens admitted per step (at least one prompt)
   KvCacheOptions kv_cache;
-  uint64_t seed = 0;
 };
 
 class RolloutEngine {
  public:
   RolloutEngine(const Transformer& model, EngineOptions options);
 
+  // Whether Submit would accept the request (it queues nothing).
+  absl::Status Validate(const GenerationRequest& request) const;
   // Queues a request; it is admitted in arrival order when there is room.
   absl::Status Submit(GenerationRequest request);
   // Runs one engine step; returns the requests that finished in it.

@@ -20,26 +20,33 @@ std::vector<std::string> EncodeMessage(const Message& message) {
 
 absl::StatusOr<Message> DecodeMessage(std::vector<std::string> frames) {
   if (frames.empty()) return absl::InvalidArgumentError("empty message: no header frame");
+  absl::StatusOr<nlohmann::json> header = DecodeHeader(frames[0]);
+  if (!header.ok()) return header.status();
   Message message;
-  message.header = nlohmann::json::parse(frames[0], nullptr, /*allow_exceptions=*/false);
-  if (!message.header.is_object()) {
+  message.header = std::move(*header);
+  message.frames.assign(std::make_move_iterator(frames.begin() + 1),
+                        std::make_move_iterator(frames.end()));
+  return message;
+}
+
+absl::StatusOr<nlohmann::json> DecodeHeader(std::string_view header_frame) {
+  nlohmann::json header = nlohmann::json::parse(header_frame, nullptr, /*allow_exceptions=*/false);
+  if (!header.is_object()) {
     return absl::InvalidArgumentError("message header is not a JSON object");
   }
-  if (!message.header.contains("type") || !message.header["type"].is_string()) {
+  if (!header.contains("type") || !header["type"].is_string()) {
     return absl::InvalidArgumentError("message header has no string field 'type'");
   }
-  if (!message.header.contains("version") || !message.header["version"].is_number_integer()) {
+  if (!header.contains("version") || !header["version"].is_number_integer()) {
     return absl::InvalidArgumentError("message header has no integer field 'version'");
   }
-  const int version = message.header["version"].get<int>();
+  const int version = header["version"].get<int>();
   if (version != kWireVersion) {
     return absl::FailedPreconditionError(
         absl::StrCat("wire version ", version, " from the peer, this build speaks ",
                      kWireVersion, "; run the same lockstep build on both ends"));
   }
-  message.frames.assign(std::make_move_iterator(frames.begin() + 1),
-                        std::make_move_iterator(frames.end()));
-  return message;
+  return header;
 }
 
 absl::Status SendFrames(void* socket, const std::vector<std::string>& frames, bool dont_wait) {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -23,6 +24,9 @@ struct Message {
 // Frames as sent: the header (with "version" set) followed by the payloads.
 std::vector<std::string> EncodeMessage(const Message& message);
 absl::StatusOr<Message> DecodeMessage(std::vector<std::string> frames);
+// Parses and checks a header frame alone (type and version), for receivers
+// that keep the payload frames where ZeroMQ put them (bulk_frames.h).
+absl::StatusOr<nlohmann::json> DecodeHeader(std::string_view header_frame);
 
 // Sends every frame of one multipart message on a ZeroMQ socket (void* from
 // zmq_socket). With dont_wait, a full queue returns Unavailable and sends nothing.

@@ -39,7 +39,6 @@ TEST_P(OnPolicyTest, FirstUpdateRatioIsExactlyOne) {
   // Rollout: 4 prompts x 4 samples on the trainer's compute weights.
   EngineOptions eo;
   eo.max_batch_sequences = 5;
-  eo.seed = 99;
   RolloutEngine engine(trainer->model(), eo);
   const int kGroup = 4;
   std::mt19937 rng(1);
@@ -55,6 +54,7 @@ TEST_P(OnPolicyTest, FirstUpdateRatioIsExactlyOne) {
       r.prompt = prompt;
       r.max_new_tokens = 12;
       r.sampling = {.temperature = 0.8f, .top_k = 12, .top_p = 0.95f};
+      r.seed = 99;
       r.stop_tokens = {2};
       ASSERT_TRUE(engine.Submit(r).ok());
     }

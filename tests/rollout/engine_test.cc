@@ -46,6 +46,7 @@ std::vector<GenerationRequest> Requests(int n) {
     for (int j = 0; j < len; ++j) r.prompt.push_back(static_cast<int32_t>(4 + rng() % 36));
     r.max_new_tokens = 4 + static_cast<int>(rng() % 20);
     r.sampling = {.temperature = 0.9f, .top_k = (i % 2) ? 10 : 0, .top_p = (i % 3) ? 0.9f : 1.0f};
+    r.seed = 11;
     r.stop_tokens = {2};
     out.push_back(r);
   }
@@ -55,7 +56,6 @@ std::vector<GenerationRequest> Requests(int n) {
 std::vector<GenerationResult> Generate(const Transformer& model, int max_batch, bool reverse) {
   EngineOptions options;
   options.max_batch_sequences = max_batch;
-  options.seed = 11;
   options.kv_cache = {.block_size = 4, .num_blocks = 512};
   RolloutEngine engine(model, options);
   auto reqs = Requests(24);
@@ -105,6 +105,39 @@ TEST_P(EngineTest, FinishReasonsAndLengths) {
     }
     for (float lp : r.logprobs) EXPECT_LE(lp, 0.0f);
   }
+}
+
+// One engine serves requests of different seeds: each request's samples are
+// those it gets alone, and a different seed gives different samples.
+TEST_P(EngineTest, SeedIsPerRequest) {
+  auto f = MakeFixture(GetParam());
+  auto run = [&](const std::vector<GenerationRequest>& reqs) {
+    RolloutEngine engine(*f->model, EngineOptions{});
+    for (const auto& r : reqs) EXPECT_TRUE(engine.Submit(r).ok());
+    auto results = engine.RunToCompletion().value();
+    std::sort(results.begin(), results.end(),
+              [](const auto& a, const auto& b) { return a.request_id < b.request_id; });
+    return results;
+  };
+  GenerationRequest base = Requests(1)[0];
+  base.max_new_tokens = 24;
+  base.stop_tokens.clear();
+  std::vector<GenerationRequest> mixed;
+  for (uint64_t seed : {1, 2}) {
+    GenerationRequest r = base;
+    r.request_id = static_cast<uint32_t>(seed);
+    r.seed = seed;
+    mixed.push_back(r);
+  }
+  const auto together = run(mixed);
+  ASSERT_EQ(together.size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    const auto alone = run({mixed[i]});
+    EXPECT_EQ(alone[0].tokens, together[i].tokens) << "seed " << mixed[i].seed;
+  }
+  GenerationRequest same_id = mixed[1];
+  same_id.request_id = 1;  // seed 2 under request 1: only the seed differs from mixed[0]
+  EXPECT_NE(run({same_id})[0].tokens, together[0].tokens);
 }
 
 INSTANTIATE_TEST_SUITE_P(DTypes, EngineTest, ::testing::Values(DType::kF16, DType::kBF16));
