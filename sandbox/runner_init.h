@@ -11,12 +11,13 @@
 //   sandbox lives for one process (compile steps, toolchain probes).
 // - zygote: `init --zygote` is bubblewrap's command in a warm sandbox
 //   (sandbox/warm_sandbox.h). It waits on kZygoteControlFd for ZygoteRequests;
-//   for each run it clones a child into fresh pid, mount and ipc namespaces,
-//   which mounts a fresh /proc and fresh size-limited tmpfs /work, /tmp and
+//   for each run it clones a child into fresh pid, mount, ipc and network
+//   namespaces, which brings up its loopback, mounts a fresh /proc and fresh
+//   size- and inode-limited tmpfs /work, /tmp and
 //   /dev/shm, binds the run's artefact files read-only into /work, hides the
 //   artefact store, and then acts as the one-shot init for the program. When
 //   that child is reaped its whole namespace is gone, and the zygote sends a
-//   ZygoteEvent kDone. The bubblewrap namespaces (user, net, uts, cgroup) and
+//   ZygoteEvent kDone. The bubblewrap namespaces (user, uts, cgroup) and
 //   read-only system binds are thus set up once per warm sandbox, not per run.
 #pragma once
 
