@@ -356,6 +356,28 @@ TEST(InputLimitsTest, TheRunnerRefusesOversizedInputsBeforeRunning) {
   EXPECT_EQ((*runner)->Run(request).status, RunStatus::kOk);
 }
 
+TEST(InputLimitsTest, ThePoolServerDropsARequestFarBeyondTheCapsUnbuffered) {
+  char dir[] = "/tmp/lockstep-hardening-pool.XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  PoolServerOptions options;
+  options.bind = std::string("ipc://") + dir + "/pool";
+  options.workers = 1;
+  options.stats_log_interval_s = 0;
+  options.runner.languages = testing::TestLanguages(UniqueMarker("pool-caps"));
+  options.runner.input_limits = {16, 16, 16};  // messages above ~1 MiB are refused
+  auto server = PoolServer::Start(options);
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto client = SandboxClient::Connect(options.bind);
+  ASSERT_TRUE(client.ok()) << client.status();
+  const std::vector<RunRequest> huge = {Request("python", std::string(4 << 20, '#'))};
+  EXPECT_FALSE((*client)->RunBatch(huge, 3s).ok()) << "a 4 MiB request was answered";
+  auto stats = (*client)->Stats(10s);
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_EQ((*stats)["received"], 0);
+  (*server)->Stop();
+  std::filesystem::remove_all(dir);
+}
+
 // ---------------------------------------------------------------------------
 // Statuses.
 
