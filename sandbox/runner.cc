@@ -105,8 +105,8 @@ bool CompilerRanOutOfMemory(const StepOutput& out, int64_t data_bytes) {
 
 std::string LimitsKey(const RunLimits& l) {
   return absl::StrCat(l.cpu_time_s, "/", l.wall_time_s, "/", l.memory_mb, "/", l.max_processes,
-                      "/", l.max_open_files, "/", l.max_file_bytes, "/", l.work_dir_mb, "/", l.max_inodes, "/",
-                      l.output_limit_bytes, "/", l.stderr_keep_bytes);
+                      "/", l.max_open_files, "/", l.max_file_bytes, "/", l.work_dir_mb, "/",
+                      l.max_inodes, "/", l.output_limit_bytes, "/", l.stderr_keep_bytes);
 }
 
 std::vector<std::pair<std::string, std::string>> ExpandEnv(const LanguageSpec& spec) {

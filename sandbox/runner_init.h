@@ -12,7 +12,7 @@
 // - zygote: `init --zygote` is bubblewrap's command in a warm sandbox
 //   (sandbox/warm_sandbox.h). It waits on kZygoteControlFd for ZygoteRequests;
 //   for each run it clones a child into fresh pid, mount, ipc and network
-//   namespaces, which brings up its loopback, mounts a fresh /proc and fresh
+//   namespaces (the network one prepared ahead by the zygote), mounts a fresh /proc and fresh
 //   size- and inode-limited tmpfs /work, /tmp and
 //   /dev/shm, binds the run's artefact files read-only into /work, hides the
 //   artefact store, and then acts as the one-shot init for the program. When
