@@ -40,8 +40,8 @@ absl::StatusOr<std::string> ReadInputFile(const std::string& path, int64_t max_b
         role, " '", path, "' is ", kind, "; give a regular file"));
   }
   auto too_large = [&] {
-    return absl::InvalidArgumentError(absl::StrCat(role, " '", path, "' is larger than the limit of ",
-                                                   max_bytes, " bytes; give a smaller file"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        role, " '", path, "' is larger than the limit of ", max_bytes, " bytes; give a smaller file"));
   };
   if (st.st_size > max_bytes) {
     close(fd);
@@ -73,7 +73,7 @@ absl::StatusOr<std::string> ReadInputFile(const std::string& path, int64_t max_b
     done += static_cast<size_t>(n);
   }
   close(fd);
-  content.resize(std::min(done, content.size()));
+  content.resize(done);  // the file may have shrunk while it was read
   return content;
 }
 

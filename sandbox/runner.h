@@ -104,8 +104,9 @@ nlohmann::json ResultToJson(const RunResult& result, bool include_output = true)
 absl::StatusOr<RunResult> ResultFromJson(const nlohmann::json& json);
 
 // Every limit in its valid range (times finite, > 0 and <= kMaxTimeLimitS,
-// sizes >= 0, work_dir_mb and max_inodes >= 1, ...); the error names the limit. Runner::Run answers an invalid request
-// with sandbox_error and that message.
+// sizes >= 0, work_dir_mb and max_inodes >= 1, ...); the error names the
+// limit. Runner::Run answers an invalid request with sandbox_error and that
+// message.
 absl::Status ValidateLimits(const RunLimits& limits);
 
 // Limits as JSON (the wire form); missing keys keep their defaults, unknown

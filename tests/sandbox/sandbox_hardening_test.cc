@@ -321,11 +321,13 @@ TEST_F(InputFileTest, LoadRunRequestFilesReadsEveryInputAndChecksTheLimits) {
   EXPECT_EQ(request.stdin_data, "I");
   EXPECT_EQ(request.expected_stdout, "E");
   limits.max_expected_stdout_bytes = 0;
-  EXPECT_FALSE(LoadRunRequestFiles(Write("src", "S"), "", Write("exp", "E"), limits, &request).ok());
+  EXPECT_FALSE(
+      LoadRunRequestFiles(Write("src", "S"), "", Write("exp", "E"), limits, &request).ok());
   // A directory as the source is an error, never an empty program that "passes".
   EXPECT_FALSE(LoadRunRequestFiles(dir_, "", "", InputLimits{}, &request).ok());
   request.limits.cpu_time_s = std::numeric_limits<double>::infinity();
-  const absl::Status absurd = LoadRunRequestFiles(Write("src", "S"), "", "", InputLimits{}, &request);
+  const absl::Status absurd =
+      LoadRunRequestFiles(Write("src", "S"), "", "", InputLimits{}, &request);
   ASSERT_FALSE(absurd.ok());
   EXPECT_NE(absurd.message().find("cpu_time_s"), std::string::npos) << absurd;
 }
