@@ -3,7 +3,10 @@
 // seccomp per run; result cache off) against the same program run bare
 // (posix_spawn of python3, same stdin, same parallelism), as a ratio, with
 // one-shot sandboxes (a fresh bubblewrap per run) as the in-run baseline;
-// then 1,000 requests through a pool server on an ipc:// endpoint.
+// then end to end through a pool server (the `lockstep sandbox serve` code
+// path, ipc://, 2 workers, a unique source per request) against bare with 2
+// in parallel and the in-process runner with the same unique sources, in the
+// same rounds (the server's own share is in-process / server).
 //   sandbox_throughput_bench [RUNS] [WORKERS] [ONLY]
 // ONLY = bare | warm | one-shot runs just that loop, RUNS times on WORKERS
 // threads (for profiling one path with perf); with ":true" appended it runs
@@ -200,29 +203,53 @@ int main(int argc, char** argv) {
                 static_cast<double>(warm_cpu_ms_total) / (runs * kRounds));
   }
 
-  // 1,000 requests at once through a pool server (result cache off: every
-  // request is a real isolated run).
+  // End to end through a pool server, 2 workers, every request a distinct
+  // source (result cache off, and no artefact reuse either: each request
+  // stages its own source, as samples of a GRPO group do).
+  constexpr int kServerWorkers = 2;
   lockstep::sandbox::PoolServerOptions server_options;
   server_options.bind = std::string("ipc://") + dir + "/pool";
-  server_options.workers = 2 * workers;
+  server_options.workers = kServerWorkers;
   server_options.stats_log_interval_s = 0;
   server_options.runner = options;
   auto server = lockstep::sandbox::PoolServer::Start(server_options);
   if (!server.ok()) return 1;
   auto client = lockstep::sandbox::SandboxClient::Connect(server_options.bind);
-  std::vector<lockstep::sandbox::RunRequest> batch(1000, request);
-  const auto start = Clock::now();
-  auto results = (*client)->RunBatch(batch, std::chrono::minutes(5));
-  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  int ok = 0;
-  if (results.ok()) {
-    for (const auto& result : *results) ok += result.status == lockstep::sandbox::RunStatus::kOk;
+  if (!client.ok()) return 1;
+  std::atomic<int64_t> unique{0};
+  auto unique_request = [&] {
+    lockstep::sandbox::RunRequest distinct = request;
+    distinct.source += "# " + std::to_string(unique.fetch_add(1)) + "\n";
+    return distinct;
+  };
+  auto in_process_unique = [&] {
+    return (*runner)->Run(unique_request()).status == lockstep::sandbox::RunStatus::kOk;
+  };
+  int server_ok = 0, server_total = 0;
+  std::vector<double> bare_rates, in_process_rates, server_rates;
+  for (int round = 0; round < kRounds; ++round) {
+    bare_rates.push_back(Measure(runs, kServerWorkers, bare));
+    in_process_rates.push_back(Measure(runs, kServerWorkers, in_process_unique));
+    std::vector<lockstep::sandbox::RunRequest> batch;
+    for (int i = 0; i < runs; ++i) batch.push_back(unique_request());
+    const auto start = Clock::now();
+    auto results = (*client)->RunBatch(batch, std::chrono::minutes(5));
+    server_rates.push_back(runs / std::chrono::duration<double>(Clock::now() - start).count());
+    server_total += runs;
+    if (results.ok()) {
+      for (const auto& result : *results) {
+        server_ok += result.status == lockstep::sandbox::RunStatus::kOk;
+      }
+    }
   }
-  std::printf("  pool server, %d workers: 1000 requests at once, %zu answered, %d ok, %.2f s, "
-              "%.1f runs/s\n",
-              server_options.workers, results.ok() ? results->size() : 0, ok, seconds,
-              1000 / seconds);
+  const double bare_rate = Median(bare_rates), server_rate = Median(server_rates);
+  const double in_process_rate = Median(in_process_rates);
+  std::printf("  pool server, %d workers, unique sources: %d/%d ok; bare %.1f runs/s, in-process "
+              "warm %.1f runs/s (%.2fx), server %.1f runs/s (%.2fx); the server's share %.2fx\n",
+              kServerWorkers, server_ok, server_total, bare_rate, in_process_rate,
+              bare_rate / in_process_rate, server_rate, bare_rate / server_rate,
+              in_process_rate / server_rate);
   (*server)->Stop();
   std::string cleanup = std::string("rm -rf ") + dir;
-  return std::system(cleanup.c_str()) == 0 && ok == 1000 ? 0 : 1;
+  return std::system(cleanup.c_str()) == 0 && server_ok == server_total ? 0 : 1;
 }

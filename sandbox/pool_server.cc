@@ -106,6 +106,13 @@ absl::StatusOr<std::unique_ptr<PoolServer>> PoolServer::Start(PoolServerOptions 
   // Mandatory routing: a reply to a vanished client is an error we see, not a silent drop.
   zmq_setsockopt(s.router, ZMQ_ROUTER_MANDATORY, &on, sizeof(on));
   zmq_setsockopt(s.router, ZMQ_LINGER, &linger, sizeof(linger));
+  // A request larger than any valid one is dropped (and its peer
+  // disconnected) by ZeroMQ before it is buffered whole: the runner's input
+  // caps, with room for the worst-case escaping of bytes on the wire.
+  const InputLimits& caps = o.runner.input_limits;
+  const int64_t max_message = 6 * (caps.max_source_bytes + caps.max_stdin_bytes +
+                                   caps.max_expected_stdout_bytes) + (1 << 20);
+  zmq_setsockopt(s.router, ZMQ_MAXMSGSIZE, &max_message, sizeof(max_message));
   if (zmq_bind(s.router, o.bind.c_str()) != 0) {
     const std::string error = zmq_strerror(errno);
     zmq_close(s.router);

@@ -24,6 +24,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "numerics/status_macros.h"
 #include "sandbox/runner_init.h"
 #include "sandbox/sandbox_process.h"
 #include "sandbox/warm_sandbox.h"
@@ -84,13 +85,28 @@ bool WriteFile(const std::string& path, std::string_view data, mode_t mode) {
 constexpr std::string_view kOutOfMemoryMarkers[] = {
     "MemoryError", "std::bad_alloc", "out of memory", "Out of memory",
     "OutOfMemoryError", "Cannot allocate memory", "memory allocation of",
-    "Out_of_memory", "failed to allocate", "OutOfMemory",
+    "Out_of_memory", "failed to allocate", "OutOfMemory", "insufficient memory",
+    "Could not reserve enough space",
 };
+
+bool MentionsOutOfMemory(const std::string& text) {
+  for (std::string_view marker : kOutOfMemoryMarkers) {
+    if (text.find(marker) != std::string::npos) return true;
+  }
+  return false;
+}
+
+// Whether a failed compile step hit its memory limit: a compiler's own
+// allocation-failure message, or a peak near the limit.
+bool CompilerRanOutOfMemory(const StepOutput& out, int64_t data_bytes) {
+  return MentionsOutOfMemory(out.stderr_data) || MentionsOutOfMemory(out.stdout_data) ||
+         (data_bytes > 0 && out.peak_memory_kb * 1024 >= data_bytes * 9 / 10);
+}
 
 std::string LimitsKey(const RunLimits& l) {
   return absl::StrCat(l.cpu_time_s, "/", l.wall_time_s, "/", l.memory_mb, "/", l.max_processes,
                       "/", l.max_open_files, "/", l.max_file_bytes, "/", l.work_dir_mb, "/",
-                      l.output_limit_bytes, "/", l.stderr_keep_bytes);
+                      l.max_inodes, "/", l.output_limit_bytes, "/", l.stderr_keep_bytes);
 }
 
 std::vector<std::pair<std::string, std::string>> ExpandEnv(const LanguageSpec& spec) {
@@ -124,6 +140,22 @@ void CopyModificationTimes(const fs::path& source, const fs::path& dest) {
     }
   }
   copy_time(source, dest);  // last: writing inside a directory changes its time
+}
+
+absl::Status CheckInputSizes(const RunRequest& request, const InputLimits& limits) {
+  auto check = [](const char* what, size_t size, int64_t cap) {
+    if (static_cast<int64_t>(size) <= cap) return absl::OkStatus();
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the request's ", what, " is ", size, " bytes, over the limit of ", cap,
+        " bytes (RunnerOptions::input_limits); send less"));
+  };
+  LOCKSTEP_RETURN_IF_ERROR(check("source", request.source.size(), limits.max_source_bytes));
+  LOCKSTEP_RETURN_IF_ERROR(check("stdin", request.stdin_data.size(), limits.max_stdin_bytes));
+  if (request.expected_stdout) {
+    LOCKSTEP_RETURN_IF_ERROR(check("expected stdout", request.expected_stdout->size(),
+                                   limits.max_expected_stdout_bytes));
+  }
+  return absl::OkStatus();
 }
 
 std::string FindInit(const RunnerOptions& options) {
@@ -258,13 +290,20 @@ absl::Status ValidateLimits(const RunLimits& l) {
         absl::StrCat("limit ", name, " = ", value, " is invalid: it must be ", rule));
   };
   // Written so that NaN fails too.
-  if (!(l.cpu_time_s > 0)) return bad("cpu_time_s", absl::StrCat(l.cpu_time_s), "> 0");
-  if (!(l.wall_time_s > 0)) return bad("wall_time_s", absl::StrCat(l.wall_time_s), "> 0");
+  const std::string time_rule = absl::StrCat("a finite number of seconds > 0 and <= ",
+                                             kMaxTimeLimitS);
+  if (!(l.cpu_time_s > 0 && l.cpu_time_s <= kMaxTimeLimitS)) {
+    return bad("cpu_time_s", absl::StrCat(l.cpu_time_s), time_rule.c_str());
+  }
+  if (!(l.wall_time_s > 0 && l.wall_time_s <= kMaxTimeLimitS)) {
+    return bad("wall_time_s", absl::StrCat(l.wall_time_s), time_rule.c_str());
+  }
   if (l.memory_mb < 0) return bad("memory_mb", absl::StrCat(l.memory_mb), ">= 0 (0 = unlimited)");
   if (l.max_processes < 1) return bad("max_processes", absl::StrCat(l.max_processes), ">= 1");
   if (l.max_open_files < 1) return bad("max_open_files", absl::StrCat(l.max_open_files), ">= 1");
   if (l.max_file_bytes < 0) return bad("max_file_bytes", absl::StrCat(l.max_file_bytes), ">= 0");
   if (l.work_dir_mb < 1) return bad("work_dir_mb", absl::StrCat(l.work_dir_mb), ">= 1");
+  if (l.max_inodes < 1) return bad("max_inodes", absl::StrCat(l.max_inodes), ">= 1");
   if (l.output_limit_bytes < 0) {
     return bad("output_limit_bytes", absl::StrCat(l.output_limit_bytes), ">= 0");
   }
@@ -279,7 +318,7 @@ nlohmann::json LimitsToJson(const RunLimits& l) {
           {"memory_mb", l.memory_mb},           {"max_processes", l.max_processes},
           {"max_open_files", l.max_open_files}, {"max_file_bytes", l.max_file_bytes},
           {"work_dir_mb", l.work_dir_mb},       {"output_limit_bytes", l.output_limit_bytes},
-          {"stderr_keep_bytes", l.stderr_keep_bytes}};
+          {"stderr_keep_bytes", l.stderr_keep_bytes}, {"max_inodes", l.max_inodes}};
 }
 
 absl::StatusOr<RunLimits> LimitsFromJson(const nlohmann::json& json) {
@@ -296,6 +335,7 @@ absl::StatusOr<RunLimits> LimitsFromJson(const nlohmann::json& json) {
     else if (key == "max_open_files") l.max_open_files = value.get<int>();
     else if (key == "max_file_bytes") l.max_file_bytes = value.get<int64_t>();
     else if (key == "work_dir_mb") l.work_dir_mb = value.get<int>();
+    else if (key == "max_inodes") l.max_inodes = value.get<int64_t>();
     else if (key == "output_limit_bytes") l.output_limit_bytes = value.get<int64_t>();
     else if (key == "stderr_keep_bytes") l.stderr_keep_bytes = value.get<int64_t>();
     else return absl::InvalidArgumentError(absl::StrCat("unknown limit '", key, "'"));
@@ -345,6 +385,11 @@ absl::Status Runner::Init() {
   artefacts_ = std::make_unique<ResultCache<std::shared_ptr<const Artefact>>>(
       options_.artefact_cache_entries);
 
+  if (options_.compile_memory_mb < 64) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "RunnerOptions::compile_memory_mb = ", options_.compile_memory_mb,
+        " is too small for any compiler; give at least 64 (default 2048)"));
+  }
   bwrap_path_ = options_.bwrap_path;
   if (bwrap_path_.empty()) bwrap_path_ = bp::search_path("bwrap").string();
   if (bwrap_path_.empty() || access(bwrap_path_.c_str(), X_OK) != 0) {
@@ -568,14 +613,20 @@ internal::Supervised Runner::Execute(const Execution& ex) {
       }
     }
   }
-  args.insert(args.end(), {"--ro-bind", init_path_, kInitPathInSandbox, "--chdir",
+  // The init needs CAP_SYS_ADMIN in the sandbox's user namespace to cap the
+  // tmpfs inodes (bubblewrap cannot), and CAP_SETPCAP to then empty the
+  // program's bounding set; the program holds no capability.
+  args.insert(args.end(), {"--cap-add", "CAP_SYS_ADMIN", "--cap-add", "CAP_SETPCAP",
+                           "--ro-bind", init_path_, kInitPathInSandbox, "--chdir",
                            kWorkDirInSandbox, "--remount-ro", "/", kInitPathInSandbox});
   const int64_t cpu_seconds = static_cast<int64_t>(std::ceil(limits.cpu_time_s));
   args.push_back(absl::StrCat(kInitArgCpuSeconds, "=", std::max<int64_t>(cpu_seconds, 1)));
   args.push_back(absl::StrCat(kInitArgAddressSpace, "=", ex.memory_bytes));
+  args.push_back(absl::StrCat(kInitArgDataSize, "=", ex.data_bytes));
   args.push_back(absl::StrCat(kInitArgProcesses, "=", ex.max_processes));
   args.push_back(absl::StrCat(kInitArgFileSize, "=", limits.max_file_bytes));
   args.push_back(absl::StrCat(kInitArgOpenFiles, "=", limits.max_open_files));
+  args.push_back(absl::StrCat(kInitArgTmpfsInodes, "=", limits.max_inodes));
   args.push_back("--");
   args.insert(args.end(), ex.argv.begin(), ex.argv.end());
 
@@ -699,10 +750,12 @@ absl::Status Runner::StartWarmSandboxes(const Execution& check) {
     args.insert(args.end(), {"--size", "65536", "--tmpfs", dir});
   }
   // The zygote needs CAP_SYS_ADMIN in the sandbox's user namespace to give
-  // each run its own namespaces and mounts, and CAP_SETPCAP to empty the
-  // program's bounding set; the program never has any capability (the init
-  // drops them all, sets no_new_privs and loads seccomp before exec).
-  args.insert(args.end(), {"--cap-add", "CAP_SYS_ADMIN", "--cap-add", "CAP_SETPCAP",
+  // each run its own namespaces and mounts, CAP_NET_ADMIN to bring up the
+  // loopback of each run's fresh network namespace, and CAP_SETPCAP to empty
+  // the program's bounding set; the program never has any capability (the
+  // init drops them all, sets no_new_privs and loads seccomp before exec).
+  args.insert(args.end(), {"--cap-add", "CAP_SYS_ADMIN", "--cap-add", "CAP_NET_ADMIN",
+                           "--cap-add", "CAP_SETPCAP",
                            "--ro-bind", work_root_ + "/art", kArtefactStoreInSandbox,
                            "--ro-bind", init_path_, kInitPathInSandbox, "--chdir", "/",
                            "--remount-ro", "/", kInitPathInSandbox, kInitArgZygote});
@@ -807,8 +860,10 @@ absl::StatusOr<std::shared_ptr<const Runner::Artefact>> Runner::PrepareArtefact(
   ex.limits.max_file_bytes = std::max<int64_t>(request.limits.max_file_bytes, 256 << 20);
   ex.limits.max_open_files = std::max(request.limits.max_open_files, 1024);
   ex.limits.work_dir_mb = std::max(request.limits.work_dir_mb, 512);
+  ex.limits.max_inodes = std::max<int64_t>(request.limits.max_inodes, 32768);  // build caches
   ex.limits.output_limit_bytes = 1 << 20;
-  ex.memory_bytes = 0;  // compilers (JVM, rustc, go) reserve large address spaces
+  ex.memory_bytes = 0;  // compilers (JVM, rustc, go) reserve large address spaces...
+  ex.data_bytes = static_cast<int64_t>(options_.compile_memory_mb) << 20;  // ...but use less
   ex.max_processes = 4096;
   ex.uid = ex.gid = lease.uid();
   ex.change_uid = lease.changes_uid();
@@ -835,11 +890,16 @@ absl::StatusOr<std::shared_ptr<const Runner::Artefact>> Runner::PrepareArtefact(
   }
   if (wall_killed || output_killed || out.exit_code != 0) {
     result->status = RunStatus::kCompileError;
+    const std::string memory_note =
+        CompilerRanOutOfMemory(out, ex.data_bytes)
+            ? absl::StrCat(" (it ran out of memory: compile steps may use ",
+                           options_.compile_memory_mb, " MB, RunnerOptions::compile_memory_mb)")
+            : "";
     result->message =
         wall_killed ? absl::StrCat("compilation exceeded ", ex.limits.wall_time_s, " s")
         : output_killed ? "compiler output exceeded 1 MiB"
-        : out.signal    ? absl::StrCat("compiler killed by ", SignalName(*out.signal))
-                        : absl::StrCat("compiler exited with code ", *out.exit_code);
+        : out.signal    ? absl::StrCat("compiler killed by ", SignalName(*out.signal), memory_note)
+                        : absl::StrCat("compiler exited with code ", *out.exit_code, memory_note);
     return std::shared_ptr<const Artefact>();
   }
   artefacts_->Put(key, artefact);
@@ -857,7 +917,9 @@ RunResult Runner::Run(const RunRequest& request) {
       return result;
     }
     result.language = spec->name;
-    if (absl::Status valid = ValidateLimits(request.limits); !valid.ok()) {
+    absl::Status valid = ValidateLimits(request.limits);
+    if (valid.ok()) valid = CheckInputSizes(request, options_.input_limits);
+    if (!valid.ok()) {
       result.status = RunStatus::kSandboxError;
       result.message = std::string(valid.message());
       return result;
@@ -934,10 +996,7 @@ RunResult Runner::RunUncached(const RunRequest& request, const LanguageSpec& spe
   const bool failed = run.signal.has_value() || run.exit_code.value_or(0) != 0;
   const bool cpu_exceeded = run.cpu_ms > static_cast<int64_t>(limits.cpu_time_s * 1000) ||
                             run.signal == SIGXCPU;
-  bool oom_marker = false;
-  for (std::string_view marker : kOutOfMemoryMarkers) {
-    oom_marker = oom_marker || run.stderr_data.find(marker) != std::string::npos;
-  }
+  const bool oom_marker = MentionsOutOfMemory(run.stderr_data);
   const bool near_memory_limit =
       ex.memory_bytes > 0 && run.peak_memory_kb * 1024 >= ex.memory_bytes * 9 / 10;
 
@@ -960,8 +1019,15 @@ RunResult Runner::RunUncached(const RunRequest& request, const LanguageSpec& spe
   } else if (cpu_exceeded) {
     result.status = RunStatus::kTimeLimit;
     result.time_limit_kind = TimeLimitKind::kCpu;
-    result.message = absl::StrCat("CPU time ", run.cpu_ms, " ms exceeds the limit of ",
-                                  limits.cpu_time_s, " s");
+    // RLIMIT_CPU counts each process on its own and the report sums them as
+    // getrusage rounds them, so SIGXCPU can come with a total just under the
+    // limit: say what happened rather than claim a comparison that is false.
+    result.message =
+        run.signal == SIGXCPU
+            ? absl::StrCat("killed by SIGXCPU at the CPU limit of ", limits.cpu_time_s,
+                           " s (measured CPU time ", run.cpu_ms, " ms)")
+            : absl::StrCat("CPU time ", run.cpu_ms, " ms exceeds the limit of ",
+                           limits.cpu_time_s, " s");
   } else if (failed && (near_memory_limit || oom_marker)) {
     result.status = RunStatus::kMemoryLimit;
     result.message = absl::StrCat("memory limit of ", memory_mb, " MB (address space) hit: ",

@@ -39,11 +39,28 @@ struct RunLimits {
   int max_processes = 64;      // RLIMIT_NPROC (the language's max_processes if larger)
   int max_open_files = 256;    // RLIMIT_NOFILE
   int64_t max_file_bytes = 16 << 20;  // RLIMIT_FSIZE
-  int work_dir_mb = 64;        // size of the tmpfs at /work (and of /tmp)
+  int work_dir_mb = 64;        // size of the tmpfs at /work (and of /tmp, /dev/shm)
+  // Files, directories and links each of those tmpfs may hold (nr_inodes):
+  // inodes cost kernel memory that no size limit counts.
+  int64_t max_inodes = 8192;
   // stdout or stderr beyond this many bytes kills the run (output_limit); the
   // first output_limit_bytes are kept and the rest counted.
   int64_t output_limit_bytes = 1 << 20;
   int64_t stderr_keep_bytes = 64 << 10;  // stderr kept in the result (rest counted)
+};
+
+// The longest CPU or wall-clock limit a request may set (one day): anything
+// longer (1e300, inf) is a mistake, rejected by ValidateLimits before
+// anything runs, never reported as the program's time_limit.
+inline constexpr double kMaxTimeLimitS = 86400;
+
+// Caps on a request's inputs, checked before anything runs (Runner::Run
+// answers sandbox_error naming the input and the cap; the CLI reads files
+// within them, sandbox/input_file.h).
+struct InputLimits {
+  int64_t max_source_bytes = 1 << 20;
+  int64_t max_stdin_bytes = 64 << 20;
+  int64_t max_expected_stdout_bytes = 64 << 20;
 };
 
 struct RunRequest {
@@ -86,9 +103,10 @@ bool OutputsMatch(std::string_view actual, std::string_view expected);
 nlohmann::json ResultToJson(const RunResult& result, bool include_output = true);
 absl::StatusOr<RunResult> ResultFromJson(const nlohmann::json& json);
 
-// Every limit in its valid range (times > 0, sizes >= 0, work_dir_mb >= 1,
-// ...); the error names the limit. Runner::Run answers an invalid request
-// with sandbox_error and that message.
+// Every limit in its valid range (times finite, > 0 and <= kMaxTimeLimitS,
+// sizes >= 0, work_dir_mb and max_inodes >= 1, ...); the error names the
+// limit. Runner::Run answers an invalid request with sandbox_error and that
+// message.
 absl::Status ValidateLimits(const RunLimits& limits);
 
 // Limits as JSON (the wire form); missing keys keep their defaults, unknown
@@ -102,6 +120,13 @@ struct RunnerOptions {
   std::string work_root;   // empty: a fresh directory under $TMPDIR (or /tmp), removed on exit
   // Languages to use instead of AllLanguages() (tests, or a restricted server).
   std::vector<LanguageSpec> languages;
+  // The request's inputs beyond these sizes are refused (see InputLimits).
+  InputLimits input_limits;
+  // Memory of every compile-step process (compiler, assembler, linker): RLIMIT_DATA,
+  // i.e. heap and other private writable memory, not address-space
+  // reservations, which JVMs, rustc and go make far beyond what they use.
+  // Above it the compiler's allocations fail: compile_error, saying so.
+  int compile_memory_mb = 2048;
   bool cache_results = true;
   size_t result_cache_entries = 4096;
   size_t artefact_cache_entries = 256;

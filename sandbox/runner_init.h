@@ -11,12 +11,13 @@
 //   sandbox lives for one process (compile steps, toolchain probes).
 // - zygote: `init --zygote` is bubblewrap's command in a warm sandbox
 //   (sandbox/warm_sandbox.h). It waits on kZygoteControlFd for ZygoteRequests;
-//   for each run it clones a child into fresh pid, mount and ipc namespaces,
-//   which mounts a fresh /proc and fresh size-limited tmpfs /work, /tmp and
+//   for each run it clones a child into fresh pid, mount, ipc and network
+//   namespaces (the network one prepared ahead by the zygote), mounts a fresh /proc and fresh
+//   size- and inode-limited tmpfs /work, /tmp and
 //   /dev/shm, binds the run's artefact files read-only into /work, hides the
 //   artefact store, and then acts as the one-shot init for the program. When
 //   that child is reaped its whole namespace is gone, and the zygote sends a
-//   ZygoteEvent kDone. The bubblewrap namespaces (user, net, uts, cgroup) and
+//   ZygoteEvent kDone. The bubblewrap namespaces (user, uts, cgroup) and
 //   read-only system binds are thus set up once per warm sandbox, not per run.
 #pragma once
 
@@ -43,10 +44,15 @@ struct InitReport {
 // Argument names the init accepts before "--" (each as name=value; 0 = unlimited).
 inline constexpr char kInitArgCpuSeconds[] = "cpu";
 inline constexpr char kInitArgAddressSpace[] = "as";
+inline constexpr char kInitArgDataSize[] = "data";  // RLIMIT_DATA
 inline constexpr char kInitArgProcesses[] = "nproc";
 inline constexpr char kInitArgFileSize[] = "fsize";
 inline constexpr char kInitArgOpenFiles[] = "nofile";
 inline constexpr char kInitArgSeccomp[] = "seccomp";  // 1 = load the filter
+// One-shot sandboxes: the init remounts bubblewrap's tmpfs /tmp, /dev/shm
+// (and /work when it is one) with nr_inodes = this (bubblewrap cannot set
+// it), then drops every capability before the program starts.
+inline constexpr char kInitArgTmpfsInodes[] = "inodes";
 
 // ---------------------------------------------------------------------------
 // Zygote mode.
@@ -69,6 +75,7 @@ struct ZygoteRequest {
   ZygoteRequestKind kind = ZygoteRequestKind::kRun;
   uint64_t cpu_seconds = 0, address_space = 0, processes = 0, file_size = 0, open_files = 0;
   uint64_t tmpfs_bytes = 0;    // size of each of /work, /tmp, /dev/shm
+  uint64_t tmpfs_inodes = 0;   // nr_inodes of each of them
   uint32_t seccomp = 1;
   uint32_t argc = 0, envc = 0;
   char artefact[64] = {};      // directory under kArtefactStoreInSandbox; "" = empty /work

@@ -7,13 +7,17 @@
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
+#include <linux/magic.h>
+#include <net/if.h>
 #include <linux/seccomp.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/statfs.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -37,7 +41,7 @@ using lockstep::sandbox::InitReport;
 using lockstep::sandbox::kInitStatusFd;
 
 struct Limits {
-  rlim_t cpu = 0, as = 0, nproc = 0, fsize = 0, nofile = 0;
+  rlim_t cpu = 0, as = 0, data = 0, nproc = 0, fsize = 0, nofile = 0;
   bool seccomp = true;
   // Zygote mode: the init holds capabilities in the sandbox's user namespace
   // (it mounts); the program must get none, not even ambient ones.
@@ -140,6 +144,7 @@ int SuperviseProgram(const Limits& limits, char** program, char** envp) {
     if (!SetLimit(RLIMIT_CORE, 0, 0)) err = errno;
     if (limits.cpu && !SetLimit(RLIMIT_CPU, limits.cpu, limits.cpu + 1)) err = errno;
     if (limits.as && !SetLimit(RLIMIT_AS, limits.as, limits.as)) err = errno;
+    if (limits.data && !SetLimit(RLIMIT_DATA, limits.data, limits.data)) err = errno;
     if (limits.nproc && !SetLimit(RLIMIT_NPROC, limits.nproc, limits.nproc)) err = errno;
     if (limits.fsize && !SetLimit(RLIMIT_FSIZE, limits.fsize, limits.fsize)) err = errno;
     if (limits.nofile && !SetLimit(RLIMIT_NOFILE, limits.nofile, limits.nofile)) err = errno;
@@ -216,8 +221,34 @@ int SuperviseProgram(const Limits& limits, char** program, char** envp) {
   return 0;
 }
 
+[[noreturn]] void FailRun(const char* what, const char* path) {
+  const int saved = errno;
+  char text[96];
+  std::snprintf(text, sizeof(text), "%s %s", what, path);
+  errno = saved;
+  Fail(text);
+}
+
+// One-shot sandboxes: bubblewrap's tmpfs mounts get their inode cap here,
+// keeping their size and contents (the artefact's mount points in /work).
+void CapTmpfsInodes(rlim_t inodes) {
+  for (const char* path : {"/tmp", "/dev/shm", "/work"}) {
+    struct statfs fs;
+    if (statfs(path, &fs) != 0) Fail(path);
+    if (fs.f_type != TMPFS_MAGIC) continue;  // the compile step's /work is a host directory
+    char options[96];
+    std::snprintf(options, sizeof(options), "size=%llu,nr_inodes=%llu",
+                  static_cast<unsigned long long>(fs.f_blocks) * fs.f_bsize,
+                  static_cast<unsigned long long>(inodes));
+    if (mount("tmpfs", path, "tmpfs", MS_REMOUNT | MS_NOSUID | MS_NODEV, options) != 0) {
+      FailRun("capping the inodes of", path);
+    }
+  }
+}
+
 int OneShotMain(int argc, char** argv) {
   Limits limits;
+  rlim_t inodes = 0;
   int first = 1;
   for (; first < argc && std::strcmp(argv[first], "--") != 0; ++first) {
     const char* arg = argv[first];
@@ -227,13 +258,19 @@ int OneShotMain(int argc, char** argv) {
     const rlim_t value = std::strtoull(eq + 1, nullptr, 10);
     if (name == lockstep::sandbox::kInitArgCpuSeconds) limits.cpu = value;
     else if (name == lockstep::sandbox::kInitArgAddressSpace) limits.as = value;
+    else if (name == lockstep::sandbox::kInitArgDataSize) limits.data = value;
     else if (name == lockstep::sandbox::kInitArgProcesses) limits.nproc = value;
     else if (name == lockstep::sandbox::kInitArgFileSize) limits.fsize = value;
     else if (name == lockstep::sandbox::kInitArgOpenFiles) limits.nofile = value;
     else if (name == lockstep::sandbox::kInitArgSeccomp) limits.seccomp = value != 0;
+    else if (name == lockstep::sandbox::kInitArgTmpfsInodes) inodes = value;
     else { errno = EINVAL; Fail(arg); }
   }
   if (first + 1 >= argc) { errno = EINVAL; Fail("no program after --"); }
+  if (inodes != 0) {
+    CapTmpfsInodes(inodes);
+    limits.drop_capabilities = true;  // the remount needed CAP_SYS_ADMIN; the program gets none
+  }
   return SuperviseProgram(limits, argv + first + 1, nullptr);
 }
 
@@ -335,18 +372,11 @@ int Receive(Received* message, const char** error) {
   return 1;
 }
 
-[[noreturn]] void FailRun(const char* what, const char* path) {
-  const int saved = errno;
-  char text[96];
-  std::snprintf(text, sizeof(text), "%s %s", what, path);
-  errno = saved;
-  Fail(text);
-}
-
-void MountTmpfs(const char* path, uint64_t bytes, const char* mode) {
-  char options[96];
-  std::snprintf(options, sizeof(options), "size=%llu,mode=%s",
-                static_cast<unsigned long long>(bytes), mode);
+void MountTmpfs(const char* path, uint64_t bytes, uint64_t inodes, const char* mode) {
+  char options[128];
+  std::snprintf(options, sizeof(options), "size=%llu,nr_inodes=%llu,mode=%s",
+                static_cast<unsigned long long>(bytes), static_cast<unsigned long long>(inodes),
+                mode);
   if (mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, options) != 0) {
     FailRun("mounting a tmpfs on", path);
   }
@@ -375,9 +405,9 @@ void BuildRunFilesystem(const ZygoteRequest& request) {
   if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0) {
     FailRun("mounting", "/proc");
   }
-  MountTmpfs("/work", request.tmpfs_bytes, "0755");
-  MountTmpfs("/tmp", request.tmpfs_bytes, "1777");
-  MountTmpfs("/dev/shm", request.tmpfs_bytes, "1777");
+  MountTmpfs("/work", request.tmpfs_bytes, request.tmpfs_inodes, "0755");
+  MountTmpfs("/tmp", request.tmpfs_bytes, request.tmpfs_inodes, "1777");
+  MountTmpfs("/dev/shm", request.tmpfs_bytes, request.tmpfs_inodes, "1777");
   if (request.artefact[0] != '\0') {
     const std::string dir = std::string(kArtefactStoreInSandbox) + "/" + request.artefact;
     DIR* listing = opendir(dir.c_str());
@@ -409,6 +439,35 @@ void BuildRunFilesystem(const ZygoteRequest& request) {
   if (chdir("/work") != 0) FailRun("chdir", "/work");
 }
 
+// A fresh network namespace has only a loopback interface, down; programs
+// (and one-shot sandboxes, where bubblewrap does this) expect it up.
+// Returns false (errno set) on failure.
+bool BringUpLoopback() {
+  const int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  ifreq request{};
+  std::snprintf(request.ifr_name, sizeof(request.ifr_name), "lo");
+  const bool up = ioctl(fd, SIOCGIFFLAGS, &request) == 0 &&
+                  (request.ifr_flags |= IFF_UP | IFF_RUNNING,
+                   ioctl(fd, SIOCSIFFLAGS, &request) == 0);
+  const int saved = errno;
+  close(fd);
+  errno = saved;
+  return up;
+}
+
+// Every run gets a network namespace no earlier run has used (socket state
+// such as TIME_WAIT entries outlives the processes). Creating one costs
+// ~1-2 ms, so the zygote makes the next run's ahead of time: right after
+// cloning a run it moves itself into a fresh namespace, which the next run
+// inherits, while the current run executes. Where that failed (and for the
+// sandbox's first run) the run's clone creates its own instead.
+bool g_fresh_network_ready = false;
+
+void PrepareNextRunsNetwork() {
+  g_fresh_network_ready = unshare(CLONE_NEWNET) == 0 && BringUpLoopback();
+}
+
 // Child of the zygote, pid 1 of the run's fresh pid namespace.
 [[noreturn]] void RunInFreshNamespaces(Received* message) {
   // If the zygote dies, so does this run (and with it its namespace).
@@ -423,6 +482,7 @@ void BuildRunFilesystem(const ZygoteRequest& request) {
   }
   if (close_range(kInitStatusFd + 1, ~0U, 0) != 0) Fail("close_range");
   setsid();
+  if (!g_fresh_network_ready && !BringUpLoopback()) Fail("bringing up the loopback");
   BuildRunFilesystem(message->request);
   const ZygoteRequest& r = message->request;
   Limits limits;
@@ -466,9 +526,16 @@ int ZygoteMain() {
       continue;
     }
     const pid_t run = static_cast<pid_t>(
-        syscall(SYS_clone, CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | SIGCHLD, 0, 0, 0, 0));
+        syscall(SYS_clone,
+                CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | SIGCHLD |
+                    (g_fresh_network_ready ? 0 : CLONE_NEWNET),
+                0, 0, 0, 0));
     if (run == 0) RunInFreshNamespaces(&message);
     message.CloseFds();
+    // The namespace the run took (or shares with the zygote: then the next
+    // run must not get it) is spent either way.
+    g_fresh_network_ready = false;
+    if (run > 0) PrepareNextRunsNetwork();
     if (run < 0) {
       char text[96];
       std::snprintf(text, sizeof(text), "clone of the run's namespaces failed: %s",

@@ -96,6 +96,7 @@ struct Execution {
   std::vector<std::pair<std::string, std::string>> env;
   RunLimits limits;
   int64_t memory_bytes = 0;  // RLIMIT_AS; 0 = unlimited
+  int64_t data_bytes = 0;    // RLIMIT_DATA (compile steps; one-shot only); 0 = unlimited
   int max_processes = 0;
   // The host uid of a one-shot sandbox (a warm sandbox brings its own).
   uid_t uid = 0;

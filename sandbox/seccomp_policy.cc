@@ -1,7 +1,9 @@
 #include "sandbox/seccomp_policy.h"
 
 #include <errno.h>
+#include <linux/netlink.h>
 #include <sched.h>
+#include <sys/socket.h>
 
 namespace lockstep::sandbox {
 namespace {
@@ -33,6 +35,50 @@ constexpr unsigned long kNamespaceFlags[] = {
     CLONE_NEWNS,  CLONE_NEWUTS, CLONE_NEWIPC,   CLONE_NEWUSER,
     CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWCGROUP,
 };
+
+// The socket families a judged program may open: local sockets, and IPv4/IPv6
+// inside the run's own network namespace (loopback only). AF_NETLINK is
+// allowed for NETLINK_ROUTE alone (libc's getaddrinfo and interface listing
+// use it); every other family (AF_VSOCK shares the host's vsock port space,
+// AF_PACKET, AF_ALG, AF_BLUETOOTH, ...) fails with EAFNOSUPPORT.
+constexpr int kAllowedSocketFamilies[] = {AF_UNIX, AF_INET, AF_INET6, AF_NETLINK};
+
+// Adds the rules that deny every other family to socket(2) and socketpair(2).
+// The domain is an int: the rules compare its low 32 bits, and any value with
+// high bits set (which the kernel would truncate) is denied outright.
+int AddSocketFamilyRules(scmp_filter_ctx ctx, std::string* failed) {
+  const int deny = SCMP_ACT_ERRNO(EAFNOSUPPORT);
+  for (const char* name : {"socket", "socketpair"}) {
+    const int nr = seccomp_syscall_resolve_name(name);
+    if (nr == __NR_SCMP_ERROR) continue;
+    *failed = name;
+    for (int family = 0; family < AF_MAX; ++family) {
+      bool allowed = false;
+      for (int ok : kAllowedSocketFamilies) allowed = allowed || ok == family;
+      if (allowed) continue;
+      if (int rc = seccomp_rule_add(ctx, deny, nr, 1,
+                                    SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffu,
+                                            static_cast<scmp_datum_t>(family)));
+          rc < 0) {
+        return rc;
+      }
+    }
+    if (int rc = seccomp_rule_add(ctx, deny, nr, 1,
+                                  SCMP_A0(SCMP_CMP_GE, static_cast<scmp_datum_t>(AF_MAX)));
+        rc < 0) {
+      return rc;
+    }
+    // AF_NETLINK with any protocol but NETLINK_ROUTE (0).
+    if (int rc = seccomp_rule_add(ctx, deny, nr, 2,
+                                  SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffu,
+                                          static_cast<scmp_datum_t>(AF_NETLINK)),
+                                  SCMP_A2(SCMP_CMP_NE, static_cast<scmp_datum_t>(NETLINK_ROUTE)));
+        rc < 0) {
+      return rc;
+    }
+  }
+  return 0;
+}
 
 }  // namespace
 
@@ -70,6 +116,10 @@ scmp_filter_ctx BuildSeccompPolicy(std::string* error) {
         rc < 0) {
       return fail("seccomp_rule_add clone", rc);
     }
+  }
+  std::string socket_call;
+  if (int rc = AddSocketFamilyRules(ctx, &socket_call); rc < 0) {
+    return fail("seccomp_rule_add " + socket_call + " (socket families)", rc);
   }
   return ctx;
 }

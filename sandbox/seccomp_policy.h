@@ -2,7 +2,9 @@
 // which needs mount(2) to build the sandbox). It denies the syscalls a judged
 // program never needs and that widen the kernel attack surface; denied calls
 // fail with EPERM (clone3 with ENOSYS so libc falls back to clone, whose flags
-// the filter can inspect). Foreign-architecture syscalls kill the process.
+// the filter can inspect). socket(2) and socketpair(2) are limited to
+// AF_UNIX, AF_INET, AF_INET6 and AF_NETLINK/NETLINK_ROUTE; other families fail
+// with EAFNOSUPPORT. Foreign-architecture syscalls kill the process.
 #pragma once
 
 #include <seccomp.h>

@@ -258,6 +258,7 @@ Supervised WarmSandbox::Run(const Execution& run, bool* delivered) {
   request.file_size = static_cast<uint64_t>(std::max<int64_t>(run.limits.max_file_bytes, 0));
   request.open_files = static_cast<uint64_t>(std::max(run.limits.max_open_files, 0));
   request.tmpfs_bytes = static_cast<uint64_t>(run.limits.work_dir_mb) << 20;  // validated >= 1
+  request.tmpfs_inodes = static_cast<uint64_t>(run.limits.max_inodes);  // validated >= 1
   const std::string artefact =
       run.artefact_dir.empty() ? "" : std::filesystem::path(run.artefact_dir).filename().string();
   if (artefact.size() >= sizeof(request.artefact)) {

@@ -1,0 +1,422 @@
+// The holes of issue 10, one test each, in warm and one-shot sandboxes where
+// both apply: socket families other than local, IP and netlink-route denied;
+// no socket state of an earlier run visible to the next one in a warm sandbox
+// (nor through the pool server); tmpfs inode caps; compile steps bounded in
+// memory for every compiled language installed here; request inputs capped;
+// absurd limits rejected; an honest CPU-limit message.
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+
+#include "gtest/gtest.h"
+#include "sandbox/client.h"
+#include "sandbox/input_file.h"
+#include "sandbox/language.h"
+#include "sandbox/pool_server.h"
+#include "sandbox/runner.h"
+#include "tests/sandbox/sandbox_test_support.h"
+
+namespace lockstep::sandbox {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::Request;
+using testing::UniqueMarker;
+
+class HardeningTest : public ::testing::TestWithParam<bool> {
+ protected:
+  void SetUp() override {
+    runner_ = testing::MakeRunner(UniqueMarker("hardening"), /*cache=*/false, /*warm=*/GetParam());
+    ASSERT_NE(runner_, nullptr);
+    if (GetParam()) {
+      ASSERT_TRUE(runner_->warm_sandbox_status().ok()) << runner_->warm_sandbox_status();
+    }
+  }
+  std::unique_ptr<Runner> runner_;
+};
+
+// ---------------------------------------------------------------------------
+// Socket families (seccomp).
+
+TEST_P(HardeningTest, OnlyLocalIpAndNetlinkRouteSocketsOpen) {
+  const RunResult result = runner_->Run(Request(
+      "c",
+      "#define _GNU_SOURCE\n#include <errno.h>\n#include <stdio.h>\n#include <string.h>\n"
+      "#include <unistd.h>\n"
+      "#include <sys/socket.h>\n#include <sys/syscall.h>\n#include <linux/netlink.h>\n"
+      "static void try(const char* name, long domain, int type, int protocol) {\n"
+      "  long fd = syscall(SYS_socket, domain, type, protocol);\n"
+      "  printf(\"%s %s\\n\", name, fd >= 0 ? \"open\" : errno == EAFNOSUPPORT ? \"denied\""
+      " : strerrorname_np(errno));\n"
+      "  if (fd >= 0) close((int)fd);\n"
+      "}\n"
+      "int main(){\n"
+      "  try(\"unix\", AF_UNIX, SOCK_STREAM, 0);\n"
+      "  try(\"inet\", AF_INET, SOCK_STREAM, 0);\n"
+      "  try(\"inet6\", AF_INET6, SOCK_DGRAM, 0);\n"
+      "  try(\"netlink_route\", AF_NETLINK, SOCK_RAW, NETLINK_ROUTE);\n"
+      "  try(\"vsock\", 40, SOCK_STREAM, 0);\n"
+      "  try(\"packet\", AF_PACKET, SOCK_RAW, 0);\n"
+      "  try(\"netlink_sock_diag\", AF_NETLINK, SOCK_RAW, NETLINK_SOCK_DIAG);\n"
+      "  try(\"netlink_uevent\", AF_NETLINK, SOCK_DGRAM, NETLINK_KOBJECT_UEVENT);\n"
+      "  try(\"netlink_audit\", AF_NETLINK, SOCK_RAW, NETLINK_AUDIT);\n"
+      "  try(\"alg\", 38, SOCK_SEQPACKET, 0);\n"
+      "  try(\"bluetooth\", 31, SOCK_STREAM, 0);\n"
+      "  try(\"key\", 15, SOCK_RAW, 2);\n"
+      "  try(\"tipc\", 30, SOCK_RDM, 0);\n"
+      "  try(\"xdp\", 44, SOCK_RAW, 0);\n"
+      "  try(\"can\", 29, SOCK_RAW, 1);\n"
+      "  try(\"rds\", 21, SOCK_SEQPACKET, 0);\n"
+      "  try(\"appletalk\", 5, SOCK_DGRAM, 0);\n"
+      "  try(\"past_af_max\", 200, SOCK_STREAM, 0);\n"
+      "  try(\"vsock_high_bits\", 0x100000028L, SOCK_STREAM, 0);\n"
+      "  int pair[2];\n"
+      "  printf(\"socketpair_unix %s\\n\", socketpair(AF_UNIX, SOCK_STREAM, 0, pair) == 0 ?"
+      " \"open\" : \"failed\");\n"
+      "  printf(\"socketpair_vsock %s\\n\", socketpair(40, SOCK_STREAM, 0, pair) != 0 &&"
+      " errno == EAFNOSUPPORT ? \"denied\" : \"other\");\n"
+      "  return 0;\n}\n"));
+  ASSERT_EQ(result.status, RunStatus::kOk) << result.message << result.run.stderr_data
+                                           << (result.compile ? result.compile->stderr_data : "");
+  EXPECT_EQ(result.run.stdout_data,
+            "unix open\ninet open\ninet6 open\nnetlink_route open\n"
+            "vsock denied\npacket denied\nnetlink_sock_diag denied\nnetlink_uevent denied\n"
+            "netlink_audit denied\nalg denied\n"
+            "bluetooth denied\nkey denied\ntipc denied\nxdp denied\ncan denied\nrds denied\n"
+            "appletalk denied\npast_af_max denied\nvsock_high_bits denied\n"
+            "socketpair_unix open\nsocketpair_vsock denied\n");
+}
+
+// ---------------------------------------------------------------------------
+// No socket state crosses runs.
+
+// Leaves TCP TIME_WAIT entries behind (the client closes first) after
+// checking the loopback works, then a UDP socket bound to a chosen port.
+constexpr char kLeaveSocketState[] =
+    "import socket\n"
+    "server = socket.socket()\n"
+    "server.bind(('127.0.0.1', 0))\n"
+    "server.listen()\n"
+    "for _ in range(3):\n"
+    "    client = socket.create_connection(server.getsockname())\n"
+    "    peer, _ = server.accept()\n"
+    "    client.close()\n"
+    "    peer.close()\n"
+    "udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+    "udp.bind(('127.0.0.1', 4242))\n"
+    "print(sum(1 for line in open('/proc/net/tcp').readlines()[1:] if line.split()[3] == '06'))\n";
+
+// Counts every socket entry the kernel lists for the run's network namespace.
+constexpr char kCountSocketState[] =
+    "n = 0\n"
+    "for name in ['tcp', 'tcp6', 'udp', 'udp6', 'raw', 'unix']:\n"
+    "    try:\n"
+    "        n += len(open('/proc/net/' + name).readlines()[1:])\n"
+    "    except OSError:\n"
+    "        pass\n"
+    "print('entries', n)\n";
+
+TEST_P(HardeningTest, ARunSeesNoSocketStateOfAnEarlierRun) {
+  const RunResult first = runner_->Run(Request("python", kLeaveSocketState));
+  ASSERT_EQ(first.status, RunStatus::kOk) << first.message << first.run.stderr_data;
+  EXPECT_EQ(first.run.stdout_data, "3\n") << "TIME_WAIT entries the first run left";
+  const RunResult second = runner_->Run(Request("python", kCountSocketState));
+  ASSERT_EQ(second.status, RunStatus::kOk) << second.message << second.run.stderr_data;
+  EXPECT_EQ(second.run.stdout_data, "entries 0\n");
+}
+
+TEST(PoolServerHardeningTest, ConsecutiveRequestsSeeNoSocketStateOfEachOther) {
+  char dir[] = "/tmp/lockstep-hardening-pool.XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  PoolServerOptions options;
+  options.bind = std::string("ipc://") + dir + "/pool";
+  options.workers = 1;  // one warm sandbox serves both requests
+  options.stats_log_interval_s = 0;
+  options.runner.languages = testing::TestLanguages(UniqueMarker("hardening-pool"));
+  options.runner.cache_results = false;
+  auto server = PoolServer::Start(options);
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto client = SandboxClient::Connect(options.bind);
+  ASSERT_TRUE(client.ok()) << client.status();
+  for (const char* source : {kLeaveSocketState, kCountSocketState}) {
+    const std::vector<RunRequest> batch = {Request("python", source)};
+    auto results = (*client)->RunBatch(batch, 60s);
+    ASSERT_TRUE(results.ok()) << results.status();
+    ASSERT_EQ((*results)[0].status, RunStatus::kOk) << (*results)[0].message;
+    EXPECT_EQ((*results)[0].run.stdout_data, source == kLeaveSocketState ? "3\n" : "entries 0\n");
+  }
+  (*server)->Stop();
+  std::filesystem::remove_all(dir);
+}
+
+// ---------------------------------------------------------------------------
+// Inodes.
+
+TEST_P(HardeningTest, TmpfsInodesAreCapped) {
+  RunRequest request = Request(
+      "python",
+      "import errno\n"
+      "for place in ['/work', '/tmp', '/dev/shm']:\n"
+      "    made = 0\n"
+      "    try:\n"
+      "        while made < 5000:\n"
+      "            open(f'{place}/f{made}', 'w').close()\n"
+      "            made += 1\n"
+      "        print(place, 'uncapped')\n"
+      "    except OSError as e:\n"
+      "        print(place, errno.errorcode[e.errno], made <= 300)\n");
+  request.limits.max_inodes = 300;
+  const RunResult result = runner_->Run(request);
+  ASSERT_EQ(result.status, RunStatus::kOk) << result.message << result.run.stderr_data;
+  EXPECT_EQ(result.run.stdout_data,
+            "/work ENOSPC True\n/tmp ENOSPC True\n/dev/shm ENOSPC True\n");
+}
+
+INSTANTIATE_TEST_SUITE_P(Sandboxes, HardeningTest, ::testing::Values(true, false),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return info.param ? "Warm" : "OneShot";
+                         });
+
+// ---------------------------------------------------------------------------
+// Compile steps: bounded memory, for every compiled language installed here.
+
+struct CompileBomb {
+  std::string language;
+  std::string source;     // makes its compiler allocate without end
+  int compile_memory_mb;  // enough for the compiler to start (kotlinc needs ~300 MB)
+};
+
+// Constant s30 is 16 GiB: string constants are concatenated by the compiler
+// itself (go, javac, kotlinc) before anything checks their size.
+std::string ConstantStringBomb(const std::string& head, const std::string& declare,
+                               const std::string& tail) {
+  std::string source = head + declare + "s0 = \"0123456789abcdef\"" +
+                       (head.empty() ? "\n" : ";\n");
+  for (int i = 1; i <= 30; ++i) {
+    source += declare + "s" + std::to_string(i) + " = s" + std::to_string(i - 1) + " + s" +
+              std::to_string(i - 1) + (head.empty() ? "\n" : ";\n");
+  }
+  return source + tail;
+}
+
+class CompileMemoryTest : public ::testing::TestWithParam<CompileBomb> {};
+
+TEST_P(CompileMemoryTest, ACompilerThatAllocatesWithoutEndIsACompileErrorWithinItsLimit) {
+  const CompileBomb& bomb = GetParam();
+  RunnerOptions options;
+  options.cache_results = false;
+  options.compile_memory_mb = bomb.compile_memory_mb;
+  auto runner = Runner::Create(options);
+  ASSERT_TRUE(runner.ok()) << runner.status();
+  const LanguageSpec* spec = (*runner)->FindSpec(bomb.language);
+  ASSERT_NE(spec, nullptr);
+  if ((*runner)->ProbeToolchain(*spec).status != RunStatus::kOk) {
+    GTEST_SKIP() << bomb.language << " toolchain not installed (scripts/install-toolchains.sh)";
+  }
+  RunRequest request = Request(bomb.language, bomb.source);
+  request.limits.memory_mb = 64;  // the program's limit: not what bounds the compiler
+  const RunResult result = (*runner)->Run(request);
+  ASSERT_TRUE(result.compile.has_value());
+  EXPECT_EQ(result.status, RunStatus::kCompileError) << result.message;
+  EXPECT_NE(result.message.find("ran out of memory"), std::string::npos)
+      << result.message << "\n" << result.compile->stderr_data.substr(0, 2000);
+  // The largest compiler process stayed near its limit (RSS can only
+  // exceed RLIMIT_DATA by code, stacks and file mappings).
+  EXPECT_LT(result.compile->peak_memory_kb, int64_t{bomb.compile_memory_mb + 128} << 10);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Languages, CompileMemoryTest,
+    ::testing::Values(
+        CompileBomb{"c", "#include \"/dev/zero\"\nint main(void) { return 0; }\n", 256},
+        CompileBomb{"cpp", "#include \"/dev/zero\"\nint main() { return 0; }\n", 256},
+        CompileBomb{"rust", "static B: &[u8] = include_bytes!(\"/dev/zero\");\n"
+                            "fn main() { println!(\"{}\", B.len()); }\n", 256},
+        // cgo, which would hand a preamble to gcc, is off: the compiler's own
+        // constant folding.
+        CompileBomb{"go", ConstantStringBomb("", "const ", "func main() { println(s30) }\n")
+                              .insert(0, "package main\n\n"), 256},
+        CompileBomb{"java",
+                    ConstantStringBomb("public class Main {\n", "  static final String ",
+                                       "  public static void main(String[] a) {"
+                                       " System.out.println(s30.length()); }\n}\n"),
+                    256},
+        CompileBomb{"kotlin",
+                    ConstantStringBomb("", "const val ", "fun main() { println(s30.length) }\n"),
+                    768}),
+    [](const ::testing::TestParamInfo<CompileBomb>& info) { return info.param.language; });
+
+TEST(CompileMemoryOptionsTest, ATooSmallCompileLimitIsRefused) {
+  RunnerOptions options;
+  options.compile_memory_mb = 8;
+  auto runner = Runner::Create(options);
+  ASSERT_FALSE(runner.ok());
+  EXPECT_NE(runner.status().message().find("compile_memory_mb"), std::string::npos);
+}
+
+// ---------------------------------------------------------------------------
+// Inputs: capped, regular files only.
+
+class InputFileTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char dir[] = "/tmp/lockstep-input-test.XXXXXX";
+    ASSERT_NE(mkdtemp(dir), nullptr);
+    dir_ = dir;
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::string Write(const std::string& name, const std::string& content) {
+    const std::string path = dir_ + "/" + name;
+    std::ofstream(path, std::ios::binary) << content;
+    return path;
+  }
+  std::string dir_;
+};
+
+TEST_F(InputFileTest, ReadsARegularFileWithinItsCap) {
+  auto content = ReadInputFile(Write("ok", "print(1)\n"), 9, "program file");
+  ASSERT_TRUE(content.ok()) << content.status();
+  EXPECT_EQ(*content, "print(1)\n");
+  auto empty = ReadInputFile(Write("empty", ""), 0, "program file");
+  ASSERT_TRUE(empty.ok()) << empty.status();
+  EXPECT_EQ(*empty, "");
+}
+
+TEST_F(InputFileTest, RefusesWhatIsNotARegularFileOrTooLarge) {
+  auto big = ReadInputFile(Write("big", std::string(10, 'x')), 9, "--stdin file");
+  ASSERT_FALSE(big.ok());
+  EXPECT_NE(big.status().message().find("larger than the limit of 9 bytes"), std::string::npos)
+      << big.status();
+  auto directory = ReadInputFile(dir_, 1 << 20, "program file");
+  ASSERT_FALSE(directory.ok());
+  EXPECT_NE(directory.status().message().find("is a directory"), std::string::npos)
+      << directory.status();
+  auto device = ReadInputFile("/dev/zero", 1 << 20, "--stdin file");
+  ASSERT_FALSE(device.ok());
+  EXPECT_NE(device.status().message().find("character device"), std::string::npos)
+      << device.status();
+  const std::string fifo = dir_ + "/fifo";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  auto pipe = ReadInputFile(fifo, 1 << 20, "--stdin file");  // must not wait for a writer
+  ASSERT_FALSE(pipe.ok());
+  EXPECT_NE(pipe.status().message().find("FIFO"), std::string::npos) << pipe.status();
+  auto missing = ReadInputFile(dir_ + "/nothing", 1 << 20, "program file");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("program file"), std::string::npos);
+}
+
+TEST_F(InputFileTest, LoadRunRequestFilesReadsEveryInputAndChecksTheLimits) {
+  RunRequest request;
+  InputLimits limits;
+  ASSERT_TRUE(LoadRunRequestFiles(Write("src", "S"), Write("in", "I"), Write("exp", "E"), limits,
+                                  &request)
+                  .ok());
+  EXPECT_EQ(request.source, "S");
+  EXPECT_EQ(request.stdin_data, "I");
+  EXPECT_EQ(request.expected_stdout, "E");
+  limits.max_expected_stdout_bytes = 0;
+  EXPECT_FALSE(
+      LoadRunRequestFiles(Write("src", "S"), "", Write("exp", "E"), limits, &request).ok());
+  // A directory as the source is an error, never an empty program that "passes".
+  EXPECT_FALSE(LoadRunRequestFiles(dir_, "", "", InputLimits{}, &request).ok());
+  request.limits.cpu_time_s = std::numeric_limits<double>::infinity();
+  const absl::Status absurd =
+      LoadRunRequestFiles(Write("src", "S"), "", "", InputLimits{}, &request);
+  ASSERT_FALSE(absurd.ok());
+  EXPECT_NE(absurd.message().find("cpu_time_s"), std::string::npos) << absurd;
+}
+
+TEST(InputLimitsTest, TheRunnerRefusesOversizedInputsBeforeRunning) {
+  RunnerOptions options;
+  options.languages = testing::TestLanguages(UniqueMarker("input-limits"));
+  options.cache_results = false;
+  options.input_limits.max_source_bytes = 64;
+  options.input_limits.max_stdin_bytes = 16;
+  options.input_limits.max_expected_stdout_bytes = 8;
+  auto runner = Runner::Create(options);
+  ASSERT_TRUE(runner.ok()) << runner.status();
+  RunResult result = (*runner)->Run(Request("python", "print(1)  #" + std::string(64, 'x') + "\n"));
+  EXPECT_EQ(result.status, RunStatus::kSandboxError);
+  EXPECT_NE(result.message.find("source"), std::string::npos) << result.message;
+  RunRequest request = Request("python", "print(1)\n");
+  request.stdin_data = std::string(17, 'x');
+  result = (*runner)->Run(request);
+  EXPECT_EQ(result.status, RunStatus::kSandboxError);
+  EXPECT_NE(result.message.find("stdin"), std::string::npos) << result.message;
+  request.stdin_data = "";
+  request.expected_stdout = std::string(9, '1');
+  result = (*runner)->Run(request);
+  EXPECT_EQ(result.status, RunStatus::kSandboxError);
+  EXPECT_NE(result.message.find("expected stdout"), std::string::npos) << result.message;
+  request.expected_stdout = "1\n";
+  EXPECT_EQ((*runner)->Run(request).status, RunStatus::kOk);
+}
+
+TEST(InputLimitsTest, ThePoolServerDropsARequestFarBeyondTheCapsUnbuffered) {
+  char dir[] = "/tmp/lockstep-hardening-pool.XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  PoolServerOptions options;
+  options.bind = std::string("ipc://") + dir + "/pool";
+  options.workers = 1;
+  options.stats_log_interval_s = 0;
+  options.runner.languages = testing::TestLanguages(UniqueMarker("pool-caps"));
+  options.runner.input_limits = {16, 16, 16};  // messages above ~1 MiB are refused
+  auto server = PoolServer::Start(options);
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto client = SandboxClient::Connect(options.bind);
+  ASSERT_TRUE(client.ok()) << client.status();
+  const std::vector<RunRequest> huge = {Request("python", std::string(4 << 20, '#'))};
+  EXPECT_FALSE((*client)->RunBatch(huge, 3s).ok()) << "a 4 MiB request was answered";
+  auto stats = (*client)->Stats(10s);
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_EQ((*stats)["received"], 0);
+  (*server)->Stop();
+  std::filesystem::remove_all(dir);
+}
+
+// ---------------------------------------------------------------------------
+// Statuses.
+
+TEST(AbsurdLimitsTest, NonFiniteOrHugeTimesAreInvalidNotATimeLimit) {
+  for (double seconds : {std::numeric_limits<double>::infinity(), 1e300, kMaxTimeLimitS * 2}) {
+    RunLimits limits;
+    limits.cpu_time_s = seconds;
+    EXPECT_FALSE(ValidateLimits(limits).ok()) << seconds;
+    limits = RunLimits{};
+    limits.wall_time_s = seconds;
+    EXPECT_FALSE(ValidateLimits(limits).ok()) << seconds;
+  }
+  RunLimits longest;
+  longest.cpu_time_s = longest.wall_time_s = kMaxTimeLimitS;
+  EXPECT_TRUE(ValidateLimits(longest).ok());
+  EXPECT_FALSE(LimitsFromJson({{"cpu_time_s", 1e300}}).ok());
+
+  auto runner = testing::MakeRunner(UniqueMarker("absurd"));
+  ASSERT_NE(runner, nullptr);
+  RunRequest request = Request("python", "print(1)\n", std::numeric_limits<double>::infinity(),
+                               std::numeric_limits<double>::infinity());
+  const RunResult result = runner->Run(request);
+  EXPECT_EQ(result.status, RunStatus::kSandboxError) << result.message;
+  EXPECT_NE(result.message.find("cpu_time_s"), std::string::npos) << result.message;
+}
+
+TEST(CpuLimitMessageTest, SaysWhatHappenedWhenSigxcpuEndsTheRun) {
+  auto runner = testing::MakeRunner(UniqueMarker("cpu-message"));
+  ASSERT_NE(runner, nullptr);
+  const RunResult result =
+      runner->Run(Request("c", "int main(void) { for (volatile long i = 0;; ++i) {} }\n", 1, 10));
+  ASSERT_EQ(result.status, RunStatus::kTimeLimit) << result.message;
+  EXPECT_EQ(result.time_limit_kind, TimeLimitKind::kCpu);
+  ASSERT_EQ(result.run.signal, SIGXCPU) << result.message;
+  EXPECT_NE(result.message.find("killed by SIGXCPU at the CPU limit of 1 s"), std::string::npos)
+      << result.message;
+}
+
+}  // namespace
+}  // namespace lockstep::sandbox
