@@ -34,5 +34,6 @@ void AddVerifyCommand(CLI::App& app, CommandAction* action);    // lockstep veri
 void AddPretrainCommand(CLI::App& app, CommandAction* action);  // lockstep pretrain
 void AddEvalCommand(CLI::App& app, CommandAction* action);      // lockstep eval passk
 void AddSandboxCommand(CLI::App& app, CommandAction* action);   // lockstep sandbox run|serve
+void AddGrpoCommand(CLI::App& app, CommandAction* action);      // lockstep grpo
 
 }  // namespace lockstep::driver

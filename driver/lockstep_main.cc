@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("lockstep ") + LOCKSTEP_VERSION);
   app.require_subcommand(1);
   lockstep::driver::CommandAction action;
+  lockstep::driver::AddGrpoCommand(app, &action);
   lockstep::driver::AddVerifyCommand(app, &action);
   lockstep::driver::AddPretrainCommand(app, &action);
   lockstep::driver::AddEvalCommand(app, &action);

@@ -12,8 +12,8 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "config/file_io.h"
 #include "driver/commands.h"
+#include "sandbox/input_file.h"
 #include "sandbox/language.h"
 #include "sandbox/pool_server.h"
 #include "sandbox/runner.h"
@@ -91,16 +91,6 @@ int BadInput(const std::string& error) {
   return 2;
 }
 
-// Reads `path` into `out`; an error names the flag it came from.
-absl::Status ReadInput(const std::string& what, const std::string& path, std::string* out) {
-  absl::StatusOr<std::string> text = config::ReadFile(path);
-  if (!text.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat("cannot read ", what, ": ", text.status().message()));
-  }
-  *out = *std::move(text);
-  return absl::OkStatus();
-}
-
 int RunOne(const RunFlags& flags) {
   sandbox::RunRequest request;
   if (flags.language.empty()) {
@@ -122,15 +112,10 @@ int RunOne(const RunFlags& flags) {
     request.limits.wall_time_s = 2 * flags.time_limit_s + 1;
   }
   if (flags.memory_limit_mb > 0) request.limits.memory_mb = flags.memory_limit_mb;
-  absl::Status read = ReadInput("program file", flags.file, &request.source);
-  if (read.ok() && !flags.stdin_path.empty()) {
-    read = ReadInput("--stdin file", flags.stdin_path, &request.stdin_data);
-  }
-  if (read.ok() && !flags.expect_path.empty()) {
-    std::string expected;
-    read = ReadInput("--expect file", flags.expect_path, &expected);
-    request.expected_stdout = std::move(expected);
-  }
+  // Regular files only, each within its cap (sandbox/input_file.h); then the
+  // limits are checked: a directory, /dev/zero or --time-limit inf is a usage error.
+  absl::Status read = sandbox::LoadRunRequestFiles(flags.file, flags.stdin_path, flags.expect_path,
+                                                   {}, &request);
   if (!read.ok()) return BadInput(std::string(read.message()));
 
   sandbox::RunnerOptions options;

@@ -13,6 +13,7 @@
 #include "absl/strings/str_split.h"
 #include "config/file_io.h"
 #include "jobs/job_sections.h"
+#include "jobs/run_checkpoints.h"
 #include "model/char_tokenizer.h"
 #include "numerics/status_macros.h"
 #include "rewards/arithmetic_task.h"
@@ -72,21 +73,6 @@ std::vector<trainer::TrainSequence> MakeBatch(const Corpus& corpus, const CharTo
     out.push_back(std::move(s));
   }
   return out;
-}
-
-absl::StatusOr<int64_t> NewestCheckpoint(const fs::path& dir) {
-  int64_t newest = -1;
-  std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(dir, ec)) {
-    const std::string name = entry.path().filename().string();
-    if (name.rfind("step_", 0) != 0 || name.find('.') != std::string::npos) continue;
-    newest = std::max<int64_t>(newest, std::stoll(name.substr(5)));
-  }
-  if (newest < 0) {
-    return absl::NotFoundError(absl::StrCat("--resume: no checkpoint under ", dir.string(),
-                                            " (the run stopped before its first checkpoint)"));
-  }
-  return newest;
 }
 
 // Greedy exact-match accuracy on held-out problems (indices far beyond any
@@ -166,20 +152,6 @@ absl::StatusOr<std::unique_ptr<Corpus>> MakeCorpus(const PretrainData& data) {
   return std::make_unique<FileCorpus>(std::move(lines));
 }
 
-// Keeps metrics.jsonl consistent with a resumed run: drops the lines of steps
-// after the checkpoint it resumes from.
-absl::Status DropMetricsAfter(const fs::path& metrics_path, int64_t step) {
-  std::error_code ec;
-  if (!fs::exists(metrics_path, ec)) return absl::OkStatus();
-  LOCKSTEP_ASSIGN_OR_RETURN(std::string text, config::ReadFile(metrics_path.string()));
-  std::string kept;
-  for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
-    auto j = nlohmann::json::parse(line, nullptr, false);
-    if (!j.is_discarded() && j.value("step", int64_t{0}) <= step) absl::StrAppend(&kept, line, "\n");
-  }
-  return config::WriteFileAtomically(metrics_path.string(), kept);
-}
-
 // The trainer a run starts from: fresh weights, or the newest checkpoint of a
 // resumed run (whose model settings come from the checkpoint).
 struct TrainerStart {
@@ -197,14 +169,15 @@ absl::StatusOr<TrainerStart> StartTrainer(const PretrainOptions& options, const 
     return start;
   }
   const fs::path ckpt_root = run_dir / "checkpoints";
-  LOCKSTEP_ASSIGN_OR_RETURN(int64_t newest, NewestCheckpoint(ckpt_root));
+  LOCKSTEP_ASSIGN_OR_RETURN(int64_t newest, NewestCheckpointStep(ckpt_root.string()));
   nlohmann::json user;
   LOCKSTEP_ASSIGN_OR_RETURN(
       start.trainer,
       trainer::Trainer::LoadCheckpoint((ckpt_root / absl::StrCat("step_", newest)).string(),
                                        options.trainer, &user));
   start.first_step = user.value("data_step", newest);
-  LOCKSTEP_RETURN_IF_ERROR(DropMetricsAfter(run_dir / "metrics.jsonl", start.first_step));
+  LOCKSTEP_RETURN_IF_ERROR(
+      TruncateJsonlAfterStep((run_dir / "metrics.jsonl").string(), start.first_step));
   std::fprintf(stderr, "pretrain: resuming %s at step %lld\n", run_dir.c_str(),
                static_cast<long long>(start.first_step));
   return start;

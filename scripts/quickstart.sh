@@ -1,34 +1,28 @@
 #!/usr/bin/env bash
-# Quick start: setup + build + the main job on its embedded default (no downloads).
-# Until the GRPO job exists, the main job is `lockstep verify`, which proves the
-# numerics contract: rollout and trainer log-probabilities are bitwise equal.
+# Quick start: setup + build + the main job on its embedded default (no downloads):
+# a GRPO job (configs/quickstart.toml) in separate processes — a trainer, a
+# rollout engine, weights over ZeroMQ — that trains a tiny base model lockstep
+# pretrained itself (data/models/arithmetic-base) to add 2-digit numbers, with
+# every rollout log-probability recomputed bit for bit by the trainer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 scripts/build.sh
-cat <<'TXT'
+out=${LOCKSTEP_QUICKSTART_OUT:-runs/quickstart-$(date -u +%Y%m%d-%H%M%S)}
+cat <<TXT
 
-== lockstep verify ==========================================================
-A seeded random Llama/Qwen-style model (GQA) generates sequences of mixed prompt
-lengths under four batch schedules (one at a time, all at once, random arrival
-under continuous batching, small maximum batch). Every sampled token's
-log-probability is then recomputed by the trainer-side full-sequence forward.
-lockstep's promise holds if every one of them is bitwise equal, and if every
-schedule sampled the same tokens.
-=============================================================================
+== lockstep grpo configs/quickstart.toml =====================================
+GRPO on 2-digit addition (reward: the exact sum), 600 steps of 32 prompts x 8
+samples, from a base model that gets ~42 % of held-out sums right greedily.
+One line per step: mean reward, the PPO KL, and how many of the rollout's token
+log-probabilities the trainer recomputed bit for bit (lockstep's promise: all).
+Run directory: $out
+==============================================================================
 TXT
-if build/bin/lockstep verify --backend cpu --dtype both; then
-  cat <<'TXT'
+build/bin/lockstep grpo configs/quickstart.toml --out "$out"
+cat <<TXT
 
-What this proved: for FP16 and for BF16, the trainer's full-sequence forward
-recomputed every log-probability the rollout engine recorded with exactly the
-same bits, whichever batch schedule generated it. An RL step on these samples
-starts exactly on-policy (importance ratio 1, nothing clipped).
-For contrast, the usual setup (an fp32 trainer against a bf16 rollout):
-  build/bin/lockstep verify --dtype bf16 --trainer-dtype fp32
-Next: build/bin/lockstep pretrain configs/pretrain-arithmetic.toml
+Open $out/report.html in a browser for the plots and sampled completions.
+Next: build/bin/lockstep grpo configs/grpo-programs.toml   (rewards judged in the sandbox)
+      build/bin/lockstep verify --dtype both                 (the numerics contract alone)
 TXT
-else
-  echo "lockstep verify FAILED: rollout and trainer disagree (see the table above)." >&2
-  exit 1
-fi

@@ -5,15 +5,24 @@
 //       the FP32 masters rounded to DTYPE, as an HF-layout model directory
 //   lockstep-trainer resave CKPT --out DIR [--overwrite]
 //       load and save again; the bytes equal the input's (a round-trip check)
+//   lockstep-trainer grpo RUN --rollout ENDPOINT... [--sandbox ENDPOINT] [--resume]
+//       the trainer process of a GRPO job (jobs/grpo_job.h), as `lockstep grpo`
+//       starts it: reads RUN/config.toml; SIGINT/SIGTERM checkpoint and exit 0
 // CLI11 parses the command line: --help at any level exits 0, bad usage exits 2.
-// (The trainer process that serves a GRPO job over ZeroMQ grows from here.)
+#include <signal.h>
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
+#include <atomic>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "config/config.h"
 #include "config/file_io.h"
+#include "jobs/grpo_job.h"
 #include "nlohmann/json.hpp"
 #include "trainer/trainer.h"
 #include "xxhash.h"
@@ -29,6 +38,11 @@ struct Flags {
   std::string out;
   std::string dtype;  // export: empty = the checkpoint's own
   bool overwrite = false;
+  // grpo
+  std::string run_dir;
+  std::vector<std::string> rollout_endpoints;
+  std::string sandbox_endpoint;
+  bool resume = false;
 };
 
 int Fail(const std::string& message) {
@@ -127,6 +141,31 @@ int Resave(const Flags& flags) {
   return 0;
 }
 
+std::atomic<bool> g_stop_requested{false};
+void RequestStop(int) { g_stop_requested.store(true); }
+
+// The GRPO trainer process: the run's resolved config, the endpoints the
+// driver chose, and a checkpoint on SIGINT/SIGTERM.
+int Grpo(const Flags& flags) {
+  struct sigaction action {};
+  action.sa_handler = RequestStop;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+  auto config = lockstep::config::Config::LoadFile(flags.run_dir + "/config.toml");
+  if (!config.ok()) return Fail(std::string(config.status().message()));
+  auto options = lockstep::jobs::ReadGrpoOptions(*config);
+  if (!options.ok()) return Fail(std::string(options.status().message()));
+  const lockstep::jobs::GrpoEndpoints endpoints{.rollout = flags.rollout_endpoints,
+                                                .sandbox = flags.sandbox_endpoint};
+  std::fprintf(stderr, "lockstep-trainer: GRPO trainer pid %d, run %s\n", getpid(),
+               flags.run_dir.c_str());
+  auto summary = lockstep::jobs::RunGrpoTrainer(*options, flags.run_dir, endpoints, flags.resume,
+                                                &g_stop_requested);
+  if (!summary.ok()) return Fail(std::string(summary.status().message()));
+  return 0;
+}
+
 // What a subcommand runs: the exit code.
 using Command = int (*)(const Flags&);
 
@@ -149,7 +188,8 @@ CLI::App* AddCheckpointCommand(CLI::App& app, const std::string& name,
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"lockstep-trainer: inspect, export and re-save trainer checkpoints",
+  CLI::App app{"lockstep-trainer: the GRPO trainer process; inspect, export and re-save trainer "
+               "checkpoints",
                "lockstep-trainer"};
   app.set_version_flag("--version", std::string("lockstep-trainer ") + LOCKSTEP_VERSION);
   app.require_subcommand(1);
@@ -166,6 +206,16 @@ int main(int argc, char** argv) {
   AddCheckpointCommand(app, "resave",
                        "load and save again; the bytes equal the input's (a round-trip check)",
                        /*writes=*/true, &flags, Resave, &action);
+  CLI::App* grpo = app.add_subcommand(
+      "grpo", "the trainer process of a GRPO job (started by `lockstep grpo`)");
+  grpo->add_option("RUN", flags.run_dir, "the run directory (holds config.toml)")->required();
+  grpo->add_option("--rollout", flags.rollout_endpoints, "a rollout engine's endpoint (repeat)")
+      ->type_name("ENDPOINT")
+      ->required();
+  grpo->add_option("--sandbox", flags.sandbox_endpoint, "the sandbox pool's endpoint")
+      ->type_name("ENDPOINT");
+  grpo->add_flag("--resume", flags.resume, "continue from the run's newest checkpoint");
+  grpo->callback([&action] { action = Grpo; });
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

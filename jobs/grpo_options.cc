@@ -1,0 +1,124 @@
+#include "jobs/grpo_options.h"
+
+#include "absl/strings/str_cat.h"
+#include "config/file_io.h"
+#include "jobs/job_sections.h"
+#include "nlohmann/json.hpp"
+#include "numerics/status_macros.h"
+
+namespace lockstep::jobs {
+namespace {
+
+absl::Status ReadTask(const config::Config& c, GrpoTaskOptions* t) {
+  LOCKSTEP_ASSIGN_OR_RETURN(t->kind, c.GetStringOneOf("task.kind", {"arithmetic", "python_expression"},
+                                                      std::string("arithmetic")));
+  LOCKSTEP_ASSIGN_OR_RETURN(int64_t digits, c.GetIntInRange("task.max_digits", 1, 9, 2));
+  t->arithmetic.max_digits = static_cast<int>(digits);
+  LOCKSTEP_ASSIGN_OR_RETURN(t->arithmetic.operators, c.GetString("task.operators", std::string("+")));
+  LOCKSTEP_ASSIGN_OR_RETURN(int64_t seed, c.GetIntInRange("task.seed", 0, int64_t{1} << 62, 11));
+  t->seed = static_cast<uint64_t>(seed);
+  LOCKSTEP_ASSIGN_OR_RETURN(t->time_limit_s, c.GetDoubleInRange("task.time_limit_s", 0.1, 60.0, 2.0));
+  LOCKSTEP_ASSIGN_OR_RETURN(int64_t mem, c.GetIntInRange("task.memory_limit_mb", 16, 65536, 256));
+  t->memory_limit_mb = static_cast<int>(mem);
+  LOCKSTEP_ASSIGN_OR_RETURN(int64_t retries, c.GetIntInRange("task.max_sandbox_retries", 0, 100, 3));
+  t->max_sandbox_retries = static_cast<int>(retries);
+  return absl::OkStatus();
+}
+
+absl::Status ReadRollout(const config::Config& c, GrpoRolloutOptions* r) {
+  LOCKSTEP_ASSIGN_OR_RETURN(int64_t engines, c.GetIntInRange("rollout.engines", 1, 64, 1));
+  r->engines = static_cast<int>(engines);
+  LOCKSTEP_ASSIGN_OR_RETURN(int64_t n, c.GetIntInRange("rollout.n", 1, 1024, 8));
+  r->samples_per_prompt = static_cast<int>(n);
+  LOCKSTEP_ASSIGN_OR_RETURN(int64_t max_new, c.GetIntInRange("rollout.max_new_tokens", 1, 1 << 20, 8));
+  r->max_new_tokens = static_cast<int>(max_new);
+  LOCKSTEP_ASSIGN_OR_RETURN(double temperature, c.GetDoubleInRange("rollout.temperature", 0.0, 100.0, 1.0));
+  r->sampling.temperature = static_cast<float>(temperature);
+  LOCKSTEP_ASSIGN_OR_RETURN(int64_t top_k, c.GetIntInRange("rollout.top_k", 0, 1 << 30, 0));
+  r->sampling.top_k = static_cast<int>(top_k);
+  LOCKSTEP_ASSIGN_OR_RETURN(double top_p, c.GetDoubleInRange("rollout.top_p", 1e-6, 1.0, 1.0));
+  r->sampling.top_p = static_cast<float>(top_p);
+  LOCKSTEP_ASSIGN_OR_RETURN(int64_t seed, c.GetIntInRange("rollout.seed", 0, int64_t{1} << 62, 1));
+  r->seed = static_cast<uint64_t>(seed);
+  LOCKSTEP_ASSIGN_OR_RETURN(int64_t staleness, c.GetIntInRange("rollout.max_staleness", 0, 1, 0));
+  r->max_staleness = static_cast<int>(staleness);
+  LOCKSTEP_ASSIGN_OR_RETURN(int64_t max_batch, c.GetIntInRange("rollout.max_batch", 1, 1 << 16, 64));
+  r->max_batch = static_cast<int>(max_batch);
+  LOCKSTEP_ASSIGN_OR_RETURN(int64_t kv_blocks, c.GetIntInRange("rollout.kv_blocks", 1, 1 << 24, 512));
+  r->kv_blocks = static_cast<int>(kv_blocks);
+  LOCKSTEP_ASSIGN_OR_RETURN(r->transport, c.GetStringOneOf("rollout.transport", {"ipc", "tcp"},
+                                                           std::string("ipc")));
+  LOCKSTEP_ASSIGN_OR_RETURN(int64_t port, c.GetIntInRange("rollout.base_port", 0, 65535, 0));
+  r->base_port = static_cast<int>(port);
+  LOCKSTEP_ASSIGN_OR_RETURN(r->engine_timeout_s,
+                            c.GetDoubleInRange("rollout.engine_timeout_s", 0.5, 3600.0, 30.0));
+  return absl::OkStatus();
+}
+
+// The model's config: the spec's architecture, or init_from's config.json.
+absl::StatusOr<ModelConfig> ArchitectureOf(const ModelSpec& spec) {
+  if (spec.init_from.empty()) return spec.architecture;
+  const std::string path = spec.init_from + "/config.json";
+  absl::StatusOr<std::string> text = config::ReadFile(path);
+  if (!text.ok()) {
+    return absl::NotFoundError(absl::StrCat("model.init_from = \"", spec.init_from, "\": ",
+                                            text.status().message(),
+                                            " (an HF-layout model directory, e.g. RUN/final of "
+                                            "lockstep pretrain)"));
+  }
+  const nlohmann::json json = nlohmann::json::parse(*text, nullptr, false);
+  if (json.is_discarded()) return absl::InvalidArgumentError(absl::StrCat(path, ": not valid JSON"));
+  return ModelConfig::FromHfJson(json, path);
+}
+
+}  // namespace
+
+absl::StatusOr<GrpoOptions> ReadGrpoOptions(const config::Config& c) {
+  GrpoOptions o;
+  LOCKSTEP_ASSIGN_OR_RETURN(o.steps, c.GetIntInRange("train.steps", 1, 1 << 30, 60));
+  LOCKSTEP_ASSIGN_OR_RETURN(o.trainer, ReadTrainerSections(c, o.steps));
+  LOCKSTEP_ASSIGN_OR_RETURN(o.model, ReadModelSection(c));
+  LOCKSTEP_ASSIGN_OR_RETURN(o.architecture, ArchitectureOf(o.model));
+  LOCKSTEP_ASSIGN_OR_RETURN(o.loss, ReadActorSection(c));
+  LOCKSTEP_ASSIGN_OR_RETURN(o.advantage.estimator, ReadAdvantageEstimator(c));
+  LOCKSTEP_ASSIGN_OR_RETURN(std::string std_norm,
+                            c.GetStringOneOf("algorithm.std_normalization",
+                                             {"unbiased", "population"}, std::string("unbiased")));
+  LOCKSTEP_ASSIGN_OR_RETURN(o.advantage.std_normalization, trainer::ParseStdNormalization(std_norm));
+  o.trainer.want_entropy = true;  // actor/entropy is a per-step metric
+  LOCKSTEP_RETURN_IF_ERROR(ReadTask(c, &o.task));
+  LOCKSTEP_RETURN_IF_ERROR(ReadRollout(c, &o.rollout));
+  LOCKSTEP_ASSIGN_OR_RETURN(int64_t workers, c.GetIntInRange("sandbox.workers", 1, 256, 2));
+  o.sandbox_workers = static_cast<int>(workers);
+  LOCKSTEP_ASSIGN_OR_RETURN(o.sandbox_timeout_s,
+                            c.GetDoubleInRange("sandbox.timeout_s", 1.0, 3600.0, 60.0));
+  LOCKSTEP_ASSIGN_OR_RETURN(int64_t prompts, c.GetIntInRange("train.prompts_per_step", 1, 1 << 20, 16));
+  o.prompts_per_step = static_cast<int>(prompts);
+  LOCKSTEP_ASSIGN_OR_RETURN(o.checkpoint_every,
+                            c.GetIntInRange("train.checkpoint_every", 1, 1 << 30, 20));
+  LOCKSTEP_ASSIGN_OR_RETURN(o.stop_at_step, c.GetIntInRange("train.stop_at_step", 0, 1 << 30, 0));
+  LOCKSTEP_ASSIGN_OR_RETURN(int64_t eval, c.GetIntInRange("eval.prompts", 0, 1 << 20, 128));
+  o.eval_prompts = static_cast<int>(eval);
+  LOCKSTEP_ASSIGN_OR_RETURN(int64_t report, c.GetIntInRange("report.samples_per_step", 0, 1024, 4));
+  o.report_samples_per_step = static_cast<int>(report);
+
+  if (o.advantage.estimator == trainer::AdvantageEstimator::kRloo && o.rollout.samples_per_prompt < 2) {
+    return absl::InvalidArgumentError("algorithm.advantage = \"rloo\" needs rollout.n >= 2");
+  }
+  const int64_t prompt_tokens = 2 + 2 * o.task.arithmetic.max_digits + 1;
+  if (prompt_tokens + o.rollout.max_new_tokens > o.architecture.max_position_embeddings) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "rollout.max_new_tokens = ", o.rollout.max_new_tokens, ": prompts of up to ", prompt_tokens,
+        " tokens plus this exceed the model's max_position_embeddings (",
+        o.architecture.max_position_embeddings, ")"));
+  }
+  if (o.architecture.vocab_size != CharTokenizer().vocab_size()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "[model]: vocab_size ", o.architecture.vocab_size,
+        " does not match the character tokenizer of the GRPO tasks (", CharTokenizer().vocab_size(),
+        "); start from a model lockstep pretrained (lockstep pretrain)"));
+  }
+  return o;
+}
+
+}  // namespace lockstep::jobs
