@@ -237,9 +237,11 @@ int LaunchGrpo(const jobs::GrpoOptions& options, const GrpoLaunch& launch) {
         std::fprintf(stderr, "lockstep grpo: cannot restart %s: %s\n", e.name.c_str(),
                      std::string(s.message()).c_str());
       } else {
-        std::fprintf(stderr, "lockstep grpo: restarted %s (pid %d); the trainer re-sends weights "
-                             "and re-issues its requests\n",
-                     e.name.c_str(), supervisor.Pid(e.name));
+        std::fprintf(stderr, "lockstep grpo: restarted %s (pid %d); %s\n", e.name.c_str(),
+                     supervisor.Pid(e.name),
+                     e.name == "sandbox"
+                         ? "reward runs that were in flight are retried"
+                         : "the trainer re-sends the current weights and re-issues its requests");
       }
     }
   }

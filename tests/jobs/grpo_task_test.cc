@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "sandbox/runner.h"
 
 namespace lockstep::jobs {
 namespace {
@@ -64,6 +65,70 @@ TEST(GrpoTaskTest, UnknownKindAndMissingSandboxAreErrors) {
   const auto no_pool = GrpoTask::Create(o, nullptr);
   ASSERT_FALSE(no_pool.ok());
   EXPECT_NE(no_pool.status().message().find("sandbox"), std::string::npos);
+}
+
+// A pool whose first batch fails like a killed sandbox worker (sandbox_error),
+// then runs programs by a fixed rule: print(<digits>) prints the digits.
+class FlakyExecutor : public rewards::ProgramExecutor {
+ public:
+  std::vector<sandbox::RunResult> RunBatch(std::span<const sandbox::RunRequest> requests) override {
+    ++batches;
+    std::vector<sandbox::RunResult> out(requests.size());
+    for (size_t i = 0; i < requests.size(); ++i) {
+      if (batches == 1 && i == 0) {
+        out[i].status = sandbox::RunStatus::kSandboxError;
+        out[i].message = "worker killed";
+        continue;
+      }
+      const std::string& src = requests[i].source;  // "print(<expr>)\n"
+      const std::string expr = src.substr(6, src.size() - 8);
+      out[i].status = expr + "\n" == requests[i].expected_stdout ? sandbox::RunStatus::kOk
+                                                                  : sandbox::RunStatus::kWrongAnswer;
+      ran.push_back(expr);
+    }
+    return out;
+  }
+  std::string Describe() const override { return "flaky test pool"; }
+  int batches = 0;
+  std::vector<std::string> ran;
+};
+
+TEST(GrpoTaskTest, SandboxErrorIsRetriedNeverScoredZero) {
+  GrpoTaskOptions o = Arithmetic();
+  o.kind = "python_expression";
+  FlakyExecutor pool;
+  auto task = GrpoTask::Create(o, &pool).value();
+  EXPECT_TRUE(task->NeedsSandbox());
+  const GrpoPrompt p = task->Prompt(1);
+  const auto rewards = task->Score({&p, &p, &p}, {p.answer, "0", ""}).value();
+  EXPECT_EQ(pool.batches, 2);  // the failed sample ran again, alone
+  EXPECT_EQ(pool.ran, (std::vector<std::string>{"0", p.answer}));
+  EXPECT_EQ(rewards[0].status, rewards::RewardStatus::kOk);  // not 0 for the worker's death
+  EXPECT_EQ(rewards[0].value, 1.0);
+  EXPECT_EQ(rewards[1].status, rewards::RewardStatus::kWrongAnswer);
+  EXPECT_EQ(rewards[2].status, rewards::RewardStatus::kNoAnswer);  // never executed
+}
+
+class BrokenExecutor : public rewards::ProgramExecutor {
+ public:
+  std::vector<sandbox::RunResult> RunBatch(std::span<const sandbox::RunRequest> requests) override {
+    std::vector<sandbox::RunResult> out(requests.size());
+    for (auto& r : out) r.status = sandbox::RunStatus::kSandboxError;
+    return out;
+  }
+  std::string Describe() const override { return "broken test pool"; }
+};
+
+TEST(GrpoTaskTest, PersistentSandboxErrorFailsTheStepLoudly) {
+  GrpoTaskOptions o = Arithmetic();
+  o.kind = "python_expression";
+  o.max_sandbox_retries = 2;
+  BrokenExecutor pool;
+  auto task = GrpoTask::Create(o, &pool).value();
+  const GrpoPrompt p = task->Prompt(1);
+  const auto rewards = task->Score({&p}, {p.answer});
+  ASSERT_FALSE(rewards.ok());
+  EXPECT_NE(rewards.status().message().find("broken test pool"), std::string::npos);
 }
 
 }  // namespace
