@@ -388,6 +388,19 @@ absl::StatusOr<GrpoRunSummary> GrpoRun::Run(const GrpoEndpoints& endpoints, bool
   LOCKSTEP_ASSIGN_OR_RETURN(task_, GrpoTask::Create(options_.task, executor_.get()));
   trainer::TrainerConfig tc = options_.trainer;
   if (resume) {
+    const std::string ckpt_root = (fs::path(run_dir_) / "checkpoints").string();
+    if (NewestCheckpointStep(ckpt_root).status().code() == absl::StatusCode::kNotFound) {
+      // Stopped before its first checkpoint: every step is a pure function of
+      // the config, so starting over is the exact continuation.
+      std::fprintf(stderr, "grpo: %s has no checkpoint yet; starting it from step 0\n",
+                   run_dir_.c_str());
+      resume = false;
+      for (const char* log : {"metrics.jsonl", "rollouts.jsonl"}) {
+        LOCKSTEP_RETURN_IF_ERROR(TruncateJsonlAfterStep((fs::path(run_dir_) / log).string(), 0));
+      }
+    }
+  }
+  if (resume) {
     LOCKSTEP_RETURN_IF_ERROR(Resume(&first_step_));
   } else {
     LOCKSTEP_ASSIGN_OR_RETURN(ModelWeights init, BuildModelWeights(options_.model, tc.dtype));

@@ -148,6 +148,11 @@ bool NoProcessesMentioning(const std::string& needle, std::chrono::seconds timeo
 
 class GrpoJobTest : public ::testing::Test {
  protected:
+  // Run directories and logs are kept while the suite runs (the baseline is
+  // shared) and removed at its end, unless a test failed.
+  static void TearDownTestSuite() {
+    if (!::testing::UnitTest::GetInstance()->Failed()) fs::remove_all(Root());
+  }
   static fs::path Root() {
     static const fs::path root = [] {
       fs::path p = fs::temp_directory_path() / ("lockstep_grpo_test_" + std::to_string(getpid()));
@@ -288,23 +293,32 @@ TEST_F(GrpoJobTest, KilledRolloutEngineIsRestartedAndTheJobFinishesUnchanged) {
   ExpectSameAsBaseline(run);
 }
 
-TEST_F(GrpoJobTest, InterruptCheckpointsLeavesNoProcessAndResumesExactly) {
-  Baseline();
-  const fs::path run = Root() / "interrupted";
+// Sends `signal` to the driver of `name` (a fresh run with `extra` flags) after
+// step 3, checks everything stopped cleanly with a checkpoint, and resumes the
+// run to its end.
+void InterruptAndResume(const fs::path& root, const std::string& config, const std::string& name,
+                        const std::vector<std::string>& extra, int signal) {
+  const fs::path run = root / name;
+  std::vector<std::string> args = {"grpo", config, "--out", run.string()};
+  args.insert(args.end(), extra.begin(), extra.end());
   {
-    Job job({"grpo", ConfigPath().string(), "--out", run.string()}, Root() / "interrupted.stderr");
+    Job job(args, root / (name + ".stderr"));
     ASSERT_TRUE(job.WaitFor("grpo step 3/", std::chrono::seconds(120))) << job.Stderr();
-    ASSERT_EQ(kill(job.pid(), SIGINT), 0);
+    ASSERT_EQ(kill(job.pid(), signal), 0);
     EXPECT_EQ(job.Wait(), 0) << job.Stderr();
     EXPECT_NE(job.Stderr().find("--resume"), std::string::npos) << job.Stderr();
   }
   EXPECT_TRUE(NoProcessesMentioning(run.string(), std::chrono::seconds(5)));
   EXPECT_LT(ReadJsonl(run / "metrics.jsonl").size(), static_cast<size_t>(kSteps));
-  Job resume({"grpo", "--resume", run.string()}, Root() / "interrupted_resume.stderr");
+  Job resume({"grpo", "--resume", run.string()}, root / (name + "_resume.stderr"));
   EXPECT_EQ(resume.Wait(), 0) << resume.Stderr();
-  ExpectPromptAccounting(run);
-  ExpectSameAsBaseline(run);
-  EXPECT_EQ(ReadJsonl(run / "metrics.jsonl").size(), static_cast<size_t>(kSteps));
+}
+
+TEST_F(GrpoJobTest, InterruptCheckpointsLeavesNoProcessAndResumesExactly) {
+  Baseline();
+  InterruptAndResume(Root(), ConfigPath().string(), "interrupted", {}, SIGINT);
+  ExpectPromptAccounting(Root() / "interrupted");
+  ExpectSameAsBaseline(Root() / "interrupted");
 }
 
 TEST_F(GrpoJobTest, KilledTrainerIsReportedAndResumeIsExact) {
@@ -328,25 +342,6 @@ TEST_F(GrpoJobTest, KilledTrainerIsReportedAndResumeIsExact) {
   ExpectSameAsBaseline(run);
 }
 
-// Interrupts `name` (a fresh run with `extra` flags) after step 3, checks it
-// stopped cleanly, and resumes it to the end.
-void InterruptAndResume(const fs::path& root, const std::string& config, const std::string& name,
-                        const std::vector<std::string>& extra) {
-  const fs::path run = root / name;
-  std::vector<std::string> args = {"grpo", config, "--out", run.string()};
-  args.insert(args.end(), extra.begin(), extra.end());
-  {
-    Job job(args, root / (name + ".stderr"));
-    ASSERT_TRUE(job.WaitFor("grpo step 3/", std::chrono::seconds(120))) << job.Stderr();
-    ASSERT_EQ(kill(job.pid(), SIGTERM), 0);
-    EXPECT_EQ(job.Wait(), 0) << job.Stderr();
-  }
-  EXPECT_TRUE(NoProcessesMentioning(run.string(), std::chrono::seconds(5)));
-  EXPECT_LT(ReadJsonl(run / "metrics.jsonl").size(), static_cast<size_t>(kSteps));
-  Job resume({"grpo", "--resume", run.string()}, root / (name + "_resume.stderr"));
-  EXPECT_EQ(resume.Wait(), 0) << resume.Stderr();
-}
-
 TEST_F(GrpoJobTest, OneStepOffOverlapsRolloutWithTheUpdateAndResumesExactly) {
   const fs::path reference = RunJob("stale", {"--set", "rollout.max_staleness=1"});
   ExpectPromptAccounting(reference);
@@ -365,7 +360,7 @@ TEST_F(GrpoJobTest, OneStepOffOverlapsRolloutWithTheUpdateAndResumesExactly) {
   EXPECT_EQ(metrics[5]["mismatch/tokens"].get<int64_t>(), 0);  // no on-policy sample to check
   // The checkpoint carries the batch generated ahead, so a resumed run is exact.
   InterruptAndResume(Root(), ConfigPath().string(), "stale_interrupted",
-                     {"--set", "rollout.max_staleness=1"});
+                     {"--set", "rollout.max_staleness=1"}, SIGTERM);
   ExpectPromptAccounting(Root() / "stale_interrupted");
   ExpectSameAs(Root() / "stale_interrupted", reference);
 }
@@ -398,15 +393,40 @@ TEST_F(GrpoJobTest, ProgramRewardsSurviveAKilledSandboxPool) {
   ExpectSameAs(run, reference);
 }
 
-TEST_F(GrpoJobTest, KilledDriverLeavesNoChildRunning) {
+TEST_F(GrpoJobTest, KilledDriverLeavesNoChildRunningAndResumeIsExact) {
+  Baseline();
   const fs::path run = Root() / "driver_killed";
   Job job({"grpo", ConfigPath().string(), "--out", run.string()}, Root() / "driver_killed.stderr");
-  ASSERT_TRUE(job.WaitFor("grpo step 1/", std::chrono::seconds(120))) << job.Stderr();
+  ASSERT_TRUE(job.WaitFor("grpo step 3/", std::chrono::seconds(120))) << job.Stderr();
   ASSERT_FALSE(ProcessesMentioning(run.string()).empty());
   ASSERT_EQ(kill(job.pid(), SIGKILL), 0);
   job.Wait();
   EXPECT_TRUE(NoProcessesMentioning(run.string(), std::chrono::seconds(5)))
       << ProcessesMentioning(run.string()).size() << " process(es) left";
+  Job resume({"grpo", "--resume", run.string()}, Root() / "driver_killed_resume.stderr");
+  EXPECT_EQ(resume.Wait(), 0) << resume.Stderr();
+  ExpectPromptAccounting(run);
+  ExpectSameAsBaseline(run);
+}
+
+TEST_F(GrpoJobTest, RunStoppedBeforeItsFirstCheckpointResumesFromTheStart) {
+  Baseline();
+  const fs::path run = Root() / "no_checkpoint";
+  {
+    Job job({"grpo", ConfigPath().string(), "--out", run.string(), "--set",
+             "train.checkpoint_every=100"},
+            Root() / "no_checkpoint.stderr");
+    ASSERT_TRUE(job.WaitFor("grpo step 2/", std::chrono::seconds(120))) << job.Stderr();
+    ASSERT_EQ(kill(job.ChildPid("trainer"), SIGKILL), 0);
+    EXPECT_EQ(job.Wait(), 1) << job.Stderr();
+  }
+  EXPECT_FALSE(fs::exists(run / "checkpoints/step_2"));
+  Job resume({"grpo", "--resume", run.string(), "--set", "train.checkpoint_every=2"},
+             Root() / "no_checkpoint_resume.stderr");
+  EXPECT_EQ(resume.Wait(), 0) << resume.Stderr();
+  EXPECT_NE(resume.Stderr().find("no checkpoint yet"), std::string::npos) << resume.Stderr();
+  ExpectPromptAccounting(run);
+  ExpectSameAsBaseline(run);
 }
 
 TEST_F(GrpoJobTest, BadInputIsRefusedBeforeAnyProcessStarts) {
