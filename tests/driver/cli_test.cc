@@ -108,6 +108,18 @@ TEST(CliTest, BadUsageExitsTwoWithAPointerToHelp) {
   EXPECT_THAT(RunCommand(kLockstep + " verify --no-such-flag").output, HasSubstr("--no-such-flag"));
 }
 
+// `verify --json` prints one JSON document (not one object per dtype per line).
+TEST(CliTest, VerifyJsonIsOneDocument) {
+  const Result r = RunCommand(kLockstep + " verify --sequences 2 --max-new-tokens 4 --json");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_THAT(r.output, StartsWith("{\n"));
+  EXPECT_THAT(r.output, ::testing::EndsWith("\n}\n"));
+  EXPECT_EQ(r.output.find("\n{"), std::string::npos) << "a second top-level value:\n" << r.output;
+  EXPECT_THAT(r.output, HasSubstr("\"reports\""));
+  EXPECT_THAT(r.output, HasSubstr("\"dtype\": \"fp16\""));
+  EXPECT_THAT(r.output, HasSubstr("\"dtype\": \"bf16\""));
+}
+
 class CliRunTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -191,6 +203,11 @@ TEST_F(CliRunTest, PretrainThenTrainerTools) {
   r = RunCommand(kTrainer + " inspect " + ckpt);
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_THAT(r.output, HasSubstr("\"optimizer_step\": 1"));
+  // Hashes are 16-hex strings (jq rounds integers above 2^53), with shapes and a total.
+  EXPECT_THAT(r.output, ::testing::ContainsRegex("\"xxh64_master\": \"[0-9a-f]{16}\""));
+  EXPECT_THAT(r.output, ::testing::Not(::testing::ContainsRegex("\"xxh64_master\": [0-9]")));
+  EXPECT_THAT(r.output, ::testing::ContainsRegex("\"parameter_total\": [1-9][0-9]*"));
+  EXPECT_THAT(r.output, HasSubstr("\"shape\": ["));
   r = RunCommand(kTrainer + " export " + ckpt + " --out " + run + "/final");
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_THAT(r.output, HasSubstr("--overwrite"));
