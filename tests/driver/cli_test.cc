@@ -224,5 +224,30 @@ TEST_F(CliRunTest, PretrainThenTrainerTools) {
   EXPECT_EQ(r.output, "1\n");
 }
 
+// SIGINT during `pretrain` saves a checkpoint, says where and how to resume,
+// and exits 130; --resume then continues from it (and, the run being
+// finished, a second --resume is a no-op that says so).
+TEST_F(CliRunTest, PretrainInterruptedBySigintResumes) {
+  const std::string run = Path("run");
+  const std::string start = kLockstep + " pretrain " + kConfigs +
+                            "/pretrain-arithmetic.toml --set train.steps=100000 "
+                            "--set model.num_layers=1 --set model.hidden_size=32 "
+                            "--set eval.problems=0 --out " + run;
+  // A run this long only ends by the signal, sent once a step is on record.
+  const Result r = RunCommand("sh -c '" + start + " > " + Path("log") + " 2>&1 & pid=$!; " +
+                              "while [ ! -s " + run + "/metrics.jsonl ]; do sleep 0.1; done; " +
+                              "kill -INT $pid; wait $pid; echo exit=$?; cat " + Path("log") + "'");
+  EXPECT_THAT(r.output, HasSubstr("exit=130")) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("checkpoint saved to " + run + "/checkpoints/step_")) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("lockstep pretrain --resume " + run)) << r.output;
+  const Result resumed =
+      RunCommand(kLockstep + " pretrain --resume " + run + " --set train.steps=3");
+  EXPECT_EQ(resumed.exit_code, 0) << resumed.output;
+  const Result again = RunCommand(kLockstep + " pretrain --resume " + run + " --set train.steps=3");
+  EXPECT_EQ(again.exit_code, 0) << again.output;
+  EXPECT_THAT(again.output, HasSubstr("already finished")) << again.output;
+  EXPECT_THAT(again.output, HasSubstr("nothing rewritten"));
+}
+
 }  // namespace
 }  // namespace lockstep::driver
