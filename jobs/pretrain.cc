@@ -16,6 +16,7 @@
 #include "jobs/run_checkpoints.h"
 #include "model/char_tokenizer.h"
 #include "numerics/status_macros.h"
+#include "report/tensorboard_events.h"
 #include "rewards/arithmetic_task.h"
 #include "rollout/engine.h"
 #include "trainer/trainer.h"
@@ -205,6 +206,25 @@ absl::Status SaveCheckpoint(const trainer::Trainer& trainer, const fs::path& run
   return trainer.SaveCheckpoint(CheckpointDir(run_dir, steps_done), {{"data_step", steps_done}});
 }
 
+// RUN/summary.json: the finished run's outcome and final evaluation, for scripts.
+absl::Status WriteSummaryJson(const PretrainSummary& summary, const PretrainOptions& options,
+                              const fs::path& run_dir) {
+  nlohmann::json eval = nullptr;
+  if (summary.eval_accuracy >= 0.0) {
+    eval = {{"metric", "greedy exact-match on held-out arithmetic problems"},
+            {"problems", options.eval_problems},
+            {"accuracy", summary.eval_accuracy}};
+  }
+  const nlohmann::json json = {{"job", "pretrain"},
+                               {"steps", summary.steps},
+                               {"first_loss", summary.first_loss},
+                               {"last_loss_mean_of_10", summary.last_loss},
+                               {"eval", eval},
+                               {"final_dir", summary.final_dir},
+                               {"checkpoint", summary.checkpoint_dir}};
+  return config::WriteFileAtomically((run_dir / "summary.json").string(), json.dump(2) + "\n");
+}
+
 bool StopRequested(const std::atomic<bool>* stop_requested) {
   return stop_requested != nullptr && stop_requested->load();
 }
@@ -219,6 +239,11 @@ absl::Status TrainSteps(const PretrainOptions& options, const Corpus& corpus,
                         PretrainSummary* summary) {
   const CharTokenizer tok;
   std::ofstream metrics(run_dir / "metrics.jsonl", std::ios::app);
+  // The same lines as TensorBoard scalars; the session start makes TensorBoard
+  // drop what an earlier file holds for the steps this run (re)does.
+  LOCKSTEP_ASSIGN_OR_RETURN(std::unique_ptr<report::TensorBoardWriter> events,
+                            report::TensorBoardWriter::Open(run_dir.string()));
+  LOCKSTEP_RETURN_IF_ERROR(events->WriteSessionStart(first_step + 1));
   std::vector<double> recent;
   const auto start = Clock::now();
   int64_t tokens_done = 0;
@@ -242,6 +267,7 @@ absl::Status TrainSteps(const PretrainOptions& options, const Corpus& corpus,
                         {"timing/step_s", seconds},
                         {"perf/tokens_per_second", static_cast<double>(r.tokens) / seconds}};
     metrics << m.dump() << "\n" << std::flush;
+    LOCKSTEP_RETURN_IF_ERROR(events->WriteScalars(step + 1, m));
     if ((step + 1) % options.log_every == 0 || step + 1 == options.steps || step == first_step) {
       const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
       std::fprintf(stderr,
@@ -329,6 +355,7 @@ absl::StatusOr<PretrainSummary> RunPretrain(const PretrainOptions& options,
                               ArithmeticAccuracy(start.trainer->model(), *corpus->task(),
                                                  CharTokenizer(), options.eval_problems));
   }
+  LOCKSTEP_RETURN_IF_ERROR(WriteSummaryJson(summary, options, run_dir));
   return summary;
 }
 

@@ -1,8 +1,9 @@
 // `lockstep pretrain`: next-token training of a small base model on text
 // lockstep generates itself (the arithmetic task) or on a text file, with the
 // same Trainer the GRPO job uses. Writes RUN/metrics.jsonl,
-// RUN/checkpoints/step_N/ and RUN/final/ (an HF-layout model directory other
-// jobs can `init_from`); RUN/config.toml is written before (config/config_job.h).
+// RUN/checkpoints/step_N/, RUN/final/ (an HF-layout model directory other
+// jobs can `init_from`), TensorBoard event files (RUN/events.out.tfevents.*)
+// and RUN/summary.json; RUN/config.toml is written before (config/config_job.h).
 // Batches are a pure function of the step, so a resumed run continues exactly
 // where its last checkpoint was and ends with the same bytes. A stop request
 // (SIGINT/SIGTERM in the driver) ends the current step and checkpoints; a run

@@ -89,9 +89,18 @@ TEST_F(PretrainTest, LossFallsAndResumeIsExact) {
   EXPECT_GE(full->eval_accuracy, 0.0);
   for (const char* f : {"config.toml", "metrics.jsonl", "final/model.safetensors",
                         "final/config.json", "checkpoints/step_20/optimizer.safetensors",
-                        "checkpoints/step_40/trainer_state.json"}) {
+                        "checkpoints/step_40/trainer_state.json", "summary.json"}) {
     EXPECT_TRUE(fs::exists(root_ / "full" / f)) << f;
   }
+  EXPECT_NE(ReadBytes(root_ / "full" / "summary.json").find("\"accuracy\""), std::string::npos);
+  // TensorBoard: one event file, holding (at least) a record per step.
+  int event_files = 0;
+  for (const auto& entry : fs::directory_iterator(root_ / "full")) {
+    if (entry.path().filename().string().rfind("events.out.tfevents.", 0) != 0) continue;
+    ++event_files;
+    EXPECT_GT(fs::file_size(entry.path()), 40u * 100u) << entry.path();
+  }
+  EXPECT_EQ(event_files, 1);
 
   // The same run stopped at its step-20 checkpoint, then resumed to 40.
   ASSERT_TRUE(Run("cut", 20, false).ok());
