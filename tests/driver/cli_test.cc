@@ -77,7 +77,7 @@ INSTANTIATE_TEST_SUITE_P(
         HelpCase{kLockstep, "sandbox", {"run", "serve"}},
         HelpCase{kLockstep, "sandbox run",
                  {"FILE", "--lang", "--stdin", "--expect", "--time-limit", "--memory-limit",
-                  "--json"}},
+                  "--json", "--preview-bytes"}},
         HelpCase{kLockstep, "sandbox serve", {"--bind", "--workers", "--queue", "--stats-interval"}},
         HelpCase{kTrainer, "", {"--version", "inspect", "export", "resave"}},
         HelpCase{kTrainer, "inspect", {"CKPT"}},
@@ -177,6 +177,21 @@ TEST_F(CliRunTest, SandboxRunTakesTheLanguageFromTheExtension) {
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_THAT(r.output, HasSubstr("status: ok"));
   EXPECT_THAT(r.output, HasSubstr("5"));
+  // A program that floods stdout: the status is reported and at most a preview printed.
+  const std::string flood = Path("flood.py");
+  f = fopen(flood.c_str(), "w");
+  ASSERT_NE(f, nullptr);
+  fputs("import sys\nwhile True:\n    sys.stdout.write('y' * 4096)\n", f);
+  fclose(f);
+  r = RunCommand(kLockstep + " sandbox run " + flood + " --preview-bytes 1000");
+  EXPECT_EQ(r.exit_code, 1) << r.output.substr(0, 2000);
+  EXPECT_THAT(r.output, StartsWith("status: output_limit"));
+  EXPECT_THAT(r.output, HasSubstr("first 1000 shown"));
+  EXPECT_THAT(r.output, HasSubstr("more bytes not shown"));
+  EXPECT_THAT(r.output, ::testing::EndsWith("status: output_limit\n"));
+  EXPECT_LT(r.output.size(), 2000u) << "the preview is not bounded";
+  r = RunCommand(kLockstep + " sandbox run " + flood);  // default preview: 4 KiB
+  EXPECT_LT(r.output.size(), 5000u);
   r = RunCommand(kLockstep + " sandbox run --lang nope " + program);
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_THAT(r.output, HasSubstr("unknown language 'nope'"));
