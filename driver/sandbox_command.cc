@@ -43,8 +43,8 @@ void PrintStream(const char* name, const std::string& data, int64_t produced, bo
   std::fwrite(data.data(), 1, shown, stdout);
   if (shown > 0 && data[shown - 1] != '\n') std::printf("\n");
   if (shown < data.size()) {
-    std::printf("--- %lld more bytes not shown (--preview-bytes 0 shows all, --json gives all) "
-                "---\n",
+    std::printf("--- %lld more bytes not shown (--preview-bytes 0 or --json: all the sandbox "
+                "kept) ---\n",
                 static_cast<long long>(produced - static_cast<int64_t>(shown)));
   }
 }
@@ -58,12 +58,21 @@ bool PrintHuman(const sandbox::RunResult& result, size_t preview_bytes) {
   std::printf("status: %s%s\n", status.c_str(), result.cached ? " [cached]" : "");
   if (!result.message.empty()) std::printf("reason: %s\n", result.message.c_str());
   const sandbox::StepOutput& run = result.run;
+  // A program the sandbox killed (output limit) has no exit code or signal of
+  // its own, but it ran: its output and wall time say so.
+  const bool ran = run.wall_ms > 0 || run.stdout_bytes > 0 || run.stderr_bytes > 0;
   std::string ended = run.exit_code ? absl::StrCat("exit code ", *run.exit_code)
                       : run.signal  ? absl::StrCat("signal ", sandbox::SignalName(*run.signal))
+                      : ran         ? "ran; killed by the sandbox"
                                     : "not run";
-  std::printf("%s, wall %lld ms, cpu %lld ms, peak memory %lld KB\n", ended.c_str(),
-              static_cast<long long>(run.wall_ms), static_cast<long long>(run.cpu_ms),
-              static_cast<long long>(run.peak_memory_kb));
+  if (ran && !run.exit_code && !run.signal && run.cpu_ms == 0 && run.peak_memory_kb == 0) {
+    std::printf("%s, wall %lld ms (cpu and memory not measured)\n", ended.c_str(),
+                static_cast<long long>(run.wall_ms));
+  } else {
+    std::printf("%s, wall %lld ms, cpu %lld ms, peak memory %lld KB\n", ended.c_str(),
+                static_cast<long long>(run.wall_ms), static_cast<long long>(run.cpu_ms),
+                static_cast<long long>(run.peak_memory_kb));
+  }
   const auto cut = [preview_bytes](const std::string& data) {
     return preview_bytes != 0 && data.size() > preview_bytes;
   };

@@ -186,6 +186,7 @@ TEST_F(CliRunTest, SandboxRunTakesTheLanguageFromTheExtension) {
   r = RunCommand(kLockstep + " sandbox run " + flood + " --preview-bytes 1000");
   EXPECT_EQ(r.exit_code, 1) << r.output.substr(0, 2000);
   EXPECT_THAT(r.output, StartsWith("status: output_limit"));
+  EXPECT_THAT(r.output, HasSubstr("ran; killed by the sandbox"));
   EXPECT_THAT(r.output, HasSubstr("first 1000 shown"));
   EXPECT_THAT(r.output, HasSubstr("more bytes not shown"));
   EXPECT_THAT(r.output, ::testing::EndsWith("status: output_limit\n"));
