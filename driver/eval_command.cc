@@ -13,9 +13,12 @@ namespace {
 
 void PrintSummary(const eval::PassKEvalSummary& summary, const config::RunDir& run_dir) {
   for (const auto& cell : summary.report.cells) {
-    std::printf("%-12s %-20s samples %lld judged %lld passed %lld", cell.language.c_str(),
-                cell.model.c_str(), static_cast<long long>(cell.samples),
-                static_cast<long long>(cell.judged), static_cast<long long>(cell.passed));
+    const auto judged_problems =
+        static_cast<long long>(cell.problems.size() - cell.unjudged_problems.size());
+    std::printf("%-12s %-20s problems %lld samples %lld judged %lld passed %lld",
+                cell.language.c_str(), cell.model.c_str(), judged_problems,
+                static_cast<long long>(cell.samples), static_cast<long long>(cell.judged),
+                static_cast<long long>(cell.passed));
     for (int64_t k : summary.report.ks) {
       if (k <= cell.max_k) {
         const auto& i = cell.curve[k - 1];
