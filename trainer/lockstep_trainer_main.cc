@@ -14,7 +14,9 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <cinttypes>
 #include <cstdio>
 #include <filesystem>
@@ -47,8 +49,25 @@ struct Flags {
   bool resume = false;
 };
 
+// Library messages may start with the C++ function that failed
+// ("SaveModelDir: cannot create ..."); a user needs what failed, not where.
+std::string WithoutFunctionName(const std::string& message) {
+  size_t end = 0;
+  while (end < message.size() && std::isalnum(static_cast<unsigned char>(message[end]))) ++end;
+  const bool camel_case = end > 1 && std::isupper(static_cast<unsigned char>(message[0])) &&
+                          std::any_of(message.begin() + 1, message.begin() + end,
+                                      [](char c) { return std::isupper(static_cast<unsigned char>(c)); });
+  if (!camel_case) return message;
+  if (message.compare(end, 2, ": ") == 0) return message.substr(end + 2);
+  if (message.compare(end, 1, "(") == 0) {  // "SaveModelDir('dir'): ..."
+    const size_t colon = message.find("): ", end);
+    if (colon != std::string::npos) return message.substr(colon + 3);
+  }
+  return message;
+}
+
 int Fail(const std::string& message) {
-  std::fprintf(stderr, "lockstep-trainer: %s\n", message.c_str());
+  std::fprintf(stderr, "lockstep-trainer: %s\n", WithoutFunctionName(message).c_str());
   return 1;
 }
 
