@@ -67,7 +67,8 @@ TEST_P(HelpTest, ExitsZeroAndNamesTheFlags) {
 INSTANTIATE_TEST_SUITE_P(
     Lockstep, HelpTest,
     ::testing::Values(
-        HelpCase{kLockstep, "", {"--version", "verify", "pretrain", "eval", "sandbox"}},
+        HelpCase{kLockstep, "", {"--version", "grpo", "verify", "pretrain", "eval", "sandbox"}},
+        HelpCase{kLockstep, "grpo", {"CONFIG", "--set KEY=VALUE", "--out", "--resume"}},
         HelpCase{kLockstep, "verify",
                  {"--backend", "--dtype", "--json", "--sequences", "--max-new-tokens", "--seed",
                   "--trainer-dtype"}},
@@ -79,7 +80,8 @@ INSTANTIATE_TEST_SUITE_P(
                  {"FILE", "--lang", "--stdin", "--expect", "--time-limit", "--memory-limit",
                   "--json", "--preview-bytes"}},
         HelpCase{kLockstep, "sandbox serve", {"--bind", "--workers", "--queue", "--stats-interval"}},
-        HelpCase{kTrainer, "", {"--version", "inspect", "export", "resave"}},
+        HelpCase{kTrainer, "", {"--version", "inspect", "export", "resave", "grpo"}},
+        HelpCase{kTrainer, "grpo", {"RUN", "--rollout", "--sandbox", "--resume"}},
         HelpCase{kTrainer, "inspect", {"CKPT"}},
         HelpCase{kTrainer, "export", {"CKPT", "--out", "--dtype", "--overwrite"}},
         HelpCase{kTrainer, "resave", {"CKPT", "--out", "--overwrite"}}));
