@@ -1,5 +1,5 @@
 // `lockstep pretrain` end to end on a tiny model: the loss falls from about
-// ln(vocab), the run directory holds what DESIGN.md promises, and a run cut
+// ln(vocab), the run directory holds what the README promises, and a run cut
 // short then resumed from its checkpoint ends with the same bytes as a run
 // that was never interrupted.
 #include "jobs/pretrain.h"
