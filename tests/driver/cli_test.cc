@@ -258,7 +258,7 @@ TEST_F(CliRunTest, PretrainInterruptedBySigintResumes) {
                             "--set eval.problems=0 --out " + run;
   // A run this long only ends by the signal, sent once a step is on record.
   const Result r = RunCommand("sh -c '" + start + " > " + Path("log") + " 2>&1 & pid=$!; " +
-                              "while [ ! -s " + run + "/metrics.jsonl ]; do sleep 0.1; done; " +
+                              "while kill -0 $pid && [ ! -s " + run + "/metrics.jsonl ]; do sleep 0.1; done; " +
                               "kill -INT $pid; wait $pid; echo exit=$?; cat " + Path("log") + "'");
   EXPECT_THAT(r.output, HasSubstr("exit=130")) << r.output;
   EXPECT_THAT(r.output, HasSubstr("checkpoint saved to " + run + "/checkpoints/step_")) << r.output;
@@ -270,6 +270,19 @@ TEST_F(CliRunTest, PretrainInterruptedBySigintResumes) {
   EXPECT_EQ(again.exit_code, 0) << again.output;
   EXPECT_THAT(again.output, HasSubstr("already finished")) << again.output;
   EXPECT_THAT(again.output, HasSubstr("nothing rewritten"));
+}
+
+// Ctrl-C of a fresh `eval passk` (which writes its outputs only at the end)
+// leaves no run directory, so the same --out works the next time.
+TEST_F(CliRunTest, EvalInterruptedLeavesNoRunDirectory) {
+  const std::string run = Path("eval");
+  const std::string start = kLockstep + " eval passk " + kConfigs + "/eval-passk-reference.toml --out " +
+                            run;
+  const Result r = RunCommand("cd " + std::string(LOCKSTEP_SOURCE_DIR) + " && sh -c '" + start + " > " +
+                              Path("log") + " 2>&1 & pid=$!; while kill -0 $pid && ! grep -q scoring " + Path("log") +
+                              "; do sleep 0.1; done; kill -INT $pid; wait $pid; echo exit=$?'");
+  EXPECT_THAT(r.output, HasSubstr("exit=130")) << r.output;
+  EXPECT_FALSE(fs::exists(run)) << r.output;
 }
 
 }  // namespace
