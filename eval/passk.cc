@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
@@ -52,7 +53,16 @@ double SecondsSince(Clock::time_point start) {
 
 // The problem set, cut down to eval.only_problems when given.
 absl::StatusOr<rewards::ProblemSet> LoadProblems(const PassKOptions& o) {
-  LOCKSTEP_ASSIGN_OR_RETURN(rewards::ProblemSet problems, rewards::LoadProblemSet(o.problems_dir));
+  absl::StatusOr<rewards::ProblemSet> loaded = rewards::LoadProblemSet(o.problems_dir);
+  if (!loaded.ok() && std::filesystem::path(o.problems_dir).is_relative()) {
+    // The configs name data/puzzles relative to the lockstep checkout.
+    return absl::Status(
+        loaded.status().code(),
+        absl::StrCat("eval.problems: ", loaded.status().message(), " (a relative path is read from ",
+                     "the current directory ", std::filesystem::current_path().string(),
+                     "; run from the lockstep checkout or --set eval.problems=/abs/path)"));
+  }
+  LOCKSTEP_ASSIGN_OR_RETURN(rewards::ProblemSet problems, std::move(loaded));
   if (o.only_problems.empty()) return problems;
   std::vector<rewards::Problem> kept;
   for (const std::string& id : o.only_problems) {
