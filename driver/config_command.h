@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <type_traits>
 
 #include "config/config_job.h"
 #include "driver/commands.h"
@@ -28,7 +29,8 @@ void PrintCommandError(const std::string& command, const absl::Status& status);
 
 // Runs the shared sequence. `read`: (const config::Config&) -> StatusOr<Options>;
 // `run`: (const Options&, const config::RunDir&) -> StatusOr<Summary>;
-// `print`: (const Summary&, const config::RunDir&) -> void, the result on stdout.
+// `print`: (const Summary&, const config::RunDir&) -> void, the result on
+// stdout; or -> int, the exit code (e.g. 130 for a run stopped by SIGINT).
 // Exit codes: 2 the config or run directory is wrong (nothing was started),
 // 1 the run failed, 0 done.
 template <typename Read, typename Run, typename Print>
@@ -45,8 +47,12 @@ int RunConfigJobCommand(const config::JobArgs& args, Read&& read, Run&& run, Pri
     PrintCommandError(args.command, summary.status());
     return 1;
   }
-  print(*summary, job->run_dir);
-  return 0;
+  if constexpr (std::is_same_v<decltype(print(*summary, job->run_dir)), int>) {
+    return print(*summary, job->run_dir);
+  } else {
+    print(*summary, job->run_dir);
+    return 0;
+  }
 }
 
 // Adds the subcommand `name` of `parent` with the shared flags and, when it is

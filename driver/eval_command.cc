@@ -1,7 +1,13 @@
 // `lockstep eval passk CONFIG [--samples FILE.jsonl] [--set KEY=VALUE]... [--out DIR]`:
-// the command line of eval/passk.h.
+// the command line of eval/passk.h. An eval writes its outputs only at the
+// end, so Ctrl-C (SIGINT/SIGTERM) of a fresh run removes the run directory it
+// made (when it still holds nothing but config.toml): `--out` can be reused.
+#include <signal.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <memory>
+#include <string>
 
 #include "driver/commands.h"
 #include "driver/config_command.h"
@@ -11,11 +17,56 @@
 namespace lockstep::driver {
 namespace {
 
+// Set before the handler is installed; the handler only calls
+// async-signal-safe functions (unlink, rmdir, signal, raise).
+char g_config_path[4096];
+char g_run_dir[4096];
+
+void RemoveUnstartedRunAndDie(int signal_number) {
+  unlink(g_config_path);
+  rmdir(g_run_dir);  // fails, and keeps everything, unless the directory is now empty
+  signal(signal_number, SIG_DFL);
+  raise(signal_number);
+}
+
+// While a fresh eval runs: a signal removes its run directory (if it holds
+// only config.toml) and then ends the process as the signal would have.
+class RemoveRunDirOnSignal {
+ public:
+  explicit RemoveRunDirOnSignal(const config::RunDir& run_dir) {
+    const std::string config_path = run_dir.path + "/config.toml";
+    active_ = !run_dir.resume && config_path.size() < sizeof(g_config_path);
+    if (!active_) return;
+    std::snprintf(g_config_path, sizeof(g_config_path), "%s", config_path.c_str());
+    std::snprintf(g_run_dir, sizeof(g_run_dir), "%s", run_dir.path.c_str());
+    struct sigaction action {};
+    action.sa_handler = RemoveUnstartedRunAndDie;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, &old_int_);
+    sigaction(SIGTERM, &action, &old_term_);
+  }
+  ~RemoveRunDirOnSignal() {
+    if (!active_) return;
+    sigaction(SIGINT, &old_int_, nullptr);
+    sigaction(SIGTERM, &old_term_, nullptr);
+  }
+  RemoveRunDirOnSignal(const RemoveRunDirOnSignal&) = delete;
+  RemoveRunDirOnSignal& operator=(const RemoveRunDirOnSignal&) = delete;
+
+ private:
+  bool active_ = false;
+  struct sigaction old_int_ {};
+  struct sigaction old_term_ {};
+};
+
 void PrintSummary(const eval::PassKEvalSummary& summary, const config::RunDir& run_dir) {
   for (const auto& cell : summary.report.cells) {
-    std::printf("%-12s %-20s samples %lld judged %lld passed %lld", cell.language.c_str(),
-                cell.model.c_str(), static_cast<long long>(cell.samples),
-                static_cast<long long>(cell.judged), static_cast<long long>(cell.passed));
+    const auto judged_problems =
+        static_cast<long long>(cell.problems.size() - cell.unjudged_problems.size());
+    std::printf("%-12s %-20s problems %lld samples %lld judged %lld passed %lld",
+                cell.language.c_str(), cell.model.c_str(), judged_problems,
+                static_cast<long long>(cell.samples), static_cast<long long>(cell.judged),
+                static_cast<long long>(cell.passed));
     for (int64_t k : summary.report.ks) {
       if (k <= cell.max_k) {
         const auto& i = cell.curve[k - 1];
@@ -43,6 +94,7 @@ void AddPassKCommand(CLI::App& eval_app, CommandAction* action) {
         return eval::ReadPassKOptions(config, *samples_file);
       },
       [](const eval::PassKOptions& options, const config::RunDir& run_dir) {
+        RemoveRunDirOnSignal remove_on_signal(run_dir);
         return eval::RunPassKEval(options, run_dir.path, stderr);
       },
       PrintSummary);

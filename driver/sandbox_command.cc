@@ -4,6 +4,7 @@
 // 1 it ran and did not pass (any other status), 2 bad input (usage, missing
 // file, unknown language), 3 the sandbox cannot work on this machine.
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <cstdio>
@@ -29,7 +30,27 @@ std::string LanguageNames() {
   return names;
 }
 
-void PrintHuman(const sandbox::RunResult& result) {
+// One captured stream, at most `preview_bytes` of it (0: all that was kept),
+// so a program that floods its output does not bury the status line.
+void PrintStream(const char* name, const std::string& data, int64_t produced, bool truncated,
+                 size_t preview_bytes) {
+  const size_t shown =
+      preview_bytes == 0 ? data.size() : std::min(data.size(), preview_bytes);
+  std::string note = absl::StrCat(produced, " bytes");
+  if (truncated) absl::StrAppend(&note, ", ", data.size(), " kept by the sandbox");
+  if (shown < data.size()) absl::StrAppend(&note, ", first ", shown, " shown");
+  std::printf("--- %s (%s) ---\n", name, note.c_str());
+  std::fwrite(data.data(), 1, shown, stdout);
+  if (shown > 0 && data[shown - 1] != '\n') std::printf("\n");
+  if (shown < data.size()) {
+    std::printf("--- %lld more bytes not shown (--preview-bytes 0 or --json: all the sandbox "
+                "kept) ---\n",
+                static_cast<long long>(produced - static_cast<int64_t>(shown)));
+  }
+}
+
+// Returns whether a stream was cut short in the preview.
+bool PrintHuman(const sandbox::RunResult& result, size_t preview_bytes) {
   std::string status(sandbox::RunStatusName(result.status));
   if (result.time_limit_kind) {
     absl::StrAppend(&status, " (", std::string(sandbox::TimeLimitKindName(*result.time_limit_kind)), ")");
@@ -37,27 +58,39 @@ void PrintHuman(const sandbox::RunResult& result) {
   std::printf("status: %s%s\n", status.c_str(), result.cached ? " [cached]" : "");
   if (!result.message.empty()) std::printf("reason: %s\n", result.message.c_str());
   const sandbox::StepOutput& run = result.run;
+  // A program the sandbox killed (output limit) has no exit code or signal of
+  // its own, but it ran: its output and wall time say so.
+  const bool ran = run.wall_ms > 0 || run.stdout_bytes > 0 || run.stderr_bytes > 0;
   std::string ended = run.exit_code ? absl::StrCat("exit code ", *run.exit_code)
                       : run.signal  ? absl::StrCat("signal ", sandbox::SignalName(*run.signal))
+                      : ran         ? "ran; killed by the sandbox"
                                     : "not run";
-  std::printf("%s, wall %lld ms, cpu %lld ms, peak memory %lld KB\n", ended.c_str(),
-              static_cast<long long>(run.wall_ms), static_cast<long long>(run.cpu_ms),
-              static_cast<long long>(run.peak_memory_kb));
+  if (ran && !run.exit_code && !run.signal && run.cpu_ms == 0 && run.peak_memory_kb == 0) {
+    std::printf("%s, wall %lld ms (cpu and memory not measured)\n", ended.c_str(),
+                static_cast<long long>(run.wall_ms));
+  } else {
+    std::printf("%s, wall %lld ms, cpu %lld ms, peak memory %lld KB\n", ended.c_str(),
+                static_cast<long long>(run.wall_ms), static_cast<long long>(run.cpu_ms),
+                static_cast<long long>(run.peak_memory_kb));
+  }
+  const auto cut = [preview_bytes](const std::string& data) {
+    return preview_bytes != 0 && data.size() > preview_bytes;
+  };
+  bool cut_short = false;
   if (result.compile && (result.status == sandbox::RunStatus::kCompileError ||
                          !result.compile->stderr_data.empty())) {
-    std::printf("--- compiler output ---\n%s%s", result.compile->stdout_data.c_str(),
-                result.compile->stderr_data.c_str());
+    const std::string compiler = result.compile->stdout_data + result.compile->stderr_data;
+    PrintStream("compiler output", compiler, static_cast<int64_t>(compiler.size()), false,
+                preview_bytes);
+    cut_short = cut_short || cut(compiler);
   }
-  std::printf("--- stdout (%lld bytes%s) ---\n", static_cast<long long>(run.stdout_bytes),
-              run.stdout_truncated ? ", truncated" : "");
-  std::fwrite(run.stdout_data.data(), 1, run.stdout_data.size(), stdout);
-  if (!run.stdout_data.empty() && run.stdout_data.back() != '\n') std::printf("\n");
+  PrintStream("stdout", run.stdout_data, run.stdout_bytes, run.stdout_truncated, preview_bytes);
+  cut_short = cut_short || cut(run.stdout_data);
   if (!run.stderr_data.empty()) {
-    std::printf("--- stderr (%lld bytes%s) ---\n", static_cast<long long>(run.stderr_bytes),
-                run.stderr_truncated ? ", truncated" : "");
-    std::fwrite(run.stderr_data.data(), 1, run.stderr_data.size(), stdout);
-    if (run.stderr_data.back() != '\n') std::printf("\n");
+    PrintStream("stderr", run.stderr_data, run.stderr_bytes, run.stderr_truncated, preview_bytes);
+    cut_short = cut_short || cut(run.stderr_data);
   }
+  return cut_short;
 }
 
 // What `sandbox run`'s flags say.
@@ -69,6 +102,7 @@ struct RunFlags {
   double time_limit_s = 0;  // 0: the runner's default
   int memory_limit_mb = 0;  // 0: the runner's default
   bool json = false;
+  size_t preview_bytes = 4096;  // per stream in the human output; 0: all captured
 };
 
 // The language whose source file has FILE's extension, if exactly one does.
@@ -138,8 +172,9 @@ int RunOne(const RunFlags& flags) {
     std::printf("%s\n", sandbox::ResultToJson(result)
                             .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
                             .c_str());
-  } else {
-    PrintHuman(result);
+  } else if (PrintHuman(result, flags.preview_bytes)) {
+    // The status again, below the preview, where a terminal leaves the eye.
+    std::printf("status: %s\n", std::string(sandbox::RunStatusName(result.status)).c_str());
   }
   return result.status == sandbox::RunStatus::kOk ? 0 : 1;
 }
@@ -189,7 +224,11 @@ void AddRunCommand(CLI::App& sandbox_app, CommandAction* action) {
   command->add_option("--memory-limit", flags->memory_limit_mb, "memory limit in MB")
       ->type_name("MB")
       ->check(CLI::Range(1, 1 << 20));
-  command->add_flag("--json", flags->json, "print the result as JSON");
+  command->add_flag("--json", flags->json, "print the result as JSON (all captured output)");
+  command->add_option("--preview-bytes", flags->preview_bytes,
+                      "print at most N bytes of each output stream (0: all the sandbox kept)")
+      ->type_name("N")
+      ->capture_default_str();
   command->callback([flags, action] { *action = [flags] { return RunOne(*flags); }; });
 }
 

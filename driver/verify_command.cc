@@ -20,25 +20,39 @@ using jobs::ScheduleReport;
 using jobs::VerifyOptions;
 using jobs::VerifyReport;
 
+void PrintColumnLegend() {
+  std::printf(
+      "columns: max batch = most sequences the engine ran at once; trainer = sequences per\n"
+      "  trainer forward in the recompute; steps = engine steps; tokens = sampled tokens whose\n"
+      "  logprob the trainer recomputed; bitwise equal = share with the same 32 bits as the\n"
+      "  rollout's; |dlp| mean/p50/p99/max = |trainer - rollout| logprob over those tokens\n"
+      "  (equal ones count 0)\n");
+}
+
 void PrintTable(const VerifyReport& r) {
-  std::printf("\nbackend %s, rollout %s, trainer %s: %lld sequences, %lld sampled tokens checked (%.1f s)\n",
+  std::printf("\nbackend %s, rollout %s, trainer %s%s: %lld sequences, %lld sampled tokens checked "
+              "(%.1f s)\n",
               r.backend.c_str(), std::string(DTypeName(r.dtype)).c_str(),
               std::string(DTypeName(r.trainer_dtype)).c_str(),
+              r.negative_control() ? " (negative control)" : "",
               static_cast<long long>(r.sequences), static_cast<long long>(r.tokens), r.seconds);
-  std::printf("  %-16s %9s %8s %8s %9s %14s %8s %8s\n", "schedule", "max batch", "trainer", "steps",
-              "tokens", "bitwise equal", "max|dlp|", "time s");
+  std::printf("  %-16s %9s %7s %6s %7s %14s %9s %9s %9s %9s %6s\n", "schedule", "max batch",
+              "trainer", "steps", "tokens", "bitwise equal", "|dlp|mean", "|dlp|p50", "|dlp|p99",
+              "|dlp|max", "time s");
   for (const ScheduleReport& s : r.schedules) {
-    std::printf("  %-16s %9d %8d %8lld %9lld %13.6f%% %8.2g %8.1f\n", s.name.c_str(),
-                s.max_batch_sequences, s.trainer_micro_batch,
+    std::printf("  %-16s %9d %7d %6lld %7lld %13.6f%% %9.2g %9.2g %9.2g %9.2g %6.1f\n",
+                s.name.c_str(), s.max_batch_sequences, s.trainer_micro_batch,
                 static_cast<long long>(s.engine_steps), static_cast<long long>(s.tokens),
                 s.tokens ? 100.0 * static_cast<double>(s.bitwise_equal) / s.tokens : 0.0,
-                s.max_abs_logprob_diff, s.generate_seconds + s.recompute_seconds);
+                s.abs_logprob_diff.mean, s.abs_logprob_diff.p50, s.abs_logprob_diff.p99,
+                s.abs_logprob_diff.max, s.generate_seconds + s.recompute_seconds);
   }
-  std::printf("  bitwise_equal_fraction %.6f, max |logprob diff| %.3g, outside trainer's "
-              "candidate set %lld, schedules agree: %s -> %s\n",
-              r.bitwise_equal_fraction(), r.max_abs_logprob_diff,
-              static_cast<long long>(r.outside_candidate_set),
-              r.schedules_agree ? "yes" : "NO", r.passed() ? "PASS" : "FAIL");
+  std::printf("  bitwise_equal_fraction %.6f; |logprob diff| mean %.3g, p50 %.3g, p99 %.3g, "
+              "max %.3g; outside trainer's candidate set %lld; schedules agree: %s\n",
+              r.bitwise_equal_fraction(), r.abs_logprob_diff.mean, r.abs_logprob_diff.p50,
+              r.abs_logprob_diff.p99, r.abs_logprob_diff.max,
+              static_cast<long long>(r.outside_candidate_set), r.schedules_agree ? "yes" : "NO");
+  std::printf("  -> %s\n", r.Verdict().c_str());
 }
 
 // What the flags say, before they become VerifyOptions.
@@ -60,6 +74,7 @@ int RunVerify(const VerifyFlags& flags) {
   VerifyOptions options = flags.options;
   if (!flags.trainer_dtype.empty()) options.trainer_dtype = ParseDType(flags.trainer_dtype).value();
   bool all_passed = true;
+  std::vector<VerifyReport> reports;
   for (DType dtype : dtypes) {
     options.dtype = dtype;
     absl::StatusOr<VerifyReport> report = jobs::RunVerification(options);
@@ -68,13 +83,18 @@ int RunVerify(const VerifyFlags& flags) {
       return 2;
     }
     all_passed = all_passed && report->passed();
-    if (flags.json) {
-      std::printf("%s\n", report->ToJson().dump().c_str());
-    } else {
+    if (!flags.json) {
+      if (reports.empty()) {
+        std::printf("model: %s\n", report->model.Describe().c_str());
+        PrintColumnLegend();
+      }
       PrintTable(*report);
+      std::fflush(stdout);
     }
-    std::fflush(stdout);
+    reports.push_back(*std::move(report));
   }
+  // --json: one document for all dtypes, so `json.load` and `jq` read it whole.
+  if (flags.json) std::printf("%s\n", jobs::VerifyDocument(reports).dump(2).c_str());
   return all_passed ? 0 : 1;
 }
 
@@ -97,7 +117,7 @@ void AddVerifyCommand(CLI::App& app, CommandAction* action) {
   command->add_option("--dtype", flags->dtype, "rollout dtype(s) to check")
       ->check(CLI::IsMember({"fp16", "bf16", "both"}))
       ->capture_default_str();
-  command->add_flag("--json", flags->json, "one JSON object per dtype instead of the table");
+  command->add_flag("--json", flags->json, "print one JSON document (every dtype's report, what each field means) instead of the table");
   command->add_option("--sequences", flags->options.num_sequences, "sequences generated per schedule")
       ->check(CLI::Range(1, kMaxInt))
       ->capture_default_str();

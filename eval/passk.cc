@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
@@ -16,6 +17,7 @@
 #include "eval/engine_source.h"
 #include "eval/passk_report.h"
 #include "eval/sample_files.h"
+#include "eval/sample_status.h"
 #include "numerics/status_macros.h"
 #include "rewards/code_extraction.h"
 #include "rewards/problem_set.h"
@@ -51,7 +53,16 @@ double SecondsSince(Clock::time_point start) {
 
 // The problem set, cut down to eval.only_problems when given.
 absl::StatusOr<rewards::ProblemSet> LoadProblems(const PassKOptions& o) {
-  LOCKSTEP_ASSIGN_OR_RETURN(rewards::ProblemSet problems, rewards::LoadProblemSet(o.problems_dir));
+  absl::StatusOr<rewards::ProblemSet> loaded = rewards::LoadProblemSet(o.problems_dir);
+  if (!loaded.ok() && std::filesystem::path(o.problems_dir).is_relative()) {
+    // The configs name data/puzzles relative to the lockstep checkout.
+    return absl::Status(
+        loaded.status().code(),
+        absl::StrCat("eval.problems: ", loaded.status().message(), " (a relative path is read from ",
+                     "the current directory ", std::filesystem::current_path().string(),
+                     "; run from the lockstep checkout or --set eval.problems=/abs/path)"));
+  }
+  LOCKSTEP_ASSIGN_OR_RETURN(rewards::ProblemSet problems, std::move(loaded));
   if (o.only_problems.empty()) return problems;
   std::vector<rewards::Problem> kept;
   for (const std::string& id : o.only_problems) {
@@ -169,23 +180,51 @@ absl::StatusOr<Sandbox> StartSandbox(const PassKOptions& o, const std::vector<Ev
   return box;
 }
 
+// Where the samples came from, in words, for the report's heading.
+std::string DescribeSource(const PassKOptions& o) {
+  if (o.source == "reference") {
+    return absl::StrCat("reference solutions from ", o.problems_dir, " (no model)");
+  }
+  if (o.source == "file") return absl::StrCat("completions read from ", o.samples_file);
+  if (o.source == "engine") {
+    return absl::StrCat("lockstep's rollout engine on ", o.engine.model_dir, " (", o.engine.dtype,
+                        ", ", o.engine.samples_per_prompt, " per prompt, temperature ",
+                        Num2(o.engine.temperature), ")");
+  }
+  return absl::StrCat("the endpoint ", o.endpoint.url, " (model ", o.endpoint.model, ", ",
+                      o.endpoint.samples_per_prompt, " per prompt, temperature ",
+                      Num2(o.endpoint.temperature), ")");
+}
+
+// How many of the problems have at least one sample: the log says so, so a
+// file covering 3 of 20 problems is not mistaken for the whole set.
+int64_t ProblemsWithSamples(const std::vector<EvalSample>& samples) {
+  std::set<std::string> problems;
+  for (const EvalSample& s : samples) problems.insert(s.problem);
+  return static_cast<int64_t>(problems.size());
+}
+
 // The outputs, the report last, so a passk.json means a finished run.
 absl::Status WriteOutputs(const PassKOptions& o, const std::string& run_dir,
                           const std::vector<EvalSample>& samples,
                           const std::vector<rewards::RewardResult>& results,
-                          const PassKEvalSummary& summary) {
+                          const PassKEvalSummary& summary, int64_t problems_in_set) {
   nlohmann::json json = rewards::PassKReportToJson(summary.report);
   json["source"] = o.source;
+  json["source_description"] = DescribeSource(o);
+  json["problems_in_set"] = problems_in_set;
   json["problems_dir"] = o.problems_dir;
   json["scoring"] = o.scoring;
   json["code_block"] = o.code_block;
   json["sandbox"] = o.sandbox_endpoint.empty() ? "in-process" : o.sandbox_endpoint;
   json["score_seconds"] = summary.score_seconds;
   LOCKSTEP_RETURN_IF_ERROR(WriteSamplesJsonl(run_dir + "/samples.jsonl", samples, &results));
+  const PassKReportContext context{
+      .title = o.title, .source = DescribeSource(o), .problems_in_set = problems_in_set};
   LOCKSTEP_RETURN_IF_ERROR(
-      config::WriteFileAtomically(run_dir + "/passk.md", PassKMarkdown(summary.report, o.title)));
+      config::WriteFileAtomically(run_dir + "/passk.md", PassKMarkdown(summary.report, context)));
   LOCKSTEP_RETURN_IF_ERROR(
-      config::WriteFileAtomically(run_dir + "/passk.html", PassKHtml(summary.report, o.title)));
+      config::WriteFileAtomically(run_dir + "/passk.html", PassKHtml(summary.report, context)));
   return config::WriteFileAtomically(run_dir + "/passk.json", json.dump(2) + "\n");
 }
 
@@ -199,13 +238,16 @@ absl::StatusOr<PassKEvalSummary> RunPassKEval(const PassKOptions& options,
     std::fflush(progress);
   };
   LOCKSTEP_ASSIGN_OR_RETURN(rewards::ProblemSet problems, LoadProblems(options));
-  log(absl::StrCat(problems.problems.size(), " problems from ", options.problems_dir));
+  log(absl::StrCat(problems.problems.size(), " problems in ", options.problems_dir));
   rewards::ProgramRewardOptions reward_options = options.reward;
   LOCKSTEP_ASSIGN_OR_RETURN(std::vector<EvalSample> gathered,
                             GatherSamples(options, problems, reward_options, log));
   LOCKSTEP_ASSIGN_OR_RETURN(std::vector<EvalSample> samples,
                             CheckSamples(std::move(gathered), options, problems, log));
   const std::vector<int64_t> ks = options.ks.empty() ? DefaultKs(samples) : options.ks;
+  const int64_t problems_in_set = static_cast<int64_t>(problems.problems.size());
+  log(absl::StrCat(samples.size(), " samples from ", DescribeSource(options), " cover ",
+                   ProblemsWithSamples(samples), " of the ", problems_in_set, " problems"));
 
   LOCKSTEP_ASSIGN_OR_RETURN(Sandbox box, StartSandbox(options, samples, log));
   log(absl::StrCat("scoring ", samples.size(), " samples on ", box.executor->Describe(), ", ",
@@ -215,14 +257,17 @@ absl::StatusOr<PassKEvalSummary> RunPassKEval(const PassKOptions& options,
   std::vector<rewards::RewardResult> results = rewards::ScoreSamples(
       samples, reward, options.threads, options.progress_every,
       [&](const rewards::ScoreProgress& p) {
-        log(absl::StrCat("scored ", p.done, "/", p.total, " (", StatusCounts(p.statuses), ") ",
+        log(absl::StrCat("scored ", p.done, "/", p.total, " (",
+                         StatusCounts(WithEvalStatusNames(p.statuses)), ") ",
                          Num2(p.done / std::max(p.elapsed_s, 1e-9)), " samples/s"));
       });
   PassKEvalSummary summary;
   summary.samples = static_cast<int64_t>(samples.size());
   summary.score_seconds = SecondsSince(score_start);
   summary.report = rewards::TallyPassK(samples, results, ks, options.bootstrap);
-  LOCKSTEP_RETURN_IF_ERROR(WriteOutputs(options, run_dir, samples, results, summary));
+  UseEvalStatusNames(&summary.report);
+  LOCKSTEP_RETURN_IF_ERROR(
+      WriteOutputs(options, run_dir, samples, results, summary, problems_in_set));
   return summary;
 }
 

@@ -79,7 +79,7 @@ absl::Status ReadEvalSection(const config::Config& config, const std::string& sa
                                                   std::string("all_or_nothing")));
   LOCKSTEP_ASSIGN_OR_RETURN(o.code_block, config.GetStringOneOf("eval.code_block", {"last", "first"},
                                                                 std::string("last")));
-  LOCKSTEP_ASSIGN_OR_RETURN(bool raw_fallback, config.GetBool("eval.raw_fallback", true));
+  LOCKSTEP_ASSIGN_OR_RETURN(bool raw_fallback, config.GetBool("eval.raw_fallback", false));
   LOCKSTEP_ASSIGN_OR_RETURN(int64_t threads, config.GetIntInRange("eval.threads", 1, 256, 2));
   o.threads = static_cast<int>(threads);
   LOCKSTEP_ASSIGN_OR_RETURN(o.progress_every,

@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
+#include "eval/sample_status.h"
 #include "nlohmann/json.hpp"
 #include "sandbox/language.h"
 
@@ -86,7 +87,7 @@ absl::Status WriteSamplesJsonl(const std::string& path, const std::vector<EvalSa
                      {"language", samples[i].language},
                      {"completion", samples[i].completion}};
     if (results != nullptr && i < results->size()) {
-      j["status"] = std::string(rewards::RewardStatusName((*results)[i].status));
+      j["status"] = SampleStatusName((*results)[i].status);
       j["reward"] = (*results)[i].value;
       j["detail"] = (*results)[i].detail;
     }

@@ -16,6 +16,7 @@
 #include "jobs/run_checkpoints.h"
 #include "model/char_tokenizer.h"
 #include "numerics/status_macros.h"
+#include "report/tensorboard_events.h"
 #include "rewards/arithmetic_task.h"
 #include "rollout/engine.h"
 #include "trainer/trainer.h"
@@ -159,23 +160,35 @@ struct TrainerStart {
   int64_t first_step = 0;
 };
 
+absl::StatusOr<TrainerStart> FreshTrainer(const PretrainOptions& options) {
+  TrainerStart start;
+  LOCKSTEP_ASSIGN_OR_RETURN(ModelWeights init,
+                            BuildModelWeights(options.model, options.trainer.dtype));
+  LOCKSTEP_ASSIGN_OR_RETURN(start.trainer, trainer::Trainer::Create(init, options.trainer));
+  return start;
+}
+
 absl::StatusOr<TrainerStart> StartTrainer(const PretrainOptions& options, const fs::path& run_dir,
                                           bool resume) {
-  TrainerStart start;
-  if (!resume) {
-    LOCKSTEP_ASSIGN_OR_RETURN(ModelWeights init,
-                              BuildModelWeights(options.model, options.trainer.dtype));
-    LOCKSTEP_ASSIGN_OR_RETURN(start.trainer, trainer::Trainer::Create(init, options.trainer));
-    return start;
-  }
+  if (!resume) return FreshTrainer(options);
   const fs::path ckpt_root = run_dir / "checkpoints";
-  LOCKSTEP_ASSIGN_OR_RETURN(int64_t newest, NewestCheckpointStep(ckpt_root.string()));
+  absl::StatusOr<int64_t> newest = NewestCheckpointStep(ckpt_root.string());
+  if (absl::IsNotFound(newest.status())) {
+    // Stopped before its first checkpoint: batches are a pure function of the
+    // step, so starting over from RUN/config.toml is the same run.
+    LOCKSTEP_RETURN_IF_ERROR(TruncateJsonlAfterStep((run_dir / "metrics.jsonl").string(), 0));
+    std::fprintf(stderr, "pretrain: %s has no checkpoint yet; starting it over from step 0\n",
+                 run_dir.c_str());
+    return FreshTrainer(options);
+  }
+  LOCKSTEP_RETURN_IF_ERROR(newest.status());
+  TrainerStart start;
   nlohmann::json user;
   LOCKSTEP_ASSIGN_OR_RETURN(
       start.trainer,
-      trainer::Trainer::LoadCheckpoint((ckpt_root / absl::StrCat("step_", newest)).string(),
+      trainer::Trainer::LoadCheckpoint((ckpt_root / absl::StrCat("step_", *newest)).string(),
                                        options.trainer, &user));
-  start.first_step = user.value("data_step", newest);
+  start.first_step = user.value("data_step", *newest);
   LOCKSTEP_RETURN_IF_ERROR(
       TruncateJsonlAfterStep((run_dir / "metrics.jsonl").string(), start.first_step));
   std::fprintf(stderr, "pretrain: resuming %s at step %lld\n", run_dir.c_str(),
@@ -183,14 +196,54 @@ absl::StatusOr<TrainerStart> StartTrainer(const PretrainOptions& options, const 
   return start;
 }
 
+std::string CheckpointDir(const fs::path& run_dir, int64_t step) {
+  return (run_dir / "checkpoints" / absl::StrCat("step_", step)).string();
+}
+
+absl::Status SaveCheckpoint(const trainer::Trainer& trainer, const fs::path& run_dir,
+                            int64_t steps_done) {
+  fs::create_directories(run_dir / "checkpoints");
+  return trainer.SaveCheckpoint(CheckpointDir(run_dir, steps_done), {{"data_step", steps_done}});
+}
+
+// RUN/summary.json: the finished run's outcome and final evaluation, for scripts.
+absl::Status WriteSummaryJson(const PretrainSummary& summary, const PretrainOptions& options,
+                              const fs::path& run_dir) {
+  nlohmann::json eval = nullptr;
+  if (summary.eval_accuracy >= 0.0) {
+    eval = {{"metric", "greedy exact-match on held-out arithmetic problems"},
+            {"problems", options.eval_problems},
+            {"accuracy", summary.eval_accuracy}};
+  }
+  const nlohmann::json json = {{"job", "pretrain"},
+                               {"steps", summary.steps},
+                               {"first_loss", summary.first_loss},
+                               {"last_loss_mean_of_10", summary.last_loss},
+                               {"eval", eval},
+                               {"final_dir", summary.final_dir},
+                               {"checkpoint", summary.checkpoint_dir}};
+  return config::WriteFileAtomically((run_dir / "summary.json").string(), json.dump(2) + "\n");
+}
+
+bool StopRequested(const std::atomic<bool>* stop_requested) {
+  return stop_requested != nullptr && stop_requested->load();
+}
+
 // Steps [first_step, last_step): one metrics.jsonl line each, a progress line
-// every log_every steps, a checkpoint every checkpoint_every steps and at the end.
+// every log_every steps, a checkpoint every checkpoint_every steps and at the
+// end. On a stop request: a checkpoint after the step in progress, and
+// summary->interrupted.
 absl::Status TrainSteps(const PretrainOptions& options, const Corpus& corpus,
                         trainer::Trainer& trainer, int64_t first_step, int64_t last_step,
-                        const fs::path& run_dir, PretrainSummary* summary) {
+                        const fs::path& run_dir, const std::atomic<bool>* stop_requested,
+                        PretrainSummary* summary) {
   const CharTokenizer tok;
-  const fs::path ckpt_root = run_dir / "checkpoints";
   std::ofstream metrics(run_dir / "metrics.jsonl", std::ios::app);
+  // The same lines as TensorBoard scalars; the session start makes TensorBoard
+  // drop what an earlier file holds for the steps this run (re)does.
+  LOCKSTEP_ASSIGN_OR_RETURN(std::unique_ptr<report::TensorBoardWriter> events,
+                            report::TensorBoardWriter::Open(run_dir.string()));
+  LOCKSTEP_RETURN_IF_ERROR(events->WriteSessionStart(first_step + 1));
   std::vector<double> recent;
   const auto start = Clock::now();
   int64_t tokens_done = 0;
@@ -214,6 +267,7 @@ absl::Status TrainSteps(const PretrainOptions& options, const Corpus& corpus,
                         {"timing/step_s", seconds},
                         {"perf/tokens_per_second", static_cast<double>(r.tokens) / seconds}};
     metrics << m.dump() << "\n" << std::flush;
+    LOCKSTEP_RETURN_IF_ERROR(events->WriteScalars(step + 1, m));
     if ((step + 1) % options.log_every == 0 || step + 1 == options.steps || step == first_step) {
       const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
       std::fprintf(stderr,
@@ -223,10 +277,15 @@ absl::Status TrainSteps(const PretrainOptions& options, const Corpus& corpus,
                    r.optimizer.grad_norm, r.optimizer.lr, tokens_done / std::max(elapsed, 1e-9),
                    elapsed);
     }
-    if ((step + 1) % options.checkpoint_every == 0 || step + 1 == last_step) {
-      fs::create_directories(ckpt_root);
-      LOCKSTEP_RETURN_IF_ERROR(trainer.SaveCheckpoint(
-          (ckpt_root / absl::StrCat("step_", step + 1)).string(), {{"data_step", step + 1}}));
+    const bool stop = StopRequested(stop_requested) && step + 1 < last_step;
+    if ((step + 1) % options.checkpoint_every == 0 || step + 1 == last_step || stop) {
+      LOCKSTEP_RETURN_IF_ERROR(SaveCheckpoint(trainer, run_dir, step + 1));
+    }
+    if (stop) {
+      summary->interrupted = true;
+      summary->steps = step + 1;
+      summary->checkpoint_dir = CheckpointDir(run_dir, step + 1);
+      break;
     }
   }
   for (double l : recent) summary->last_loss += l / static_cast<double>(recent.size());
@@ -258,16 +317,36 @@ absl::StatusOr<PretrainOptions> ReadPretrainOptions(const config::Config& config
 }
 
 absl::StatusOr<PretrainSummary> RunPretrain(const PretrainOptions& options,
-                                            const std::string& run_dir, bool resume) {
+                                            const std::string& run_dir, bool resume,
+                                            const std::atomic<bool>* stop_requested) {
   LOCKSTEP_ASSIGN_OR_RETURN(std::unique_ptr<Corpus> corpus, MakeCorpus(options.data));
   LOCKSTEP_ASSIGN_OR_RETURN(TrainerStart start, StartTrainer(options, run_dir, resume));
   PretrainSummary summary;
+  summary.first_step = start.first_step;
   const int64_t last_step =
       options.stop_at_step > 0 ? std::min(options.stop_at_step, options.steps) : options.steps;
-  LOCKSTEP_RETURN_IF_ERROR(TrainSteps(options, *corpus, *start.trainer, start.first_step,
-                                      last_step, run_dir, &summary));
-  summary.steps = last_step;
+  summary.last_step = last_step;
   summary.final_dir = (fs::path(run_dir) / "final").string();
+  if (start.first_step >= last_step) {
+    // Nothing left to train: leave final/ and metrics.jsonl as they are.
+    summary.already_finished = true;
+    summary.steps = start.first_step;
+    summary.checkpoint_dir = CheckpointDir(run_dir, start.first_step);
+    return summary;
+  }
+  if (StopRequested(stop_requested)) {
+    // Asked to stop before the first step: keep where the run is resumable.
+    LOCKSTEP_RETURN_IF_ERROR(SaveCheckpoint(*start.trainer, run_dir, start.first_step));
+    summary.interrupted = true;
+    summary.steps = start.first_step;
+    summary.checkpoint_dir = CheckpointDir(run_dir, start.first_step);
+    return summary;
+  }
+  LOCKSTEP_RETURN_IF_ERROR(TrainSteps(options, *corpus, *start.trainer, start.first_step,
+                                      last_step, run_dir, stop_requested, &summary));
+  if (summary.interrupted) return summary;
+  summary.steps = last_step;
+  summary.checkpoint_dir = CheckpointDir(run_dir, last_step);
   std::error_code ec;
   fs::remove_all(summary.final_dir, ec);
   LOCKSTEP_RETURN_IF_ERROR(SaveModelDir(start.trainer->weights(), summary.final_dir));
@@ -276,6 +355,7 @@ absl::StatusOr<PretrainSummary> RunPretrain(const PretrainOptions& options,
                               ArithmeticAccuracy(start.trainer->model(), *corpus->task(),
                                                  CharTokenizer(), options.eval_problems));
   }
+  LOCKSTEP_RETURN_IF_ERROR(WriteSummaryJson(summary, options, run_dir));
   return summary;
 }
 

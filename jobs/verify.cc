@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <bit>
 #include <chrono>
+#include <cstdio>
 #include <cmath>
 #include <map>
 #include <memory>
@@ -117,9 +118,10 @@ absl::StatusOr<std::vector<GenerationResult>> Generate(const Transformer& model,
 
 // Trainer side: recompute each generated token's logprob with the
 // full-sequence forward, `micro_batch` sequences per forward.
+// `diffs` gets |trainer - rollout| of every token both sides give a finite logprob.
 absl::Status Recompute(const Transformer& model, const std::vector<GenerationRequest>& reqs,
                        const std::vector<GenerationResult>& results, int micro_batch,
-                       ScheduleReport* report) {
+                       ScheduleReport* report, std::vector<double>* diffs) {
   for (size_t begin = 0; begin < results.size(); begin += static_cast<size_t>(micro_batch)) {
     const size_t end = std::min(results.size(), begin + static_cast<size_t>(micro_batch));
     std::vector<std::vector<int32_t>> inputs;
@@ -146,11 +148,13 @@ absl::Status Recompute(const Transformer& model, const std::vector<GenerationReq
         ++report->tokens;
         if (std::bit_cast<uint32_t>(trainer) == std::bit_cast<uint32_t>(rollout)) {
           ++report->bitwise_equal;
+          diffs->push_back(0.0);
         } else {
           if (std::isfinite(trainer) && std::isfinite(rollout)) {
-            report->max_abs_logprob_diff =
-                std::max(report->max_abs_logprob_diff,
-                         std::fabs(static_cast<double>(trainer) - static_cast<double>(rollout)));
+            const double diff =
+                std::fabs(static_cast<double>(trainer) - static_cast<double>(rollout));
+            report->max_abs_logprob_diff = std::max(report->max_abs_logprob_diff, diff);
+            diffs->push_back(diff);
           } else {
             // The trainer's top-k/top-p set excludes a token the rollout sampled.
             ++report->outside_candidate_set;
@@ -176,7 +180,71 @@ bool SameSamples(const std::vector<GenerationResult>& a, const std::vector<Gener
   return true;
 }
 
+// The value at quantile q of sorted values (nearest rank).
+double Quantile(const std::vector<double>& sorted, double q) {
+  if (sorted.empty()) return 0.0;
+  const size_t rank = static_cast<size_t>(std::ceil(q * static_cast<double>(sorted.size())));
+  return sorted[std::min(sorted.size() - 1, rank == 0 ? 0 : rank - 1)];
+}
+
+int64_t ParameterCount(const ModelWeights& weights) {
+  int64_t total = 0;
+  for (const auto& [name, tensor] : weights.NamedTensors()) total += tensor->numel();
+  return total;
+}
+
 }  // namespace
+
+LogprobDiffStats LogprobDiffStats::Of(std::vector<double>& diffs) {
+  LogprobDiffStats stats;
+  if (diffs.empty()) return stats;
+  std::sort(diffs.begin(), diffs.end());
+  double sum = 0.0;
+  for (double d : diffs) sum += d;
+  stats.mean = sum / static_cast<double>(diffs.size());
+  stats.p50 = Quantile(diffs, 0.50);
+  stats.p99 = Quantile(diffs, 0.99);
+  stats.max = diffs.back();
+  return stats;
+}
+
+nlohmann::json LogprobDiffStats::ToJson() const {
+  return {{"mean", mean}, {"p50", p50}, {"p99", p99}, {"max", max}};
+}
+
+std::string VerifyModelSummary::Describe() const {
+  char text[256];
+  std::snprintf(text, sizeof(text),
+                "seeded random %s-style model (seed %llu): %d layers, hidden %d, %d heads / %d "
+                "kv heads, MLP %d, char vocab %d, %.2fM parameters",
+                family.c_str(), static_cast<unsigned long long>(seed), num_layers, hidden_size,
+                num_heads, num_kv_heads, intermediate_size, vocab_size,
+                static_cast<double>(parameters) / 1e6);
+  return text;
+}
+
+nlohmann::json VerifyModelSummary::ToJson() const {
+  return {{"family", family},         {"hidden_size", hidden_size},
+          {"num_layers", num_layers}, {"num_heads", num_heads},
+          {"num_kv_heads", num_kv_heads}, {"intermediate_size", intermediate_size},
+          {"vocab_size", vocab_size}, {"parameters", parameters},
+          {"seed", seed},             {"weights", "random init, std 0.05"}};
+}
+
+std::string VerifyReport::Verdict() const {
+  if (passed()) {
+    return "PASS: every recomputed logprob is bitwise equal to the rollout's and every "
+           "schedule sampled the same tokens";
+  }
+  if (negative_control()) {
+    return "EXPECTED MISMATCH: this is the negative control; a " +
+           std::string(DTypeName(trainer_dtype)) + " trainer against a " +
+           std::string(DTypeName(dtype)) +
+           " rollout is the usual mismatched setup, and the differences above are what it costs";
+  }
+  return "FAIL: rollout and trainer disagree (or schedules sampled different tokens); the "
+         "numerics contract is broken";
+}
 
 nlohmann::json VerifyReport::ToJson() const {
   nlohmann::json schedules_json = nlohmann::json::array();
@@ -188,6 +256,7 @@ nlohmann::json VerifyReport::ToJson() const {
                               {"tokens", s.tokens},
                               {"bitwise_equal", s.bitwise_equal},
                               {"max_abs_logprob_diff", s.max_abs_logprob_diff},
+                              {"abs_logprob_diff", s.abs_logprob_diff.ToJson()},
                               {"outside_candidate_set", s.outside_candidate_set},
                               {"generate_seconds", s.generate_seconds},
                               {"recompute_seconds", s.recompute_seconds}});
@@ -195,13 +264,18 @@ nlohmann::json VerifyReport::ToJson() const {
   return {{"backend", backend},
           {"dtype", std::string(DTypeName(dtype))},
           {"trainer_dtype", std::string(DTypeName(trainer_dtype))},
+          {"model", model.ToJson()},
           {"sequences", sequences},
           {"tokens", tokens},
+          {"bitwise_equal", bitwise_equal},
           {"bitwise_equal_fraction", bitwise_equal_fraction()},
           {"max_abs_logprob_diff", max_abs_logprob_diff},
+          {"abs_logprob_diff", abs_logprob_diff.ToJson()},
           {"outside_candidate_set", outside_candidate_set},
           {"schedules_agree", schedules_agree},
           {"passed", passed()},
+          {"negative_control", negative_control()},
+          {"verdict", Verdict()},
           {"seconds", seconds},
           {"schedules", schedules_json}};
 }
@@ -240,11 +314,21 @@ absl::StatusOr<VerifyReport> RunVerification(const VerifyOptions& o) {
 
   const std::vector<GenerationRequest> requests = MakeRequests(o, tokenizer);
   VerifyReport report;
+  report.model = {.family = "qwen2",
+                  .hidden_size = config.hidden_size,
+                  .num_layers = config.num_layers,
+                  .num_heads = config.num_heads,
+                  .num_kv_heads = config.num_kv_heads,
+                  .intermediate_size = config.intermediate_size,
+                  .vocab_size = config.vocab_size,
+                  .parameters = ParameterCount(weights),
+                  .seed = o.seed};
   report.dtype = o.dtype;
   report.trainer_dtype = trainer_dtype;
   report.sequences = static_cast<int64_t>(requests.size());
   report.schedules_agree = true;
   std::vector<GenerationResult> reference;
+  std::vector<double> all_diffs;
   for (const Schedule& schedule : Schedules()) {
     ScheduleReport s;
     s.name = schedule.name;
@@ -255,8 +339,12 @@ absl::StatusOr<VerifyReport> RunVerification(const VerifyOptions& o) {
                               Generate(*model, requests, schedule, o.seed, &s.engine_steps));
     s.generate_seconds = SecondsSince(t0);
     t0 = Clock::now();
-    LOCKSTEP_RETURN_IF_ERROR(Recompute(*trainer_model, requests, results, schedule.trainer_micro_batch, &s));
+    std::vector<double> diffs;
+    LOCKSTEP_RETURN_IF_ERROR(
+        Recompute(*trainer_model, requests, results, schedule.trainer_micro_batch, &s, &diffs));
     s.recompute_seconds = SecondsSince(t0);
+    all_diffs.insert(all_diffs.end(), diffs.begin(), diffs.end());
+    s.abs_logprob_diff = LogprobDiffStats::Of(diffs);
     if (reference.empty()) {
       reference = std::move(results);
     } else if (!SameSamples(reference, results)) {
@@ -268,8 +356,30 @@ absl::StatusOr<VerifyReport> RunVerification(const VerifyOptions& o) {
     report.max_abs_logprob_diff = std::max(report.max_abs_logprob_diff, s.max_abs_logprob_diff);
     report.schedules.push_back(std::move(s));
   }
+  report.abs_logprob_diff = LogprobDiffStats::Of(all_diffs);
   report.seconds = SecondsSince(start);
   return report;
+}
+
+nlohmann::json VerifyDocument(const std::vector<VerifyReport>& reports) {
+  bool all_passed = !reports.empty();
+  nlohmann::json reports_json = nlohmann::json::array();
+  for (const VerifyReport& r : reports) {
+    all_passed = all_passed && r.passed();
+    reports_json.push_back(r.ToJson());
+  }
+  const nlohmann::json fields = {
+      {"tokens", "sampled tokens whose logprob the trainer recomputed"},
+      {"bitwise_equal", "tokens whose trainer logprob has the same 32 bits as the rollout's"},
+      {"abs_logprob_diff", "|trainer - rollout| logprob over tokens with both finite "
+                           "(equal ones count 0): mean, p50, p99, max"},
+      {"outside_candidate_set", "sampled tokens the trainer's top-k/top-p set excludes"},
+      {"schedules_agree", "every batch schedule sampled the same tokens and logprobs"},
+      {"max_batch_sequences", "most sequences the rollout engine ran at once"},
+      {"trainer_micro_batch", "sequences per trainer forward in the recompute"},
+      {"engine_steps", "rollout engine steps the schedule took"},
+      {"negative_control", "trainer dtype differs from the rollout's: a mismatch is expected"}};
+  return {{"passed", all_passed}, {"reports", reports_json}, {"fields", fields}};
 }
 
 }  // namespace lockstep::jobs

@@ -35,6 +35,34 @@ struct VerifyOptions {
   int intermediate_size = 512;
 };
 
+// |trainer - rollout| logprob over the tokens both sides give a finite
+// logprob (bitwise-equal tokens count as 0): the max alone hides whether a
+// mismatch is one outlier or every token.
+struct LogprobDiffStats {
+  double mean = 0.0;
+  double p50 = 0.0;
+  double p99 = 0.0;
+  double max = 0.0;
+  // From the per-token differences (any order; the vector is sorted in place).
+  static LogprobDiffStats Of(std::vector<double>& diffs);
+  nlohmann::json ToJson() const;
+};
+
+// What verify built: printed so a reader knows what the numbers are about.
+struct VerifyModelSummary {
+  std::string family = "qwen2";
+  int hidden_size = 0;
+  int num_layers = 0;
+  int num_heads = 0;
+  int num_kv_heads = 0;
+  int intermediate_size = 0;
+  int vocab_size = 0;
+  int64_t parameters = 0;
+  uint64_t seed = 0;
+  std::string Describe() const;  // one line
+  nlohmann::json ToJson() const;
+};
+
 struct ScheduleReport {
   std::string name;            // "one-at-a-time", "all-at-once", ...
   int max_batch_sequences = 0;
@@ -43,6 +71,7 @@ struct ScheduleReport {
   int64_t tokens = 0;
   int64_t bitwise_equal = 0;
   double max_abs_logprob_diff = 0.0;  // over tokens both sides give a finite logprob
+  LogprobDiffStats abs_logprob_diff;   // the same tokens: mean, p50, p99, max
   int64_t outside_candidate_set = 0;  // sampled tokens the trainer's top-k/top-p set excludes
   double generate_seconds = 0.0;
   double recompute_seconds = 0.0;
@@ -52,10 +81,12 @@ struct VerifyReport {
   std::string backend = "cpu";
   DType dtype = DType::kBF16;
   DType trainer_dtype = DType::kBF16;
+  VerifyModelSummary model;
   int64_t sequences = 0;
   int64_t tokens = 0;  // sampled tokens checked, over all schedules
   int64_t bitwise_equal = 0;
   double max_abs_logprob_diff = 0.0;
+  LogprobDiffStats abs_logprob_diff;  // over every schedule's tokens
   int64_t outside_candidate_set = 0;
   bool schedules_agree = false;
   std::vector<ScheduleReport> schedules;
@@ -65,9 +96,18 @@ struct VerifyReport {
     return tokens == 0 ? 0.0 : static_cast<double>(bitwise_equal) / static_cast<double>(tokens);
   }
   bool passed() const { return tokens > 0 && bitwise_equal == tokens && schedules_agree; }
+  // A trainer dtype other than the rollout's is the negative control: its
+  // mismatch is the expected demonstration of what the usual setup costs.
+  bool negative_control() const { return trainer_dtype != dtype; }
+  // One sentence on what the result means (PASS, expected mismatch, or FAIL).
+  std::string Verdict() const;
   nlohmann::json ToJson() const;
 };
 
 absl::StatusOr<VerifyReport> RunVerification(const VerifyOptions& options);
+
+// What `verify --json` prints: one JSON document holding every dtype's report,
+// whether all passed, and what each field means.
+nlohmann::json VerifyDocument(const std::vector<VerifyReport>& reports);
 
 }  // namespace lockstep::jobs

@@ -1,6 +1,7 @@
 // `lockstep-trainer`: loads and saves trainer checkpoints.
 //   lockstep-trainer inspect CKPT
-//       step, dtype, loss scale and an xxHash64 of every master tensor, as JSON
+//       step, dtype, loss scale, the parameter total and, per master tensor, its
+//       shape, element count and xxHash64 (16 hex digits: jq keeps strings exact), as JSON
 //   lockstep-trainer export CKPT --out DIR [--dtype bf16|fp16|fp32] [--overwrite]
 //       the FP32 masters rounded to DTYPE, as an HF-layout model directory
 //   lockstep-trainer resave CKPT --out DIR [--overwrite]
@@ -13,7 +14,10 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <atomic>
+#include <cctype>
+#include <cinttypes>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -45,8 +49,25 @@ struct Flags {
   bool resume = false;
 };
 
+// Library messages may start with the C++ function that failed
+// ("SaveModelDir: cannot create ..."); a user needs what failed, not where.
+std::string WithoutFunctionName(const std::string& message) {
+  size_t end = 0;
+  while (end < message.size() && std::isalnum(static_cast<unsigned char>(message[end]))) ++end;
+  const bool camel_case = end > 1 && std::isupper(static_cast<unsigned char>(message[0])) &&
+                          std::any_of(message.begin() + 1, message.begin() + end,
+                                      [](char c) { return std::isupper(static_cast<unsigned char>(c)); });
+  if (!camel_case) return message;
+  if (message.compare(end, 2, ": ") == 0) return message.substr(end + 2);
+  if (message.compare(end, 1, "(") == 0) {  // "SaveModelDir('dir'): ..."
+    const size_t colon = message.find("): ", end);
+    if (colon != std::string::npos) return message.substr(colon + 3);
+  }
+  return message;
+}
+
 int Fail(const std::string& message) {
-  std::fprintf(stderr, "lockstep-trainer: %s\n", message.c_str());
+  std::fprintf(stderr, "lockstep-trainer: %s\n", WithoutFunctionName(message).c_str());
   return 1;
 }
 
@@ -89,18 +110,37 @@ bool RefuseToOverwrite(const Flags& flags) {
   return true;
 }
 
+// A 64-bit hash as 16 lowercase hex digits: JSON numbers above 2^53 are
+// rounded by jq and JavaScript, so a hash is a string.
+std::string HexHash(uint64_t hash) {
+  char text[17];
+  std::snprintf(text, sizeof(text), "%016" PRIx64, hash);
+  return text;
+}
+
 int Inspect(const Flags& flags) {
   auto loaded = Load(flags.checkpoint);
   if (!loaded.ok()) return Fail(std::string(loaded.status().message()));
+  // Parameters are in NamedTensors() order, so the compute copy gives each its shape.
+  const auto named = loaded->trainer->weights().NamedTensors();
+  const auto& params = loaded->trainer->parameters();
   nlohmann::json tensors = nlohmann::json::object();
-  for (const auto& p : loaded->trainer->parameters()) {
-    tensors[p.name] = {{"numel", p.master.size()},
-                       {"xxh64_master", XXH64(p.master.data(), p.master.size() * 4, 0)}};
+  int64_t parameter_total = 0;
+  for (size_t i = 0; i < params.size(); ++i) {
+    const auto& p = params[i];
+    const nlohmann::json shape =
+        i < named.size() ? nlohmann::json(named[i].second->shape()) : nlohmann::json::array();
+    tensors[p.name] = {{"shape", shape},
+                       {"numel", p.master.size()},
+                       {"xxh64_master", HexHash(XXH64(p.master.data(), p.master.size() * 4, 0))}};
+    parameter_total += static_cast<int64_t>(p.master.size());
   }
   const nlohmann::json info = {{"checkpoint", flags.checkpoint},
                                {"optimizer_step", loaded->trainer->step()},
                                {"dtype", loaded->dtype_name},
                                {"loss_scale", loaded->trainer->loss_scale()},
+                               {"parameter_total", parameter_total},
+                               {"tensor_count", params.size()},
                                {"user_state", loaded->user_state},
                                {"tensors", tensors}};
   std::printf("%s\n", info.dump(2).c_str());
@@ -196,7 +236,8 @@ int main(int argc, char** argv) {
   Flags flags;
   Command action = nullptr;
   AddCheckpointCommand(app, "inspect",
-                       "print step, dtype, loss scale and an xxHash64 of every master tensor, as JSON",
+                       "print step, dtype, loss scale, parameter total and each master tensor's shape and "
+                       "xxHash64 (16 hex digits), as JSON",
                        /*writes=*/false, &flags, Inspect, &action);
   CLI::App* export_command = AddCheckpointCommand(
       app, "export", "write the FP32 masters rounded to DTYPE as an HF-layout model directory",

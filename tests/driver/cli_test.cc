@@ -67,7 +67,8 @@ TEST_P(HelpTest, ExitsZeroAndNamesTheFlags) {
 INSTANTIATE_TEST_SUITE_P(
     Lockstep, HelpTest,
     ::testing::Values(
-        HelpCase{kLockstep, "", {"--version", "verify", "pretrain", "eval", "sandbox"}},
+        HelpCase{kLockstep, "", {"--version", "grpo", "verify", "pretrain", "eval", "sandbox"}},
+        HelpCase{kLockstep, "grpo", {"CONFIG", "--set KEY=VALUE", "--out", "--resume"}},
         HelpCase{kLockstep, "verify",
                  {"--backend", "--dtype", "--json", "--sequences", "--max-new-tokens", "--seed",
                   "--trainer-dtype"}},
@@ -77,9 +78,10 @@ INSTANTIATE_TEST_SUITE_P(
         HelpCase{kLockstep, "sandbox", {"run", "serve"}},
         HelpCase{kLockstep, "sandbox run",
                  {"FILE", "--lang", "--stdin", "--expect", "--time-limit", "--memory-limit",
-                  "--json"}},
+                  "--json", "--preview-bytes"}},
         HelpCase{kLockstep, "sandbox serve", {"--bind", "--workers", "--queue", "--stats-interval"}},
-        HelpCase{kTrainer, "", {"--version", "inspect", "export", "resave"}},
+        HelpCase{kTrainer, "", {"--version", "inspect", "export", "resave", "grpo"}},
+        HelpCase{kTrainer, "grpo", {"RUN", "--rollout", "--sandbox", "--resume"}},
         HelpCase{kTrainer, "inspect", {"CKPT"}},
         HelpCase{kTrainer, "export", {"CKPT", "--out", "--dtype", "--overwrite"}},
         HelpCase{kTrainer, "resave", {"CKPT", "--out", "--overwrite"}}));
@@ -106,6 +108,18 @@ TEST(CliTest, BadUsageExitsTwoWithAPointerToHelp) {
     EXPECT_THAT(r.output, HasSubstr("--help")) << command;
   }
   EXPECT_THAT(RunCommand(kLockstep + " verify --no-such-flag").output, HasSubstr("--no-such-flag"));
+}
+
+// `verify --json` prints one JSON document (not one object per dtype per line).
+TEST(CliTest, VerifyJsonIsOneDocument) {
+  const Result r = RunCommand(kLockstep + " verify --sequences 2 --max-new-tokens 4 --json");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_THAT(r.output, StartsWith("{\n"));
+  EXPECT_THAT(r.output, ::testing::EndsWith("\n}\n"));
+  EXPECT_EQ(r.output.find("\n{"), std::string::npos) << "a second top-level value:\n" << r.output;
+  EXPECT_THAT(r.output, HasSubstr("\"reports\""));
+  EXPECT_THAT(r.output, HasSubstr("\"dtype\": \"fp16\""));
+  EXPECT_THAT(r.output, HasSubstr("\"dtype\": \"bf16\""));
 }
 
 class CliRunTest : public ::testing::Test {
@@ -165,6 +179,22 @@ TEST_F(CliRunTest, SandboxRunTakesTheLanguageFromTheExtension) {
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_THAT(r.output, HasSubstr("status: ok"));
   EXPECT_THAT(r.output, HasSubstr("5"));
+  // A program that floods stdout: the status is reported and at most a preview printed.
+  const std::string flood = Path("flood.py");
+  f = fopen(flood.c_str(), "w");
+  ASSERT_NE(f, nullptr);
+  fputs("import sys\nwhile True:\n    sys.stdout.write('y' * 4096)\n", f);
+  fclose(f);
+  r = RunCommand(kLockstep + " sandbox run " + flood + " --preview-bytes 1000");
+  EXPECT_EQ(r.exit_code, 1) << r.output.substr(0, 2000);
+  EXPECT_THAT(r.output, StartsWith("status: output_limit"));
+  EXPECT_THAT(r.output, HasSubstr("ran; killed by the sandbox"));
+  EXPECT_THAT(r.output, HasSubstr("first 1000 shown"));
+  EXPECT_THAT(r.output, HasSubstr("more bytes not shown"));
+  EXPECT_THAT(r.output, ::testing::EndsWith("status: output_limit\n"));
+  EXPECT_LT(r.output.size(), 2000u) << "the preview is not bounded";
+  r = RunCommand(kLockstep + " sandbox run " + flood);  // default preview: 4 KiB
+  EXPECT_LT(r.output.size(), 5000u);
   r = RunCommand(kLockstep + " sandbox run --lang nope " + program);
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_THAT(r.output, HasSubstr("unknown language 'nope'"));
@@ -191,6 +221,11 @@ TEST_F(CliRunTest, PretrainThenTrainerTools) {
   r = RunCommand(kTrainer + " inspect " + ckpt);
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_THAT(r.output, HasSubstr("\"optimizer_step\": 1"));
+  // Hashes are 16-hex strings (jq rounds integers above 2^53), with shapes and a total.
+  EXPECT_THAT(r.output, ::testing::ContainsRegex("\"xxh64_master\": \"[0-9a-f]{16}\""));
+  EXPECT_THAT(r.output, ::testing::Not(::testing::ContainsRegex("\"xxh64_master\": [0-9]")));
+  EXPECT_THAT(r.output, ::testing::ContainsRegex("\"parameter_total\": [1-9][0-9]*"));
+  EXPECT_THAT(r.output, HasSubstr("\"shape\": ["));
   r = RunCommand(kTrainer + " export " + ckpt + " --out " + run + "/final");
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_THAT(r.output, HasSubstr("--overwrite"));
@@ -200,11 +235,54 @@ TEST_F(CliRunTest, PretrainThenTrainerTools) {
   EXPECT_EQ(r.exit_code, 0) << r.output;
   r = RunCommand(kTrainer + " inspect " + Path("no-such-checkpoint"));
   EXPECT_EQ(r.exit_code, 1) << r.output;
+  // Errors say what failed, not which C++ function did.
+  r = RunCommand(kTrainer + " export " + ckpt + " --out /proc/no-such-dir/model");
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("lockstep-trainer: cannot create directory"));
+  EXPECT_THAT(r.output, ::testing::Not(HasSubstr("SaveModelDir")));
 
   r = RunCommand(kLockstep + " pretrain --resume " + run + " --set train.steps=2");
   EXPECT_EQ(r.exit_code, 0) << r.output;
   r = RunCommand("grep -c '^steps = 2$' " + run + "/config.toml");
   EXPECT_EQ(r.output, "1\n");
+}
+
+// SIGINT during `pretrain` saves a checkpoint, says where and how to resume,
+// and exits 130; --resume then continues from it (and, the run being
+// finished, a second --resume is a no-op that says so).
+TEST_F(CliRunTest, PretrainInterruptedBySigintResumes) {
+  const std::string run = Path("run");
+  const std::string start = kLockstep + " pretrain " + kConfigs +
+                            "/pretrain-arithmetic.toml --set train.steps=100000 "
+                            "--set model.num_layers=1 --set model.hidden_size=32 "
+                            "--set eval.problems=0 --out " + run;
+  // A run this long only ends by the signal, sent once a step is on record.
+  const Result r = RunCommand("sh -c '" + start + " > " + Path("log") + " 2>&1 & pid=$!; " +
+                              "while kill -0 $pid && [ ! -s " + run + "/metrics.jsonl ]; do sleep 0.1; done; " +
+                              "kill -INT $pid; wait $pid; echo exit=$?; cat " + Path("log") + "'");
+  EXPECT_THAT(r.output, HasSubstr("exit=130")) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("checkpoint saved to " + run + "/checkpoints/step_")) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("lockstep pretrain --resume " + run)) << r.output;
+  const Result resumed =
+      RunCommand(kLockstep + " pretrain --resume " + run + " --set train.steps=3");
+  EXPECT_EQ(resumed.exit_code, 0) << resumed.output;
+  const Result again = RunCommand(kLockstep + " pretrain --resume " + run + " --set train.steps=3");
+  EXPECT_EQ(again.exit_code, 0) << again.output;
+  EXPECT_THAT(again.output, HasSubstr("already finished")) << again.output;
+  EXPECT_THAT(again.output, HasSubstr("nothing rewritten"));
+}
+
+// Ctrl-C of a fresh `eval passk` (which writes its outputs only at the end)
+// leaves no run directory, so the same --out works the next time.
+TEST_F(CliRunTest, EvalInterruptedLeavesNoRunDirectory) {
+  const std::string run = Path("eval");
+  const std::string start = kLockstep + " eval passk " + kConfigs + "/eval-passk-reference.toml --out " +
+                            run;
+  const Result r = RunCommand("cd " + std::string(LOCKSTEP_SOURCE_DIR) + " && sh -c '" + start + " > " +
+                              Path("log") + " 2>&1 & pid=$!; while kill -0 $pid && ! grep -q scoring " + Path("log") +
+                              "; do sleep 0.1; done; kill -INT $pid; wait $pid; echo exit=$?'");
+  EXPECT_THAT(r.output, HasSubstr("exit=130")) << r.output;
+  EXPECT_FALSE(fs::exists(run)) << r.output;
 }
 
 }  // namespace

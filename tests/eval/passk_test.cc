@@ -85,7 +85,12 @@ TEST(EvalPassKTest, ReferenceSolutionsScoreOneInPythonAndCpp) {
   const std::string md = ReadAll(run + "/passk.md");
   EXPECT_NE(md.find("## pass@1"), std::string::npos);
   EXPECT_NE(md.find("| Lang | reference |"), std::string::npos) << md;
-  EXPECT_NE(md.find("| python | 1.00 [1.00, 1.00] |"), std::string::npos) << md;
+  const std::string all = std::to_string(problems->problems.size());
+  EXPECT_NE(md.find("| python | 1.00 [1.00, 1.00] (" + all + "/" + all + " problems) |"),
+            std::string::npos) << md;
+  EXPECT_NE(md.find("Samples: reference solutions from " + kPuzzles + " (no model); " + all +
+                    " problems in the evaluated set."),
+            std::string::npos) << md;
   fs::remove_all(run);
 }
 
@@ -106,7 +111,7 @@ TEST(EvalPassKTest, BrokenSamplesScoreWhatTheyShould) {
     line("m", "python", Fenced("python", good_py));
     line("m", "python", Fenced("python", "print(98)\n"));  // right on one test only: wrong_answer
     line("m", "py", "```python\n" + good_py + "```\nand a shorter variant:\n```python\nprint(0)\n```\n");
-    line("m", "python", "I cannot solve this.");            // raw fallback: a syntax error at runtime
+    line("m", "python", "print(42)  # but no code block");  // no_code: never executed
     line("m", "cpp", Fenced("cpp", "int main( {\n"));
     // Model "z": the good solution, but its first block is a decoy (last-block rule).
     line("z", "python", Fenced("python", "print('decoy')\n") + Fenced("python", good_py));
@@ -121,7 +126,9 @@ TEST(EvalPassKTest, BrokenSamplesScoreWhatTheyShould) {
   EXPECT_EQ(m_py->judged, 4);
   EXPECT_EQ(m_py->passed, 1);  // the third sample's LAST block prints 0
   EXPECT_EQ(m_py->statuses.at("wrong_answer"), 2);
-  EXPECT_EQ(m_py->statuses.at("runtime_error"), 1);
+  EXPECT_EQ(m_py->statuses.at("no_code"), 1);  // its own status, counted as a failure
+  EXPECT_EQ(m_py->statuses.count("runtime_error"), 0u);
+  EXPECT_EQ(m_py->statuses.count("no_answer"), 0u);
   ASSERT_EQ(m_py->max_k, 4);
   EXPECT_DOUBLE_EQ(m_py->curve[0].estimate, 0.25);
   EXPECT_DOUBLE_EQ(m_py->curve[1].estimate, 0.5);  // 1 - C(3,2)/C(4,2)
@@ -138,9 +145,25 @@ TEST(EvalPassKTest, BrokenSamplesScoreWhatTheyShould) {
   EXPECT_EQ(json["cells"][0]["pass_at_k"]["2"]["estimate"], 0.5);
   const std::string md = ReadAll(run + "/out/passk.md");
   EXPECT_NE(md.find("| Lang | m | z |"), std::string::npos) << md;
-  EXPECT_NE(md.find("| cpp | .00 [.00, .00] | — |"), std::string::npos) << md;
+  const std::string all = std::to_string(problems->problems.size());
+  // Each cell says how many problems it covers: one, of the whole set.
+  EXPECT_NE(md.find("| cpp | .00 [.00, .00] (1/" + all + " problems) | — |"), std::string::npos) << md;
+  EXPECT_NE(md.find("Samples: completions read from " + samples_path), std::string::npos) << md;
+  EXPECT_NE(md.find("no_code 1"), std::string::npos) << md;
+  const std::string jsonl = ReadAll(run + "/out/samples.jsonl");
+  EXPECT_NE(jsonl.find("\"status\":\"no_code\""), std::string::npos) << jsonl;
   const std::string html = ReadAll(run + "/out/passk.html");
-  EXPECT_NE(html.find("<svg"), std::string::npos);
+  // One chart per language, both models overlaid on it, the y axis named and
+  // the tabulated ks (1 and 2) marked.
+  size_t charts = 0;
+  for (size_t at = html.find("<svg"); at != std::string::npos; at = html.find("<svg", at + 1)) ++charts;
+  EXPECT_EQ(charts, 2u);
+  const std::string python_chart = html.substr(html.find("python: pass@k vs k"));
+  EXPECT_LT(python_chart.find(">m<"), python_chart.find("</svg>"));
+  EXPECT_LT(python_chart.find(">z<"), python_chart.find("</svg>"));
+  EXPECT_NE(html.find("pass@k (mean over problems)</text>"), std::string::npos);
+  EXPECT_NE(html.find(">k=1</text>"), std::string::npos);
+  EXPECT_NE(html.find(">k=2</text>"), std::string::npos);
   EXPECT_NE(html.find("<polyline"), std::string::npos);
   EXPECT_EQ(html.find("<script"), std::string::npos);
   EXPECT_EQ(html.find("http://"), html.find("http://www.w3.org/2000/svg"));  // no external resource
@@ -167,7 +190,7 @@ TEST(EvalPassKTest, InfrastructureFailuresAreLeftOutOfN) {
   EXPECT_EQ(python->infrastructure_failures, 2);
   EXPECT_EQ(python->unjudged_problems, std::vector<std::string>{"q"});
   EXPECT_EQ(python->curve[0].estimate, 1.0);  // 1/1 on p; q left out, not counted as 0
-  EXPECT_NE(PassKMarkdown(report, "t").find("| hack | not judged |"), std::string::npos);
+  EXPECT_NE(PassKMarkdown(report, {.title = "t", .source = "s", .problems_in_set = 2}).find("| hack | not judged |"), std::string::npos);
 }
 
 // A one-connection-at-a-time HTTP server on 127.0.0.1:<random port> that

@@ -1,11 +1,13 @@
 // `lockstep pretrain` end to end on a tiny model: the loss falls from about
-// ln(vocab), the run directory holds what DESIGN.md promises, and a run cut
+// ln(vocab), the run directory holds what the README promises, and a run cut
 // short then resumed from its checkpoint ends with the same bytes as a run
 // that was never interrupted.
 #include "jobs/pretrain.h"
 
 #include "config/config_job.h"
 
+#include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -61,7 +63,8 @@ class PretrainTest : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(root_); }
   // The command's path: config::PrepareJob, then RunPretrain.
-  absl::StatusOr<PretrainSummary> Run(const std::string& name, int stop_at, bool resume) {
+  absl::StatusOr<PretrainSummary> Run(const std::string& name, int stop_at, bool resume,
+                                      const std::atomic<bool>* stop_requested = nullptr) {
     std::ofstream(root_ / "pretrain.toml") << kToml;
     config::JobArgs args;
     args.command = "pretrain";
@@ -70,9 +73,10 @@ class PretrainTest : public ::testing::Test {
     args.overrides = {"train.stop_at_step=" + std::to_string(stop_at)};
     auto job = config::PrepareJob(args, ReadPretrainOptions);
     if (!job.ok()) return job.status();
-    return config::RunPreparedJob(*job, [](const PretrainOptions& o, const config::RunDir& dir) {
-      return RunPretrain(o, dir.path, dir.resume);
-    });
+    return config::RunPreparedJob(
+        *job, [stop_requested](const PretrainOptions& o, const config::RunDir& dir) {
+          return RunPretrain(o, dir.path, dir.resume, stop_requested);
+        });
   }
   fs::path root_;
 };
@@ -85,9 +89,18 @@ TEST_F(PretrainTest, LossFallsAndResumeIsExact) {
   EXPECT_GE(full->eval_accuracy, 0.0);
   for (const char* f : {"config.toml", "metrics.jsonl", "final/model.safetensors",
                         "final/config.json", "checkpoints/step_20/optimizer.safetensors",
-                        "checkpoints/step_40/trainer_state.json"}) {
+                        "checkpoints/step_40/trainer_state.json", "summary.json"}) {
     EXPECT_TRUE(fs::exists(root_ / "full" / f)) << f;
   }
+  EXPECT_NE(ReadBytes(root_ / "full" / "summary.json").find("\"accuracy\""), std::string::npos);
+  // TensorBoard: one event file, holding (at least) a record per step.
+  int event_files = 0;
+  for (const auto& entry : fs::directory_iterator(root_ / "full")) {
+    if (entry.path().filename().string().rfind("events.out.tfevents.", 0) != 0) continue;
+    ++event_files;
+    EXPECT_GT(fs::file_size(entry.path()), 40u * 100u) << entry.path();
+  }
+  EXPECT_EQ(event_files, 1);
 
   // The same run stopped at its step-20 checkpoint, then resumed to 40.
   ASSERT_TRUE(Run("cut", 20, false).ok());
@@ -102,15 +115,64 @@ TEST_F(PretrainTest, LossFallsAndResumeIsExact) {
   }
 }
 
-TEST_F(PretrainTest, ResumeWithoutCheckpointSaysSo) {
-  fs::create_directories(root_ / "empty");
-  auto config = config::Config::FromString(kToml, "pretrain.toml");
-  ASSERT_TRUE(config.ok());
-  auto options = ReadPretrainOptions(*config);
-  ASSERT_TRUE(options.ok()) << options.status();
-  auto r = RunPretrain(*options, (root_ / "empty").string(), /*resume=*/true);
-  EXPECT_EQ(r.status().code(), absl::StatusCode::kNotFound);
-  EXPECT_NE(r.status().message().find("no checkpoint"), std::string::npos);
+// A run killed before its first checkpoint (config.toml and a few metrics
+// lines, no checkpoints/) resumes by starting over: no `rm -r`, and it ends
+// with the same bytes and metrics as a run that was never stopped.
+TEST_F(PretrainTest, ResumeWithoutCheckpointStartsOver) {
+  ASSERT_TRUE(Run("full", 0, false).ok());
+  ASSERT_TRUE(Run("killed", 0, false).ok());
+  fs::remove_all(root_ / "killed" / "checkpoints");
+  fs::remove_all(root_ / "killed" / "final");
+  std::ofstream(root_ / "killed" / "metrics.jsonl") << "{\"step\": 1, \"train/loss\": 9}\n";
+  auto resumed = Run("killed", 0, true);
+  ASSERT_TRUE(resumed.ok()) << resumed.status();
+  EXPECT_EQ(resumed->first_step, 0);
+  EXPECT_FALSE(resumed->interrupted);
+  EXPECT_TRUE(ReadBytes(root_ / "full" / "final/model.safetensors") ==
+              ReadBytes(root_ / "killed" / "final/model.safetensors"));
+  // The stale line is gone: one line per step, as in the uninterrupted run.
+  const std::string full = ReadBytes(root_ / "full" / "metrics.jsonl");
+  const std::string killed = ReadBytes(root_ / "killed" / "metrics.jsonl");
+  EXPECT_EQ(std::count(killed.begin(), killed.end(), '\n'), 40);
+  EXPECT_EQ(std::count(full.begin(), full.end(), '\n'), 40);
+}
+
+// A stop request (what SIGINT/SIGTERM set in the driver) before any step
+// saves a resumable checkpoint at step 0 and says so; resuming finishes the
+// run with the uninterrupted run's bytes.
+TEST_F(PretrainTest, StopRequestCheckpointsAndResumeIsExact) {
+  ASSERT_TRUE(Run("full", 0, false).ok());
+  std::atomic<bool> stop{true};
+  auto stopped = Run("stopped", 0, false, &stop);
+  ASSERT_TRUE(stopped.ok()) << stopped.status();
+  EXPECT_TRUE(stopped->interrupted);
+  EXPECT_EQ(stopped->steps, 0);
+  EXPECT_EQ(stopped->checkpoint_dir, (root_ / "stopped" / "checkpoints" / "step_0").string());
+  EXPECT_TRUE(fs::exists(root_ / "stopped" / "checkpoints/step_0/trainer_state.json"));
+  EXPECT_FALSE(fs::exists(root_ / "stopped" / "final"));
+  auto resumed = Run("stopped", 0, true);
+  ASSERT_TRUE(resumed.ok()) << resumed.status();
+  EXPECT_FALSE(resumed->interrupted);
+  EXPECT_EQ(resumed->steps, 40);
+  for (const char* f : {"final/model.safetensors", "checkpoints/step_40/optimizer.safetensors"}) {
+    EXPECT_TRUE(ReadBytes(root_ / "full" / f) == ReadBytes(root_ / "stopped" / f)) << f;
+  }
+}
+
+// Resuming a finished run trains nothing and rewrites nothing.
+TEST_F(PretrainTest, ResumingAFinishedRunIsANoOp) {
+  ASSERT_TRUE(Run("done", 0, false).ok());
+  const fs::path model = root_ / "done" / "final" / "model.safetensors";
+  const auto model_time = fs::last_write_time(model);
+  const std::string metrics = ReadBytes(root_ / "done" / "metrics.jsonl");
+  auto again = Run("done", 0, true);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_TRUE(again->already_finished);
+  EXPECT_EQ(again->steps, 40);
+  EXPECT_EQ(again->last_step, 40);
+  EXPECT_EQ(fs::last_write_time(model), model_time);
+  EXPECT_EQ(ReadBytes(root_ / "done" / "metrics.jsonl"), metrics);
+  EXPECT_FALSE(fs::exists(root_ / "done" / "checkpoints" / "step_41"));
 }
 
 // Reading the options builds and loads nothing: a model directory or data file

@@ -2,6 +2,7 @@
 // checked and the JSON carrying the fields users script against.
 #include "jobs/verify.h"
 
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace lockstep::jobs {
@@ -62,6 +63,55 @@ TEST(VerifyNegativeControl, MismatchedTrainerDtypeIsDetected) {
   EXPECT_GT(report->max_abs_logprob_diff, 0.0);
   EXPECT_FALSE(report->passed());
   EXPECT_EQ(report->ToJson()["trainer_dtype"], "fp32");
+  // It says the mismatch is the expected demonstration, and gives more than the max.
+  EXPECT_TRUE(report->negative_control());
+  EXPECT_THAT(report->Verdict(), ::testing::StartsWith("EXPECTED MISMATCH"));
+  const auto stats = report->abs_logprob_diff;
+  EXPECT_GT(stats.mean, 0.0);
+  EXPECT_LE(stats.p50, stats.p99);
+  EXPECT_LE(stats.p99, stats.max);
+  EXPECT_EQ(stats.max, report->max_abs_logprob_diff);
+  EXPECT_EQ(report->ToJson()["negative_control"], true);
+}
+
+TEST(LogprobDiffStats, MeanAndNearestRankPercentiles) {
+  std::vector<double> diffs;
+  for (int i = 100; i >= 1; --i) diffs.push_back(static_cast<double>(i));
+  const LogprobDiffStats stats = LogprobDiffStats::Of(diffs);
+  EXPECT_DOUBLE_EQ(stats.mean, 50.5);
+  EXPECT_EQ(stats.p50, 50.0);
+  EXPECT_EQ(stats.p99, 99.0);
+  EXPECT_EQ(stats.max, 100.0);
+  std::vector<double> none;
+  EXPECT_EQ(LogprobDiffStats::Of(none).max, 0.0);
+}
+
+// `verify --json` prints one document: every dtype's report under "reports",
+// "passed" only if all passed, the model it built, and what the fields mean.
+TEST(VerifyDocument, OneDocumentForAllDtypes) {
+  std::vector<VerifyReport> reports;
+  for (DType dtype : {DType::kF16, DType::kBF16}) {
+    VerifyOptions o = SmallOptions(4, 6, 12);
+    o.dtype = dtype;
+    auto report = RunVerification(o);
+    ASSERT_TRUE(report.ok()) << report.status();
+    EXPECT_EQ(report->abs_logprob_diff.max, 0.0);
+    EXPECT_EQ(report->model.hidden_size, 64);
+    EXPECT_GT(report->model.parameters, 0);
+    EXPECT_FALSE(report->negative_control());
+    reports.push_back(*std::move(report));
+  }
+  nlohmann::json document = VerifyDocument(reports);
+  // Round-trips through text as a single value.
+  document = nlohmann::json::parse(document.dump(2));
+  EXPECT_EQ(document["passed"], true);
+  ASSERT_EQ(document["reports"].size(), 2u);
+  EXPECT_EQ(document["reports"][1]["dtype"], "bf16");
+  EXPECT_EQ(document["reports"][0]["model"]["num_layers"], 2);
+  EXPECT_TRUE(document["reports"][0]["abs_logprob_diff"].contains("p99"));
+  EXPECT_TRUE(document["fields"].contains("bitwise_equal"));
+  reports[0].bitwise_equal -= 1;
+  EXPECT_EQ(VerifyDocument(reports)["passed"], false);
 }
 
 }  // namespace
