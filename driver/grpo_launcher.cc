@@ -211,8 +211,9 @@ int LaunchGrpo(const jobs::GrpoOptions& options, const GrpoLaunch& launch) {
       if (e.name == "trainer") {
         trainer_log.PrintNew(stderr);
         trainer_done = true;
-        exit_code = e.exit_code == 0 ? 0 : 1;
-        if (exit_code != 0) {
+        // 0: finished; 130: stopped by a signal after its checkpoint; else failed.
+        exit_code = e.exit_code == 0 || e.exit_code == 130 ? e.exit_code : 1;
+        if (exit_code == 1) {
           std::fprintf(stderr,
                        "lockstep grpo: the trainer (pid %d) %s; last lines of %s:\n%s"
                        "continue from the last checkpoint with: lockstep grpo --resume %s\n",
@@ -248,7 +249,7 @@ int LaunchGrpo(const jobs::GrpoOptions& options, const GrpoLaunch& launch) {
   supervisor.StopAll(std::chrono::seconds(5));
   if (!plan->socket_dir.empty()) fs::remove_all(plan->socket_dir);
   absl::StatusOr<jobs::GrpoRunSummary> summary = jobs::ReadGrpoRunSummary(launch.run_dir);
-  if (exit_code == 0 && summary.ok()) {
+  if (exit_code != 1 && summary.ok()) {
     std::fprintf(stderr, "\n%s", jobs::FormatGrpoSummary(*summary, launch.run_dir).c_str());
   }
   return exit_code;

@@ -32,8 +32,9 @@ struct GrpoEndpointPlan {
 };
 absl::StatusOr<GrpoEndpointPlan> PlanEndpoints(const jobs::GrpoOptions& options, bool needs_sandbox);
 
-// Runs the job to its end; returns the process exit code (0: finished or
-// interrupted cleanly with a checkpoint; 1: a process failed).
+// Runs the job to its end; returns the process exit code (0: finished; 130:
+// stopped by SIGINT/SIGTERM after a checkpoint, as `lockstep pretrain`; 1: a
+// process failed).
 int LaunchGrpo(const jobs::GrpoOptions& options, const GrpoLaunch& launch);
 
 // Installs SIGINT/SIGTERM handlers that LaunchGrpo polls.

@@ -19,6 +19,7 @@
 #include "nlohmann/json.hpp"
 #include "numerics/status_macros.h"
 #include "report/run_report.h"
+#include "report/tensorboard_events.h"
 #include "rewards/program_executor.h"
 #include "rollout/client.h"
 #include "trainer/advantages.h"
@@ -149,6 +150,7 @@ class GrpoRun {
   std::unique_ptr<trainer::Trainer> trainer_;
   std::unique_ptr<rollout::RolloutClient> client_;
   std::optional<JsonlWriter> metrics_, rollouts_;
+  std::unique_ptr<report::TensorBoardWriter> events_;  // RUN/events.out.tfevents.*
   std::optional<GeneratedStep> pending_;  // max_staleness 1: the next step's rollouts
   uint64_t pending_ticket_ = 0;
   double eval_before_ = -1.0;
@@ -306,6 +308,7 @@ absl::Status GrpoRun::TrainStep(GeneratedStep generated, double rollout_seconds)
             {"timing/step_s", step_seconds},
             {"perf/tokens_per_s", step_seconds > 0 ? tokens / step_seconds : 0.0}};
   LOCKSTEP_RETURN_IF_ERROR(metrics_->Write(m));
+  LOCKSTEP_RETURN_IF_ERROR(events_->WriteScalars(generated.step + 1, m));
   for (const GrpoSample& s : samples) {
     LOCKSTEP_RETURN_IF_ERROR(rollouts_->Write(
         {{"step", generated.step + 1},
@@ -416,6 +419,8 @@ absl::StatusOr<GrpoRunSummary> GrpoRun::Run(const GrpoEndpoints& endpoints, bool
                weight_sync_seconds_);
   LOCKSTEP_ASSIGN_OR_RETURN(metrics_, JsonlWriter::Open((fs::path(run_dir_) / "metrics.jsonl").string()));
   LOCKSTEP_ASSIGN_OR_RETURN(rollouts_, JsonlWriter::Open((fs::path(run_dir_) / "rollouts.jsonl").string()));
+  LOCKSTEP_ASSIGN_OR_RETURN(events_, report::TensorBoardWriter::Open(run_dir_));
+  LOCKSTEP_RETURN_IF_ERROR(events_->WriteSessionStart(first_step_ + 1));
   if (!resume && options_.eval_prompts > 0) {
     LOCKSTEP_ASSIGN_OR_RETURN(eval_before_, EvalAccuracy());
     std::fprintf(stderr, "grpo: greedy accuracy before training %.3f (%d held-out prompts)\n",

@@ -8,7 +8,7 @@
 //       load and save again; the bytes equal the input's (a round-trip check)
 //   lockstep-trainer grpo RUN --rollout ENDPOINT... [--sandbox ENDPOINT] [--resume]
 //       the trainer process of a GRPO job (jobs/grpo_job.h), as `lockstep grpo`
-//       starts it: reads RUN/config.toml; SIGINT/SIGTERM checkpoint and exit 0
+//       starts it: reads RUN/config.toml; SIGINT/SIGTERM checkpoint and exit 130
 // CLI11 parses the command line: --help at any level exits 0, bad usage exits 2.
 #include <signal.h>
 #include <unistd.h>
@@ -203,7 +203,7 @@ int Grpo(const Flags& flags) {
   auto summary = lockstep::jobs::RunGrpoTrainer(*options, flags.run_dir, endpoints, flags.resume,
                                                 &g_stop_requested);
   if (!summary.ok()) return Fail(std::string(summary.status().message()));
-  return 0;
+  return summary->interrupted ? 130 : 0;  // as `lockstep pretrain`: 130 = stopped by a signal
 }
 
 // What a subcommand runs: the exit code.

@@ -261,6 +261,11 @@ TEST_F(GrpoJobTest, RunsInSeparateProcessesOnPolicyWithEveryFile) {
                         "logs/trainer.log", "logs/rollout-0.log"}) {
     EXPECT_TRUE(fs::exists(run / f)) << f;
   }
+  bool has_events = false;
+  for (const auto& entry : fs::directory_iterator(run)) {
+    has_events = has_events || entry.path().filename().string().rfind("events.out.tfevents.", 0) == 0;
+  }
+  EXPECT_TRUE(has_events) << "TensorBoard event file";
   EXPECT_NE(ReadFile(run / "report.html").find("<svg"), std::string::npos);
 }
 
@@ -305,7 +310,7 @@ void InterruptAndResume(const fs::path& root, const std::string& config, const s
     Job job(args, root / (name + ".stderr"));
     ASSERT_TRUE(job.WaitFor("grpo step 3/", std::chrono::seconds(120))) << job.Stderr();
     ASSERT_EQ(kill(job.pid(), signal), 0);
-    EXPECT_EQ(job.Wait(), 0) << job.Stderr();
+    EXPECT_EQ(job.Wait(), 130) << job.Stderr();
     EXPECT_NE(job.Stderr().find("--resume"), std::string::npos) << job.Stderr();
   }
   EXPECT_TRUE(NoProcessesMentioning(run.string(), std::chrono::seconds(5)));
