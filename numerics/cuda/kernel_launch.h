@@ -65,4 +65,15 @@ cudaError_t LaunchFillUniform(StorageType type, void* out, int64_t n, uint64_t s
 cudaError_t LaunchFillSmallIntegers(StorageType type, void* out, int64_t n, uint64_t seed,
                                     int range, cudaStream_t stream);
 
+// ---- Log-softmax over the vocabulary (logprob_kernels.cu)
+// Row r of logits (M, V): z = float(logit) / temperature (rounded division, as the CPU);
+// m = max z; s = Σ exp(z - m) in the order fixed by V alone (thread t of 256 sums ids
+// t, t+256, ... in increasing id, then a fixed halving tree over the 256 partials);
+// logprobs[r] = (z[tokens[r]] - m) - log(s); logsumexp[r] = m + log(s). One block per row.
+// A token outside [0, V) gives NaN and lowers *bad_row (if not null) to r. temperature > 0.
+// logsumexp may be null.
+cudaError_t LaunchTokenLogprobs(DeviceRows logits, const int32_t* tokens, float temperature,
+                                float* logprobs, float* logsumexp, int32_t* bad_row,
+                                cudaStream_t stream);
+
 }  // namespace lockstep::cuda::internal
