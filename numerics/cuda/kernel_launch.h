@@ -76,4 +76,41 @@ cudaError_t LaunchTokenLogprobs(DeviceRows logits, const int32_t* tokens, float 
                                 float* logprobs, float* logsumexp, int32_t* bad_row,
                                 cudaStream_t stream);
 
+// ---- Causal GQA attention over a paged KV cache (attention_kernels.cu)
+// The pool: row p of k_pool / v_pool (p = page * block_size + slot) starts at
+// p * row_stride elements and holds num_kv_heads * head_dim elements of `type`.
+struct DevicePagedPool {
+  StorageType type;
+  const void* k_pool;
+  const void* v_pool;
+  int64_t row_stride;
+  int block_size;
+  int64_t num_pages;
+};
+// The batch, flashinfer-style: sequence s owns query rows [query_indptr[s],
+// query_indptr[s+1]) of q and pages page_indices[page_indptr[s] .. page_indptr[s+1]);
+// query i attends keys 0..positions[i] of its sequence. All device arrays.
+struct DeviceAttentionBatch {
+  int num_sequences;
+  const int32_t* query_indptr;
+  const int32_t* page_indptr;
+  const int32_t* page_indices;
+  const int32_t* positions;
+};
+struct AttentionDims {
+  int num_heads;
+  int num_kv_heads;
+  int head_dim;  // <= kMaxAttentionHeadDim
+  float scale;
+};
+inline constexpr int kMaxAttentionHeadDim = 256;
+inline constexpr int kAttentionChunkKeys = 64;  // == cpu::kAttentionKeyChunk
+// One warp per (query, head): keys in chunks of kAttentionChunkKeys from 0, the CPU's
+// per-query arithmetic (16-lane dot, online softmax, values added in key order), with
+// CUDA's expf. q, out: (queries, num_heads*head_dim) of pool.type. A query whose position,
+// sequence or pages are out of range gets NaN and lowers *bad_query (if not null).
+cudaError_t LaunchPagedAttention(DeviceRows q, DevicePagedPool pool, DeviceAttentionBatch batch,
+                                 AttentionDims dims, MutableDeviceRows out, int32_t* bad_query,
+                                 cudaStream_t stream);
+
 }  // namespace lockstep::cuda::internal

@@ -156,7 +156,7 @@ class LogprobEdgeTest : public gpu_testing::GpuTest,
                         public ::testing::WithParamInterface<DType> {};
 
 // All logits equal: every token has logprob -log(V) (the sum of V ones is exact), the same
-// bits for every token, and logsumexp = c + log(V); within 1 ulp of the CPU.
+// bits for every token, and logsumexp = c + log(V); within 2 ulp of the CPU.
 TEST_P(LogprobEdgeTest, AllEqualLogits) {
   const DType dtype = GetParam();
   constexpr int64_t kVocab = 151936;
@@ -169,12 +169,13 @@ TEST_P(LogprobEdgeTest, AllEqualLogits) {
     EXPECT_NEAR(got.logprobs[r], -std::log(double{kVocab}), 2e-6);
     EXPECT_NEAR(got.logsumexp[r], 3.5 + std::log(double{kVocab}), 4e-6);
   }
-  const Gap gap = CompareWithCpu(host, tokens, got.logprobs, 1.0f, 0.0, 2e-7);
-  EXPECT_LE(gap.max_ulp, 1);
+  const Gap gap = CompareWithCpu(host, tokens, got.logprobs, 1.0f, 0.0, 3e-7);
+  EXPECT_LE(gap.max_ulp, 2);  // CUDA's logf is within 1 ulp, glibc's within 1 ulp
 }
 
 // Logits near the dtype's range (fp16: +-60000; bf16: +-1e37) at temperature 1 and 0.5:
-// finite results, the argmax token's logprob is exactly 0 (every other exp underflows),
+// finite results, a unique maximum (1.05 * scale) has logprob exactly 0 (every other exp
+// underflows),
 // and every logprob agrees with the CPU to 1e-6 relative.
 TEST_P(LogprobEdgeTest, LargeMagnitudeLogits) {
   const DType dtype = GetParam();
@@ -185,12 +186,8 @@ TEST_P(LogprobEdgeTest, LargeMagnitudeLogits) {
   Tensor host(dtype, {kRows, kVocab});
   for (int64_t i = 0; i < host.numel(); ++i) host.SetFloat(i, scale * uniform(rng));
   std::vector<int32_t> tokens = RandomTokens(kRows, kVocab, 32);
-  for (int64_t r = 0; r < kRows; r += 2) {  // every other row asks for its argmax
-    int32_t best = 0;
-    for (int64_t i = 1; i < kVocab; ++i) {
-      if (host.AsMatrix().Get(r, i) > host.AsMatrix().Get(r, best)) best = static_cast<int32_t>(i);
-    }
-    tokens[r] = best;
+  for (int64_t r = 0; r < kRows; r += 2) {  // every other row asks for a unique maximum
+    host.AsMatrix().Set(r, tokens[r], 1.05f * scale);  // above every other logit by >= 3000
   }
   const DeviceMatrix logits = UploadTensor(host);
   for (float temperature : {1.0f, 0.5f}) {
