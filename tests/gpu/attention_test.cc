@@ -276,32 +276,39 @@ TEST_P(AttentionTest, DecodeEqualsPrefillEqualsBatchedBitwise) {
 }
 
 // Against cpu::AttentionOverKv on a batch of 20 (mixed prefill and decode). The only
-// arithmetic difference is exp (CUDA expf, <= 2 ulp, vs glibc): tolerance 2 ulp of the
-// dtype for fp16/bf16 outputs, 2e-5 absolute for fp32 (outputs are O(1)).
+// arithmetic difference is exp (CUDA's expf, <= 2 ulp, vs glibc's), which moves the fp32
+// result before rounding by < 1e-6 here (outputs are O(1)). Tolerance per element: fp32
+// |diff| <= 2e-5; fp16/bf16 <= 2 ulp of the dtype OR |diff| <= 2e-5 (an output near zero
+// has 16-bit ulps finer than that fp32 error: on the H200, 2026-11-29, one bf16 output
+// was 7 ulp away, while the fp32 run's largest |diff| was 4.8e-7). The gap is printed.
 TEST_P(AttentionTest, AgreesWithCpuReference) {
   const HostBatch batch = Pack(BatchWith(TargetQueries(0, kTargetLength), 3), 16, 11);
   const GpuResult gpu = RunGpu(batch, shape_);
   ASSERT_EQ(gpu.bad_query, INT32_MAX);
   const Tensor cpu_out = RunCpu(batch, shape_);
-  int64_t max_ulp = 0, differing = 0;
+  constexpr double kAbsTolerance = 2e-5;
+  int64_t max_ulp = 0, differing = 0, beyond_two_ulp = 0;
   double max_abs = 0.0;
   for (int64_t i = 0; i < cpu_out.numel(); ++i) {
     const float g = gpu.out.GetFloat(i), c = cpu_out.GetFloat(i);
     ASSERT_TRUE(std::isfinite(g)) << "element " << i;
     const int64_t ulp = UlpDistanceAt(gpu.out, cpu_out, i);
+    const double diff = std::fabs(double{g} - double{c});
     max_ulp = std::max(max_ulp, ulp);
     differing += ulp != 0;
-    max_abs = std::max(max_abs, std::fabs(double{g} - double{c}));
+    beyond_two_ulp += ulp > 2;
+    max_abs = std::max(max_abs, diff);
+    if (dtype_ == DType::kF32) {
+      EXPECT_LE(diff, kAbsTolerance) << "element " << i << ": gpu " << g << ", cpu " << c;
+    } else {
+      EXPECT_TRUE(ulp <= 2 || diff <= kAbsTolerance)
+          << "element " << i << ": gpu " << g << ", cpu " << c << " (" << ulp << " ulp)";
+    }
   }
   std::cout << "[ gap      ] " << DTypeName(dtype_) << " " << std::get<1>(GetParam()).name
             << ": " << differing << " of " << cpu_out.numel()
-            << " outputs differ from the CPU; max " << max_ulp << " ulp, max |diff| " << max_abs
-            << "\n";
-  if (dtype_ == DType::kF32) {
-    EXPECT_LE(max_abs, 2e-5);
-  } else {
-    EXPECT_LE(max_ulp, 2);
-  }
+            << " outputs differ from the CPU (" << beyond_two_ulp << " by > 2 ulp); max "
+            << max_ulp << " ulp, max |diff| " << max_abs << "\n";
 }
 
 INSTANTIATE_TEST_SUITE_P(
