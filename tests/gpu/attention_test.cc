@@ -279,8 +279,9 @@ TEST_P(AttentionTest, DecodeEqualsPrefillEqualsBatchedBitwise) {
 // arithmetic difference is exp (CUDA's expf, <= 2 ulp, vs glibc's), which moves the fp32
 // result before rounding by < 1e-6 here (outputs are O(1)). Tolerance per element: fp32
 // |diff| <= 2e-5; fp16/bf16 <= 2 ulp of the dtype OR |diff| <= 2e-5 (an output near zero
-// has 16-bit ulps finer than that fp32 error: on the H200, 2026-11-29, one bf16 output
-// was 7 ulp away, while the fp32 run's largest |diff| was 4.8e-7). The gap is printed.
+// has 16-bit ulps finer than that fp32 error: on the H200, 2026-11-29, one bf16 output was
+// 7 ulp away, which given the fp32 case's largest |diff| of 4.8e-7 can only be an output
+// near zero; this bound was written after that run and not yet re-run). The gap is printed.
 TEST_P(AttentionTest, AgreesWithCpuReference) {
   const HostBatch batch = Pack(BatchWith(TargetQueries(0, kTargetLength), 3), 16, 11);
   const GpuResult gpu = RunGpu(batch, shape_);
