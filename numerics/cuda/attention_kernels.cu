@@ -1,0 +1,189 @@
+// Causal GQA attention over a paged KV cache, for prefill and decode alike. One warp owns
+// one (query, head) and runs the CPU backend's per-query routine (numerics/cpu/attention.cc)
+// operation for operation: 16-lane dot in the fixed order, keys in chunks of 64 from
+// position 0, an online softmax rescaled once per chunk, values added in key order. The
+// sequence of fp32 operations depends only on (query, keys), never on the batch, the page
+// layout, or how many queries a sequence brings, so decode == prefill == batched, bit for
+// bit. Every product and sum is an _rn intrinsic (no FMA contraction); exp is CUDA's expf.
+#include <cuda_runtime.h>
+
+#include <cmath>
+#include <cstdint>
+
+#include "numerics/cuda/element_access.cuh"
+#include "numerics/cuda/kernel_launch.h"
+
+namespace lockstep::cuda::internal {
+namespace {
+
+constexpr unsigned kFullMask = 0xFFFFFFFFu;
+constexpr int kWarpSize = 32;
+constexpr int kWarpsPerBlock = 4;
+constexpr int kValuesPerLane = kMaxAttentionHeadDim / kWarpSize;
+constexpr int kDotLanes = 16;  // numerics/cpu/fixed_order.h kReductionLanes
+static_assert(kAttentionChunkKeys == 2 * kWarpSize, "each lane scores two keys of a chunk");
+
+// Σ q[e]·k[e] in the CPU's DotLanes order: lane j sums e ≡ j (mod 16) in increasing e,
+// then the halving tree j+8, j+4, j+2, j+1.
+template <typename T>
+__device__ __forceinline__ float DotFixedOrder(const float* q, const T* k, int n) {
+  float lanes[kDotLanes];
+#pragma unroll
+  for (int j = 0; j < kDotLanes; ++j) lanes[j] = 0.0f;
+  int e = 0;
+  for (; e + kDotLanes <= n; e += kDotLanes) {
+#pragma unroll
+    for (int j = 0; j < kDotLanes; ++j) {
+      lanes[j] = __fadd_rn(lanes[j], __fmul_rn(q[e + j], ToFloat(k[e + j])));
+    }
+  }
+#pragma unroll
+  for (int j = 0; j < kDotLanes; ++j) {
+    if (e + j < n) lanes[j] = __fadd_rn(lanes[j], __fmul_rn(q[e + j], ToFloat(k[e + j])));
+  }
+#pragma unroll
+  for (int j = 0; j < 8; ++j) lanes[j] = __fadd_rn(lanes[j], lanes[j + 8]);
+#pragma unroll
+  for (int j = 0; j < 4; ++j) lanes[j] = __fadd_rn(lanes[j], lanes[j + 4]);
+  lanes[0] = __fadd_rn(lanes[0], lanes[2]);
+  lanes[1] = __fadd_rn(lanes[1], lanes[3]);
+  return __fadd_rn(lanes[0], lanes[1]);
+}
+
+__device__ __forceinline__ float WarpMax(float v) {
+  for (int offset = kWarpSize / 2; offset >= 1; offset /= 2) {
+    v = fmaxf(v, __shfl_xor_sync(kFullMask, v, offset));
+  }
+  return v;
+}
+
+// The sequence owning query row `query`: the largest s with query_indptr[s] <= query.
+__device__ __forceinline__ int SequenceOf(const int32_t* query_indptr, int num_sequences, int64_t query) {
+  int lo = 0, hi = num_sequences - 1;
+  while (lo < hi) {
+    const int mid = (lo + hi + 1) / 2;
+    if (query_indptr[mid] <= query) {
+      lo = mid;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  return lo;
+}
+
+template <typename T>
+__global__ void __launch_bounds__(kWarpsPerBlock* kWarpSize)
+    PagedAttentionKernel(const T* q, int64_t q_stride, DevicePagedPool pool,
+                         DeviceAttentionBatch batch, AttentionDims dims, T* out,
+                         int64_t out_stride, int32_t* bad_query) {
+  __shared__ float q_shared[kWarpsPerBlock][kMaxAttentionHeadDim];
+  __shared__ float p_shared[kWarpsPerBlock][kAttentionChunkKeys];
+  const int warp = threadIdx.x / kWarpSize;
+  const int lane = threadIdx.x % kWarpSize;
+  // Block (query, head group): warp w takes head blockIdx.y * kWarpsPerBlock + w.
+  const int64_t query = blockIdx.x;
+  const int head = static_cast<int>(blockIdx.y) * kWarpsPerBlock + warp;
+  if (head >= dims.num_heads) return;  // whole warp leaves; no block barrier below
+  const int kv_head = head / (dims.num_heads / dims.num_kv_heads);
+  const int d = dims.head_dim;
+  T* out_row = out + query * out_stride + int64_t{head} * d;
+
+  // Validate the query's sequence, position and pages (all lanes agree).
+  const int s = SequenceOf(batch.query_indptr, batch.num_sequences, query);
+  const int32_t position = batch.positions[query];
+  const int32_t page_begin = batch.page_indptr[s];
+  const int64_t num_pages = int64_t{batch.page_indptr[s + 1]} - page_begin;
+  bool bad = !(batch.query_indptr[s] <= query && query < batch.query_indptr[s + 1]) ||
+             position < 0 || int64_t{position} >= num_pages * pool.block_size;
+  if (!bad) {
+    const int32_t pages_needed = position / pool.block_size + 1;
+    for (int32_t p = lane; p < pages_needed; p += kWarpSize) {
+      const int32_t page = batch.page_indices[page_begin + p];
+      if (page < 0 || page >= pool.num_pages) bad = true;
+    }
+    bad = __any_sync(kFullMask, bad);
+  }
+  if (bad) {
+    for (int e = lane; e < d; e += kWarpSize) out_row[e] = FromFloat<T>(NAN);
+    if (lane == 0 && bad_query != nullptr) atomicMin(bad_query, static_cast<int32_t>(query));
+    return;
+  }
+
+  float* q_head = q_shared[warp];
+  float* p_chunk = p_shared[warp];
+  const T* q_row = q + query * q_stride + int64_t{head} * d;
+  for (int e = lane; e < d; e += kWarpSize) q_head[e] = ToFloat(q_row[e]);
+  __syncwarp();
+
+  const int32_t* pages = batch.page_indices + page_begin;
+  const T* k_pool = static_cast<const T*>(pool.k_pool) + int64_t{kv_head} * d;
+  const T* v_pool = static_cast<const T*>(pool.v_pool) + int64_t{kv_head} * d;
+  // 32-bit division (keys are int32 positions): a 64-bit one is a slow subroutine call.
+  auto physical_row = [&](int32_t key) {
+    return int64_t{pages[key / pool.block_size]} * pool.block_size + key % pool.block_size;
+  };
+
+  float acc[kValuesPerLane];
+#pragma unroll
+  for (int i = 0; i < kValuesPerLane; ++i) acc[i] = 0.0f;
+  float running_max = -INFINITY;
+  float running_sum = 0.0f;
+  const int32_t num_keys = position + 1;
+  for (int32_t chunk_begin = 0; chunk_begin < num_keys; chunk_begin += kAttentionChunkKeys) {
+    const int chunk_len = min(num_keys - chunk_begin, kAttentionChunkKeys);
+    // Lane l scores keys l and l + 32 of the chunk (-inf past its end).
+    auto score_key = [&](int j) {
+      if (j >= chunk_len) return -INFINITY;
+      const T* k_row = k_pool + physical_row(chunk_begin + j) * pool.row_stride;
+      return __fmul_rn(DotFixedOrder(q_head, k_row, d), dims.scale);
+    };
+    const float score_low = score_key(lane);
+    const float score_high = score_key(lane + kWarpSize);
+    float chunk_max = fmaxf(score_low, score_high);
+    chunk_max = WarpMax(chunk_max);
+    const float new_max = fmaxf(running_max, chunk_max);
+    const float correction = expf(__fsub_rn(running_max, new_max));
+    running_sum = __fmul_rn(running_sum, correction);
+#pragma unroll
+    for (int i = 0; i < kValuesPerLane; ++i) acc[i] = __fmul_rn(acc[i], correction);
+    if (lane < chunk_len) p_chunk[lane] = expf(__fsub_rn(score_low, new_max));
+    if (lane + kWarpSize < chunk_len) {
+      p_chunk[lane + kWarpSize] = expf(__fsub_rn(score_high, new_max));
+    }
+    __syncwarp();
+    for (int j = 0; j < chunk_len; ++j) {
+      const float p = p_chunk[j];
+      running_sum = __fadd_rn(running_sum, p);
+      const T* v_row = v_pool + physical_row(chunk_begin + j) * pool.row_stride;
+#pragma unroll
+      for (int i = 0; i < kValuesPerLane; ++i) {
+        const int e = i * kWarpSize + lane;
+        if (e < d) acc[i] = __fadd_rn(acc[i], __fmul_rn(p, ToFloat(v_row[e])));
+      }
+    }
+    __syncwarp();  // p_chunk is rewritten by the next chunk
+    running_max = new_max;
+  }
+#pragma unroll
+  for (int i = 0; i < kValuesPerLane; ++i) {
+    const int e = i * kWarpSize + lane;
+    if (e < d) out_row[e] = FromFloat<T>(__fdiv_rn(acc[i], running_sum));
+  }
+}
+
+}  // namespace
+
+cudaError_t LaunchPagedAttention(DeviceRows q, DevicePagedPool pool, DeviceAttentionBatch batch,
+                                 AttentionDims dims, MutableDeviceRows out, int32_t* bad_query,
+                                 cudaStream_t stream) {
+  return DispatchStorageType(q.type, [&](auto element) {
+    using T = decltype(element);
+    const dim3 grid(static_cast<unsigned>(q.rows), BlocksFor(dims.num_heads, kWarpsPerBlock));
+    PagedAttentionKernel<T><<<grid, kWarpsPerBlock * kWarpSize, 0, stream>>>(
+        static_cast<const T*>(q.data), q.row_stride, pool, batch, dims,
+        static_cast<T*>(out.data), out.row_stride, bad_query);
+    return cudaGetLastError();
+  });
+}
+
+}  // namespace lockstep::cuda::internal
