@@ -48,6 +48,7 @@ int main(int argc, char** argv) {
       "lockstep-rollout: serves rollout.generate with the continuous-batching engine and "
       "takes weight updates in hashed buckets (see wire/rollout_messages.h).",
       "lockstep-rollout");
+  app.set_version_flag("--version", std::string("lockstep-rollout ") + LOCKSTEP_VERSION);
   app.add_option("--bind", options.bind, "endpoint to serve on: ipc:///path or tcp://host:port")
       ->required();
   app.add_option("--max-batch", engine.max_batch_sequences, "running sequences per engine step")

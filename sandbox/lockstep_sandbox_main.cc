@@ -21,6 +21,10 @@ int main(int argc, char** argv) {
     std::fputs(kUsage, stdout);
     return 0;
   }
+  if (args.size() == 1 && args[0] == "--version") {
+    std::printf("lockstep-sandbox %s\n", LOCKSTEP_VERSION);
+    return 0;
+  }
   auto options = lockstep::sandbox::ParsePoolServerArgs(args);
   if (!options.ok()) {
     std::fprintf(stderr, "lockstep-sandbox: %s\n%s", std::string(options.status().message()).c_str(),

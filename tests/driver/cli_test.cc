@@ -1,6 +1,6 @@
 // The command lines of the built `lockstep` and `lockstep-trainer` binaries:
 // --help on every command and subcommand exits 0 and names the command's
-// flags; --version works on both; bad usage exits 2 with CLI11's message and
+// flags; --version works on every binary; bad usage exits 2 with CLI11's message and
 // a pointer to --help; config errors exit 2 and leave no run directory.
 #include <sys/wait.h>
 #include <unistd.h>
@@ -86,8 +86,10 @@ INSTANTIATE_TEST_SUITE_P(
         HelpCase{kTrainer, "export", {"CKPT", "--out", "--dtype", "--overwrite"}},
         HelpCase{kTrainer, "resave", {"CKPT", "--out", "--overwrite"}}));
 
-TEST(CliTest, VersionOnBothBinaries) {
-  for (const std::string& binary : {kLockstep, kTrainer}) {
+TEST(CliTest, VersionOnEveryBinary) {
+  const std::string bin = std::string(LOCKSTEP_BINARY_DIR) + "/bin/";
+  for (const std::string& binary :
+       {kLockstep, kTrainer, bin + "lockstep-rollout", bin + "lockstep-sandbox"}) {
     const Result r = RunCommand(binary + " --version");
     EXPECT_EQ(r.exit_code, 0) << r.output;
     EXPECT_THAT(r.output, StartsWith(fs::path(binary).filename().string() + " "));
