@@ -69,6 +69,9 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForHelp&) {
     std::fputs(app.help().c_str(), stdout);
     return 0;
+  } catch (const CLI::CallForVersion&) {
+    std::printf("%s\n", app.version().c_str());
+    return 0;
   } catch (const CLI::ParseError& e) {
     std::fprintf(stderr, "lockstep-rollout: %s\nrun 'lockstep-rollout --help' for usage\n",
                  e.what());
