@@ -2,6 +2,7 @@
 // --help on every command and subcommand exits 0 and names the command's
 // flags; --version works on every binary; bad usage exits 2 with CLI11's message and
 // a pointer to --help; config errors exit 2 and leave no run directory.
+#include <cctype>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -84,7 +85,16 @@ INSTANTIATE_TEST_SUITE_P(
         HelpCase{kTrainer, "grpo", {"RUN", "--rollout", "--sandbox", "--resume"}},
         HelpCase{kTrainer, "inspect", {"CKPT"}},
         HelpCase{kTrainer, "export", {"CKPT", "--out", "--dtype", "--overwrite"}},
-        HelpCase{kTrainer, "resave", {"CKPT", "--out", "--overwrite"}}));
+        HelpCase{kTrainer, "resave", {"CKPT", "--out", "--overwrite"}}),
+    // Test names ctest can show: "lockstep_eval_passk", "lockstep_trainer_grpo".
+    [](const ::testing::TestParamInfo<HelpCase>& info) {
+      std::string name = fs::path(info.param.binary).filename().string();
+      if (!info.param.command.empty()) name += " " + info.param.command;
+      for (char& c : name) {
+        if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+      }
+      return name;
+    });
 
 TEST(CliTest, VersionOnEveryBinary) {
   const std::string bin = std::string(LOCKSTEP_BINARY_DIR) + "/bin/";
