@@ -3,6 +3,7 @@
 #include <zmq.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <deque>
 #include <map>
 #include <optional>
@@ -440,7 +441,8 @@ absl::Status RolloutClient::State::Pump(Clock::time_point deadline) {
 
 std::string RolloutClient::State::Describe(const Engine& e, Clock::time_point now) const {
   return absl::StrCat(e.endpoint, " (", e.outstanding.size(), " requests outstanding, ",
-                      e.syncing ? "weight sync in progress, " : "", "last heard ",
+                      e.syncing ? "weight sync in progress, " : "", "weights v", e.loaded_version,
+                      ", last heard ",
                       static_cast<int64_t>(MillisecondsSince(e.last_heard, now)), " ms ago)");
 }
 
@@ -563,6 +565,12 @@ absl::StatusOr<std::vector<RolloutResult>> RolloutClient::Wait(uint64_t ticket) 
     });
     return results;
   };
+  // A wait that makes no progress says so every 30 s, with each engine's
+  // state, so a stalled job is visible in the trainer's log long before the
+  // total timeout.
+  constexpr auto kStallReport = std::chrono::seconds(30);
+  auto last_progress = Clock::now();
+  size_t answered_before = 0;
   for (;;) {
     State::Batch& batch = s.batches.at(ticket);
     if (!batch.error.ok()) return finish(batch.error);
@@ -571,6 +579,24 @@ absl::StatusOr<std::vector<RolloutResult>> RolloutClient::Wait(uint64_t ticket) 
       if (!e.failure.ok()) return finish(e.failure);
     }
     const auto now = Clock::now();
+    if (batch.answered != answered_before) {
+      answered_before = batch.answered;
+      last_progress = now;
+    } else if (now - last_progress >= kStallReport) {
+      std::string engines;
+      for (const State::Engine& e : s.engines)
+        absl::StrAppend(&engines, engines.empty() ? "" : "; ", s.Describe(e, now));
+      std::fprintf(stderr,
+                   "rollout client: batch %llu (weight version %lld): %zu of %zu results after "
+                   "%lld s without progress; %zu orphaned; engines: %s\n",
+                   static_cast<unsigned long long>(ticket),
+                   static_cast<long long>(batch.weight_version), batch.answered,
+                   batch.requests.size(),
+                   static_cast<long long>(
+                       std::chrono::duration_cast<std::chrono::seconds>(now - last_progress).count()),
+                   s.orphans.size(), engines.c_str());
+      last_progress = now;
+    }
     if (now >= deadline) {
       std::string engines;
       for (const State::Engine& e : s.engines)

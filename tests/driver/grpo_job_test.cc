@@ -169,7 +169,7 @@ class GrpoJobTest : public ::testing::Test {
                           << "/data/models/arithmetic-base\"\n"
                           << "[task]\nkind = \"arithmetic\"\nseed = 5\n"
                           << "[rollout]\nn = " << kSamples << "\nmax_new_tokens = 6\nseed = 2\n"
-                          << "engine_timeout_s = 5\n"
+                          << "engine_timeout_s = 30\n"
                           << "[train]\nsteps = " << kSteps << "\nprompts_per_step = " << kPrompts
                           << "\nmicro_batch = 40\ncheckpoint_every = 2\n"
                           << "[optim]\nlr = 1.5e-4\n[eval]\nprompts = 8\n";

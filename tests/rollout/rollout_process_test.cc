@@ -114,6 +114,40 @@ TEST(RolloutProcess, RequestsOfADeadEngineMoveToALiveOne) {
   EXPECT_EQ(WaitExit(pid_a), 0);
 }
 
+// An engine that is only slow (here: stopped for longer than engine_timeout,
+// as on an overloaded machine) is reset once, answers again when it resumes,
+// gets the weights and the requests again, and the batch completes exactly.
+TEST(RolloutProcess, AnEngineSilentPastTheTimeoutIsResetOnceAndRecovers) {
+  const std::string endpoint = UniqueEndpoint();
+  const pid_t pid = StartRolloutProcess({"--bind", endpoint, "--max-batch", "1"});
+  const ModelWeights weights = TinyWeights(23);
+  ClientOptions options;
+  options.ping_interval = std::chrono::milliseconds(20);
+  options.engine_timeout = std::chrono::milliseconds(500);
+  options.total_timeout = std::chrono::milliseconds(60000);
+  auto client = RolloutClient::Connect({endpoint}, options).value();
+  ASSERT_TRUE(client->PublishWeights(1, weights).ok());
+  const auto requests = MakeRequests(8, 100, /*stop_tokens=*/false);
+  const uint64_t ticket = client->Submit(requests, 1).value();
+  RawPeer peer(endpoint);
+  PollStatus(peer, [](const wire::StatusReply& s) { return s.running > 0 && s.steps > 2; });
+  kill(pid, SIGSTOP);
+  // Resume the engine after 3 timeouts' worth of silence, while the client waits.
+  std::thread resume([pid] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    kill(pid, SIGCONT);
+  });
+  auto results = client->Wait(ticket);
+  resume.join();
+  ASSERT_TRUE(results.ok()) << results.status();
+  ExpectSameAsReference(*results, Reference(weights, requests), 1);
+  const ClientStats stats = client->stats();
+  EXPECT_GE(stats.engines_reset, 1);
+  EXPECT_LE(stats.engines_reset, 3) << "reset again and again instead of waiting for an answer";
+  kill(pid, SIGTERM);
+  EXPECT_EQ(WaitExit(pid), 0);
+}
+
 TEST(RolloutProcess, NoEngineAtAllFailsNamingTheEndpointAfterTheTotalTimeout) {
   const std::string endpoint = UniqueEndpoint();  // nothing serves here
   ClientOptions options;
