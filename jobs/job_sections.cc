@@ -6,11 +6,30 @@
 #include "numerics/status_macros.h"
 
 namespace lockstep::jobs {
+namespace {
+
+// [model] keys that describe a fresh architecture (unused with init_from).
+constexpr const char* kArchitectureKeys[] = {
+    "model.family",      "model.hidden_size",       "model.num_layers",
+    "model.num_heads",   "model.num_kv_heads",      "model.head_dim",
+    "model.intermediate_size", "model.max_position_embeddings", "model.rope_theta",
+    "model.tie_word_embeddings", "model.attention_bias", "model.init_std", "model.seed"};
+
+}  // namespace
 
 absl::StatusOr<ModelSpec> ReadModelSection(const config::Config& config) {
   ModelSpec spec;
   if (config.Has("model.init_from")) {
     LOCKSTEP_ASSIGN_OR_RETURN(spec.init_from, config.GetString("model.init_from"));
+    // The directory's config.json is the architecture; a key that would
+    // silently lose to it is an error naming both.
+    for (const char* key : kArchitectureKeys) {
+      if (config.Has(key)) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            key, " is set together with model.init_from = \"", spec.init_from,
+            "\", which takes the architecture from its config.json; remove ", key));
+      }
+    }
     return spec;
   }
   ModelConfig& m = spec.architecture;

@@ -43,6 +43,10 @@ TEST(JobSections, BadValuesNameTheField) {
             std::string::npos);
   EXPECT_NE(ErrorOf("[model]\ninit_from = \"/no/such/model\"\n").find("/no/such/model"),
             std::string::npos);
+  // An architecture key next to init_from would silently lose to its config.json.
+  const std::string both = ErrorOf("[model]\ninit_from = \"some/dir\"\nhidden_size = 64\n");
+  EXPECT_NE(both.find("model.hidden_size"), std::string::npos) << both;
+  EXPECT_NE(both.find("model.init_from"), std::string::npos) << both;
 }
 
 }  // namespace
