@@ -129,16 +129,22 @@ std::string ArchitectureName(ModelFamily family) {
 // numerics/cpu/rope.h builds its table from rope_theta alone, so they are
 // refused by name rather than computed wrongly.
 absl::Status CheckRopeScaling(const nlohmann::json& json, const std::string& source) {
-  if (!HasValue(json, "rope_scaling")) return absl::OkStatus();
-  const nlohmann::json& scaling = json.at("rope_scaling");
+  // Newer transformers write rope_parameters ({rope_type, rope_theta, ...}) instead.
+  const char* key = HasValue(json, "rope_scaling")      ? "rope_scaling"
+                    : HasValue(json, "rope_parameters") ? "rope_parameters"
+                                                        : nullptr;
+  if (key == nullptr) return absl::OkStatus();
+  const nlohmann::json& scaling = json.at(key);
   std::string type = "(no rope_type)";
   if (scaling.is_object()) {
     for (const char* key : {"rope_type", "type"}) {
       if (scaling.contains(key) && scaling[key].is_string()) type = scaling[key].get<std::string>();
     }
   }
-  if (type == "default") return absl::OkStatus();
-  return JsonFieldError(source, "rope_scaling",
+  if (type == "default" || (std::string(key) == "rope_parameters" && type == "(no rope_type)")) {
+    return absl::OkStatus();
+  }
+  return JsonFieldError(source, key,
                         absl::StrCat("has rope_type \"", type, "\", which is not supported ",
                                      "(lockstep implements plain RoPE with rope_theta only): ",
                                      scaling.dump()));
@@ -319,6 +325,11 @@ absl::StatusOr<ModelConfig> ModelConfig::FromHfJson(const nlohmann::json& json,
   LOCKSTEP_READ(c.intermediate_size, ReadInt(json, source, "intermediate_size"));
   LOCKSTEP_READ(c.vocab_size, ReadInt(json, source, "vocab_size"));
   LOCKSTEP_READ(c.rope_theta, ReadNumberOr(json, source, "rope_theta", 10000.0));
+  if (!HasValue(json, "rope_theta") && HasValue(json, "rope_parameters") &&
+      json.at("rope_parameters").is_object()) {
+    LOCKSTEP_READ(c.rope_theta, ReadNumberOr(json.at("rope_parameters"),
+                                             source + " rope_parameters", "rope_theta", 10000.0));
+  }
   double eps = 1e-6;
   LOCKSTEP_READ(eps, ReadNumberOr(json, source, "rms_norm_eps", 1e-6));
   c.rms_norm_eps = static_cast<float>(eps);

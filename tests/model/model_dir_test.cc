@@ -292,6 +292,16 @@ TEST(HfConfigFeatures, AcceptsARealLookingQwen3Config) {
   nlohmann::json j = QwenConfigJson();
   j["rope_scaling"] = {{"rope_type", "default"}};
   EXPECT_TRUE(ModelConfig::FromHfJson(j).ok());
+  // transformers 5 writes rope_parameters and no rope_theta.
+  j = QwenConfigJson();
+  j.erase("rope_theta");
+  j["rope_parameters"] = {{"rope_type", "default"}, {"rope_theta", 5e5}};
+  auto v5 = ModelConfig::FromHfJson(j);
+  ASSERT_TRUE(v5.ok()) << v5.status();
+  EXPECT_DOUBLE_EQ(v5->rope_theta, 5e5);
+  j["rope_parameters"]["rope_type"] = "llama3";
+  EXPECT_THAT(ModelConfig::FromHfJson(j).status().message(),
+              AllOf(HasSubstr("rope_parameters"), HasSubstr("llama3")));
 }
 
 TEST(HfConfigFeatures, UnsupportedFeaturesAreNamed) {
