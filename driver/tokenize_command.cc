@@ -1,7 +1,9 @@
-// `lockstep tokenize --tokenizer PATH [--decode] [--json]`: text on stdin to
-// token ids on stdout, or (--decode) ids to text, with model/hf_tokenizer.h.
+// `lockstep tokenize --tokenizer PATH [--decode] [--chat] [--json]`: text on
+// stdin to token ids on stdout, or (--decode) ids to text, with
+// model/hf_tokenizer.h; --chat reads a JSON array of messages and renders it
+// with the chat template of tokenizer_config.json (model/chat_template.h) first.
 // PATH is a tokenizer.json or a model directory holding one. Exit codes: 0 ok,
-// 2 bad usage, an unreadable tokenizer, or ids that are not integers.
+// 2 bad usage, an unreadable tokenizer or template, or malformed input.
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <filesystem>
@@ -13,6 +15,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "driver/commands.h"
+#include "model/chat_template.h"
 #include "model/hf_tokenizer.h"
 #include "nlohmann/json.hpp"
 
@@ -25,7 +28,37 @@ struct TokenizeFlags {
   bool json = false;
   bool no_special = false;    // encode: added-token text is plain text
   bool skip_special = false;  // decode: drop special tokens
+  bool chat = false;          // stdin is chat messages, rendered by the template
+  bool no_generation_prompt = false;
+  bool no_thinking = false;   // Qwen3: enable_thinking = false
 };
+
+int Fail(const std::string& message) {
+  std::fprintf(stderr, "lockstep tokenize: %s\n", message.c_str());
+  return 2;
+}
+
+// The chat template beside the tokenizer renders stdin's messages.
+absl::StatusOr<std::string> RenderChat(const std::string& tokenizer_path, const std::string& input,
+                                       const TokenizeFlags& flags) {
+  const std::string config = (std::filesystem::path(tokenizer_path).parent_path() /
+                              "tokenizer_config.json").string();
+  absl::StatusOr<ChatTemplate> tmpl = ChatTemplate::FromFile(config);
+  if (!tmpl.ok()) return tmpl.status();
+  nlohmann::json json;
+  try {
+    json = nlohmann::json::parse(input);
+  } catch (const nlohmann::json::exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat("stdin: not valid JSON: ", e.what()));
+  }
+  if (json.is_object() && json.contains("messages")) json = json["messages"];
+  absl::StatusOr<std::vector<ChatMessage>> messages = ChatTemplate::MessagesFromJson(json);
+  if (!messages.ok()) return messages.status();
+  ChatOptions options;
+  options.add_generation_prompt = !flags.no_generation_prompt;
+  if (flags.no_thinking) options.enable_thinking = false;
+  return tmpl->Render(*messages, options);
+}
 
 std::string ReadAllStdin() {
   return std::string(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
@@ -75,15 +108,20 @@ int RunTokenize(const TokenizeFlags& flags) {
   std::string path = flags.tokenizer;
   if (std::filesystem::is_directory(path)) path = (std::filesystem::path(path) / "tokenizer.json").string();
   absl::StatusOr<HfTokenizer> tok = HfTokenizer::FromFile(path);
-  if (!tok.ok()) {
-    std::fprintf(stderr, "lockstep tokenize: %s\n", std::string(tok.status().message()).c_str());
-    return 2;
-  }
-  const std::string input = ReadAllStdin();
+  if (!tok.ok()) return Fail(std::string(tok.status().message()));
+  if (flags.chat && flags.decode) return Fail("--chat and --decode do not go together");
+  std::string input = ReadAllStdin();
   if (!flags.decode) {
+    if (flags.chat) {
+      absl::StatusOr<std::string> text = RenderChat(path, input, flags);
+      if (!text.ok()) return Fail(std::string(text.status().message()));
+      input = *text;
+    }
     const std::vector<int32_t> ids = tok->Encode(input, /*parse_special=*/!flags.no_special);
     if (flags.json) {
-      std::printf("%s\n", nlohmann::json({{"ids", ids}}).dump().c_str());
+      nlohmann::json out = {{"ids", ids}};
+      if (flags.chat) out["text"] = input;
+      std::printf("%s\n", out.dump().c_str());
     } else {
       std::string line;
       for (int32_t id : ids) absl::StrAppend(&line, line.empty() ? "" : " ", id);
@@ -132,6 +170,12 @@ void AddTokenizeCommand(CLI::App& app, CommandAction* action) {
   cmd->add_flag("--no-special", flags->no_special,
                 "encode added-token text such as <|im_start|> as plain text");
   cmd->add_flag("--skip-special", flags->skip_special, "decode without special tokens");
+  cmd->add_flag("--chat", flags->chat,
+                "stdin is a JSON array of {role, content} messages, rendered with the chat "
+                "template of tokenizer_config.json beside the tokenizer");
+  cmd->add_flag("--no-generation-prompt", flags->no_generation_prompt,
+                "--chat: end without the assistant prompt");
+  cmd->add_flag("--no-thinking", flags->no_thinking, "--chat: enable_thinking = false (Qwen3)");
   cmd->callback([flags, action] { *action = [flags] { return RunTokenize(*flags); }; });
 }
 

@@ -1,6 +1,7 @@
 // `lockstep tokenize` end to end through the built binary: encode (plain and
-// --json), --decode of both id formats, special tokens parsed or not, and exit
-// code 2 with a message for a missing tokenizer, bad ids and unknown ids.
+// --json), --decode of both id formats, special tokens parsed or not, --chat
+// with a real template, and exit code 2 with a message for a missing
+// tokenizer, bad ids, unknown ids and unknown roles.
 #include <sys/wait.h>
 
 #include <array>
@@ -139,6 +140,18 @@ TEST_F(TokenizeCliTest, RealQwen3Tokenizer) {
   Result r = Tokenize("--tokenizer " + qwen3.string(), "<|im_start|>user\nHello world", dir_);
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(r.output, "151644 872 198 9707 1879\n");
+
+  // --chat: the Qwen3 template (tokenizer_config.json, committed) then the ids.
+  r = Tokenize("--tokenizer " + qwen3.string() + " --chat --json --no-thinking",
+               R"([{"role": "user", "content": "Hello!"}])", dir_);
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  const nlohmann::json out = nlohmann::json::parse(r.output);
+  EXPECT_EQ(out["text"], "<|im_start|>user\nHello!<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n");
+  EXPECT_EQ(out["ids"], nlohmann::json({151644, 872, 198, 9707, 0, 151645, 198, 151644, 77091, 198,
+                                        151667, 271, 151668, 271}));
+  r = Tokenize("--tokenizer " + qwen3.string() + " --chat", R"([{"role": "robot", "content": "x"}])", dir_);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.output, HasSubstr("'robot'"));
 }
 
 }  // namespace
