@@ -331,5 +331,27 @@ TEST(HfConfigFeatures, UnsupportedFeaturesAreNamed) {
   }
 }
 
+// config.json exactly as transformers 5.17 save_pretrained wrote it for the
+// parity run (docs/parity/hf-parity-2026-11-29.txt): rope_parameters, dtype,
+// layer_types, null pad ids.
+TEST(HfConfigFeatures, ReadsTransformers5Configs) {
+  const char* const kConfigs[] = {
+      R"json({"architectures": ["LlamaForCausalLM"], "attention_bias": false, "attention_dropout": 0.0, "bos_token_id": 0, "dtype": "float32", "eos_token_id": 1, "head_dim": 16, "hidden_act": "silu", "hidden_size": 64, "initializer_range": 0.02, "intermediate_size": 112, "max_position_embeddings": 256, "mlp_bias": false, "model_type": "llama", "num_attention_heads": 4, "num_hidden_layers": 3, "num_key_value_heads": 2, "pad_token_id": null, "pretraining_tp": 1, "rms_norm_eps": 1e-06, "rope_parameters": {"rope_theta": 500000.0, "rope_type": "default"}, "tie_word_embeddings": false, "transformers_version": "5.17.0", "use_cache": true, "vocab_size": 211})json",
+      R"json({"architectures": ["Qwen2ForCausalLM"], "attention_dropout": 0.0, "bos_token_id": 0, "dtype": "float32", "eos_token_id": 1, "hidden_act": "silu", "hidden_size": 64, "initializer_range": 0.02, "intermediate_size": 112, "layer_types": ["full_attention", "full_attention", "full_attention"], "max_position_embeddings": 256, "max_window_layers": 28, "model_type": "qwen2", "num_attention_heads": 4, "num_hidden_layers": 3, "num_key_value_heads": 2, "pad_token_id": null, "rms_norm_eps": 1e-06, "rope_parameters": {"rope_theta": 1000000.0, "rope_type": "default"}, "sliding_window": null, "tie_word_embeddings": true, "transformers_version": "5.17.0", "use_cache": true, "use_sliding_window": false, "vocab_size": 211})json",
+      R"json({"architectures": ["Qwen3ForCausalLM"], "attention_bias": false, "attention_dropout": 0.0, "bos_token_id": 0, "dtype": "float32", "eos_token_id": 1, "head_dim": 24, "hidden_act": "silu", "hidden_size": 64, "initializer_range": 0.02, "intermediate_size": 112, "layer_types": ["full_attention", "full_attention", "full_attention"], "max_position_embeddings": 256, "max_window_layers": 28, "model_type": "qwen3", "num_attention_heads": 4, "num_hidden_layers": 3, "num_key_value_heads": 2, "pad_token_id": null, "rms_norm_eps": 1e-06, "rope_parameters": {"rope_theta": 1000000.0, "rope_type": "default"}, "sliding_window": null, "tie_word_embeddings": true, "transformers_version": "5.17.0", "use_cache": true, "use_sliding_window": false, "vocab_size": 211})json",
+  };
+  const double kThetas[] = {500000.0, 1000000.0, 1000000.0};
+  const ModelFamily kFamilies[] = {ModelFamily::kLlama, ModelFamily::kQwen2, ModelFamily::kQwen3};
+  for (int i = 0; i < 3; ++i) {
+    auto c = ModelConfig::FromHfJson(nlohmann::json::parse(kConfigs[i]));
+    ASSERT_TRUE(c.ok()) << c.status();
+    EXPECT_EQ(c->family, kFamilies[i]);
+    EXPECT_DOUBLE_EQ(c->rope_theta, kThetas[i]);
+    EXPECT_EQ(c->tie_word_embeddings, i != 0);
+    EXPECT_EQ(c->attention_bias, i == 1);
+    EXPECT_EQ(c->head_dim, i == 2 ? 24 : 16);
+  }
+}
+
 }  // namespace
 }  // namespace lockstep
