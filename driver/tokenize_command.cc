@@ -30,7 +30,7 @@ struct TokenizeFlags {
   bool skip_special = false;  // decode: drop special tokens
   bool chat = false;          // stdin is chat messages, rendered by the template
   bool no_generation_prompt = false;
-  bool no_thinking = false;   // Qwen3: enable_thinking = false
+  bool no_thinking = false;  // Qwen3: enable_thinking = false
 };
 
 int Fail(const std::string& message) {
@@ -41,8 +41,8 @@ int Fail(const std::string& message) {
 // The chat template beside the tokenizer renders stdin's messages.
 absl::StatusOr<std::string> RenderChat(const std::string& tokenizer_path, const std::string& input,
                                        const TokenizeFlags& flags) {
-  const std::string config = (std::filesystem::path(tokenizer_path).parent_path() /
-                              "tokenizer_config.json").string();
+  const std::string config =
+      (std::filesystem::path(tokenizer_path).parent_path() / "tokenizer_config.json").string();
   absl::StatusOr<ChatTemplate> tmpl = ChatTemplate::FromFile(config);
   if (!tmpl.ok()) return tmpl.status();
   nlohmann::json json;
@@ -106,7 +106,8 @@ absl::StatusOr<std::vector<int32_t>> ParseIds(const std::string& input) {
 
 int RunTokenize(const TokenizeFlags& flags) {
   std::string path = flags.tokenizer;
-  if (std::filesystem::is_directory(path)) path = (std::filesystem::path(path) / "tokenizer.json").string();
+  if (std::filesystem::is_directory(path))
+    path = (std::filesystem::path(path) / "tokenizer.json").string();
   absl::StatusOr<HfTokenizer> tok = HfTokenizer::FromFile(path);
   if (!tok.ok()) return Fail(std::string(tok.status().message()));
   if (flags.chat && flags.decode) return Fail("--chat and --decode do not go together");
@@ -145,10 +146,9 @@ int RunTokenize(const TokenizeFlags& flags) {
   const std::string text = tok->Decode(*ids, flags.skip_special);
   if (flags.json) {
     // Invalid UTF-8 (ids ending mid-character) is replaced so the JSON stays valid.
-    std::printf("%s\n",
-                nlohmann::json({{"text", text}})
-                    .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
-                    .c_str());
+    std::printf("%s\n", nlohmann::json({{"text", text}})
+                            .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+                            .c_str());
   } else {
     std::fwrite(text.data(), 1, text.size(), stdout);
   }

@@ -70,8 +70,9 @@ std::string RenderQwen25(const std::vector<ChatMessage>& m, const ChatOptions& o
   if (m[0].role == "system") {
     out += "<|im_start|>system\n" + m[0].content + "<|im_end|>\n";
   } else {
-    out += "<|im_start|>system\nYou are Qwen, created by Alibaba Cloud. You are a helpful "
-           "assistant.<|im_end|>\n";
+    out +=
+        "<|im_start|>system\nYou are Qwen, created by Alibaba Cloud. You are a helpful "
+        "assistant.<|im_end|>\n";
   }
   for (size_t i = 0; i < m.size(); ++i) {
     const std::string& role = m[i].role;
@@ -177,7 +178,8 @@ absl::StatusOr<ChatTemplate> ChatTemplate::FromTokenizerConfig(const nlohmann::j
   if (config.contains("bos_token")) {
     const nlohmann::json& bos = config["bos_token"];
     if (bos.is_string()) t.bos_token_ = bos.get<std::string>();
-    if (bos.is_object() && bos.contains("content")) t.bos_token_ = bos["content"].get<std::string>();
+    if (bos.is_object() && bos.contains("content"))
+      t.bos_token_ = bos["content"].get<std::string>();
   }
   return t;
 }
@@ -212,15 +214,16 @@ absl::StatusOr<std::string> ChatTemplate::Render(const std::vector<ChatMessage>&
   return absl::InternalError("unknown chat template family");
 }
 
-absl::StatusOr<std::vector<ChatMessage>> ChatTemplate::MessagesFromJson(const nlohmann::json& json) {
+absl::StatusOr<std::vector<ChatMessage>> ChatTemplate::MessagesFromJson(
+    const nlohmann::json& json) {
   if (!json.is_array()) return absl::InvalidArgumentError("chat messages must be a JSON array");
   std::vector<ChatMessage> out;
   for (size_t i = 0; i < json.size(); ++i) {
     const nlohmann::json& m = json[i];
-    if (!m.is_object() || !m.contains("role") || !m["role"].is_string() ||
-        !m.contains("content") || !m["content"].is_string()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "chat message ", i, " needs string 'role' and 'content', got ", m.dump()));
+    if (!m.is_object() || !m.contains("role") || !m["role"].is_string() || !m.contains("content") ||
+        !m["content"].is_string()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("chat message ", i, " needs string 'role' and 'content', got ", m.dump()));
     }
     if (m.contains("tool_calls")) {
       return absl::InvalidArgumentError(

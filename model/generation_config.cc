@@ -13,8 +13,8 @@ namespace {
 
 absl::Status KeyError(const std::string& source, const std::string& key,
                       const nlohmann::json& value, const std::string& expected) {
-  return absl::InvalidArgumentError(absl::StrCat(source, ": field '", key, "' must be ", expected,
-                                                 ", got ", value.dump()));
+  return absl::InvalidArgumentError(
+      absl::StrCat(source, ": field '", key, "' must be ", expected, ", got ", value.dump()));
 }
 
 bool Present(const nlohmann::json& json, const char* key) {

@@ -106,9 +106,9 @@ absl::Status RunInit(const std::string& like_dir, const std::string& out_dir,
   std::ifstream in(like_dir + "/config.json");
   std::stringstream text;
   text << in.rdbuf();
-  LOCKSTEP_ASSIGN_OR_RETURN(ModelConfig config,
-                            ModelConfig::FromHfJson(nlohmann::json::parse(text.str()),
-                                                    like_dir + "/config.json"));
+  LOCKSTEP_ASSIGN_OR_RETURN(
+      ModelConfig config,
+      ModelConfig::FromHfJson(nlohmann::json::parse(text.str()), like_dir + "/config.json"));
   LOCKSTEP_ASSIGN_OR_RETURN(ModelWeights weights, RandomInitWeights(config, dtype, seed, 0.05f));
   // Norm gains of 1 would hide a missing or misplaced norm: perturb them.
   for (auto& [name, tensor] : weights.MutableNamedTensors()) {
@@ -137,8 +137,9 @@ int main(int argc, char** argv) {
     status = lockstep::RunLogits(args[1], args[2], args[3],
                                  args.size() > 4 ? std::atoi(args[4].c_str()) : 0);
   } else if (args.size() == 6 && args[0] == "init") {
-    status = lockstep::RunInit(args[1], args[2], args[3], std::strtoull(args[4].c_str(), nullptr, 10),
-                               std::strtoll(args[5].c_str(), nullptr, 10));
+    status =
+        lockstep::RunInit(args[1], args[2], args[3], std::strtoull(args[4].c_str(), nullptr, 10),
+                          std::strtoll(args[5].c_str(), nullptr, 10));
   }
   if (!status.ok()) {
     std::fprintf(stderr, "hf_parity_tool: %s\n", std::string(status.message()).c_str());

@@ -10,21 +10,22 @@ namespace lockstep {
 absl::StatusOr<Pcre2Regex> Pcre2Regex::Compile(const std::string& pattern) {
   int error = 0;
   PCRE2_SIZE offset = 0;
-  pcre2_code* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(),
-                                   PCRE2_UTF | PCRE2_UCP | PCRE2_MATCH_INVALID_UTF, &error,
-                                   &offset, nullptr);
+  pcre2_code* code =
+      pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(),
+                    PCRE2_UTF | PCRE2_UCP | PCRE2_MATCH_INVALID_UTF, &error, &offset, nullptr);
   if (code == nullptr) {
     PCRE2_UCHAR message[256];
     pcre2_get_error_message(error, message, sizeof(message));
-    return absl::InvalidArgumentError(absl::StrCat("regex ", pattern, " does not compile at offset ",
-                                                   offset, ": ",
+    return absl::InvalidArgumentError(absl::StrCat("regex ", pattern,
+                                                   " does not compile at offset ", offset, ": ",
                                                    reinterpret_cast<const char*>(message)));
   }
   // JIT is only a speed-up: matching falls back to the interpreter without it.
   pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
   Pcre2Regex regex;
   regex.pattern_ = pattern;
-  regex.code_ = std::shared_ptr<void>(code, [](void* c) { pcre2_code_free(static_cast<pcre2_code*>(c)); });
+  regex.code_ =
+      std::shared_ptr<void>(code, [](void* c) { pcre2_code_free(static_cast<pcre2_code*>(c)); });
   return regex;
 }
 

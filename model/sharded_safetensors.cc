@@ -55,13 +55,13 @@ absl::StatusOr<std::vector<std::pair<std::string, std::string>>> ReadIndex(
   std::vector<std::pair<std::string, std::string>> entries;
   for (const auto& [name, shard] : json["weight_map"].items()) {
     if (!shard.is_string()) {
-      return absl::InvalidArgumentError(absl::StrCat(path, ": weight_map['", name,
-                                                     "'] must be a file name, got ", shard.dump()));
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ": weight_map['", name, "'] must be a file name, got ", shard.dump()));
     }
     const std::string file = shard.get<std::string>();
     if (file.empty() || file.find('/') != std::string::npos || file == "." || file == "..") {
-      return absl::InvalidArgumentError(absl::StrCat(
-          path, ": weight_map['", name, "'] = \"", file, "\" is not a file in the directory"));
+      return absl::InvalidArgumentError(absl::StrCat(path, ": weight_map['", name, "'] = \"", file,
+                                                     "\" is not a file in the directory"));
     }
     entries.emplace_back(name, file);
   }

@@ -32,7 +32,8 @@ Result Tokenize(const std::string& args, const std::string& input, const fs::pat
   const fs::path in = dir / "stdin.txt";
   std::ofstream(in, std::ios::binary) << input;
   Result r;
-  FILE* pipe = popen((kLockstep + " tokenize " + args + " < " + in.string() + " 2>&1").c_str(), "r");
+  FILE* pipe =
+      popen((kLockstep + " tokenize " + args + " < " + in.string() + " 2>&1").c_str(), "r");
   if (pipe == nullptr) return r;
   std::array<char, 4096> buf;
   for (size_t n; (n = fread(buf.data(), 1, buf.size(), pipe)) > 0;) r.output.append(buf.data(), n);
@@ -71,8 +72,10 @@ class TokenizeCliTest : public ::testing::Test {
     vocab["ll"] = 257;
     vocab["hell"] = 258;
     vocab["hello"] = 259;
-    nlohmann::json byte_level = {{"type", "ByteLevel"}, {"add_prefix_space", false},
-                                 {"trim_offsets", false}, {"use_regex", true}};
+    nlohmann::json byte_level = {{"type", "ByteLevel"},
+                                 {"add_prefix_space", false},
+                                 {"trim_offsets", false},
+                                 {"use_regex", true}};
     nlohmann::json tokenizer = {
         {"added_tokens", {{{"id", 300}, {"content", "<|im_start|>"}, {"special", true}}}},
         {"normalizer", nullptr},
@@ -146,10 +149,12 @@ TEST_F(TokenizeCliTest, RealQwen3Tokenizer) {
                R"([{"role": "user", "content": "Hello!"}])", dir_);
   EXPECT_EQ(r.exit_code, 0) << r.output;
   const nlohmann::json out = nlohmann::json::parse(r.output);
-  EXPECT_EQ(out["text"], "<|im_start|>user\nHello!<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n");
+  EXPECT_EQ(out["text"],
+            "<|im_start|>user\nHello!<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n");
   EXPECT_EQ(out["ids"], nlohmann::json({151644, 872, 198, 9707, 0, 151645, 198, 151644, 77091, 198,
                                         151667, 271, 151668, 271}));
-  r = Tokenize("--tokenizer " + qwen3.string() + " --chat", R"([{"role": "robot", "content": "x"}])", dir_);
+  r = Tokenize("--tokenizer " + qwen3.string() + " --chat",
+               R"([{"role": "robot", "content": "x"}])", dir_);
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.output, HasSubstr("'robot'"));
 }

@@ -43,7 +43,8 @@ TEST_P(ChatReference, RendersExactlyAsJinja) {
     ASSERT_TRUE(messages.ok()) << messages.status();
     ChatOptions options;
     options.add_generation_prompt = entry["add_generation_prompt"].get<bool>();
-    if (entry.contains("enable_thinking")) options.enable_thinking = entry["enable_thinking"].get<bool>();
+    if (entry.contains("enable_thinking"))
+      options.enable_thinking = entry["enable_thinking"].get<bool>();
     absl::StatusOr<std::string> text = tmpl->Render(*messages, options);
     ASSERT_TRUE(text.ok()) << text.status();
     EXPECT_EQ(*text, entry["text"].get<std::string>()) << entry.dump();
@@ -56,8 +57,7 @@ TEST_P(ChatReference, RendersExactlyAsJinja) {
   if (!tok.has_value()) std::cout << name << ": ids not checked (no tokenizer.json)\n";
 }
 
-INSTANTIATE_TEST_SUITE_P(Templates, ChatReference,
-                         ::testing::Values("qwen3", "qwen2_5", "llama3"));
+INSTANTIATE_TEST_SUITE_P(Templates, ChatReference, ::testing::Values("qwen3", "qwen2_5", "llama3"));
 
 TEST(ChatTemplateTest, FamiliesAreRecognised) {
   EXPECT_EQ(ChatTemplate::FromFile((kTokenizers / "qwen3").string())->family(),
@@ -70,8 +70,9 @@ TEST(ChatTemplateTest, FamiliesAreRecognised) {
 
 TEST(ChatTemplateTest, RefusesWhatItCannotRenderExactly) {
   nlohmann::json config = {{"chat_template", "{{ messages[0].content }} (edited)"}};
-  EXPECT_THAT(ChatTemplate::FromTokenizerConfig(config, "m/tokenizer_config.json").status().message(),
-              AllOf(HasSubstr("m/tokenizer_config.json"), HasSubstr("not one lockstep renders")));
+  EXPECT_THAT(
+      ChatTemplate::FromTokenizerConfig(config, "m/tokenizer_config.json").status().message(),
+      AllOf(HasSubstr("m/tokenizer_config.json"), HasSubstr("not one lockstep renders")));
   EXPECT_THAT(ChatTemplate::FromTokenizerConfig(nlohmann::json::object()).status().message(),
               HasSubstr("chat_template"));
 

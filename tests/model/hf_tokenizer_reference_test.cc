@@ -51,9 +51,8 @@ TEST_P(ReferenceCorpus, EncodeAndDecodeMatchTheReference) {
     const std::vector<int32_t> got = tok->Encode(text);
     if (got != want) {
       ++encode_mismatches;
-      ADD_FAILURE() << name << ": encode differs on " << nlohmann::json(text).dump()
-                    << "\n  want " << nlohmann::json(want).dump() << "\n  got  "
-                    << nlohmann::json(got).dump();
+      ADD_FAILURE() << name << ": encode differs on " << nlohmann::json(text).dump() << "\n  want "
+                    << nlohmann::json(want).dump() << "\n  got  " << nlohmann::json(got).dump();
     }
     const std::string decoded = tok->Decode(want);
     const std::string decoded_skip = tok->Decode(want, /*skip_special=*/true);

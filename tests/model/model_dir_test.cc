@@ -199,9 +199,9 @@ TEST_F(BadIndexTest, IndexedTensorMissingFromItsShard) {
   WriteIndex();
   absl::Status s = LoadStatus();
   EXPECT_EQ(s.code(), absl::StatusCode::kNotFound);
-  EXPECT_THAT(s.message(), AllOf(HasSubstr("model.layers.9.mlp.up_proj.weight"),
-                                 HasSubstr(ShardOf("model.norm.weight")),
-                                 HasSubstr("missing tensor")));
+  EXPECT_THAT(s.message(),
+              AllOf(HasSubstr("model.layers.9.mlp.up_proj.weight"),
+                    HasSubstr(ShardOf("model.norm.weight")), HasSubstr("missing tensor")));
 }
 
 TEST_F(BadIndexTest, MalformedIndex) {
@@ -324,9 +324,8 @@ TEST(HfConfigFeatures, UnsupportedFeaturesAreNamed) {
     j[c.key] = c.value;
     auto config = ModelConfig::FromHfJson(j, "m/config.json");
     ASSERT_FALSE(config.ok()) << c.key;
-    EXPECT_THAT(config.status().message(),
-                AllOf(HasSubstr("m/config.json"), HasSubstr(c.key), HasSubstr(c.expect),
-                      HasSubstr("not supported")))
+    EXPECT_THAT(config.status().message(), AllOf(HasSubstr("m/config.json"), HasSubstr(c.key),
+                                                 HasSubstr(c.expect), HasSubstr("not supported")))
         << c.key;
   }
 }
@@ -336,9 +335,39 @@ TEST(HfConfigFeatures, UnsupportedFeaturesAreNamed) {
 // layer_types, null pad ids.
 TEST(HfConfigFeatures, ReadsTransformers5Configs) {
   const char* const kConfigs[] = {
-      R"json({"architectures": ["LlamaForCausalLM"], "attention_bias": false, "attention_dropout": 0.0, "bos_token_id": 0, "dtype": "float32", "eos_token_id": 1, "head_dim": 16, "hidden_act": "silu", "hidden_size": 64, "initializer_range": 0.02, "intermediate_size": 112, "max_position_embeddings": 256, "mlp_bias": false, "model_type": "llama", "num_attention_heads": 4, "num_hidden_layers": 3, "num_key_value_heads": 2, "pad_token_id": null, "pretraining_tp": 1, "rms_norm_eps": 1e-06, "rope_parameters": {"rope_theta": 500000.0, "rope_type": "default"}, "tie_word_embeddings": false, "transformers_version": "5.17.0", "use_cache": true, "vocab_size": 211})json",
-      R"json({"architectures": ["Qwen2ForCausalLM"], "attention_dropout": 0.0, "bos_token_id": 0, "dtype": "float32", "eos_token_id": 1, "hidden_act": "silu", "hidden_size": 64, "initializer_range": 0.02, "intermediate_size": 112, "layer_types": ["full_attention", "full_attention", "full_attention"], "max_position_embeddings": 256, "max_window_layers": 28, "model_type": "qwen2", "num_attention_heads": 4, "num_hidden_layers": 3, "num_key_value_heads": 2, "pad_token_id": null, "rms_norm_eps": 1e-06, "rope_parameters": {"rope_theta": 1000000.0, "rope_type": "default"}, "sliding_window": null, "tie_word_embeddings": true, "transformers_version": "5.17.0", "use_cache": true, "use_sliding_window": false, "vocab_size": 211})json",
-      R"json({"architectures": ["Qwen3ForCausalLM"], "attention_bias": false, "attention_dropout": 0.0, "bos_token_id": 0, "dtype": "float32", "eos_token_id": 1, "head_dim": 24, "hidden_act": "silu", "hidden_size": 64, "initializer_range": 0.02, "intermediate_size": 112, "layer_types": ["full_attention", "full_attention", "full_attention"], "max_position_embeddings": 256, "max_window_layers": 28, "model_type": "qwen3", "num_attention_heads": 4, "num_hidden_layers": 3, "num_key_value_heads": 2, "pad_token_id": null, "rms_norm_eps": 1e-06, "rope_parameters": {"rope_theta": 1000000.0, "rope_type": "default"}, "sliding_window": null, "tie_word_embeddings": true, "transformers_version": "5.17.0", "use_cache": true, "use_sliding_window": false, "vocab_size": 211})json",
+      R"json({"architectures": ["LlamaForCausalLM"], "attention_bias": false, )json"
+      R"json("attention_dropout": 0.0, "bos_token_id": 0, "dtype": "float32", )json"
+      R"json("eos_token_id": 1, "head_dim": 16, "hidden_act": "silu", "hidden_size": 64, )json"
+      R"json("initializer_range": 0.02, "intermediate_size": 112, )json"
+      R"json("max_position_embeddings": 256, "mlp_bias": false, "model_type": "llama", )json"
+      R"json("num_attention_heads": 4, "num_hidden_layers": 3, "num_key_value_heads": 2, )json"
+      R"json("pad_token_id": null, "pretraining_tp": 1, "rms_norm_eps": 1e-06, )json"
+      R"json("rope_parameters": {"rope_theta": 500000.0, "rope_type": "default"}, )json"
+      R"json("tie_word_embeddings": false, "transformers_version": "5.17.0", )json"
+      R"json("use_cache": true, "vocab_size": 211})json",
+      R"json({"architectures": ["Qwen2ForCausalLM"], "attention_dropout": 0.0, )json"
+      R"json("bos_token_id": 0, "dtype": "float32", "eos_token_id": 1, "hidden_act": "silu", )json"
+      R"json("hidden_size": 64, "initializer_range": 0.02, "intermediate_size": 112, )json"
+      R"json("layer_types": ["full_attention", "full_attention", "full_attention"], )json"
+      R"json("max_position_embeddings": 256, "max_window_layers": 28, "model_type": "qwen2", )json"
+      R"json("num_attention_heads": 4, "num_hidden_layers": 3, "num_key_value_heads": 2, )json"
+      R"json("pad_token_id": null, "rms_norm_eps": 1e-06, )json"
+      R"json("rope_parameters": {"rope_theta": 1000000.0, "rope_type": "default"}, )json"
+      R"json("sliding_window": null, "tie_word_embeddings": true, )json"
+      R"json("transformers_version": "5.17.0", "use_cache": true, )json"
+      R"json("use_sliding_window": false, "vocab_size": 211})json",
+      R"json({"architectures": ["Qwen3ForCausalLM"], "attention_bias": false, )json"
+      R"json("attention_dropout": 0.0, "bos_token_id": 0, "dtype": "float32", )json"
+      R"json("eos_token_id": 1, "head_dim": 24, "hidden_act": "silu", "hidden_size": 64, )json"
+      R"json("initializer_range": 0.02, "intermediate_size": 112, )json"
+      R"json("layer_types": ["full_attention", "full_attention", "full_attention"], )json"
+      R"json("max_position_embeddings": 256, "max_window_layers": 28, "model_type": "qwen3", )json"
+      R"json("num_attention_heads": 4, "num_hidden_layers": 3, "num_key_value_heads": 2, )json"
+      R"json("pad_token_id": null, "rms_norm_eps": 1e-06, )json"
+      R"json("rope_parameters": {"rope_theta": 1000000.0, "rope_type": "default"}, )json"
+      R"json("sliding_window": null, "tie_word_embeddings": true, )json"
+      R"json("transformers_version": "5.17.0", "use_cache": true, )json"
+      R"json("use_sliding_window": false, "vocab_size": 211})json",
   };
   const double kThetas[] = {500000.0, 1000000.0, 1000000.0};
   const ModelFamily kFamilies[] = {ModelFamily::kLlama, ModelFamily::kQwen2, ModelFamily::kQwen3};
