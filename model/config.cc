@@ -144,10 +144,10 @@ absl::Status CheckRopeScaling(const nlohmann::json& json, const std::string& sou
   if (type == "default" || (std::string(key) == "rope_parameters" && type == "(no rope_type)")) {
     return absl::OkStatus();
   }
-  return JsonFieldError(source, key,
-                        absl::StrCat("has rope_type \"", type, "\", which is not supported ",
-                                     "(lockstep implements plain RoPE with rope_theta only): ",
-                                     scaling.dump()));
+  return JsonFieldError(
+      source, key,
+      absl::StrCat("has rope_type \"", type, "\", which is not supported ",
+                   "(lockstep implements plain RoPE with rope_theta only): ", scaling.dump()));
 }
 
 // `architectures`, when present, must be the causal-LM class of the family:

@@ -167,9 +167,8 @@ absl::StatusOr<HfTokenizer> HfTokenizer::FromJson(const nlohmann::json& json,
     std::vector<std::string> patterns;
     for (size_t k = 0; k + 1 < stages.size(); ++k) {
       const nlohmann::json& split = stages[k];
-      if (!split.is_object() || split.value("type", "") != "Split" ||
-          !split.contains("pattern") || !split["pattern"].is_object() ||
-          !split["pattern"].contains("Regex")) {
+      if (!split.is_object() || split.value("type", "") != "Split" || !split.contains("pattern") ||
+          !split["pattern"].is_object() || !split["pattern"].contains("Regex")) {
         return TokenizerError(source, absl::StrCat("pre_tokenizer stage ", split.dump(),
                                                    " is not supported (expected Split with a "
                                                    "Regex pattern)"));
@@ -204,8 +203,8 @@ absl::StatusOr<HfTokenizer> HfTokenizer::FromJson(const nlohmann::json& json,
 
     const nlohmann::json normalizer = json.value("normalizer", nlohmann::json());
     if (!normalizer.is_null() && normalizer.value("type", "") != "NFC") {
-      return TokenizerError(source, absl::StrCat("normalizer ", normalizer.dump(),
-                                                 " is not supported (only NFC)"));
+      return TokenizerError(
+          source, absl::StrCat("normalizer ", normalizer.dump(), " is not supported (only NFC)"));
     }
     t.nfc_ = !normalizer.is_null();
     const nlohmann::json decoder = json.value("decoder", nlohmann::json());

@@ -316,8 +316,7 @@ absl::Status SaveModelDir(const ModelWeights& weights, const std::string& dir,
   const std::filesystem::path root(dir);
   // Weights first, config.json last: a directory with a config.json written
   // by this function is complete, even if an earlier save was interrupted.
-  LOCKSTEP_RETURN_IF_ERROR(
-      WriteModelTensors(dir, weights.NamedTensors(), options.max_shard_bytes));
+  LOCKSTEP_RETURN_IF_ERROR(WriteModelTensors(dir, weights.NamedTensors(), options.max_shard_bytes));
   if (options.generation.has_value()) {
     LOCKSTEP_RETURN_IF_ERROR(WriteTextFileAtomically(
         (root / "generation_config.json").string(), options.generation->ToHfJson().dump(2) + "\n"));
@@ -368,9 +367,9 @@ absl::StatusOr<ModelWeights> LoadModelDir(const std::string& dir, DType dtype) {
                                               "' (expected by ", config_path, ")"));
     }
     if (it->second.shape() != dst->shape()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(source_of[name], ": tensor '", name, "' has shape ", it->second.ShapeString(),
-                       " but ", config_path, " implies ", dst->ShapeString()));
+      return absl::InvalidArgumentError(absl::StrCat(
+          source_of[name], ": tensor '", name, "' has shape ", it->second.ShapeString(), " but ",
+          config_path, " implies ", dst->ShapeString()));
     }
     expected.insert(name);
   }
