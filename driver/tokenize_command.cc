@@ -28,6 +28,7 @@ struct TokenizeFlags {
   bool json = false;
   bool no_special = false;    // encode: added-token text is plain text
   bool skip_special = false;  // decode: drop special tokens
+  bool clean_up_spaces = false;  // decode: HF's clean_up_tokenization_spaces
   bool chat = false;          // stdin is chat messages, rendered by the template
   bool no_generation_prompt = false;
   bool no_thinking = false;  // Qwen3: enable_thinking = false
@@ -143,7 +144,7 @@ int RunTokenize(const TokenizeFlags& flags) {
       return 2;
     }
   }
-  const std::string text = tok->Decode(*ids, flags.skip_special);
+  const std::string text = tok->Decode(*ids, flags.skip_special, flags.clean_up_spaces);
   if (flags.json) {
     // Invalid UTF-8 (ids ending mid-character) is replaced so the JSON stays valid.
     std::printf("%s\n", nlohmann::json({{"text", text}})
@@ -170,6 +171,9 @@ void AddTokenizeCommand(CLI::App& app, CommandAction* action) {
   cmd->add_flag("--no-special", flags->no_special,
                 "encode added-token text such as <|im_start|> as plain text");
   cmd->add_flag("--skip-special", flags->skip_special, "decode without special tokens");
+  cmd->add_flag("--clean-up-spaces", flags->clean_up_spaces,
+                "decode with clean_up_tokenization_spaces (\" .\" -> \".\", ...), as "
+                "tokenizer_config.json asks for some models");
   cmd->add_flag("--chat", flags->chat,
                 "stdin is a JSON array of {role, content} messages, rendered with the chat "
                 "template of tokenizer_config.json beside the tokenizer");

@@ -109,6 +109,26 @@ std::vector<CodePoint> DecodeUtf8(std::string_view s) {
   return out;
 }
 
+// HF's clean_up_tokenization: these replacements, each over the whole text, in this order.
+std::string CleanUpTokenizationSpaces(std::string text) {
+  static const std::pair<const char*, const char*> kReplacements[] = {
+      {" .", "."},   {" ?", "?"},     {" !", "!"},     {" ,", ","},     {" ' ", "'"},
+      {" n't", "n't"}, {" 'm", "'m"}, {" 's", "'s"}, {" 've", "'ve"}, {" 're", "'re"}};
+  for (const auto& [from, to] : kReplacements) {
+    const std::string f = from, t = to;
+    std::string out;
+    out.reserve(text.size());
+    size_t at = 0;
+    for (size_t hit; (hit = text.find(f, at)) != std::string::npos; at = hit + f.size()) {
+      out.append(text, at, hit - at);
+      out += t;
+    }
+    out.append(text, at, std::string::npos);
+    text = std::move(out);
+  }
+  return text;
+}
+
 absl::Status TokenizerError(const std::string& source, const std::string& problem) {
   return absl::InvalidArgumentError(absl::StrCat(source, ": ", problem));
 }
@@ -434,7 +454,13 @@ std::vector<int32_t> HfTokenizer::Encode(std::string_view text, bool parse_speci
   return ids;
 }
 
-std::string HfTokenizer::Decode(const std::vector<int32_t>& ids, bool skip_special) const {
+std::string HfTokenizer::Decode(const std::vector<int32_t>& ids, bool skip_special,
+                                bool clean_up_spaces) const {
+  std::string text = DecodeRaw(ids, skip_special);
+  return clean_up_spaces ? CleanUpTokenizationSpaces(std::move(text)) : text;
+}
+
+std::string HfTokenizer::DecodeRaw(const std::vector<int32_t>& ids, bool skip_special) const {
   std::string out;
   for (int32_t id : ids) {
     if (id < 0 || id >= vocab_size() || id_to_token_[id].empty()) continue;

@@ -38,8 +38,11 @@ class HfTokenizer {
   // `parse_special` is true; otherwise they are encoded as plain text.
   std::vector<int32_t> Encode(std::string_view text, bool parse_special = true) const;
   // Ids outside the vocabulary are skipped; so are special added tokens when
-  // `skip_special` is true.
-  std::string Decode(const std::vector<int32_t>& ids, bool skip_special = false) const;
+  // `skip_special` is true. `clean_up_spaces` applies HF's
+  // clean_up_tokenization_spaces (" ." -> ".", " n't" -> "n't", ...), which
+  // tokenizer_config.json turns on for some models (Llama-3).
+  std::string Decode(const std::vector<int32_t>& ids, bool skip_special = false,
+                     bool clean_up_spaces = false) const;
 
   // tokenizer.json's normalizer (NFC or none) applied to text outside added tokens.
   std::string Normalize(std::string_view text) const;
@@ -62,6 +65,7 @@ class HfTokenizer {
   };
 
   void EncodeWord(std::string_view word, std::vector<int32_t>& out) const;
+  std::string DecodeRaw(const std::vector<int32_t>& ids, bool skip_special) const;
 
   PreTokenizer pre_tokenizer_ = PreTokenizer::kGpt2;
   std::vector<Pcre2Regex> splits_;  // applied in order, each to every piece of the last

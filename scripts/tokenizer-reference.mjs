@@ -34,6 +34,7 @@ const fixed = [
   "emoji 😀😃😄 👍🏽 👨‍👩‍👧‍👦 🇫🇷🇯🇵 ❤️ ✨🚀 🏳️‍🌈", "math ∀x∈ℝ: x² ≥ 0 ⇒ √x ∑ ∫ ≠ ≈ ∞", "currency $5 €10 £3 ¥100 ₹50 ₿",
   "NFD e\u0301 a\u0300 n\u0303 o\u0308 (combining), NFC é à ñ ö, Å\u212b ﬁ ｆｕｌｌｗｉｄｔｈ",
   "don't can't won't it's I'd they're we've she'll 'S 'T 'RE 'vE",
+  "spaced punctuation : a , b . c ? d ! e ' f n't g 'm h 's i 've j 're k .. ,, ' ' end .",
   "<|im_start|>system\nYou are helpful.<|im_end|>\n<|im_start|>user\nHi!<|im_end|>\n<|im_start|>assistant\n",
   "<|endoftext|>text<|endoftext|><|endoftext|>", "<think>\nreasoning\n</think>\n\nanswer", "<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|>",
   "<|im_start|x <|im_end <|fim_prefix|>a<|fim_middle|>b<|fim_suffix|>", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
@@ -78,11 +79,12 @@ for (const spec of specs) {
   const lines = [];
   for (const text of corpus) {
     const ids = tokenizer.encode(text, { add_special_tokens: false });
-    const decode = (skip) => ids.length === 0 ? "" :
-      tokenizer.decode(ids, { skip_special_tokens: skip, clean_up_tokenization_spaces: false });
-    const decoded = decode(false);
-    const decoded_skip = decode(true);
-    lines.push(JSON.stringify({ text, ids, decoded, decoded_skip }));
+    const decode = (skip, clean) => ids.length === 0 ? "" :
+      tokenizer.decode(ids, { skip_special_tokens: skip, clean_up_tokenization_spaces: clean });
+    const decoded = decode(false, false);
+    const decoded_skip = decode(true, false);
+    const decoded_clean = decode(false, true);  // HF's clean_up_tokenization_spaces
+    lines.push(JSON.stringify({ text, ids, decoded, decoded_skip, decoded_clean }));
   }
   fs.writeFileSync(path.join(outDir, `${name}.jsonl`), lines.join("\n") + "\n");
   console.log(`${name}: ${corpus.length} texts -> ${path.join(outDir, name + ".jsonl")}`);

@@ -56,8 +56,10 @@ TEST_P(ReferenceCorpus, EncodeAndDecodeMatchTheReference) {
     }
     const std::string decoded = tok->Decode(want);
     const std::string decoded_skip = tok->Decode(want, /*skip_special=*/true);
+    const std::string decoded_clean = tok->Decode(want, false, /*clean_up_spaces=*/true);
     if (decoded != entry["decoded"].get<std::string>() ||
-        decoded_skip != entry["decoded_skip"].get<std::string>()) {
+        decoded_skip != entry["decoded_skip"].get<std::string>() ||
+        decoded_clean != entry["decoded_clean"].get<std::string>()) {
       ++decode_mismatches;
       ADD_FAILURE() << name << ": decode differs on " << nlohmann::json(text).dump();
     }
