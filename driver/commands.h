@@ -35,5 +35,6 @@ void AddPretrainCommand(CLI::App& app, CommandAction* action);  // lockstep pret
 void AddEvalCommand(CLI::App& app, CommandAction* action);      // lockstep eval passk
 void AddSandboxCommand(CLI::App& app, CommandAction* action);   // lockstep sandbox run|serve
 void AddGrpoCommand(CLI::App& app, CommandAction* action);      // lockstep grpo
+void AddTokenizeCommand(CLI::App& app, CommandAction* action);  // lockstep tokenize
 
 }  // namespace lockstep::driver

@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   lockstep::driver::AddPretrainCommand(app, &action);
   lockstep::driver::AddEvalCommand(app, &action);
   lockstep::driver::AddSandboxCommand(app, &action);
+  lockstep::driver::AddTokenizeCommand(app, &action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

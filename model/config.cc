@@ -124,6 +124,54 @@ std::string ArchitectureName(ModelFamily family) {
   return "unknown";
 }
 
+// rope_scaling: absent, null or the "default" type are plain RoPE. Scaled
+// variants (llama3, linear, dynamic, yarn, ...) change the frequencies, and
+// numerics/cpu/rope.h builds its table from rope_theta alone, so they are
+// refused by name rather than computed wrongly.
+absl::Status CheckRopeScaling(const nlohmann::json& json, const std::string& source) {
+  // Newer transformers write rope_parameters ({rope_type, rope_theta, ...}) instead.
+  const char* key = HasValue(json, "rope_scaling")      ? "rope_scaling"
+                    : HasValue(json, "rope_parameters") ? "rope_parameters"
+                                                        : nullptr;
+  if (key == nullptr) return absl::OkStatus();
+  const nlohmann::json& scaling = json.at(key);
+  std::string type = "(no rope_type)";
+  if (scaling.is_object()) {
+    for (const char* key : {"rope_type", "type"}) {
+      if (scaling.contains(key) && scaling[key].is_string()) type = scaling[key].get<std::string>();
+    }
+  }
+  if (type == "default" || (std::string(key) == "rope_parameters" && type == "(no rope_type)")) {
+    return absl::OkStatus();
+  }
+  return JsonFieldError(
+      source, key,
+      absl::StrCat("has rope_type \"", type, "\", which is not supported ",
+                   "(lockstep implements plain RoPE with rope_theta only): ", scaling.dump()));
+}
+
+// `architectures`, when present, must be the causal-LM class of the family:
+// a checkpoint of another head (e.g. ...ForSequenceClassification) has other tensors.
+absl::Status CheckArchitectures(const nlohmann::json& json, const std::string& source,
+                                const std::string& model_type) {
+  if (!HasValue(json, "architectures")) return absl::OkStatus();
+  const nlohmann::json& archs = json.at("architectures");
+  const std::string expected = model_type == "llama"   ? "LlamaForCausalLM"
+                               : model_type == "qwen2" ? "Qwen2ForCausalLM"
+                                                       : "Qwen3ForCausalLM";
+  if (!archs.is_array()) {
+    return JsonFieldError(source, "architectures", "must be a list of class names");
+  }
+  for (const nlohmann::json& a : archs) {
+    if (!a.is_string() || a.get<std::string>() != expected) {
+      return JsonFieldError(source, "architectures",
+                            absl::StrCat("= ", archs.dump(), " is not supported (expected [\"",
+                                         expected, "\"] for model_type ", model_type, ")"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 std::string ModelFamilyName(ModelFamily family) {
@@ -217,10 +265,23 @@ absl::StatusOr<ModelConfig> ModelConfig::FromHfJson(const nlohmann::json& json,
 
   // Features of these families that lockstep's forward does not implement.
   // Loading such a checkpoint anyway would compute something else silently.
-  if (HasValue(json, "rope_scaling")) {
-    return JsonFieldError(source, "rope_scaling",
-                          absl::StrCat("= ", json.at("rope_scaling").dump(),
-                                       " is not supported (lockstep implements plain RoPE)"));
+  if (absl::Status s = CheckRopeScaling(json, source); !s.ok()) return s;
+  if (absl::Status s = CheckArchitectures(json, source, model_type); !s.ok()) return s;
+  absl::StatusOr<bool> mlp_bias = ReadBoolOr(json, source, "mlp_bias", false);
+  if (!mlp_bias.ok()) return mlp_bias.status();
+  if (*mlp_bias) {
+    return JsonFieldError(source, "mlp_bias",
+                          "= true is not supported (lockstep's MLP projections have no bias)");
+  }
+  if (HasValue(json, "layer_types")) {
+    for (const nlohmann::json& type : json.at("layer_types")) {
+      if (type != "full_attention") {
+        return JsonFieldError(source, "layer_types",
+                              absl::StrCat("contains ", type.dump(),
+                                           ", which is not supported (lockstep implements only "
+                                           "full_attention layers)"));
+      }
+    }
   }
   if (HasValue(json, "hidden_act")) {
     const nlohmann::json& act = json.at("hidden_act");
@@ -264,6 +325,11 @@ absl::StatusOr<ModelConfig> ModelConfig::FromHfJson(const nlohmann::json& json,
   LOCKSTEP_READ(c.intermediate_size, ReadInt(json, source, "intermediate_size"));
   LOCKSTEP_READ(c.vocab_size, ReadInt(json, source, "vocab_size"));
   LOCKSTEP_READ(c.rope_theta, ReadNumberOr(json, source, "rope_theta", 10000.0));
+  if (!HasValue(json, "rope_theta") && HasValue(json, "rope_parameters") &&
+      json.at("rope_parameters").is_object()) {
+    LOCKSTEP_READ(c.rope_theta, ReadNumberOr(json.at("rope_parameters"),
+                                             source + " rope_parameters", "rope_theta", 10000.0));
+  }
   double eps = 1e-6;
   LOCKSTEP_READ(eps, ReadNumberOr(json, source, "rms_norm_eps", 1e-6));
   c.rms_norm_eps = static_cast<float>(eps);

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "model/unicode_normalize.h"
 
 namespace lockstep {
 namespace {
@@ -108,144 +109,25 @@ std::vector<CodePoint> DecodeUtf8(std::string_view s) {
   return out;
 }
 
-// ---- Unicode classes used by the pre-tokenizer regexes. \s is Unicode
-// White_Space (exact). \p{N} and \p{L} are exact on ASCII and approximate
-// beyond: common number ranges are listed, and other non-ASCII characters count
-// as letters unless they fall in a punctuation, symbol, mark or private-use
-// block listed below. ----
-
-bool IsSpace(uint32_t c) {
-  return (c >= 0x09 && c <= 0x0D) || c == 0x20 || c == 0x85 || c == 0xA0 || c == 0x1680 ||
-         (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F ||
-         c == 0x3000;
+// HF's clean_up_tokenization: these replacements, each over the whole text, in this order.
+std::string CleanUpTokenizationSpaces(std::string text) {
+  static const std::pair<const char*, const char*> kReplacements[] = {
+      {" .", "."},   {" ?", "?"},     {" !", "!"},     {" ,", ","},     {" ' ", "'"},
+      {" n't", "n't"}, {" 'm", "'m"}, {" 's", "'s"}, {" 've", "'ve"}, {" 're", "'re"}};
+  for (const auto& [from, to] : kReplacements) {
+    const std::string f = from, t = to;
+    std::string out;
+    out.reserve(text.size());
+    size_t at = 0;
+    for (size_t hit; (hit = text.find(f, at)) != std::string::npos; at = hit + f.size()) {
+      out.append(text, at, hit - at);
+      out += t;
+    }
+    out.append(text, at, std::string::npos);
+    text = std::move(out);
+  }
+  return text;
 }
-
-bool IsNumber(uint32_t c) {
-  if (c < 0x80) return c >= '0' && c <= '9';
-  return c == 0xB2 || c == 0xB3 || c == 0xB9 || (c >= 0xBC && c <= 0xBE) ||
-         (c >= 0x660 && c <= 0x669) || (c >= 0x6F0 && c <= 0x6F9) || (c >= 0x966 && c <= 0x96F) ||
-         (c >= 0x2070 && c <= 0x2079 && c != 0x2071) || (c >= 0x2080 && c <= 0x2089) ||
-         (c >= 0x2150 && c <= 0x2189) || (c >= 0x2460 && c <= 0x249B) ||
-         (c >= 0x3007 && c <= 0x3007) || (c >= 0x3021 && c <= 0x3029) ||
-         (c >= 0xFF10 && c <= 0xFF19);
-}
-
-bool IsLetter(uint32_t c) {
-  if (c == kInvalidCodePoint) return false;
-  if (c < 0x80) return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
-  if (IsSpace(c) || IsNumber(c)) return false;
-  if (c < 0xC0) return c == 0xAA || c == 0xB5 || c == 0xBA;  // Latin-1 punctuation/symbols
-  if (c == 0xD7 || c == 0xF7) return false;                  // × ÷
-  const bool not_letter =
-      (c >= 0x300 && c <= 0x36F) ||                // combining marks
-      c == 0x37E || c == 0x387 ||                  // Greek punctuation
-      (c >= 0x482 && c <= 0x489) ||                // Cyrillic signs and marks
-      (c >= 0x55A && c <= 0x55F) || c == 0x589 ||  // Armenian punctuation
-      (c >= 0x591 && c <= 0x5CF) ||                // Hebrew points and punctuation
-      (c >= 0x600 && c <= 0x61F) ||                // Arabic signs and punctuation
-      (c >= 0x64B && c <= 0x65F) || c == 0x66A || c == 0x66B || c == 0x66C || c == 0x66D ||
-      c == 0x6D4 || (c >= 0x900 && c <= 0x903) || (c >= 0x93A && c <= 0x94F && c != 0x93D) ||
-      c == 0x964 || c == 0x965 ||      // Devanagari marks and dandas
-      (c >= 0x2000 && c <= 0x2BFF) ||  // punctuation, symbols, arrows, math, shapes
-      (c >= 0x2E00 && c <= 0x2E7F) ||  // supplemental punctuation
-      (c >= 0x3000 && c <= 0x303F && c != 0x3005 && c != 0x3006) ||  // CJK punctuation
-      (c >= 0xD800 && c <= 0xF8FF) ||                                // surrogates, private use
-      (c >= 0xFE00 && c <= 0xFE0F) ||                                // variation selectors
-      (c >= 0xFE30 && c <= 0xFE6F) ||  // CJK compatibility / small forms
-      (c >= 0xFF01 && c <= 0xFF0F) || (c >= 0xFF1A && c <= 0xFF20) ||
-      (c >= 0xFF3B && c <= 0xFF40) || (c >= 0xFF5B && c <= 0xFF65) ||    // fullwidth punct
-      (c >= 0xFFF0 && c <= 0xFFFF) || (c >= 0x1F000 && c <= 0x1FAFF) ||  // emoji and pictographs
-      (c >= 0xE0000);                                                    // tags, private use planes
-  return !not_letter;
-}
-
-// [^\s\p{L}\p{N}]
-bool IsOther(uint32_t c) { return !IsSpace(c) && !IsLetter(c) && !IsNumber(c); }
-
-// ---- The pre-tokenizer regexes as hand-written matchers. Each Match*
-// function returns the end (in code points) of the leftmost-first match of the
-// whole alternation at `i`; every alternative is tried in the regex's order. ----
-
-class Splitter {
- public:
-  Splitter(const std::vector<CodePoint>& cps) : c_(cps), n_(cps.size()) {}
-
-  size_t MatchGpt2(size_t i) const {
-    if (size_t e = Contraction(i, /*ignore_case=*/false); e) return e;
-    const size_t j = (Cp(i) == ' ') ? i + 1 : i;  // " ?"
-    if (j < n_ && IsLetter(Cp(j))) return RunOf(j, IsLetter);
-    if (j < n_ && IsNumber(Cp(j))) return RunOf(j, IsNumber);
-    if (j < n_ && IsOther(Cp(j))) return RunOf(j, IsOther);
-    return Whitespace(i);
-  }
-
-  // Qwen2 (max_digits 1) and Llama-3 (max_digits 3).
-  size_t MatchQwen(size_t i, size_t max_digits) const {
-    if (size_t e = Contraction(i, /*ignore_case=*/true); e) return e;
-    // [^\r\n\p{L}\p{N}]?\p{L}+
-    if (IsLetter(Cp(i))) return RunOf(i, IsLetter);
-    if (Cp(i) != '\r' && Cp(i) != '\n' && !IsNumber(Cp(i)) && i + 1 < n_ && IsLetter(Cp(i + 1))) {
-      return RunOf(i + 1, IsLetter);
-    }
-    // \p{N}{1,max_digits}
-    if (IsNumber(Cp(i))) {
-      size_t e = i;
-      while (e < n_ && e - i < max_digits && IsNumber(Cp(e))) ++e;
-      return e;
-    }
-    // " ?[^\s\p{L}\p{N}]+[\r\n]*"
-    const size_t j = (Cp(i) == ' ') ? i + 1 : i;
-    if (j < n_ && IsOther(Cp(j))) {
-      size_t e = RunOf(j, IsOther);
-      while (e < n_ && (Cp(e) == '\r' || Cp(e) == '\n')) ++e;
-      return e;
-    }
-    // \s*[\r\n]+ : the whitespace run up to and including its last \r or \n.
-    if (IsSpace(Cp(i))) {
-      const size_t run_end = RunOf(i, IsSpace);
-      for (size_t k = run_end; k > i; --k) {
-        if (Cp(k - 1) == '\r' || Cp(k - 1) == '\n') return k;
-      }
-    }
-    return Whitespace(i);
-  }
-
- private:
-  uint32_t Cp(size_t i) const { return i < n_ ? c_[i].cp : kInvalidCodePoint; }
-
-  size_t RunOf(size_t i, bool (*pred)(uint32_t)) const {
-    while (i < n_ && pred(Cp(i))) ++i;
-    return i;
-  }
-
-  // 's|'t|'re|'ve|'m|'ll|'d, in that order; 0 if none matches.
-  size_t Contraction(size_t i, bool ignore_case) const {
-    if (Cp(i) != '\'') return 0;
-    auto lower = [&](size_t k) -> uint32_t {
-      const uint32_t c = Cp(k);
-      return ignore_case && c >= 'A' && c <= 'Z' ? c + 32 : c;
-    };
-    for (const char* suffix : {"s", "t", "re", "ve", "m", "ll", "d"}) {
-      size_t k = 0;
-      while (suffix[k] != '\0' && lower(i + 1 + k) == static_cast<uint32_t>(suffix[k])) ++k;
-      if (suffix[k] == '\0') return i + 1 + k;
-    }
-    return 0;
-  }
-
-  // \s+(?!\S)|\s+ : a whitespace run, leaving its last character to the next
-  // word when a non-space follows (so " world" keeps its space); any other
-  // code point as a last resort, so the splitter always advances.
-  size_t Whitespace(size_t i) const {
-    if (!IsSpace(Cp(i))) return i + 1;
-    const size_t run_end = RunOf(i, IsSpace);
-    if (run_end == n_ || run_end - i == 1) return run_end;
-    return run_end - 1;
-  }
-
-  const std::vector<CodePoint>& c_;
-  size_t n_;
-};
 
 absl::Status TokenizerError(const std::string& source, const std::string& problem) {
   return absl::InvalidArgumentError(absl::StrCat(source, ": ", problem));
@@ -253,6 +135,8 @@ absl::Status TokenizerError(const std::string& source, const std::string& proble
 
 const char kQwen2Pattern[] =
     R"re((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)re";
+const char kGpt2Pattern[] =
+    R"re('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)re";
 const char kLlama3Pattern[] =
     R"re((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)re";
 
@@ -283,49 +167,66 @@ absl::StatusOr<HfTokenizer> HfTokenizer::FromJson(const nlohmann::json& json,
     if (!json.is_object()) return TokenizerError(source, "expected a JSON object");
     HfTokenizer t;
 
-    // The pre-tokenizer decides how text splits into words; only the byte-level
-    // regexes we implement by hand are accepted.
+    // The pre-tokenizer decides how text splits into words: Split stages with
+    // a regex (run by PCRE2), then ByteLevel, whose own GPT-2 regex is one more stage.
     const nlohmann::json pre = json.value("pre_tokenizer", nlohmann::json());
-    const nlohmann::json* byte_level = nullptr;
-    if (pre.is_object() && pre.value("type", "") == "ByteLevel") {
-      if (!pre.value("use_regex", true)) {
-        return TokenizerError(source,
-                              "pre_tokenizer ByteLevel with use_regex = false is not "
-                              "supported (words would not be split)");
-      }
-      t.pre_tokenizer_ = PreTokenizer::kGpt2;
-      byte_level = &pre;
-    } else if (pre.is_object() && pre.value("type", "") == "Sequence" &&
-               pre.contains("pretokenizers") && pre["pretokenizers"].size() == 2 &&
-               pre["pretokenizers"][0].value("type", "") == "Split" &&
-               pre["pretokenizers"][1].value("type", "") == "ByteLevel") {
-      const nlohmann::json& split = pre["pretokenizers"][0];
-      const std::string pattern =
-          split.contains("pattern") ? split["pattern"].value("Regex", "") : "";
-      if (pattern == kQwen2Pattern) {
-        t.pre_tokenizer_ = PreTokenizer::kQwen2;
-      } else if (pattern == kLlama3Pattern) {
-        t.pre_tokenizer_ = PreTokenizer::kLlama3;
-      } else {
-        return TokenizerError(source, absl::StrCat("pre_tokenizer Split pattern ", pattern,
-                                                   " is not one lockstep implements (GPT-2, "
-                                                   "Qwen2, Llama-3)"));
+    std::vector<nlohmann::json> stages;
+    if (pre.is_object() && pre.value("type", "") == "Sequence" && pre.contains("pretokenizers") &&
+        pre["pretokenizers"].is_array()) {
+      for (const nlohmann::json& stage : pre["pretokenizers"]) stages.push_back(stage);
+    } else {
+      stages.push_back(pre);
+    }
+    if (stages.empty() || !stages.back().is_object() ||
+        stages.back().value("type", "") != "ByteLevel") {
+      return TokenizerError(source, absl::StrCat("pre_tokenizer ", pre.dump(),
+                                                 " is not supported (expected byte-level BPE: "
+                                                 "Split stages ending in ByteLevel)"));
+    }
+    const nlohmann::json* byte_level = &stages.back();
+    std::vector<std::string> patterns;
+    for (size_t k = 0; k + 1 < stages.size(); ++k) {
+      const nlohmann::json& split = stages[k];
+      if (!split.is_object() || split.value("type", "") != "Split" || !split.contains("pattern") ||
+          !split["pattern"].is_object() || !split["pattern"].contains("Regex")) {
+        return TokenizerError(source, absl::StrCat("pre_tokenizer stage ", split.dump(),
+                                                   " is not supported (expected Split with a "
+                                                   "Regex pattern)"));
       }
       if (split.value("behavior", "") != "Isolated" || split.value("invert", false)) {
         return TokenizerError(source, "pre_tokenizer Split must be Isolated and not inverted");
       }
-      byte_level = &pre["pretokenizers"][1];
-    } else {
-      return TokenizerError(source, absl::StrCat("pre_tokenizer ", pre.dump(),
-                                                 " is not supported (expected byte-level BPE)"));
+      patterns.push_back(split["pattern"]["Regex"].get<std::string>());
+    }
+    if (byte_level->value("use_regex", true)) patterns.push_back(kGpt2Pattern);
+    if (patterns.empty()) {
+      return TokenizerError(source,
+                            "pre_tokenizer ByteLevel with use_regex = false and no Split is not "
+                            "supported (words would not be split)");
+    }
+    for (const std::string& pattern : patterns) {
+      absl::StatusOr<Pcre2Regex> regex = Pcre2Regex::Compile(pattern);
+      if (!regex.ok()) {
+        return TokenizerError(source, absl::StrCat("pre_tokenizer: ", regex.status().message()));
+      }
+      t.splits_.push_back(std::move(*regex));
+    }
+    t.pre_tokenizer_ = PreTokenizer::kCustom;
+    if (patterns.size() == 1 && patterns[0] == kGpt2Pattern) t.pre_tokenizer_ = PreTokenizer::kGpt2;
+    if (patterns.size() == 1 && patterns[0] == kQwen2Pattern) {
+      t.pre_tokenizer_ = PreTokenizer::kQwen2;
+    }
+    if (patterns.size() == 1 && patterns[0] == kLlama3Pattern) {
+      t.pre_tokenizer_ = PreTokenizer::kLlama3;
     }
     t.add_prefix_space_ = byte_level->value("add_prefix_space", false);
 
     const nlohmann::json normalizer = json.value("normalizer", nlohmann::json());
     if (!normalizer.is_null() && normalizer.value("type", "") != "NFC") {
-      return TokenizerError(source,
-                            absl::StrCat("normalizer ", normalizer.dump(), " is not supported"));
+      return TokenizerError(
+          source, absl::StrCat("normalizer ", normalizer.dump(), " is not supported (only NFC)"));
     }
+    t.nfc_ = !normalizer.is_null();
     const nlohmann::json decoder = json.value("decoder", nlohmann::json());
     if (!decoder.is_null() && decoder.value("type", "") != "ByteLevel") {
       return TokenizerError(source, absl::StrCat("decoder ", decoder.dump(),
@@ -401,6 +302,9 @@ absl::StatusOr<HfTokenizer> HfTokenizer::FromJson(const nlohmann::json& json,
       t.id_to_token_[a.id] = a.content;
       t.is_special_[a.id] = a.special;
     }
+    for (const AddedToken& a : t.added_) {
+      t.added_first_bytes_[static_cast<unsigned char>(a.content[0])] = true;
+    }
     // Longest first, so "<|im_start|>" wins over a shorter token it begins with.
     std::stable_sort(t.added_.begin(), t.added_.end(),
                      [](const AddedToken& a, const AddedToken& b) {
@@ -453,38 +357,30 @@ absl::StatusOr<HfTokenizer> HfTokenizer::FromJson(const nlohmann::json& json,
   }
 }
 
-std::vector<std::string> HfTokenizer::PreTokenize(std::string_view text) const {
-  std::string prefixed;
-  if (add_prefix_space_ && !text.empty() && text.front() != ' ') {
-    prefixed.reserve(text.size() + 1);
-    prefixed.push_back(' ');
-    prefixed.append(text);
-    text = prefixed;
-  }
-  const std::vector<CodePoint> cps = DecodeUtf8(text);
-  const Splitter splitter(cps);
-  std::vector<std::string> words;
-  size_t i = 0;
-  while (i < cps.size()) {
-    size_t end = 0;
-    switch (pre_tokenizer_) {
-      case PreTokenizer::kGpt2:
-        end = splitter.MatchGpt2(i);
-        break;
-      case PreTokenizer::kQwen2:
-        end = splitter.MatchQwen(i, 1);
-        break;
-      case PreTokenizer::kLlama3:
-        end = splitter.MatchQwen(i, 3);
-        break;
+std::string HfTokenizer::Normalize(std::string_view text) const {
+  return nfc_ ? NormalizeNfc(text) : std::string(text);
+}
+
+std::vector<std::string> HfTokenizer::PreTokenize(std::string_view raw) const {
+  std::string text = Normalize(raw);
+  if (add_prefix_space_ && !text.empty() && text.front() != ' ') text.insert(text.begin(), ' ');
+  // Each stage splits every piece into its matches and the gaps between them
+  // (HF's "Isolated" behaviour), so the pieces always tile the text.
+  std::vector<std::string> pieces = {text};
+  for (const Pcre2Regex& regex : splits_) {
+    std::vector<std::string> next;
+    for (const std::string& piece : pieces) {
+      size_t at = 0;
+      for (const auto& [begin, end] : regex.FindAll(piece)) {
+        if (begin > at) next.push_back(piece.substr(at, begin - at));
+        next.push_back(piece.substr(begin, end - begin));
+        at = end;
+      }
+      if (at < piece.size()) next.push_back(piece.substr(at));
     }
-    end = std::max(end, i + 1);  // always advance
-    const size_t byte_begin = cps[i].begin;
-    const size_t byte_end = cps[end - 1].begin + cps[end - 1].len;
-    words.emplace_back(text.substr(byte_begin, byte_end - byte_begin));
-    i = end;
+    pieces = std::move(next);
   }
-  return words;
+  return pieces;
 }
 
 void HfTokenizer::EncodeWord(std::string_view word, std::vector<int32_t>& out) const {
@@ -537,7 +433,7 @@ std::vector<int32_t> HfTokenizer::Encode(std::string_view text, bool parse_speci
   size_t i = 0;
   while (i < text.size()) {
     const AddedToken* match = nullptr;
-    if (parse_special) {
+    if (parse_special && added_first_bytes_[static_cast<unsigned char>(text[i])]) {
       for (const AddedToken& a : added_) {
         if (text.substr(i, a.content.size()) == a.content) {
           match = &a;
@@ -558,7 +454,13 @@ std::vector<int32_t> HfTokenizer::Encode(std::string_view text, bool parse_speci
   return ids;
 }
 
-std::string HfTokenizer::Decode(const std::vector<int32_t>& ids, bool skip_special) const {
+std::string HfTokenizer::Decode(const std::vector<int32_t>& ids, bool skip_special,
+                                bool clean_up_spaces) const {
+  std::string text = DecodeRaw(ids, skip_special);
+  return clean_up_spaces ? CleanUpTokenizationSpaces(std::move(text)) : text;
+}
+
+std::string HfTokenizer::DecodeRaw(const std::vector<int32_t>& ids, bool skip_special) const {
   std::string out;
   for (int32_t id : ids) {
     if (id < 0 || id >= vocab_size() || id_to_token_[id].empty()) continue;

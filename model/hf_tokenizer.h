@@ -1,10 +1,11 @@
 // Byte-level BPE tokenizer (GPT-2 / Qwen / Llama-3 style) loaded from a HF
-// tokenizer.json. Decode(Encode(text)) == text for every byte string, valid
-// UTF-8 or not (unless tokenizer.json sets add_prefix_space, as in HF). The
-// pre-tokenizer regexes are hand-written matchers, exact on ASCII; beyond ASCII
-// \p{L} / \p{N} come from a table of common ranges, and NFC is not applied.
+// tokenizer.json. Decode(Encode(text)) == Normalize(text) for every byte string,
+// valid UTF-8 or not (unless tokenizer.json sets add_prefix_space, as in HF).
+// The pre-tokenizer regexes from the file run in PCRE2 and the NFC normalizer
+// in ICU; ids match transformers.js on the reference corpus in data/tokenizers/.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "model/pcre2_regex.h"
 #include "nlohmann/json.hpp"
 
 namespace lockstep {
@@ -24,6 +26,7 @@ class HfTokenizer {
     kGpt2,    // ByteLevel(use_regex): 's|'t|...| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
     kQwen2,   // Split: (?i:'s|...)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|...
     kLlama3,  // as kQwen2 but numbers in runs of up to three digits: \p{N}{1,3}
+    kCustom,  // any other Split regex sequence
   };
 
   static absl::StatusOr<HfTokenizer> FromFile(const std::string& path);
@@ -35,10 +38,15 @@ class HfTokenizer {
   // `parse_special` is true; otherwise they are encoded as plain text.
   std::vector<int32_t> Encode(std::string_view text, bool parse_special = true) const;
   // Ids outside the vocabulary are skipped; so are special added tokens when
-  // `skip_special` is true.
-  std::string Decode(const std::vector<int32_t>& ids, bool skip_special = false) const;
+  // `skip_special` is true. `clean_up_spaces` applies HF's
+  // clean_up_tokenization_spaces (" ." -> ".", " n't" -> "n't", ...), which
+  // tokenizer_config.json turns on for some models (Llama-3).
+  std::string Decode(const std::vector<int32_t>& ids, bool skip_special = false,
+                     bool clean_up_spaces = false) const;
 
-  // The words BPE runs on, as byte strings of the input (for tests and debugging).
+  // tokenizer.json's normalizer (NFC or none) applied to text outside added tokens.
+  std::string Normalize(std::string_view text) const;
+  // The words BPE runs on, as byte strings of the normalized input (for tests and debugging).
   std::vector<std::string> PreTokenize(std::string_view text) const;
 
   // One more than the largest id (vocabulary and added tokens).
@@ -57,8 +65,12 @@ class HfTokenizer {
   };
 
   void EncodeWord(std::string_view word, std::vector<int32_t>& out) const;
+  std::string DecodeRaw(const std::vector<int32_t>& ids, bool skip_special) const;
 
   PreTokenizer pre_tokenizer_ = PreTokenizer::kGpt2;
+  std::vector<Pcre2Regex> splits_;  // applied in order, each to every piece of the last
+  bool nfc_ = false;
+  std::array<bool, 256> added_first_bytes_{};  // bytes an added token can start with
   bool add_prefix_space_ = false;
   bool ignore_merges_ = false;  // Llama-3: a word found whole in the vocab is one token
   std::unordered_map<std::string, int32_t> vocab_;        // byte-level spelling -> id

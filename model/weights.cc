@@ -10,13 +10,13 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
-#include "model/safetensors.h"
+#include "model/sharded_safetensors.h"
+#include "numerics/status_macros.h"
 
 namespace lockstep {
 namespace {
 
 constexpr char kConfigFile[] = "config.json";
-constexpr char kWeightsFile[] = "model.safetensors";
 
 // ---- Deterministic normal samples, identical on every IEEE-754 platform. ----
 //
@@ -302,7 +302,8 @@ absl::StatusOr<ModelWeights> RandomInitWeights(const ModelConfig& config, DType 
   return w;
 }
 
-absl::Status SaveModelDir(const ModelWeights& weights, const std::string& dir) {
+absl::Status SaveModelDir(const ModelWeights& weights, const std::string& dir,
+                          const SaveModelOptions& options) {
   if (absl::Status s = CheckShapes(weights, absl::StrCat("SaveModelDir('", dir, "')")); !s.ok()) {
     return s;
   }
@@ -315,11 +316,10 @@ absl::Status SaveModelDir(const ModelWeights& weights, const std::string& dir) {
   const std::filesystem::path root(dir);
   // Weights first, config.json last: a directory with a config.json written
   // by this function is complete, even if an earlier save was interrupted.
-  // transformers refuses safetensors files without {"format": "pt"}.
-  if (absl::Status s = WriteSafetensors((root / kWeightsFile).string(), weights.NamedTensors(),
-                                        {{"format", "pt"}});
-      !s.ok()) {
-    return s;
+  LOCKSTEP_RETURN_IF_ERROR(WriteModelTensors(dir, weights.NamedTensors(), options.max_shard_bytes));
+  if (options.generation.has_value()) {
+    LOCKSTEP_RETURN_IF_ERROR(WriteTextFileAtomically(
+        (root / "generation_config.json").string(), options.generation->ToHfJson().dump(2) + "\n"));
   }
   nlohmann::json config = weights.config.ToHfJson();
   config["torch_dtype"] = TorchDTypeName(weights.dtype);
@@ -329,7 +329,6 @@ absl::Status SaveModelDir(const ModelWeights& weights, const std::string& dir) {
 absl::StatusOr<ModelWeights> LoadModelDir(const std::string& dir, DType dtype) {
   const std::filesystem::path root(dir);
   const std::string config_path = (root / kConfigFile).string();
-  const std::string weights_path = (root / kWeightsFile).string();
 
   std::ifstream config_in(config_path);
   if (!config_in) {
@@ -346,8 +345,13 @@ absl::StatusOr<ModelWeights> LoadModelDir(const std::string& dir, DType dtype) {
   absl::StatusOr<ModelConfig> config = ModelConfig::FromHfJson(config_json, config_path);
   if (!config.ok()) return config.status();
 
-  absl::StatusOr<SafetensorsFile> file = ReadSafetensors(weights_path);
-  if (!file.ok()) return file.status();
+  std::map<std::string, std::string> source_of;  // tensor -> the file it came from
+  absl::StatusOr<std::map<std::string, Tensor>> file_tensors = ReadModelTensors(dir, &source_of);
+  if (!file_tensors.ok()) return file_tensors.status();
+  std::map<std::string, Tensor>& tensors = *file_tensors;
+  const std::string weights_path = std::filesystem::exists(root / kSingleWeightsFile)
+                                       ? (root / kSingleWeightsFile).string()
+                                       : (root / kWeightsIndexFile).string();
 
   absl::StatusOr<ModelWeights> w = AllocateWeights(*config, dtype);
   if (!w.ok()) return w.status();
@@ -357,19 +361,19 @@ absl::StatusOr<ModelWeights> LoadModelDir(const std::string& dir, DType dtype) {
   const std::vector<std::pair<std::string, Tensor*>> targets = w->MutableNamedTensors();
   std::set<std::string> expected;
   for (const auto& [name, dst] : targets) {
-    auto it = file->tensors.find(name);
-    if (it == file->tensors.end()) {
+    auto it = tensors.find(name);
+    if (it == tensors.end()) {
       return absl::NotFoundError(absl::StrCat(weights_path, ": missing tensor '", name,
                                               "' (expected by ", config_path, ")"));
     }
     if (it->second.shape() != dst->shape()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(weights_path, ": tensor '", name, "' has shape ", it->second.ShapeString(),
-                       " but ", config_path, " implies ", dst->ShapeString()));
+      return absl::InvalidArgumentError(absl::StrCat(
+          source_of[name], ": tensor '", name, "' has shape ", it->second.ShapeString(), " but ",
+          config_path, " implies ", dst->ShapeString()));
     }
     expected.insert(name);
   }
-  for (const auto& [name, src] : file->tensors) {
+  for (const auto& [name, src] : tensors) {
     if (expected.count(name)) continue;
     // Old Llama checkpoints store RoPE's inverse frequencies; they are derived
     // from rope_theta, so there is nothing to load.
@@ -377,7 +381,7 @@ absl::StatusOr<ModelWeights> LoadModelDir(const std::string& dir, DType dtype) {
     // Some tied checkpoints store the LM head anyway. Accept it only if it is
     // the embedding, so no information is dropped silently.
     if (name == "lm_head.weight" && config->tie_word_embeddings) {
-      const Tensor& embed = file->tensors.at("model.embed_tokens.weight");
+      const Tensor& embed = tensors.at("model.embed_tokens.weight");
       if (src.dtype() == embed.dtype() && src.shape() == embed.shape() &&
           std::memcmp(src.data(), embed.data(), src.nbytes()) == 0) {
         continue;
@@ -386,7 +390,7 @@ absl::StatusOr<ModelWeights> LoadModelDir(const std::string& dir, DType dtype) {
           weights_path, ": tensor 'lm_head.weight' differs from 'model.embed_tokens.weight' but ",
           config_path, " says tie_word_embeddings = true"));
     }
-    return absl::InvalidArgumentError(absl::StrCat(weights_path, ": unexpected tensor '", name,
+    return absl::InvalidArgumentError(absl::StrCat(source_of[name], ": unexpected tensor '", name,
                                                    "' (not part of the model ", config_path,
                                                    " describes)"));
   }
@@ -394,7 +398,7 @@ absl::StatusOr<ModelWeights> LoadModelDir(const std::string& dir, DType dtype) {
   // Tensors already in the requested dtype are moved in whole: every bit is
   // kept (NaN payloads included) and no bytes are copied.
   for (const auto& [name, dst] : targets) {
-    Tensor& src = file->tensors.at(name);
+    Tensor& src = tensors.at(name);
     if (src.dtype() == dtype) {
       *dst = std::move(src);
     } else {

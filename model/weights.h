@@ -4,12 +4,14 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "model/config.h"
+#include "model/generation_config.h"
 #include "numerics/tensor.h"
 
 namespace lockstep {
@@ -47,10 +49,20 @@ absl::StatusOr<ModelWeights> AllocateWeights(const ModelConfig& config, DType dt
 absl::StatusOr<ModelWeights> RandomInitWeights(const ModelConfig& config, DType dtype,
                                                uint64_t seed, float init_std = 0.02f);
 
-// A directory in HF layout: config.json + model.safetensors.
-absl::Status SaveModelDir(const ModelWeights& weights, const std::string& dir);
-// Loads a directory written by SaveModelDir (or by HF, for supported dtypes),
-// converting tensors to `dtype`. Missing/extra tensors and shape mismatches are errors.
+struct SaveModelOptions {
+  // Above this many tensor bytes the weights are sharded (transformers' default is 5 GB).
+  int64_t max_shard_bytes = 5'000'000'000;
+  // Written as generation_config.json when set.
+  std::optional<GenerationConfig> generation;
+};
+
+// A directory in HF layout: config.json + model.safetensors, or shards and
+// model.safetensors.index.json above options.max_shard_bytes; loads in transformers.
+absl::Status SaveModelDir(const ModelWeights& weights, const std::string& dir,
+                          const SaveModelOptions& options = {});
+// Loads a directory written by SaveModelDir or by transformers' save_pretrained
+// (single file or sharded), converting tensors to `dtype`. Missing/extra
+// tensors, shape mismatches and a bad index are errors naming the file and tensor.
 absl::StatusOr<ModelWeights> LoadModelDir(const std::string& dir, DType dtype);
 
 }  // namespace lockstep

@@ -14,6 +14,7 @@ packages=(
   libxxhash-dev                                 # weight and cache hashes
   libcli11-dev                                  # command lines (CLI11)
   bubblewrap libseccomp-dev                     # sandbox/: namespaces, seccomp
+  libpcre2-dev libicu-dev                       # model/: tokenizer regexes (PCRE2), NFC (ICU)
 )
 
 missing=()
