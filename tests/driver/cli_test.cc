@@ -68,7 +68,8 @@ TEST_P(HelpTest, ExitsZeroAndNamesTheFlags) {
 INSTANTIATE_TEST_SUITE_P(
     Lockstep, HelpTest,
     ::testing::Values(
-        HelpCase{kLockstep, "", {"--version", "grpo", "verify", "pretrain", "eval", "sandbox"}},
+        HelpCase{kLockstep, "", {"--version", "grpo", "verify", "pretrain", "eval", "sandbox", "tokenize"}},
+        HelpCase{kLockstep, "tokenize", {"--tokenizer", "--decode", "--json"}},
         HelpCase{kLockstep, "grpo", {"CONFIG", "--set KEY=VALUE", "--out", "--resume"}},
         HelpCase{kLockstep, "verify",
                  {"--backend", "--dtype", "--json", "--sequences", "--max-new-tokens", "--seed",
