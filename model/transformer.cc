@@ -37,7 +37,8 @@ cpu::AttentionShape Transformer::attention_shape() const {
 absl::StatusOr<std::unique_ptr<Transformer>> Transformer::Create(const ModelWeights& weights) {
   LOCKSTEP_RETURN_IF_ERROR(weights.config.Validate());
   if (static_cast<int>(weights.layers.size()) != weights.config.num_layers) {
-    return absl::InvalidArgumentError("Transformer: layer count does not match config");
+    return absl::InvalidArgumentError(
+        "the model weights have a different number of layers than their config says");
   }
   std::unique_ptr<Transformer> model(new Transformer(weights));
   const Tensor none;
@@ -194,10 +195,11 @@ absl::Status Transformer::ForwardStep(std::span<const StepEntry> entries, PagedK
   std::vector<int32_t> tokens, positions;
   std::vector<RowRange> ranges;
   for (const StepEntry& e : entries) {
-    if (e.tokens.empty()) return absl::InvalidArgumentError("ForwardStep: entry with no tokens");
+    if (e.tokens.empty()) return absl::InvalidArgumentError("a forward step entry has no tokens");
     if (!cache.Contains(e.sequence_id)) {
       return absl::FailedPreconditionError(
-          absl::StrCat("ForwardStep: sequence ", e.sequence_id, " has no KV cache reservation"));
+          absl::StrCat("sequence ", e.sequence_id,
+                       " has no KV cache reservation (reserve before the step)"));
     }
     ranges.push_back({static_cast<int64_t>(tokens.size()), static_cast<int64_t>(e.tokens.size())});
     for (size_t i = 0; i < e.tokens.size(); ++i) {

@@ -281,7 +281,7 @@ absl::StatusOr<ModelWeights> RandomInitWeights(const ModelConfig& config, DType 
                                                uint64_t seed, float init_std) {
   if (!(std::isfinite(init_std) && init_std >= 0.0f)) {
     return absl::InvalidArgumentError(
-        absl::StrCat("RandomInitWeights: init_std = ", init_std, " must be finite and >= 0"));
+        absl::StrCat("model.init_std = ", init_std, ": must be finite and >= 0"));
   }
   absl::StatusOr<ModelWeights> w = AllocateWeights(config, dtype);
   if (!w.ok()) return w.status();
@@ -311,7 +311,7 @@ absl::Status SaveModelDir(const ModelWeights& weights, const std::string& dir,
   std::filesystem::create_directories(dir, ec);
   if (ec) {
     return absl::PermissionDeniedError(
-        absl::StrCat("SaveModelDir: cannot create directory '", dir, "': ", ec.message()));
+        absl::StrCat("cannot create the model directory '", dir, "': ", ec.message()));
   }
   const std::filesystem::path root(dir);
   // Weights first, config.json last: a directory with a config.json written
