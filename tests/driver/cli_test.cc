@@ -251,7 +251,7 @@ TEST_F(CliRunTest, PretrainThenTrainerTools) {
   // Errors say what failed, not which C++ function did.
   r = RunCommand(kTrainer + " export " + ckpt + " --out /proc/no-such-dir/model");
   EXPECT_EQ(r.exit_code, 1) << r.output;
-  EXPECT_THAT(r.output, HasSubstr("lockstep-trainer: cannot create directory"));
+  EXPECT_THAT(r.output, HasSubstr("lockstep-trainer: cannot create the model directory"));
   EXPECT_THAT(r.output, ::testing::Not(HasSubstr("SaveModelDir")));
 
   r = RunCommand(kLockstep + " pretrain --resume " + run + " --set train.steps=2");
