@@ -18,6 +18,7 @@
 #include "jobs/run_checkpoints.h"
 #include "nlohmann/json.hpp"
 #include "numerics/status_macros.h"
+#include "report/run_metrics.h"
 #include "report/run_report.h"
 #include "report/tensorboard_events.h"
 #include "rewards/program_executor.h"
@@ -389,7 +390,6 @@ absl::StatusOr<GrpoRunSummary> GrpoRun::Run(const GrpoEndpoints& endpoints, bool
         std::chrono::milliseconds(static_cast<int64_t>(options_.sandbox_timeout_s * 1000)));
   }
   LOCKSTEP_ASSIGN_OR_RETURN(task_, GrpoTask::Create(options_.task, executor_.get()));
-  trainer::TrainerConfig tc = options_.trainer;
   if (resume) {
     const std::string ckpt_root = (fs::path(run_dir_) / "checkpoints").string();
     if (NewestCheckpointStep(ckpt_root).status().code() == absl::StatusCode::kNotFound) {
@@ -406,8 +406,8 @@ absl::StatusOr<GrpoRunSummary> GrpoRun::Run(const GrpoEndpoints& endpoints, bool
   if (resume) {
     LOCKSTEP_RETURN_IF_ERROR(Resume(&first_step_));
   } else {
-    LOCKSTEP_ASSIGN_OR_RETURN(ModelWeights init, BuildModelWeights(options_.model, tc.dtype));
-    LOCKSTEP_ASSIGN_OR_RETURN(trainer_, trainer::Trainer::Create(init, tc));
+    LOCKSTEP_ASSIGN_OR_RETURN(ModelWeights init, BuildModelWeights(options_.model, options_.trainer.dtype));
+    LOCKSTEP_ASSIGN_OR_RETURN(trainer_, trainer::Trainer::Create(init, options_.trainer));
   }
   rollout::ClientOptions client_options;
   client_options.engine_timeout =
@@ -489,25 +489,24 @@ absl::StatusOr<GrpoRunSummary> RunGrpoTrainer(const GrpoOptions& options,
 
 absl::StatusOr<GrpoRunSummary> ReadGrpoRunSummary(const std::string& run_dir) {
   GrpoRunSummary s;
-  std::ifstream in(fs::path(run_dir) / "metrics.jsonl");
-  if (!in) return absl::NotFoundError(absl::StrCat(run_dir, "/metrics.jsonl: no such file"));
-  std::vector<double> rewards;
-  for (std::string line; std::getline(in, line);) {
-    const json j = json::parse(line, nullptr, false);
-    if (!j.is_object()) continue;
-    rewards.push_back(j.value("reward/mean", 0.0));
-    s.steps_done = std::max<int64_t>(s.steps_done, j.value("step", int64_t{0}));
-    const int64_t tokens = j.value("mismatch/tokens", int64_t{0});
-    s.mismatch_tokens += tokens;
-    s.mismatch_bitwise_equal += static_cast<int64_t>(
-        std::llround(j.value("mismatch/bitwise_equal_fraction", 0.0) * static_cast<double>(tokens)));
+  const fs::path metrics_path = fs::path(run_dir) / "metrics.jsonl";
+  if (!fs::exists(metrics_path)) {
+    return absl::NotFoundError(absl::StrCat(metrics_path.string(), ": no such file"));
   }
-  if (!rewards.empty()) {
-    const size_t fifth = std::max<size_t>(1, rewards.size() / 5);
-    for (size_t i = 0; i < fifth; ++i) {
-      s.reward_first_fifth += rewards[i] / fifth;
-      s.reward_last_fifth += rewards[rewards.size() - 1 - i] / fifth;
+  LOCKSTEP_ASSIGN_OR_RETURN(report::MetricsTable metrics, report::ReadMetricsFile(metrics_path.string()));
+  for (double step : metrics.steps) s.steps_done = std::max(s.steps_done, static_cast<int64_t>(step));
+  const std::vector<double>* tokens = metrics.Find("mismatch/tokens");
+  const std::vector<double>* equal = metrics.Find("mismatch/bitwise_equal_fraction");
+  for (size_t i = 0; tokens != nullptr && i < tokens->size(); ++i) {
+    if (!std::isfinite((*tokens)[i])) continue;
+    s.mismatch_tokens += static_cast<int64_t>((*tokens)[i]);
+    if (equal != nullptr && std::isfinite((*equal)[i])) {
+      s.mismatch_bitwise_equal += std::llround((*equal)[i] * (*tokens)[i]);
     }
+  }
+  if (auto fifths = report::FirstAndLastFifthMeans(report::FiniteValues(metrics, "reward/mean"))) {
+    s.reward_first_fifth = fifths->first;
+    s.reward_last_fifth = fifths->last;
   }
   std::ifstream summary_in(fs::path(run_dir) / "summary.json");
   if (summary_in) {

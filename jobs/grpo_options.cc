@@ -1,9 +1,7 @@
 #include "jobs/grpo_options.h"
 
 #include "absl/strings/str_cat.h"
-#include "config/file_io.h"
 #include "jobs/job_sections.h"
-#include "nlohmann/json.hpp"
 #include "numerics/status_macros.h"
 
 namespace lockstep::jobs {
@@ -58,17 +56,14 @@ absl::Status ReadRollout(const config::Config& c, GrpoRolloutOptions* r) {
 // The model's config: the spec's architecture, or init_from's config.json.
 absl::StatusOr<ModelConfig> ArchitectureOf(const ModelSpec& spec) {
   if (spec.init_from.empty()) return spec.architecture;
-  const std::string path = spec.init_from + "/config.json";
-  absl::StatusOr<std::string> text = config::ReadFile(path);
-  if (!text.ok()) {
+  absl::StatusOr<ModelConfig> config = LoadModelConfig(spec.init_from);
+  if (absl::IsNotFound(config.status())) {
     return absl::NotFoundError(absl::StrCat("model.init_from = \"", spec.init_from, "\": ",
-                                            text.status().message(),
+                                            config.status().message(),
                                             " (an HF-layout model directory, e.g. RUN/final of "
                                             "lockstep pretrain)"));
   }
-  const nlohmann::json json = nlohmann::json::parse(*text, nullptr, false);
-  if (json.is_discarded()) return absl::InvalidArgumentError(absl::StrCat(path, ": not valid JSON"));
-  return ModelConfig::FromHfJson(json, path);
+  return config;
 }
 
 }  // namespace

@@ -38,8 +38,8 @@ absl::Status TruncateJsonlAfterStep(const std::string& path, int64_t last_step) 
   std::string kept;
   for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
     const nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
-    if (j.is_object() && j.contains("step") && j["step"].is_number_integer() &&
-        j["step"].get<int64_t>() > last_step) {
+    if (!j.is_object()) continue;  // a line cut short by a crash
+    if (j.contains("step") && j["step"].is_number_integer() && j["step"].get<int64_t>() > last_step) {
       continue;
     }
     absl::StrAppend(&kept, line, "\n");

@@ -14,8 +14,9 @@ namespace lockstep::jobs {
 // a crash does not count). NotFound, naming the directory, when there is none.
 absl::StatusOr<int64_t> NewestCheckpointStep(const std::string& checkpoints_dir);
 
-// Keeps the lines of a JSONL file whose "step" is <= `last_step` (and lines
-// without one), dropping the rest; written to a temporary file and renamed.
+// Keeps the lines of a JSONL file whose "step" is <= `last_step` (and objects
+// without one), dropping the rest and any line that is not a JSON object (one
+// a crash cut short); written to a temporary file and renamed.
 // A missing file is fine (nothing to cut).
 absl::Status TruncateJsonlAfterStep(const std::string& path, int64_t last_step);
 

@@ -326,10 +326,8 @@ absl::Status SaveModelDir(const ModelWeights& weights, const std::string& dir,
   return WriteTextFileAtomically((root / kConfigFile).string(), config.dump(2) + "\n");
 }
 
-absl::StatusOr<ModelWeights> LoadModelDir(const std::string& dir, DType dtype) {
-  const std::filesystem::path root(dir);
-  const std::string config_path = (root / kConfigFile).string();
-
+absl::StatusOr<ModelConfig> LoadModelConfig(const std::string& dir) {
+  const std::string config_path = (std::filesystem::path(dir) / kConfigFile).string();
   std::ifstream config_in(config_path);
   if (!config_in) {
     return absl::NotFoundError(absl::StrCat("cannot open '", config_path, "'"));
@@ -342,7 +340,13 @@ absl::StatusOr<ModelWeights> LoadModelDir(const std::string& dir, DType dtype) {
   } catch (const nlohmann::json::exception& e) {
     return absl::InvalidArgumentError(absl::StrCat(config_path, ": not valid JSON: ", e.what()));
   }
-  absl::StatusOr<ModelConfig> config = ModelConfig::FromHfJson(config_json, config_path);
+  return ModelConfig::FromHfJson(config_json, config_path);
+}
+
+absl::StatusOr<ModelWeights> LoadModelDir(const std::string& dir, DType dtype) {
+  const std::filesystem::path root(dir);
+  const std::string config_path = (root / kConfigFile).string();  // named in errors below
+  absl::StatusOr<ModelConfig> config = LoadModelConfig(dir);
   if (!config.ok()) return config.status();
 
   std::map<std::string, std::string> source_of;  // tensor -> the file it came from

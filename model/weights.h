@@ -64,5 +64,7 @@ absl::Status SaveModelDir(const ModelWeights& weights, const std::string& dir,
 // (single file or sharded), converting tensors to `dtype`. Missing/extra
 // tensors, shape mismatches and a bad index are errors naming the file and tensor.
 absl::StatusOr<ModelWeights> LoadModelDir(const std::string& dir, DType dtype);
+// The config.json of such a directory alone (no tensors are read).
+absl::StatusOr<ModelConfig> LoadModelConfig(const std::string& dir);
 
 }  // namespace lockstep

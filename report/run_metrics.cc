@@ -1,5 +1,6 @@
 #include "report/run_metrics.h"
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <limits>
@@ -110,6 +111,29 @@ absl::StatusOr<MetricsTable> ReadMetricsFile(const std::string& path) {
   }
   if (in.bad()) return absl::DataLossError(absl::StrCat(path, ": read failed"));
   return reader.table();
+}
+
+std::vector<double> FiniteValues(const MetricsTable& metrics, const std::string& name) {
+  std::vector<double> out;
+  if (const std::vector<double>* column = metrics.Find(name)) {
+    for (double v : *column) {
+      if (std::isfinite(v)) out.push_back(v);
+    }
+  }
+  return out;
+}
+
+std::optional<FifthMeans> FirstAndLastFifthMeans(const std::vector<double>& values) {
+  if (values.empty()) return std::nullopt;
+  const size_t fifth = std::max<size_t>(1, values.size() / 5);
+  FifthMeans means;
+  for (size_t i = 0; i < fifth; ++i) {
+    means.first += values[i];
+    means.last += values[values.size() - fifth + i];
+  }
+  means.first /= static_cast<double>(fifth);
+  means.last /= static_cast<double>(fifth);
+  return means;
 }
 
 }  // namespace lockstep::report

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -42,5 +43,15 @@ absl::StatusOr<MetricsTable> ParseMetricsLines(const std::vector<std::string>& l
                                                const std::string& source);
 // A missing file is an empty table (a run that has not finished a step yet).
 absl::StatusOr<MetricsTable> ReadMetricsFile(const std::string& path);
+
+// The finite values of a column, in step order; empty when no step has the field.
+std::vector<double> FiniteValues(const MetricsTable& metrics, const std::string& name);
+
+// Mean of `values` over the first and over the last fifth of them (at least one
+// value each): how a run summarises a trend such as reward/mean. nullopt when empty.
+struct FifthMeans {
+  double first = 0.0, last = 0.0;
+};
+std::optional<FifthMeans> FirstAndLastFifthMeans(const std::vector<double>& values);
 
 }  // namespace lockstep::report

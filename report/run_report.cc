@@ -47,17 +47,6 @@ std::string Number(double v) {
   return absl::StrFormat("%.4g", v);
 }
 
-// Finite values of a column, in step order; empty when the field is absent.
-std::vector<double> FiniteValues(const MetricsTable& metrics, const std::string& name) {
-  std::vector<double> out;
-  if (const std::vector<double>* column = metrics.Find(name)) {
-    for (double v : *column) {
-      if (std::isfinite(v)) out.push_back(v);
-    }
-  }
-  return out;
-}
-
 double Mean(const std::vector<double>& v, size_t begin, size_t end) {
   double sum = 0;
   for (size_t i = begin; i < end; ++i) sum += v[i];
@@ -68,9 +57,8 @@ std::string RewardTrend(const MetricsTable& metrics) {
   const std::vector<double> reward = FiniteValues(metrics, "reward/mean");
   if (reward.empty()) return "no reward/mean";
   if (reward.size() < 2) return Number(reward[0]);
-  const size_t fifth = std::max<size_t>(1, reward.size() / 5);
-  const double first = Mean(reward, 0, fifth);
-  const double last = Mean(reward, reward.size() - fifth, reward.size());
+  const FifthMeans fifths = *FirstAndLastFifthMeans(reward);
+  const double first = fifths.first, last = fifths.last;
   return absl::StrCat(Number(first), " → ", Number(last), " (", last >= first ? "+" : "",
                       Number(last - first), ")");
 }

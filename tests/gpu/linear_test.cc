@@ -32,47 +32,32 @@
 #include "numerics/cuda/kernel_launch.h"
 #include "numerics/dtype.h"
 #include "numerics/tensor.h"
+#include "tests/gpu/gpu_test_util.h"
 #include "tests/numerics/test_util.h"
 
 namespace lockstep::cuda {
 namespace {
 
+using gpu_testing::Check;
+using gpu_testing::DeviceMatrix;
+using gpu_testing::GpuTest;
+using gpu_testing::PoisonedDevice;
+using gpu_testing::Sync;
+using gpu_testing::Unwrap;
+using gpu_testing::UploadTensor;
 using ::lockstep::testing::AsDoubles;
 using ::lockstep::testing::ErrorBound;
 using ::lockstep::testing::RandomTensor;
 using ::lockstep::testing::RelativeNormError;
 
-// Test-only: a failed status becomes an exception, reported by GoogleTest with its text.
-void Check(const absl::Status& status) {
-  if (!status.ok()) throw std::runtime_error(status.ToString());
-}
-template <typename T>
-T Unwrap(absl::StatusOr<T> value) {
-  Check(value.status());
-  return *std::move(value);
-}
-void Sync() { Check(CudaStatus(cudaDeviceSynchronize(), "cudaDeviceSynchronize")); }
-
-class GpuLinearTest : public ::testing::Test {
+class GpuLinearTest : public GpuTest {
  protected:
   void SetUp() override {
-    const absl::StatusOr<DeviceInfo> device = CurrentDevice();
-    if (!device.ok()) {
-      if (std::getenv("LOCKSTEP_REQUIRE_GPU") != nullptr) {
-        FAIL() << "LOCKSTEP_REQUIRE_GPU is set but no GPU is usable: " << device.status();
-      }
-      GTEST_SKIP() << "no usable CUDA device (" << device.status()
-                   << "); GPU tests run on GPU hosts through scripts/gpu-check.sh";
-    }
+    GpuTest::SetUp();  // skips (or fails) without a GPU
+    if (IsSkipped() || HasFatalFailure()) return;
     context_ = Unwrap(LinearContext::Create());
   }
   std::unique_ptr<LinearContext> context_;
-};
-
-// A dense device matrix with its view.
-struct DeviceMatrix {
-  DeviceBuffer buffer;
-  MatrixView view;
 };
 
 DeviceMatrix DeviceRandom(DType dtype, int64_t rows, int64_t cols, uint64_t seed) {
@@ -81,23 +66,6 @@ DeviceMatrix DeviceRandom(DType dtype, int64_t rows, int64_t cols, uint64_t seed
   Check(CudaStatus(internal::LaunchFillUniform(internal::ToStorageType(dtype), m.buffer.data(),
                                                rows * cols, seed, nullptr),
                    "fill"));
-  m.view = MatrixView{dtype, m.buffer.data(), rows, cols, cols};
-  return m;
-}
-
-DeviceMatrix Upload(const Tensor& host) {
-  DeviceMatrix m;
-  m.buffer = Unwrap(DeviceBuffer::FromTensor(host));
-  const ConstMatrixView v = host.AsMatrix();
-  m.view = MatrixView{host.dtype(), m.buffer.data(), v.rows, v.cols, v.cols};
-  return m;
-}
-
-// 0xFF bytes: NaN in fp16 and bf16, so unwritten elements show.
-DeviceMatrix Poisoned(DType dtype, int64_t rows, int64_t cols) {
-  DeviceMatrix m;
-  m.buffer = Unwrap(DeviceBuffer::Allocate(rows * cols * DTypeSize(dtype)));
-  Check(m.buffer.Fill(0xFF));
   m.view = MatrixView{dtype, m.buffer.data(), rows, cols, cols};
   return m;
 }
@@ -146,8 +114,8 @@ InvarianceResult CompareAloneWithBatches(const LinearPlan& plan, WeightShape s,
   const DeviceMatrix w = DeviceRandom(dtype, s.n, s.k, 102);
   const DeviceMatrix bias = DeviceRandom(dtype, 1, s.n, 103);
   const void* bias_ptr = s.bias ? bias.view.data : nullptr;
-  const DeviceMatrix y = Poisoned(dtype, max_batch, s.n);
-  const DeviceMatrix y_alone = Poisoned(dtype, 1, s.n);
+  const DeviceMatrix y = PoisonedDevice(dtype, max_batch, s.n);
+  const DeviceMatrix y_alone = PoisonedDevice(dtype, 1, s.n);
   const ConstMatrixView x_all = x.view;
   std::map<int64_t, std::vector<unsigned char>> alone;  // input row -> its output alone
   auto alone_row = [&](int64_t r) -> const std::vector<unsigned char>& {
@@ -273,13 +241,13 @@ TEST_P(GpuLinearCpuTest, SmallIntegersEqualTheCpuBackendBitwise) {
       const std::unique_ptr<LinearPlan> plan = Unwrap(LinearPlan::Create(context_.get(), shape));
       const Tensor w = SmallIntegerTensor(dtype, s.n, s.k, 7, 3);
       const Tensor bias = SmallIntegerTensor(dtype, 1, s.n, 8, 50);
-      const DeviceMatrix w_dev = Upload(w), bias_dev = Upload(bias);
+      const DeviceMatrix w_dev = UploadTensor(w), bias_dev = UploadTensor(bias);
       const cpu::LinearWeight cpu_w =
           cpu::PrepareLinearWeight(w.AsMatrix(), s.bias ? bias.data() : nullptr);
       for (int64_t m : {1, 19, 99}) {
         const Tensor x = SmallIntegerTensor(dtype, m, s.k, 9 + m, 3);
-        const DeviceMatrix x_dev = Upload(x);
-        const DeviceMatrix y_dev = Poisoned(dtype, m, s.n);
+        const DeviceMatrix x_dev = UploadTensor(x);
+        const DeviceMatrix y_dev = PoisonedDevice(dtype, m, s.n);
         Check(plan->Run(x_dev.view, w_dev.view, s.bias ? bias_dev.view.data : nullptr, y_dev.view,
                         nullptr));
         Tensor y_cpu(dtype, {m, s.n});
@@ -312,11 +280,11 @@ TEST_P(GpuLinearCpuTest, RandomDataWithinTwoUnitRoundoffsOfFloat64) {
           Unwrap(LinearPlan::Create(context_.get(), shape, {.mode = mode}));
       const Tensor w = RandomTensor(dtype, s.n, s.k, 21, 0.05f);
       const Tensor bias = RandomTensor(dtype, 1, s.n, 22, 0.5f);
-      const DeviceMatrix w_dev = Upload(w), bias_dev = Upload(bias);
+      const DeviceMatrix w_dev = UploadTensor(w), bias_dev = UploadTensor(bias);
       for (int64_t m : {1, 19, 99}) {
         const Tensor x = RandomTensor(dtype, m, s.k, 23 + m);
-        const DeviceMatrix x_dev = Upload(x);
-        const DeviceMatrix y_dev = Poisoned(dtype, m, s.n);
+        const DeviceMatrix x_dev = UploadTensor(x);
+        const DeviceMatrix y_dev = PoisonedDevice(dtype, m, s.n);
         Check(plan->Run(x_dev.view, w_dev.view, s.bias ? bias_dev.view.data : nullptr, y_dev.view,
                         nullptr));
         const std::vector<double> xd = AsDoubles(x), wd = AsDoubles(w), bd = AsDoubles(bias);
@@ -348,8 +316,8 @@ TEST_F(GpuLinearTest, GraphCapturedRunReplaysTheSameBits) {
       Unwrap(LinearPlan::Create(context_.get(), {DType::kBF16, s.n, s.k, false}));
   const DeviceMatrix x = DeviceRandom(DType::kBF16, 19, s.k, 31);
   const DeviceMatrix w = DeviceRandom(DType::kBF16, s.n, s.k, 32);
-  const DeviceMatrix direct = Poisoned(DType::kBF16, 19, s.n);
-  const DeviceMatrix replayed = Poisoned(DType::kBF16, 19, s.n);
+  const DeviceMatrix direct = PoisonedDevice(DType::kBF16, 19, s.n);
+  const DeviceMatrix replayed = PoisonedDevice(DType::kBF16, 19, s.n);
   Check(plan->Run(x.view, w.view, nullptr, direct.view, nullptr));
   cudaStream_t stream = nullptr;
   Check(CudaStatus(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking), "stream"));
@@ -375,8 +343,8 @@ TEST_F(GpuLinearTest, RunRejectsWrongShapesDTypesAndBias) {
   const DeviceMatrix x = DeviceRandom(DType::kBF16, 3, 896, 1);
   const DeviceMatrix w = DeviceRandom(DType::kBF16, 896, 896, 2);
   const DeviceMatrix bias = DeviceRandom(DType::kBF16, 1, 896, 3);
-  const DeviceMatrix y = Poisoned(DType::kBF16, 3, 896);
-  const DeviceMatrix y_short = Poisoned(DType::kBF16, 2, 896);
+  const DeviceMatrix y = PoisonedDevice(DType::kBF16, 3, 896);
+  const DeviceMatrix y_short = PoisonedDevice(DType::kBF16, 2, 896);
   EXPECT_EQ(plan->Run(x.view, w.view, nullptr, y.view, nullptr).code(),
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(plan->Run(x.view, w.view, bias.view.data, y_short.view, nullptr).code(),

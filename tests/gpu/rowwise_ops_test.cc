@@ -36,52 +36,27 @@
 #include "numerics/cuda/device_info.h"
 #include "numerics/dtype.h"
 #include "numerics/tensor.h"
+#include "tests/gpu/gpu_test_util.h"
 #include "tests/numerics/test_util.h"
 
 namespace lockstep::cuda {
 namespace {
 
+using gpu_testing::Check;
+using gpu_testing::DeviceMatrix;
+using gpu_testing::GpuTest;
+using gpu_testing::PoisonedDevice;
+using gpu_testing::Sync;
+using gpu_testing::Unwrap;
+using gpu_testing::UploadVector;
 using ::lockstep::testing::ExpectRowWiseBatchInvariant;
 using ::lockstep::testing::PoisonedTensor;
 using ::lockstep::testing::RandomTensor;
 using ::lockstep::testing::RowBitsEqual;
 
-// Test-only: a failed status becomes an exception, which GoogleTest reports as
-// a failure of the running test with the status text.
-void Check(const absl::Status& status) {
-  if (!status.ok()) throw std::runtime_error(status.ToString());
-}
-template <typename T>
-T Unwrap(absl::StatusOr<T> value) {
-  Check(value.status());
-  return *std::move(value);
-}
-// Waits for all queued work and surfaces any kernel fault.
-void Sync() { Check(CudaStatus(cudaDeviceSynchronize(), "cudaDeviceSynchronize")); }
-
-// Skips (or, with LOCKSTEP_REQUIRE_GPU set, fails) when the host has no GPU.
-class GpuTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    const absl::StatusOr<DeviceInfo> device = CurrentDevice();
-    if (device.ok()) return;
-    if (std::getenv("LOCKSTEP_REQUIRE_GPU") != nullptr) {
-      FAIL() << "LOCKSTEP_REQUIRE_GPU is set but no GPU is usable: " << device.status();
-    }
-    GTEST_SKIP() << "no usable CUDA device (" << device.status()
-                 << "); GPU tests run on GPU hosts through scripts/gpu-check.sh";
-  }
-};
-
 // Ops run for fp16, bf16 and fp32; conversions for the two 16-bit types.
 class GpuDTypeTest : public GpuTest, public ::testing::WithParamInterface<DType> {};
 class GpuHalfTypeTest : public GpuTest, public ::testing::WithParamInterface<DType> {};
-
-// A host tensor's rows on the device, as a dense matrix view.
-struct DeviceMatrix {
-  DeviceBuffer buffer;
-  MatrixView view;
-};
 
 // Copies a (possibly strided) host view into a dense device matrix.
 DeviceMatrix Upload(ConstMatrixView host) {
@@ -96,15 +71,6 @@ DeviceMatrix Upload(ConstMatrixView host) {
   return out;
 }
 
-// A device matrix filled with 0xFF bytes (NaN in every dtype), so unwritten elements show.
-DeviceMatrix PoisonedDevice(DType dtype, int64_t rows, int64_t cols) {
-  DeviceMatrix out;
-  out.buffer = Unwrap(DeviceBuffer::Allocate(rows * cols * DTypeSize(dtype)));
-  Check(out.buffer.Fill(0xFF));
-  out.view = MatrixView{dtype, out.buffer.data(), rows, cols, cols};
-  return out;
-}
-
 // Waits for the device and copies a dense device view back to a host tensor.
 Tensor Download(MatrixView device) {
   Sync();
@@ -113,11 +79,6 @@ Tensor Download(MatrixView device) {
   Check(CudaStatus(cudaMemcpy(host.data(), device.data, host.nbytes(), cudaMemcpyDeviceToHost),
                    "cudaMemcpy device->host"));
   return host;
-}
-
-template <typename T>
-DeviceBuffer UploadVector(const std::vector<T>& values) {
-  return Unwrap(DeviceBuffer::FromHost(values.data(), values.size() * sizeof(T)));
 }
 
 int32_t ReadInt32(const DeviceBuffer& buffer) {

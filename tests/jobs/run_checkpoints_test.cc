@@ -50,5 +50,14 @@ TEST_F(RunCheckpointsTest, TruncateKeepsStepsUpToTheCheckpoint) {
   EXPECT_TRUE(TruncateJsonlAfterStep((dir_ / "missing.jsonl").string(), 2).ok());
 }
 
+TEST_F(RunCheckpointsTest, TruncateDropsALineACrashCutShort) {
+  const fs::path file = dir_ / "rollouts.jsonl";
+  std::ofstream(file) << "{\"step\":1}\n{\"step\":2,\"comp\n";
+  ASSERT_TRUE(TruncateJsonlAfterStep(file.string(), 2).ok());
+  std::ifstream in(file);
+  std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(all, "{\"step\":1}\n");
+}
+
 }  // namespace
 }  // namespace lockstep::jobs
