@@ -18,12 +18,12 @@ void* MatrixView::RowPtr(int64_t r) const {
   return static_cast<std::byte*>(data) + r * row_stride * static_cast<int64_t>(DTypeSize(dtype));
 }
 MatrixView MatrixView::RowRange(int64_t begin, int64_t count) const {
-  return MatrixView{dtype, RowPtr(begin), count, cols, row_stride};
+  return MatrixView{dtype, RowPtr(begin), count, cols, row_stride, device};
 }
 MatrixView MatrixView::ColRange(int64_t begin, int64_t count) const {
   return MatrixView{dtype,
                     static_cast<std::byte*>(data) + begin * static_cast<int64_t>(DTypeSize(dtype)),
-                    rows, count, row_stride};
+                    rows, count, row_stride, device};
 }
 
 float ConstMatrixView::Get(int64_t r, int64_t c) const {
@@ -34,12 +34,12 @@ const void* ConstMatrixView::RowPtr(int64_t r) const {
          r * row_stride * static_cast<int64_t>(DTypeSize(dtype));
 }
 ConstMatrixView ConstMatrixView::RowRange(int64_t begin, int64_t count) const {
-  return ConstMatrixView(dtype, RowPtr(begin), count, cols, row_stride);
+  return ConstMatrixView(dtype, RowPtr(begin), count, cols, row_stride, device);
 }
 ConstMatrixView ConstMatrixView::ColRange(int64_t begin, int64_t count) const {
   return ConstMatrixView(
       dtype, static_cast<const std::byte*>(data) + begin * static_cast<int64_t>(DTypeSize(dtype)),
-      rows, count, row_stride);
+      rows, count, row_stride, device);
 }
 
 Tensor::Tensor(DType dtype, std::vector<int64_t> shape) : dtype_(dtype), shape_(std::move(shape)) {

@@ -1,6 +1,8 @@
-// Dense row-major tensors (owning) and 2-D matrix views (non-owning) in one of
+// Dense row-major host tensors (owning) and 2-D matrix views (non-owning) in one of
 // the storage dtypes. Views carry a row stride so a view can be a slice of
-// rows or a band of columns of a larger matrix. No arithmetic happens here.
+// rows or a band of columns of a larger matrix, and the device whose memory they
+// point to (Get/Set/RowPtr arithmetic only; Get/Set read host memory). No
+// arithmetic happens here.
 #pragma once
 
 #include <cstdint>
@@ -8,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "numerics/device.h"
 #include "numerics/dtype.h"
 
 namespace lockstep {
@@ -20,6 +23,7 @@ struct MatrixView {
   int64_t rows = 0;
   int64_t cols = 0;
   int64_t row_stride = 0;
+  Device device = Device::kCpu;  // whose memory `data` is
 
   float Get(int64_t r, int64_t c) const;
   void Set(int64_t r, int64_t c, float value) const;  // rounds to dtype (RNE)
@@ -34,12 +38,19 @@ struct ConstMatrixView {
   int64_t rows = 0;
   int64_t cols = 0;
   int64_t row_stride = 0;
+  Device device = Device::kCpu;
 
   ConstMatrixView() = default;
-  ConstMatrixView(DType dt, const void* d, int64_t r, int64_t c, int64_t stride)
-      : dtype(dt), data(d), rows(r), cols(c), row_stride(stride) {}
+  ConstMatrixView(DType dt, const void* d, int64_t r, int64_t c, int64_t stride,
+                  Device dev = Device::kCpu)
+      : dtype(dt), data(d), rows(r), cols(c), row_stride(stride), device(dev) {}
   ConstMatrixView(const MatrixView& v)  // NOLINT: a mutable view reads too
-      : dtype(v.dtype), data(v.data), rows(v.rows), cols(v.cols), row_stride(v.row_stride) {}
+      : dtype(v.dtype),
+        data(v.data),
+        rows(v.rows),
+        cols(v.cols),
+        row_stride(v.row_stride),
+        device(v.device) {}
 
   float Get(int64_t r, int64_t c) const;
   const void* RowPtr(int64_t r) const;

@@ -11,18 +11,13 @@
 #include <span>
 
 #include "absl/status/status.h"
+#include "numerics/attention_shape.h"
 #include "numerics/tensor.h"
 
 namespace lockstep::cpu {
 
-inline constexpr int kAttentionKeyChunk = 64;
-
-struct AttentionShape {
-  int num_heads = 0;     // query heads
-  int num_kv_heads = 0;  // key/value heads; num_heads % num_kv_heads == 0
-  int head_dim = 0;
-  float scale = 0.0f;    // usually 1/sqrt(head_dim)
-};
+using lockstep::AttentionShape;  // backend-neutral (numerics/attention_shape.h)
+using lockstep::kAttentionKeyChunk;
 
 // Where the key and value rows of one sequence live. Each row holds
 // num_kv_heads*head_dim elements of `dtype`.

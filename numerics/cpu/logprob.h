@@ -13,17 +13,14 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "numerics/sampling_params.h"
 #include "numerics/tensor.h"
 
 namespace lockstep::cpu {
 
-struct SamplingParams {
-  float temperature = 1.0f;  // 0 means greedy (argmax, lowest id on ties; logprob 0)
-  int top_k = 0;             // 0 = off
-  float top_p = 1.0f;        // 1 = off; keep the smallest prefix (by prob desc) with mass >= top_p
-};
-
-absl::Status ValidateSamplingParams(const SamplingParams& params);
+using lockstep::SamplingParams;  // backend-neutral (numerics/sampling_params.h)
+using lockstep::SampledToken;
+using lockstep::ValidateSamplingParams;
 
 // The single-row functions below cannot return a Status: they throw
 // std::invalid_argument for params that ValidateSamplingParams rejects and
@@ -45,11 +42,6 @@ absl::Status TokenLogprobs(ConstMatrixView logits, std::span<const int32_t> toke
 // ids when neither is active; {argmax} at temperature 0. Backward ops
 // (backward.h) hold exactly this set fixed. Throws like TokenLogprob.
 std::vector<int32_t> CandidateTokenIds(ConstMatrixView logits_row, const SamplingParams& params);
-
-struct SampledToken {
-  int32_t token = 0;
-  float logprob = 0.0f;  // == TokenLogprob(row, token, params), bit for bit
-};
 
 // Draws from the candidate distribution by inverse CDF over candidates in
 // ascending token id, with the Philox uniform keyed by (seed, request, sample_index, position):

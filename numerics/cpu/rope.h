@@ -11,24 +11,12 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "numerics/rope_table.h"
 #include "numerics/tensor.h"
 
 namespace lockstep::cpu {
 
-class RopeTable {
- public:
-  RopeTable(int head_dim, double theta, int max_positions);
-  int head_dim() const { return head_dim_; }
-  int max_positions() const { return max_positions_; }
-  const float* cos_row(int position) const { return cos_.data() + int64_t{position} * (head_dim_ / 2); }
-  const float* sin_row(int position) const { return sin_.data() + int64_t{position} * (head_dim_ / 2); }
-
- private:
-  int head_dim_;
-  int max_positions_;
-  std::vector<float> cos_;  // (max_positions, head_dim/2)
-  std::vector<float> sin_;
-};
+using lockstep::RopeTable;  // backend-neutral (numerics/rope_table.h)
 
 // x: (T, num_heads*head_dim), rotated in place; positions: (T).
 absl::Status ApplyRope(MatrixView x, int num_heads, std::span<const int32_t> positions,

@@ -1,0 +1,37 @@
+// The parts of Backend every implementation shares: uploads built on Allocate + Copy*, and
+// the numerics-mode names jobs write in their configs.
+#include "numerics/backend.h"
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "numerics/status_macros.h"
+
+namespace lockstep {
+
+std::string_view NumericsModeName(NumericsMode mode) {
+  return mode == NumericsMode::kBatchInvariant ? "invariant" : "fast";
+}
+
+absl::StatusOr<NumericsMode> ParseNumericsMode(std::string_view name) {
+  if (name == "invariant") return NumericsMode::kBatchInvariant;
+  if (name == "fast") return NumericsMode::kFast;
+  return absl::InvalidArgumentError(absl::StrCat(
+      "numerics mode \"", std::string(name),
+      "\" is not known; use \"invariant\" (bitwise rollout == trainer) or \"fast\" "
+      "(library defaults, not batch-invariant)"));
+}
+
+absl::StatusOr<DeviceTensor> Backend::Upload(ConstMatrixView host) {
+  LOCKSTEP_ASSIGN_OR_RETURN(DeviceTensor out, Allocate(host.dtype, host.rows, host.cols));
+  LOCKSTEP_RETURN_IF_ERROR(CopyFromHost(host, out.view()));
+  return out;
+}
+
+absl::StatusOr<DeviceInt32s> Backend::UploadInt32(std::span<const int32_t> host) {
+  LOCKSTEP_ASSIGN_OR_RETURN(DeviceInt32s out, AllocateInt32(static_cast<int64_t>(host.size())));
+  LOCKSTEP_RETURN_IF_ERROR(CopyInt32FromHost(host, out.mutable_view()));
+  return out;
+}
+
+}  // namespace lockstep
