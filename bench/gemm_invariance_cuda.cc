@@ -3,8 +3,12 @@
 // shapes of Qwen2.5-0.5B, 1.5B and 7B, for M = 1, 2, 4, ..., 4096: µs per call (median of
 // CUDA-event samples, weights rotated through copies larger than L2), the ratio, and the
 // worst ratio over M per shape (goal <= 1.10). --sweep also times forced split-K counts.
+// --configs times every configuration cuBLASLt proposes at any M (each also forced to
+// split-K 1..4 with fp32 partials) at every M, with a hash of output row 0: configurations
+// with equal hashes sum in the same order, so a per-bucket table can be read off the CSV.
+// (Also forced: split-K 2..4 with the in-place scheme, for the record.)
 //
-//   gemm_invariance_bench [--dtype bf16|fp16|both] [--sweep] [--csv FILE] [--quick]
+//   gemm_invariance_bench [--dtype bf16|fp16|both] [--sweep | --configs] [--csv FILE] [--quick]
 #include <cuda_runtime_api.h>
 
 #include <algorithm>
@@ -21,6 +25,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "numerics/cuda/cublaslt_matmul.h"
 #include "numerics/cuda/cuda_status.h"
 #include "numerics/cuda/device_buffer.h"
 #include "numerics/cuda/device_info.h"
@@ -76,6 +81,7 @@ constexpr int64_t kMaxCopies = 4096;
 struct Options {
   std::vector<DType> dtypes = {DType::kBF16};
   bool sweep = false;
+  bool configs = false;
   bool quick = false;
   std::string csv;
 };
@@ -258,12 +264,180 @@ absl::Status BenchLayer(LinearContext* context, const Layer& layer, DType dtype,
   return absl::OkStatus();
 }
 
+// ---- --configs: every proposed configuration at every M -------------------------------
+
+// Shapes the configuration sweep covers: those of the tuned table (numerics/cuda/linear.cc),
+// the ones where the heuristic rule missed the 1.10 goal or nearly did.
+bool InConfigSweep(const Layer& layer) {
+  const std::string name = layer.name;
+  return name == "down" || (std::string(layer.model) == "7B" && name == "q/o");
+}
+
+uint64_t HashBytes(const std::vector<unsigned char>& bytes) {
+  uint64_t h = 1469598103934665603ull;  // FNV-1a
+  for (unsigned char c : bytes) h = (h ^ c) * 1099511628211ull;
+  return h;
+}
+
+// The configurations cuBLASLt proposes at any bucket's M, each as proposed and forced to
+// split-K 1..4 (fp32 partials), without repeats.
+absl::StatusOr<std::vector<cuda::internal::AlgoConfig>> PooledConfigs(
+    cublasLtHandle_t handle, const cuda::internal::MatmulProblem& base) {
+  using cuda::internal::AlgoConfig;
+  std::vector<AlgoConfig> pool;
+  auto add = [&pool](const AlgoConfig& c) {
+    if (std::find(pool.begin(), pool.end(), c) == pool.end()) pool.push_back(c);
+  };
+  for (int64_t rows = 1; rows <= kMaxRows; rows *= 2) {
+    cuda::internal::MatmulProblem p = base;
+    p.rows = rows;
+    LOCKSTEP_ASSIGN_OR_RETURN(
+        std::vector<cuda::internal::AlgoChoice> proposed,
+        cuda::internal::HeuristicCandidates(handle, p, LinearContext::kMaxWorkspaceBytes,
+                                            CUBLASLT_REDUCTION_SCHEME_MASK, 32));
+    for (const auto& c : proposed) {
+      add(c.config);
+      for (int32_t split = 1; split <= 4; ++split) {
+        AlgoConfig forced = c.config;
+        forced.split_k = split;
+        forced.reduction =
+            split > 1 ? CUBLASLT_REDUCTION_SCHEME_COMPUTE_TYPE : CUBLASLT_REDUCTION_SCHEME_NONE;
+        add(forced);
+        if (split > 1) {  // partials added in order into the output (16-bit roundings)
+          forced.reduction = CUBLASLT_REDUCTION_SCHEME_INPLACE;
+          add(forced);
+        }
+      }
+    }
+  }
+  return pool;
+}
+
+absl::Status SweepConfigs(LinearContext* context, const Layer& layer, DType dtype,
+                          std::ofstream* csv, cudaStream_t stream, cudaEvent_t start,
+                          cudaEvent_t stop) {
+  using cuda::internal::AlgoChoice;
+  const LinearShape shape{dtype, layer.n, layer.k, layer.bias};
+  LOCKSTEP_ASSIGN_OR_RETURN(auto heuristic,
+                            LinearPlan::Create(context, shape, {.mode = LinearMode::kHeuristic}));
+  LOCKSTEP_RETURN_IF_ERROR(context->ReserveWorkspace(LinearContext::kMaxWorkspaceBytes));
+  LOCKSTEP_ASSIGN_OR_RETURN(LayerBuffers b, MakeBuffers(dtype, layer));
+  cuda::internal::MatmulProblem base;
+  base.dtype = dtype;
+  base.out_features = layer.n;
+  base.in_features = layer.k;
+  base.has_bias = layer.bias;
+  base.x_stride = layer.k;
+  base.w_stride = layer.k;
+  base.y_stride = layer.n;
+  base.alignment_bytes = heuristic->alignment_bytes();
+  LOCKSTEP_ASSIGN_OR_RETURN(std::vector<cuda::internal::AlgoConfig> pool,
+                            PooledConfigs(context->handle(), base));
+  std::printf("\nconfigs %s %s (%lld, %lld) %s: %zu configurations\n", layer.model, layer.name,
+              static_cast<long long>(layer.n), static_cast<long long>(layer.k),
+              std::string(DTypeName(dtype)).c_str(), pool.size());
+  const void* bias = layer.bias ? b.bias.data() : nullptr;
+  std::vector<unsigned char> row0(layer.n * DTypeSize(dtype));
+  int64_t next = 0;
+  for (int64_t rows = 1; rows <= kMaxRows; rows *= 2) {
+    cuda::internal::MatmulProblem p = base;
+    p.rows = rows;
+    const ConstMatrixView x(dtype, b.x.data(), rows, layer.k, layer.k);
+    const MatrixView y{dtype, b.y.data(), rows, layer.n, layer.n};
+    // One timed group of `calls` calls, each on the next weight copy; µs per call.
+    auto time_group = [&](const AlgoChoice* algo, int calls) -> absl::StatusOr<double> {
+      LOCKSTEP_RETURN_IF_ERROR(cuda::CudaStatus(cudaEventRecord(start, stream), "event"));
+      for (int c = 0; c < calls; ++c) {
+        const void* w = b.Weight(next, dtype);
+        next = (next + 1) % b.copies;
+        if (algo == nullptr) {
+          LOCKSTEP_RETURN_IF_ERROR(heuristic->Run(
+              x, ConstMatrixView(dtype, w, layer.n, layer.k, layer.k), bias, y, stream));
+        } else {
+          LOCKSTEP_RETURN_IF_ERROR(cuda::internal::EnqueueMatmul(
+              context->handle(), p, algo->algo, b.x.data(), w, bias, b.y.data(),
+              context->workspace(), context->workspace_bytes(), stream));
+        }
+      }
+      LOCKSTEP_RETURN_IF_ERROR(cuda::CudaStatus(cudaEventRecord(stop, stream), "event"));
+      LOCKSTEP_RETURN_IF_ERROR(cuda::CudaStatus(cudaEventSynchronize(stop), "event sync"));
+      float ms = 0;
+      cudaEventElapsedTime(&ms, start, stop);
+      return 1000.0 * ms / calls;
+    };
+    // Median of 3 groups of ~100 µs after one warm-up call.
+    auto time_one = [&](const AlgoChoice* algo) -> absl::StatusOr<double> {
+      LOCKSTEP_ASSIGN_OR_RETURN(double first, time_group(algo, 1));
+      const int calls = std::clamp(static_cast<int>(100.0 / std::max(first, 0.1)), 1, 16);
+      std::vector<double> us;
+      for (int s = 0; s < 3; ++s) {
+        LOCKSTEP_ASSIGN_OR_RETURN(double sample, time_group(algo, calls));
+        us.push_back(sample);
+      }
+      std::sort(us.begin(), us.end());
+      return us[us.size() / 2];
+    };
+    LOCKSTEP_ASSIGN_OR_RETURN(double heur_before, time_one(nullptr));
+    LOCKSTEP_ASSIGN_OR_RETURN(std::string heur_config, heuristic->DescribeConfigFor(rows));
+    struct Row {
+      std::string config;
+      int32_t split;
+      uint32_t reduction;
+      double us;
+      uint64_t hash;
+    };
+    std::vector<Row> timed;
+    for (const auto& config : pool) {
+      absl::StatusOr<AlgoChoice> algo =
+          cuda::internal::AlgoFromConfig(context->handle(), p, config);
+      if (!algo.ok() || algo->workspace_bytes > LinearContext::kMaxWorkspaceBytes) continue;
+      LOCKSTEP_ASSIGN_OR_RETURN(double us, time_one(&*algo));
+      // Row 0 from weight copy 0, so that equal hashes mean equal arithmetic.
+      LOCKSTEP_RETURN_IF_ERROR(cuda::internal::EnqueueMatmul(
+          context->handle(), p, algo->algo, b.x.data(), b.Weight(0, dtype), bias, b.y.data(),
+          context->workspace(), context->workspace_bytes(), stream));
+      LOCKSTEP_RETURN_IF_ERROR(cuda::CudaStatus(cudaStreamSynchronize(stream), "sync"));
+      LOCKSTEP_RETURN_IF_ERROR(cuda::CudaStatus(
+          cudaMemcpy(row0.data(), b.y.data(), row0.size(), cudaMemcpyDeviceToHost), "copy"));
+      timed.push_back({cuda::internal::DescribeAlgoConfig(config), config.split_k, config.reduction,
+                       us, HashBytes(row0)});
+    }
+    LOCKSTEP_ASSIGN_OR_RETURN(double heur_after, time_one(nullptr));
+    const double heur_us = std::min(heur_before, heur_after);
+    double best_by_split[5] = {1e30, 1e30, 1e30, 1e30, 1e30};
+    for (const Row& r : timed) {
+      if (r.reduction == CUBLASLT_REDUCTION_SCHEME_COMPUTE_TYPE ||
+          r.reduction == CUBLASLT_REDUCTION_SCHEME_NONE) {
+        if (r.split >= 1 && r.split <= 4)
+          best_by_split[r.split] = std::min(best_by_split[r.split], r.us);
+      }
+      if (csv != nullptr) {
+        *csv << layer.model << "," << layer.name << "," << layer.n << "," << layer.k << ","
+             << DTypeName(dtype) << "," << rows << "," << r.split << "," << r.reduction << ","
+             << r.config << "," << absl::StrFormat("%.3f", r.us) << ","
+             << absl::StrFormat("%.3f", heur_us) << "," << absl::StrFormat("%.3f", r.us / heur_us)
+             << "," << absl::StrFormat("%016x", r.hash) << "," << heur_config << "\n";
+      }
+    }
+    std::printf(
+        "  M %4lld heur %8.2f (%8.2f) best split1..4 ratio %.3f %.3f %.3f %.3f  %zu timed; %s\n",
+        static_cast<long long>(rows), heur_us, std::max(heur_before, heur_after),
+        best_by_split[1] / heur_us, best_by_split[2] / heur_us, best_by_split[3] / heur_us,
+        best_by_split[4] / heur_us, timed.size(), heur_config.c_str());
+    std::fflush(stdout);
+    if (csv != nullptr) csv->flush();
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<Options> ParseOptions(int argc, char** argv) {
   Options o;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--sweep") {
       o.sweep = true;
+    } else if (arg == "--configs") {
+      o.configs = true;
     } else if (arg == "--quick") {
       o.quick = true;
     } else if (arg == "--csv" && i + 1 < argc) {
@@ -282,7 +456,7 @@ absl::StatusOr<Options> ParseOptions(int argc, char** argv) {
       return absl::InvalidArgumentError(
           absl::StrCat("unknown argument '", arg,
                        "'; usage: gemm_invariance_bench [--dtype bf16|fp16|both] "
-                       "[--sweep] [--csv FILE] [--quick]"));
+                       "[--sweep | --configs] [--csv FILE] [--quick]"));
     }
   }
   return o;
@@ -298,7 +472,10 @@ absl::Status Main(int argc, char** argv) {
   if (!options.csv.empty()) {
     csv.open(options.csv);
     if (!csv) return absl::NotFoundError(absl::StrCat("cannot write --csv ", options.csv));
-    csv << "model,layer,n,k,dtype,m,variant,split_k,us,ratio_to_heuristic,floor_us\n";
+    csv << (options.configs ? "model,layer,n,k,dtype,m,split_k,reduction,config,us,heur_us,"
+                              "ratio_to_heuristic,row0_hash,heuristic_config\n"
+                            : "model,layer,n,k,dtype,m,variant,split_k,us,ratio_to_heuristic,"
+                              "floor_us\n");
   }
   cudaStream_t stream = nullptr;
   cudaEvent_t start = nullptr, stop = nullptr;
@@ -308,9 +485,12 @@ absl::Status Main(int argc, char** argv) {
   for (DType dtype : options.dtypes) {
     for (const Layer& layer : kLayers) {
       // One layer failing (no plan, say) is reported and the others still run.
+      if (options.configs && !InConfigSweep(layer)) continue;
       const absl::Status layer_status =
-          BenchLayer(context.get(), layer, dtype, options, csv.is_open() ? &csv : nullptr, stream,
-                     start, stop);
+          options.configs ? SweepConfigs(context.get(), layer, dtype,
+                                         csv.is_open() ? &csv : nullptr, stream, start, stop)
+                          : BenchLayer(context.get(), layer, dtype, options,
+                                       csv.is_open() ? &csv : nullptr, stream, start, stop);
       if (!layer_status.ok()) {
         std::printf("  LAYER FAILED %s %s %s: %s\n", layer.model, layer.name,
                     std::string(DTypeName(dtype)).c_str(), layer_status.ToString().c_str());

@@ -182,6 +182,33 @@ absl::StatusOr<AlgoChoice> ForceSplitK(cublasLtHandle_t handle, const MatmulProb
   return CheckAlgo(handle, problem, algo);
 }
 
+absl::StatusOr<AlgoChoice> AlgoFromConfig(cublasLtHandle_t handle, const MatmulProblem& problem,
+                                          const AlgoConfig& config) {
+  const cudaDataType_t type = CudaDataType(problem.dtype);
+  cublasLtMatmulAlgo_t algo{};
+  LOCKSTEP_RETURN_IF_CUBLAS_ERROR(cublasLtMatmulAlgoInit(handle, CUBLAS_COMPUTE_32F, CUDA_R_32F,
+                                                         type, type, type, type, config.id, &algo));
+  auto set = [&algo](cublasLtMatmulAlgoConfigAttributes_t attr, const auto& value) {
+    return CublasStatus(cublasLtMatmulAlgoConfigSetAttribute(&algo, attr, &value, sizeof(value)),
+                        "cublasLtMatmulAlgoConfigSetAttribute");
+  };
+  LOCKSTEP_RETURN_IF_ERROR(set(CUBLASLT_ALGO_CONFIG_TILE_ID, config.tile));
+  LOCKSTEP_RETURN_IF_ERROR(set(CUBLASLT_ALGO_CONFIG_STAGES_ID, config.stages));
+  LOCKSTEP_RETURN_IF_ERROR(set(CUBLASLT_ALGO_CONFIG_SPLITK_NUM, config.split_k));
+  LOCKSTEP_RETURN_IF_ERROR(set(CUBLASLT_ALGO_CONFIG_REDUCTION_SCHEME, config.reduction));
+  LOCKSTEP_RETURN_IF_ERROR(set(CUBLASLT_ALGO_CONFIG_CTA_SWIZZLING, config.swizzle));
+  LOCKSTEP_RETURN_IF_ERROR(set(CUBLASLT_ALGO_CONFIG_CUSTOM_OPTION, config.custom));
+  LOCKSTEP_RETURN_IF_ERROR(set(CUBLASLT_ALGO_CONFIG_INNER_SHAPE_ID, config.inner_shape));
+  LOCKSTEP_RETURN_IF_ERROR(set(CUBLASLT_ALGO_CONFIG_CLUSTER_SHAPE_ID, config.cluster_shape));
+  LOCKSTEP_ASSIGN_OR_RETURN(AlgoChoice checked, CheckAlgo(handle, problem, algo));
+  if (!(checked.config == config)) {
+    return absl::NotFoundError(absl::StrCat("cuBLASLt reads back ",
+                                            DescribeAlgoConfig(checked.config), " for ",
+                                            DescribeAlgoConfig(config)));
+  }
+  return checked;
+}
+
 absl::Status EnqueueMatmul(cublasLtHandle_t handle, const MatmulProblem& problem,
                            const cublasLtMatmulAlgo_t& algo, const void* x, const void* w,
                            const void* bias, void* y, void* workspace, size_t workspace_bytes,

@@ -77,6 +77,12 @@ absl::StatusOr<AlgoChoice> ForceSplitK(cublasLtHandle_t handle, const MatmulProb
                                        cublasLtMatmulAlgo_t algo, int32_t split_k,
                                        uint32_t reduction);
 
+// The algorithm that `config` describes (cublasLtMatmulAlgoInit with config.id, then every
+// configuration attribute set), checked for `problem`. NotFound when cuBLASLt rejects it:
+// a configuration written down on one GPU/cuBLASLt may not exist on another.
+absl::StatusOr<AlgoChoice> AlgoFromConfig(cublasLtHandle_t handle, const MatmulProblem& problem,
+                                          const AlgoConfig& config);
+
 // `algo` unchanged, checked for `problem` (another M than it was chosen for).
 absl::StatusOr<AlgoChoice> CheckAlgo(cublasLtHandle_t handle, const MatmulProblem& problem,
                                      const cublasLtMatmulAlgo_t& algo);

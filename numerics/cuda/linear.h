@@ -4,8 +4,10 @@
 // or on the other rows: every M runs with the same split-K count and reduction scheme, fixed
 // per (N, K, dtype) when the plan is made, and the plan checks this bit for bit when it is
 // made (falling back to a configuration that passes, and saying so). The choices are a pure
-// function of the GPU model, the cuBLASLt version and the shape (no timing), so two
-// processes on the same kind of GPU make the same plan (compare Describe()).
+// function of the GPU model, the cuBLASLt version and the shape (no timing at plan time:
+// a table measured offline for known (GPU, cuBLASLt, shape) triples, else a rule over
+// cuBLASLt's heuristic), so two processes on the same kind of GPU make the same plan
+// (compare Describe()).
 // kHeuristic (a job's `fast` mode) takes cuBLASLt's own choice for each M: NOT invariant.
 // Neither mode equals the CPU backend bit for bit (tensor cores add in their own order),
 // except where every partial sum is exact (small integers); tests state the tolerance.
@@ -21,6 +23,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -46,6 +49,10 @@ class LinearContext {
   LinearContext& operator=(const LinearContext&) = delete;
 
   cublasLtHandle_t handle() const { return handle_; }
+  // What the tuned-configuration table is keyed on: the GPU's name ("NVIDIA H200") and
+  // cublasLtGetVersion() (130100 for 13.1.0), read once when the context is made.
+  const std::string& gpu_name() const { return gpu_name_; }
+  size_t cublaslt_version() const { return cublaslt_version_; }
   void* workspace() const { return workspace_; }  // the newest (largest) workspace
   size_t workspace_bytes() const { return workspace_bytes_; }
   // Grows the workspace to at least `bytes`. Plans call this when they are made, before any
@@ -54,8 +61,11 @@ class LinearContext {
   absl::Status ReserveWorkspace(size_t bytes);
 
  private:
-  explicit LinearContext(cublasLtHandle_t handle) : handle_(handle) {}
+  LinearContext(cublasLtHandle_t handle, std::string gpu_name, size_t cublaslt_version)
+      : handle_(handle), gpu_name_(std::move(gpu_name)), cublaslt_version_(cublaslt_version) {}
   cublasLtHandle_t handle_ = nullptr;
+  std::string gpu_name_;
+  size_t cublaslt_version_ = 0;
   std::vector<DeviceBuffer> workspaces_;
   void* workspace_ = nullptr;
   size_t workspace_bytes_ = 0;
@@ -76,8 +86,9 @@ struct LinearShape {
 
 struct LinearPlanOptions {
   LinearMode mode = LinearMode::kBatchInvariant;
-  // kBatchInvariant only. 0: the split-K count cuBLASLt's heuristic picks at
-  // kSplitReferenceRows rows (decode-sized). > 0: this count (benchmarks sweep it).
+  // kBatchInvariant only. 0: the tuned table's count for this GPU and shape if it has one,
+  // else the split-K count cuBLASLt's heuristic picks at kSplitReferenceRows rows
+  // (decode-sized). > 0: this count (benchmarks sweep it), from the heuristic rule.
   int split_k = 0;
 };
 
@@ -86,6 +97,11 @@ inline constexpr int kLinearBuckets = 13;
 int64_t BucketUpperRows(int bucket);  // 1, 2, 4, ..., 4096
 int BucketOfRows(int64_t rows);
 
+// Shapes in the tuned table (linear.cc: kTunedShapes, measured offline with
+// `gemm_invariance_bench --configs`, see bench/RESULTS.md) take the table's split-K count
+// and per-bucket configurations when the GPU name and cuBLASLt major.minor version match
+// the ones measured on; a configuration that cuBLASLt rejects there falls back, for that
+// bucket, to the rule below (said in Describe()). Everything else uses the rule:
 // The default split-K count: what cuBLASLt's heuristic picks at kSplitReferenceRows rows
 // (decode-sized), capped so that each split keeps at least kMinSplitLength elements of K.
 // Split-K partials cost memory traffic at every M, and only small M gains from them: on an
@@ -122,6 +138,9 @@ class LinearPlan {
   absl::StatusOr<std::string> DescribeConfigFor(int64_t rows) const;
   // The self-check's verdict, naming any fallback (empty for kHeuristic).
   const std::string& self_check_note() const { return self_check_note_; }
+  // Where the kBatchInvariant configurations came from: "tuned table (...)" or
+  // "heuristic rule"; empty for kHeuristic.
+  const std::string& config_source() const { return config_source_; }
 
   // What SelfCheck() found, per bucket.
   struct SelfCheckResult {
@@ -144,6 +163,7 @@ class LinearPlan {
   internal::MatmulProblem ProblemFor(int64_t rows, int64_t x_stride, int64_t w_stride,
                                      int64_t y_stride) const;
   absl::Status ChooseInvariantConfigs();
+  absl::StatusOr<bool> UseTunedConfigs();
   absl::Status ApplySelfCheck();
   absl::Status UseNearestPassingBuckets(const std::vector<int>& failing);
   absl::StatusOr<bool> UseOneSplitOneConfigForAllRows();
@@ -160,6 +180,7 @@ class LinearPlan {
   size_t workspace_bytes_ = 0;
   std::array<internal::AlgoChoice, kLinearBuckets> buckets_{};  // kBatchInvariant
   std::string self_check_note_;
+  std::string config_source_;
   // kHeuristic: cuBLASLt's choice per M, filled on first use.
   mutable std::mutex heuristic_mutex_;
   mutable std::map<int64_t, internal::AlgoChoice> heuristic_by_rows_;

@@ -1,8 +1,8 @@
 // The cuBLASLt linear (numerics/cuda/linear.h): batch invariance with == on bits for fp16
 // and bf16 on odd and Qwen-sized weights (a row alone vs inside batches of 3, 19, 99, 989 at
-// several offsets); a negative control showing the heuristic (`fast`) mode is not invariant;
-// agreement with the CPU backend (exact on small integers, 2u relative norm vs float64 on
-// random data); graph capture replays the same bits.
+// several offsets), also for the shapes of the tuned table; a negative control showing the
+// heuristic (`fast`) mode is not invariant; agreement with the CPU backend (exact on small
+// integers, 2u relative norm vs float64 on random data); graph capture replays the same bits.
 // Without a GPU every test skips, or fails when LOCKSTEP_REQUIRE_GPU is set.
 #include "numerics/cuda/linear.h"
 
@@ -178,6 +178,32 @@ TEST_P(GpuLinearInvarianceTest, ForcedSplitKPlansAreInvariant) {
     const InvarianceResult r = CompareAloneWithBatches(*plan, s, kBatchSizes);
     EXPECT_EQ(r.differing, 0) << Name(GetParam(), s) << " split-K " << split << ": " << r.differing
                               << " of " << r.compared << " rows differ";
+  }
+}
+
+// Shapes of the tuned table (linear.cc): on the GPU and cuBLASLt the table was measured on,
+// the plan takes the table's configurations (split-K 1, a different tile per bucket),
+// passes its self-check without fallback, and is invariant. Elsewhere the heuristic rule
+// plans them and only invariance is asserted.
+TEST_P(GpuLinearInvarianceTest, TunedTableShapesAreInvariant) {
+  const bool table_applies =
+      context_->gpu_name() == "NVIDIA H200" && context_->cublaslt_version() / 100 == 1301;
+  for (WeightShape s : {WeightShape{1536, 8960, false}, WeightShape{3584, 18944, false},
+                        WeightShape{3584, 3584, true}}) {
+    const LinearShape shape{GetParam(), s.n, s.k, s.bias};
+    const std::unique_ptr<LinearPlan> plan = Unwrap(LinearPlan::Create(context_.get(), shape));
+    std::cout << Name(GetParam(), s) << ": " << plan->self_check_note() << "\n" << plan->Describe();
+    if (table_applies) {
+      EXPECT_EQ(plan->config_source().rfind("tuned table", 0), 0u) << plan->config_source();
+      EXPECT_EQ(plan->config_source().find("rejected"), std::string::npos) << plan->config_source();
+      EXPECT_EQ(plan->split_k(), 1);
+      EXPECT_EQ(plan->self_check_note().rfind("self-check passed", 0), 0u)
+          << plan->self_check_note();
+    }
+    const InvarianceResult r = CompareAloneWithBatches(*plan, s, kBatchSizes);
+    EXPECT_EQ(r.differing, 0) << Name(GetParam(), s) << ": " << r.differing << " of " << r.compared
+                              << " rows differ from the row computed alone";
+    EXPECT_GT(r.compared, 30);
   }
 }
 
