@@ -40,15 +40,20 @@ uint32_t ReductionFor(int32_t split_k) {
 
 // ---- The tuned table --------------------------------------------------------------------
 // Per-bucket configurations measured offline (`gemm_invariance_bench --configs`, H200,
-// 2026-11-30, bench/RESULTS.md) for the Qwen2.5 shapes where the heuristic rule misses
-// the 1.10 goal or nearly does. All are split-K 1: on the H200 some split-K-1
-// configuration of algo 66 comes within ~10 % of the heuristic at every M for these
-// shapes (1.5B down excepted at M <= 128, ~1.1-1.2), while any fixed split >= 2 costs
-// 1.1-2.3x at M >= 512 (its fp32 partials). The heuristic rule's own split-K-1 pick is
-// much slower at small M (7B down M = 1: 72 vs 42 us), hence a table. Per bucket: the
-// fastest split-K-1 configuration at the bucket's upper M (ties within 3 % go to the one
-// faster at half that M). The winners all share algo 66, stages id 35, no swizzle, inner
-// shape 0.
+// 2026-11-30, bench/RESULTS.md) for the Qwen2.5 shapes where the heuristic rule missed the
+// 1.10 goal or nearly did. All are split-K 1. On that GPU and cuBLASLt every split-K-1
+// configuration of algo 66 gave the same bits (~200 configurations x 13 M per shape, one
+// hash of row 0; likewise per (split-K, scheme) for splits >= 2), so the tile may follow
+// M freely; the self-check still verifies each plan. Split-K 1 because any fixed split
+// >= 2, either scheme, costs 1.17-2.3x at M >= 1024 (partials through memory), while the
+// right split-K-1 tile (64x8 / 64x32 with cluster shapes 3-4) is within 1.10 of the
+// heuristic at small M for 7B down and q/o; the heuristic rule's own split-K-1 pick was
+// 1.7x slower there (7B down M = 1). 1.5B down stays ~1.25-1.37 at M <= 128: no split-K-1
+// configuration feeds enough SMs (24 column tiles of 64) to match the heuristic's split 4.
+// Per bucket: the fastest split-K-1 configuration at the bucket's upper M (ties within
+// 3 % to the one faster at half that M); 0.5B down M <= 512 (bf16) and M <= 256 (fp16)
+// were then set to configurations that were fastest in both sweeps. The winners all share
+// algo 66, stages id 35, no swizzle, inner shape 0.
 struct TunedBucket {
   uint32_t tile;     // cublasLtMatmulTile_t
   uint32_t custom;   // CUBLASLT_ALGO_CONFIG_CUSTOM_OPTION
@@ -70,11 +75,11 @@ constexpr TunedShape kTunedShapes[] = {
     // Qwen2.5-0.5B down, bf16
     {DType::kBF16, 896, 4864, {{
         {12, 2, 7}, {13, 3, 9}, {13, 3, 7}, {10, 1, 4}, {312, 1, 4}, {13, 1, 4}, {12, 0, 4},
-        {13, 3, 9}, {15, 1, 3}, {15, 1, 3}, {17, 2, 9}, {165, 0, 3}, {165, 0, 3}}}},
+        {13, 3, 9}, {15, 1, 3}, {15, 3, 9}, {17, 2, 9}, {165, 0, 3}, {165, 0, 3}}}},
     // Qwen2.5-0.5B down, fp16
     {DType::kF16, 896, 4864, {{
         {12, 2, 7}, {12, 2, 7}, {10, 1, 4}, {13, 1, 4}, {312, 1, 4}, {13, 1, 4}, {13, 1, 4},
-        {12, 0, 4}, {15, 1, 4}, {15, 3, 9}, {17, 2, 9}, {165, 0, 3}, {20, 3, 5}}}},
+        {12, 0, 4}, {13, 3, 9}, {15, 3, 9}, {17, 2, 9}, {165, 0, 3}, {20, 3, 5}}}},
     // Qwen2.5-1.5B down, bf16
     {DType::kBF16, 1536, 8960, {{
         {312, 1, 4}, {13, 1, 4}, {312, 1, 4}, {312, 1, 4}, {312, 1, 4}, {10, 1, 4}, {13, 1, 4},
