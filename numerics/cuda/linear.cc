@@ -156,11 +156,13 @@ int BucketOfRows(int64_t rows) {
 }
 
 absl::StatusOr<std::unique_ptr<LinearContext>> LinearContext::Create() {
-  LOCKSTEP_ASSIGN_OR_RETURN(DeviceInfo device, CurrentDevice());
   cublasLtHandle_t handle = nullptr;
   LOCKSTEP_RETURN_IF_ERROR(internal::CublasStatus(cublasLtCreate(&handle), "cublasLtCreate"));
+  // No usable device: no name, so no tuned table (plans need the device anyway).
+  absl::StatusOr<DeviceInfo> device = CurrentDevice();
+  std::string gpu_name = device.ok() ? std::move(device->name) : std::string();
   return std::unique_ptr<LinearContext>(
-      new LinearContext(handle, std::move(device.name), cublasLtGetVersion()));
+      new LinearContext(handle, std::move(gpu_name), cublasLtGetVersion()));
 }
 
 LinearContext::~LinearContext() {
