@@ -75,4 +75,9 @@ cudaError_t LaunchSampling(DeviceRows logits, const DeviceSamplingRow* rows, int
 cudaError_t LaunchSamplingUniforms(const DeviceSamplingRow* rows, int64_t n, float* out,
                                    cudaStream_t stream);
 
+// out[i] = a[i] / b as the sampling kernel divides (z = logit / T, p = w / total), for
+// tests that it is the correctly rounded fp32 quotient. b finite and > 0; n >= 1.
+cudaError_t LaunchDivideForTest(const float* a, float b, int64_t n, float* out,
+                                cudaStream_t stream);
+
 }  // namespace lockstep::cuda::internal

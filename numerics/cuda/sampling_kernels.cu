@@ -63,22 +63,49 @@ __device__ __forceinline__ unsigned long long Mass(float p) {
   return isnan(p) ? 0ull : __float2ull_rn(__fmul_rn(p, kMassScale));
 }
 
-// a / b correctly rounded to fp32, as __fdiv_rn and the CPU's `/`: the double quotient is
-// correctly rounded to 53 >= 2*24 + 2 bits, so rounding it again to fp32 is innocuous
-// (Figueroa, "When is double rounding innocuous?", 1995). Used instead of __fdiv_rn because
-// the fp32 division's slow-path subroutine makes ptxas spill around its many inlined sites.
+// a / b correctly rounded to fp32, as __fdiv_rn and the CPU's `/`, for finite b > 0 (a
+// temperature, a candidate total). The quotient is computed in double to a relative error
+// far below 2^-50 (an approximate reciprocal, two Newton steps, one residual correction;
+// every step an explicit _rn operation), then rounded once to fp32. That rounding is the
+// correct one: an exact quotient of two fp32 values is never a fp32 rounding midpoint and
+// lies at least 2^-49 (relatively) away from every one, so no error below that can cross a
+// midpoint. (Checked on the host with a perturbed reciprocal seed: 0 of 2e8 random
+// operand pairs differ from a / b.) Not __fdiv_rn: its slow-path subroutine, inlined at the
+// many sites here, makes ptxas spill registers around the calls.
 __device__ __forceinline__ float DivideRounded(float a, float b) {
-  return __double2float_rn(__ddiv_rn(static_cast<double>(a), static_cast<double>(b)));
+  if (isinf(a)) return a;
+  const double ad = a, bd = b;
+  double r;
+  asm("rcp.approx.ftz.f64 %0, %1;" : "=d"(r) : "d"(bd));
+  double e = __fma_rn(-bd, r, 1.0);
+  r = __fma_rn(r, e, r);
+  e = __fma_rn(-bd, r, 1.0);
+  r = __fma_rn(r, e, r);
+  double q = __dmul_rn(ad, r);
+  const double residual = __fma_rn(-bd, q, ad);
+  q = __fma_rn(r, residual, q);
+  return __double2float_rn(q);
 }
+
+constexpr int kWarps = kThreads / 32;
+// Serial walks (tie cuts, the inverse CDF inside one chunk) read their values from shared
+// memory, computed in parallel kPiece at a time: same values, same order, no global-memory
+// latency on thread 0's critical path.
+constexpr int kPiece = 1024;
 
 struct Shared {
   float partial[kThreads];
   uint32_t keys[kThreads];
   int32_t ids[kThreads];
-  unsigned long long hist[kRadixBins];
+  // Per-warp histograms (the first radix pass puts most of a row into a few bins: one
+  // shared histogram would serialise the whole block on them). Integer sums: order-free.
+  unsigned long long hist[kWarps][kRadixBins];
+  float piece[kPiece];
   int digit;
   unsigned long long above;
   int32_t chosen;
+  float running;
+  float threshold;
 };
 
 // Halving tree over partial[]: step w combines t and t + w for t < w (w = 128, ..., 1).
@@ -143,29 +170,39 @@ __device__ __forceinline__ int32_t BlockArgmax(Shared& s, const T* x, int64_t vo
 // the weight of the elements with key > t. False if all of them weigh less than target.
 template <typename KeyMass>
 __device__ __forceinline__ bool RadixSelect(Shared& s, int64_t vocab, unsigned long long target,
-                            KeyMass key_mass, uint32_t* threshold, unsigned long long* above) {
+                                            KeyMass key_mass, uint32_t* threshold,
+                                            unsigned long long* above) {
+  const int warp = threadIdx.x / 32;
   uint32_t prefix = 0, mask = 0;
   unsigned long long weight_above = 0;
   for (int shift = 32 - kRadixBits; shift >= 0; shift -= kRadixBits) {
-    for (int b = threadIdx.x; b < kRadixBins; b += kThreads) s.hist[b] = 0;
+    for (int b = threadIdx.x; b < kWarps * kRadixBins; b += kThreads) {
+      s.hist[b / kRadixBins][b % kRadixBins] = 0;
+    }
     __syncthreads();
     for (int64_t i = threadIdx.x; i < vocab; i += kThreads) {
       uint32_t key;
       unsigned long long weight;
       if (key_mass(i, &key, &weight) && (key & mask) == prefix && weight != 0) {
-        atomicAdd(&s.hist[(key >> shift) & (kRadixBins - 1)], weight);
+        atomicAdd(&s.hist[warp][(key >> shift) & (kRadixBins - 1)], weight);
       }
+    }
+    __syncthreads();
+    for (int b = threadIdx.x; b < kRadixBins; b += kThreads) {  // each thread: its own bins
+      unsigned long long total = 0;
+      for (int w = 0; w < kWarps; ++w) total += s.hist[w][b];
+      s.hist[0][b] = total;
     }
     __syncthreads();
     if (threadIdx.x == 0) {
       int digit = -1;
       unsigned long long acc = weight_above;
       for (int d = kRadixBins - 1; d >= 0; --d) {
-        if (acc + s.hist[d] >= target) {
+        if (acc + s.hist[0][d] >= target) {
           digit = d;
           break;
         }
-        acc += s.hist[d];
+        acc += s.hist[0][d];
       }
       s.digit = digit;
       s.above = acc;
@@ -184,9 +221,11 @@ __device__ __forceinline__ bool RadixSelect(Shared& s, int64_t vocab, unsigned l
 }
 
 // The id of the `need`-th element (1-based, ascending id) that `is_tie` accepts; INT32_MAX
-// if fewer exist. Thread t counts ids [t*C, (t+1)*C); thread 0 finds the chunk and walks it.
+// if fewer exist. Thread t counts ids [t*C, (t+1)*C); thread 0 finds the chunk holding the
+// need-th one and walks it in ascending id over flags the block computes in parallel.
 template <typename IsTie>
-__device__ __forceinline__ int32_t TieCut(Shared& s, int64_t vocab, unsigned long long need, IsTie is_tie) {
+__device__ __forceinline__ int32_t TieCut(Shared& s, int64_t vocab, unsigned long long need,
+                                          IsTie is_tie) {
   const int64_t chunk = (vocab + kThreads - 1) / kThreads;
   const int64_t begin = threadIdx.x * chunk;
   const int64_t end = min(vocab, begin + chunk);
@@ -195,24 +234,44 @@ __device__ __forceinline__ int32_t TieCut(Shared& s, int64_t vocab, unsigned lon
   s.ids[threadIdx.x] = count;
   __syncthreads();
   if (threadIdx.x == 0) {
-    int32_t cut = INT32_MAX;
+    int found = -1;
     unsigned long long acc = 0;
     for (int j = 0; j < kThreads; ++j) {
-      if (acc + static_cast<unsigned long long>(s.ids[j]) < need) {
-        acc += s.ids[j];
-        continue;
+      if (acc + static_cast<unsigned long long>(s.ids[j]) >= need) {
+        found = j;
+        break;
       }
-      for (int64_t i = j * chunk; i < min(vocab, (j + 1) * chunk); ++i) {
-        if (is_tie(i) && ++acc == need) {
-          cut = static_cast<int32_t>(i);
+      acc += s.ids[j];
+    }
+    s.digit = found;
+    s.above = acc;
+    s.chosen = INT32_MAX;
+  }
+  __syncthreads();
+  const int j = s.digit;
+  __syncthreads();
+  if (j < 0) return INT32_MAX;
+  const int64_t chunk_begin = j * chunk;
+  const int64_t chunk_end = min(vocab, chunk_begin + chunk);
+  for (int64_t p = chunk_begin; p < chunk_end; p += kPiece) {
+    const int n = static_cast<int>(min(static_cast<int64_t>(kPiece), chunk_end - p));
+    for (int e = threadIdx.x; e < n; e += kThreads) s.piece[e] = is_tie(p + e) ? 1.0f : 0.0f;
+    __syncthreads();
+    if (threadIdx.x == 0) {
+      unsigned long long acc = s.above;
+      for (int e = 0; e < n; ++e) {
+        if (s.piece[e] != 0.0f && ++acc == need) {
+          s.chosen = static_cast<int32_t>(p + e);
           break;
         }
       }
-      break;
+      s.above = acc;
     }
-    s.chosen = cut;
+    __syncthreads();
+    const bool done = s.chosen != INT32_MAX;
+    __syncthreads();
+    if (done) break;
   }
-  __syncthreads();
   const int32_t cut = s.chosen;
   __syncthreads();
   return cut;
@@ -320,8 +379,8 @@ __device__ __forceinline__ Selection Select(Shared& s, ZFn z, int64_t vocab, con
 // start value: the first id whose running sum exceeds the threshold. If rounding leaves
 // none, the last candidate with non-zero weight (as the CPU).
 template <typename ZFn>
-__device__ __forceinline__ int32_t DrawToken(Shared& s, ZFn z, int64_t vocab, const Selection& sel, float m,
-                             float u) {
+__device__ __forceinline__ int32_t DrawToken(Shared& s, ZFn z, int64_t vocab,
+                                             const Selection& sel, float m, float u) {
   const int64_t chunk = (vocab + kThreads - 1) / kThreads;
   const int64_t begin = threadIdx.x * chunk;
   const int64_t end = min(vocab, begin + chunk);
@@ -343,28 +402,53 @@ __device__ __forceinline__ int32_t DrawToken(Shared& s, ZFn z, int64_t vocab, co
     float total = 0.0f;
     for (int j = 0; j < kThreads; ++j) total = __fadd_rn(total, s.partial[j]);
     const float threshold = __fmul_rn(u, total);
-    int32_t chosen = -1;
+    int found = -1;
     float start = 0.0f;
-    for (int j = 0; j < kThreads && chosen < 0; ++j) {
+    for (int j = 0; j < kThreads; ++j) {
       const float chunk_end = __fadd_rn(start, s.partial[j]);
       if (chunk_end > threshold) {
-        float running = start;
-        for (int64_t i = j * chunk; i < min(vocab, (j + 1) * chunk); ++i) {
-          running = __fadd_rn(running, weight(i));
-          if (running > threshold) {
-            chosen = static_cast<int32_t>(i);
-            break;
-          }
-        }
-        if (chosen < 0) chosen = s.ids[j];
+        found = j;
         break;
       }
       start = chunk_end;
     }
-    for (int j = kThreads - 1; j >= 0 && chosen < 0; --j) chosen = s.ids[j];
-    s.chosen = chosen < 0 ? 0 : chosen;
+    int32_t fallback = -1;  // no chunk crossed: the last candidate with weight
+    for (int j = kThreads - 1; j >= 0 && fallback < 0; --j) fallback = s.ids[j];
+    s.digit = found;
+    s.running = start;
+    s.threshold = threshold;
+    s.chosen = found >= 0 ? -1 : (fallback < 0 ? 0 : fallback);
   }
   __syncthreads();
+  const int j = s.digit;
+  const float threshold = s.threshold;
+  __syncthreads();
+  if (j >= 0) {
+    const int64_t chunk_begin = j * chunk;
+    const int64_t chunk_end = min(vocab, chunk_begin + chunk);
+    for (int64_t p = chunk_begin; p < chunk_end; p += kPiece) {
+      const int n = static_cast<int>(min(static_cast<int64_t>(kPiece), chunk_end - p));
+      for (int e = threadIdx.x; e < n; e += kThreads) s.piece[e] = weight(p + e);
+      __syncthreads();
+      if (threadIdx.x == 0) {
+        float running = s.running;
+        for (int e = 0; e < n; ++e) {
+          running = __fadd_rn(running, s.piece[e]);
+          if (running > threshold) {
+            s.chosen = static_cast<int32_t>(p + e);
+            break;
+          }
+        }
+        s.running = running;
+      }
+      __syncthreads();
+      const bool done = s.chosen >= 0;
+      __syncthreads();
+      if (done) break;
+    }
+    if (threadIdx.x == 0 && s.chosen < 0) s.chosen = s.ids[j];  // rounding: chunk's last
+    __syncthreads();
+  }
   const int32_t chosen = s.chosen;
   __syncthreads();
   return chosen;
@@ -420,6 +504,11 @@ __global__ void __launch_bounds__(kThreads)
   out[r] = DeviceSampledRow{token, logprob};
 }
 
+__global__ void DivideKernel(const float* a, float b, int64_t n, float* out) {
+  const int64_t i = int64_t{blockIdx.x} * blockDim.x + threadIdx.x;
+  if (i < n) out[i] = DivideRounded(a[i], b);
+}
+
 __global__ void SamplingUniformsKernel(const DeviceSamplingRow* rows, int64_t n, float* out) {
   const int64_t i = int64_t{blockIdx.x} * blockDim.x + threadIdx.x;
   if (i >= n) return;
@@ -444,6 +533,13 @@ cudaError_t LaunchSamplingUniforms(const DeviceSamplingRow* rows, int64_t n, flo
   constexpr int kUniformThreads = 128;
   SamplingUniformsKernel<<<BlocksFor(n, kUniformThreads), kUniformThreads, 0, stream>>>(rows, n,
                                                                                         out);
+  return cudaGetLastError();
+}
+
+cudaError_t LaunchDivideForTest(const float* a, float b, int64_t n, float* out,
+                               cudaStream_t stream) {
+  constexpr int kDivideThreads = 256;
+  DivideKernel<<<BlocksFor(n, kDivideThreads), kDivideThreads, 0, stream>>>(a, b, n, out);
   return cudaGetLastError();
 }
 
