@@ -69,11 +69,14 @@ __device__ __forceinline__ unsigned long long Mass(float p) {
 // every step an explicit _rn operation), then rounded once to fp32. That rounding is the
 // correct one: an exact quotient of two fp32 values is never a fp32 rounding midpoint and
 // lies at least 2^-49 (relatively) away from every one, so no error below that can cross a
-// midpoint. (Checked on the host with a perturbed reciprocal seed: 0 of 2e8 random
-// operand pairs differ from a / b.) Not __fdiv_rn: its slow-path subroutine, inlined at the
+// midpoint. Checked on the H200 against the host's `/` for every fp16/bf16 value and 2^20
+// random fp32 values over 8 divisors: only -0 differed (the residual step made it +0; it is
+// now returned as is, as infinities are — that fix is checked by a host emulation of these
+// steps with a perturbed reciprocal seed, 0 of 3.1e7 differ, not yet re-run on the GPU).
+// Not __fdiv_rn: its slow-path subroutine, inlined at the
 // many sites here, makes ptxas spill registers around the calls.
 __device__ __forceinline__ float DivideRounded(float a, float b) {
-  if (isinf(a)) return a;
+  if (a == 0.0f || isinf(a)) return a;  // b > 0: the sign of a zero or infinity stays
   const double ad = a, bd = b;
   double r;
   asm("rcp.approx.ftz.f64 %0, %1;" : "=d"(r) : "d"(bd));

@@ -162,10 +162,11 @@ double Float64Logprob(ConstMatrixView row, int32_t token, const SamplingParams& 
   return (z[token] - m) - std::log(sum);
 }
 
-// Tolerances (H200, 2026-11-30): the GPU sums exp in 256 strided partials with CUDA's expf;
-// the CPU in 16 lanes with glibc's expf. At V = 151936 the CPU's 16 lanes each add ~9500
-// small terms to a large running sum and drift (measured up to 8e-5 from the GPU at
-// |logprob| ~ 15), so the GPU is held to float64 tightly and to the CPU loosely.
+// Tolerances (H200, 2026-11-30): the GPU sums exp in 256 strided partials with CUDA's expf,
+// the CPU in 16 lanes with glibc's expf: within 1e-5 of each other at V = 1000. At
+// V = 151936 they differ by up to 8.0e-5 (|logprob| ~ 15), all of it in top_p = 0.999 rows
+// (see below); the GPU is held to float64 tightly where the candidate sets are defined
+// identically, and to the CPU loosely.
 TEST_P(SamplingTest, LogprobsMatchTheCpuWithTheSameCandidates) {
   const Tensor logits = Logits(1);
   const std::vector<SamplingParams> params = PerRowParams(rows());
@@ -194,7 +195,12 @@ TEST_P(SamplingTest, LogprobsMatchTheCpuWithTheSameCandidates) {
     EXPECT_LE(gap, large ? 1e-4 + 1e-5 * std::fabs(cpu_value) : 1e-5 + 2e-6 * std::fabs(cpu_value))
         << "row " << r << " (params " << r % kParams.size() << "): gpu " << gpu[r] << ", cpu "
         << cpu_value;
-    if (params[r].temperature == 0.0f) continue;
+    // Float64 over the CPU's candidate set is a fair reference only where the sets are
+    // defined identically: top-k alone selects on the same z bits. Top-p sets may differ in
+    // the tail: the CPU accumulates the prefix mass in fp32 sequentially (with top_p = 0.999
+    // at V = 151936 that drifts by ~1e-4 over ~1e5 tiny terms), the GPU sums it exactly in
+    // 2^-48 fixed point; the H200 run (2026-11-30) measured |gpu - cpu| <= 8.0e-5 there.
+    if (params[r].temperature == 0.0f || params[r].top_p < 1.0f) continue;
     const double f64 = Float64Logprob(row, tokens[r], params[r]);
     max_gpu_f64 = std::max(max_gpu_f64, std::fabs(gpu[r] - f64));
     max_cpu_f64 = std::max(max_cpu_f64, std::fabs(cpu_value - f64));
