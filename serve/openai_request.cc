@@ -253,7 +253,7 @@ std::optional<ApiError> ReadMaxTokens(const json& body, bool chat, const ServedM
                        "requested ", length + max_tokens, " tokens (", length, " in the ",
                        prompt_param, ", ", max_tokens, " for the completion). Please reduce the "
                        "length of the ", prompt_param, " or the completion."),
-          requested > 0 ? key : prompt_param, "context_length_exceeded");
+          requested > 0 && length < capacity ? key : prompt_param, "context_length_exceeded");
     }
     r->max_tokens.push_back(static_cast<int>(max_tokens));
   }

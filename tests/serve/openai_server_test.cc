@@ -13,6 +13,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "model/chat_template.h"
+#include "model/char_tokenizer.h"
 #include "model/hf_tokenizer.h"
 #include "tests/serve/serve_test_support.h"
 
@@ -333,6 +334,42 @@ TEST_F(OpenAiServerTest, BadRequestsGetOpenAiErrorsAndTheServerKeepsServing) {
   // Still serving.
   const json out = Completion({{"prompt", "hi"}, {"max_tokens", 3}});
   EXPECT_EQ(out["choices"].size(), 1u);
+}
+
+}  // namespace
+}  // namespace lockstep::serve::testing
+
+namespace lockstep::serve::testing {
+namespace {
+
+// A lockstep char-level checkpoint (no tokenizer.json): completions use the
+// char tokenizer with <bos> first and stop at <eos>; chat is refused by name.
+TEST(OpenAiServerCharModelTest, CompletionsWithTheCharTokenizerAndNoChat) {
+  const fs::path dir = TestDir("char");
+  ModelConfig config = TinyConfig();
+  config.family = ModelFamily::kLlama;
+  config.attention_bias = false;
+  config.vocab_size = CharTokenizer().vocab_size();
+  auto weights = RandomInitWeights(config, DType::kBF16, 3, 0.3f);
+  ASSERT_TRUE(weights.ok());
+  ASSERT_TRUE(SaveModelDir(*weights, (dir / "char").string()).ok());
+  {
+    InProcessServer server(dir / "char", ServerOptions{}, "char");
+    auto out = server.Post("/v1/completions", json{{"prompt", "abc"}, {"max_tokens", 50}, {"seed", 1}});
+    ASSERT_EQ(out.status, 200) << out.raw;
+    EXPECT_EQ(out.body["usage"]["prompt_tokens"], 4);  // <bos> a b c
+    const json& choice = out.body["choices"][0];
+    const int tokens = out.body["usage"]["completion_tokens"];
+    // Either it ran to max_tokens, or it stopped at <eos> before.
+    EXPECT_TRUE((choice["finish_reason"] == "length" && tokens == 50) ||
+                (choice["finish_reason"] == "stop" && tokens < 50))
+        << out.raw;
+    auto chat = server.Post("/v1/chat/completions",
+                            json{{"messages", json::array({{{"role", "user"}, {"content", "x"}}})}});
+    EXPECT_EQ(chat.status, 400);
+    EXPECT_THAT(chat.body["error"]["message"].get<std::string>(), ::testing::HasSubstr("no chat template"));
+  }
+  fs::remove_all(dir);
 }
 
 }  // namespace

@@ -68,7 +68,7 @@ inline json TinyTokenizerJson() {
             {"merges", {"h e", "l l", ByteSymbol(' ') + " t", "t h"}}}}};
 }
 
-inline ModelConfig TinyConfig() {
+inline ModelConfig TinyConfig(int max_positions = 128) {
   ModelConfig config;
   config.family = ModelFamily::kQwen2;
   config.attention_bias = true;
@@ -80,15 +80,15 @@ inline ModelConfig TinyConfig() {
   config.head_dim = 16;
   config.intermediate_size = 64;
   config.vocab_size = 304;
-  config.max_position_embeddings = 128;
+  config.max_position_embeddings = max_positions;
   return config;
 }
 
 // A servable directory: weights, config.json, generation_config.json,
 // tokenizer.json and Qwen2.5's tokenizer_config.json (its chat template).
-inline void WriteTinyModelDir(const fs::path& dir) {
+inline void WriteTinyModelDir(const fs::path& dir, int max_positions = 128) {
   fs::create_directories(dir);
-  absl::StatusOr<ModelWeights> weights = RandomInitWeights(TinyConfig(), DType::kBF16, 11, 0.3f);
+  absl::StatusOr<ModelWeights> weights = RandomInitWeights(TinyConfig(max_positions), DType::kBF16, 11, 0.3f);
   ASSERT_TRUE(weights.ok()) << weights.status();
   SaveModelOptions save;
   GenerationConfig generation;
