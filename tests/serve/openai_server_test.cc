@@ -372,5 +372,25 @@ TEST(OpenAiServerCharModelTest, CompletionsWithTheCharTokenizerAndNoChat) {
   fs::remove_all(dir);
 }
 
+// With an API key, requests without "Authorization: Bearer <key>" get a 401.
+TEST(OpenAiServerAuthTest, RequiresTheBearerKey) {
+  const fs::path dir = TestDir("auth");
+  WriteTinyModelDir(dir / "tiny");
+  {
+    ServerOptions options;
+    options.api_key = "sekrit";
+    InProcessServer server(dir / "tiny", options);
+    const json body = {{"prompt", "hi"}, {"max_tokens", 2}};
+    auto none = server.Post("/v1/completions", body.dump());
+    EXPECT_EQ(none.status, 401);
+    EXPECT_EQ(none.body["error"]["code"], "invalid_api_key");
+    auto wrong = server.Post("/v1/completions", body.dump(), {{"Authorization", "Bearer nope"}});
+    EXPECT_EQ(wrong.status, 401);
+    auto right = server.Post("/v1/completions", body.dump(), {{"Authorization", "Bearer sekrit"}});
+    EXPECT_EQ(right.status, 200) << right.raw;
+  }
+  fs::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace lockstep::serve::testing

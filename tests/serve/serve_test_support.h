@@ -135,11 +135,12 @@ class InProcessServer {
     json body;        // parsed JSON (discarded if not JSON)
     std::string raw;
   };
-  Reply Post(const std::string& path, const std::string& body) const {
+  Reply Post(const std::string& path, const std::string& body,
+             const httplib::Headers& headers = {}) const {
     httplib::Client client("127.0.0.1", port_);
     client.set_read_timeout(60, 0);
     Reply reply;
-    if (auto res = client.Post(path.c_str(), body, "application/json")) {
+    if (auto res = client.Post(path.c_str(), headers, body, "application/json")) {
       reply.status = res->status;
       reply.raw = res->body;
       reply.body = json::parse(res->body, nullptr, false);
