@@ -392,5 +392,35 @@ TEST(OpenAiServerAuthTest, RequiresTheBearerKey) {
   fs::remove_all(dir);
 }
 
+// What tokenizer.json's TemplateProcessing puts around one sequence (Llama-3's
+// <|begin_of_text|> in Meta's file) is added to text prompts, not to rendered chats.
+TEST(ServedModelTest, TemplateProcessingSpecialTokensFrameTextPrompts) {
+  const fs::path dir = TestDir("template_processing");
+  WriteTinyModelDir(dir / "tiny");
+  json tokenizer = TinyTokenizerJson();
+  tokenizer["post_processor"] = {
+      {"type", "Sequence"},
+      {"processors",
+       json::array({tokenizer["post_processor"],
+                    {{"type", "TemplateProcessing"},
+                     {"single", json::array({{{"SpecialToken", {{"id", "<|im_start|>"}, {"type_id", 0}}}},
+                                             {{"Sequence", {{"id", "A"}, {"type_id", 0}}}},
+                                             {{"SpecialToken", {{"id", "<|im_end|>"}, {"type_id", 0}}}}})},
+                     {"special_tokens",
+                      {{"<|im_start|>", {{"id", "<|im_start|>"}, {"ids", {kImStart}}, {"tokens", {"<|im_start|>"}}}},
+                       {"<|im_end|>", {{"id", "<|im_end|>"}, {"ids", {kImEnd}}, {"tokens", {"<|im_end|>"}}}}}}}})}};
+  std::ofstream(dir / "tiny" / "tokenizer.json") << tokenizer.dump();
+  auto model = ServedModel::Load({(dir / "tiny").string(), "", "bf16", ""});
+  ASSERT_TRUE(model.ok()) << model.status();
+  EXPECT_EQ((*model)->name(), "tiny");
+  // "hello": he ll o = 256 257 111.
+  EXPECT_EQ((*model)->EncodePrompt("hello"), (std::vector<int32_t>{kImStart, 256, 257, 111, kImEnd}));
+  EXPECT_EQ((*model)->EncodeChat("hello"), (std::vector<int32_t>{256, 257, 111}));
+  EXPECT_EQ((*model)->stop_token_ids(), (std::vector<int32_t>{kImEnd, kEndOfText}));
+  EXPECT_EQ((*model)->Decode({kImStart, 256, kImEnd}), "he");
+  EXPECT_EQ((*model)->TokenText(kImEnd), "<|im_end|>");
+  fs::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace lockstep::serve::testing
