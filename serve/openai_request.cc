@@ -252,7 +252,12 @@ std::optional<ApiError> ReadMaxTokens(const json& body, bool chat, const ServedM
           absl::StrCat("This model's maximum context length is ", capacity, " tokens. However, you "
                        "requested ", length + max_tokens, " tokens (", length, " in the ",
                        prompt_param, ", ", max_tokens, " for the completion). Please reduce the "
-                       "length of the ", prompt_param, " or the completion."),
+                       "length of the ", prompt_param, " or the completion.",
+                       capacity < model.max_positions()
+                           ? absl::StrCat(" (", model.max_positions(), " positions, but the KV "
+                                          "cache holds ", capacity, " tokens: lockstep serve "
+                                          "--kv-blocks)")
+                           : ""),
           requested > 0 && length < capacity ? key : prompt_param, "context_length_exceeded");
     }
     r->max_tokens.push_back(static_cast<int>(max_tokens));
