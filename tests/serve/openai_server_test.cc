@@ -295,8 +295,18 @@ TEST_F(OpenAiServerTest, ConcurrentRequestsGetTheirOwnResults) {
                                 {"ignore_eos", true}, {"stream", false}});
     });
   }
+  // Two identical requests at once share a sampling key: the second waits for
+  // the first's sequence to leave the engine, and both get the same tokens.
+  std::vector<json> twins(2);
+  for (int i = 0; i < 2; ++i) {
+    threads.emplace_back([&, i] {
+      twins[i] = Completion({{"prompt", "hello 0"}, {"max_tokens", 16}, {"seed", 0}, {"ignore_eos", true}});
+    });
+  }
   for (auto& t : threads) t.join();
   for (int i = 0; i < 4; ++i) EXPECT_EQ(together[i]["choices"], alone[i]["choices"]) << i;
+  EXPECT_EQ(twins[0]["choices"], alone[0]["choices"]);
+  EXPECT_EQ(twins[1]["choices"], alone[0]["choices"]);
 }
 
 TEST_F(OpenAiServerTest, BadRequestsGetOpenAiErrorsAndTheServerKeepsServing) {
