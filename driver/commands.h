@@ -36,5 +36,6 @@ void AddEvalCommand(CLI::App& app, CommandAction* action);      // lockstep eval
 void AddSandboxCommand(CLI::App& app, CommandAction* action);   // lockstep sandbox run|serve
 void AddGrpoCommand(CLI::App& app, CommandAction* action);      // lockstep grpo
 void AddTokenizeCommand(CLI::App& app, CommandAction* action);  // lockstep tokenize
+void AddServeModelCommand(CLI::App& app, CommandAction* action);     // lockstep serve
 
 }  // namespace lockstep::driver

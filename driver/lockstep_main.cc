@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   lockstep::driver::AddEvalCommand(app, &action);
   lockstep::driver::AddSandboxCommand(app, &action);
   lockstep::driver::AddTokenizeCommand(app, &action);
+  lockstep::driver::AddServeModelCommand(app, &action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

@@ -39,6 +39,9 @@ absl::StatusOr<std::vector<EvalSample>> EndpointSamples(
   std::vector<std::pair<std::string, std::string>> headers = {{"Content-Type", "application/json"}};
   if (!options.api_key.empty()) headers.emplace_back("Authorization", "Bearer " + options.api_key);
 
+  HttpOptions http_options;
+  http_options.timeout = std::chrono::milliseconds(static_cast<int64_t>(options.timeout_s * 1000));
+  http_options.ca_file = options.ca_file;
   std::mutex mutex;  // guards error, done
   absl::Status error;
   int64_t done = 0;
@@ -59,8 +62,7 @@ absl::StatusOr<std::vector<EvalSample>> EndpointSamples(
     absl::Status last;
     for (int64_t attempt = 0; attempt <= options.retries; ++attempt) {
       if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(250 << std::min<int64_t>(attempt, 5)));
-      auto response = HttpPost(options.url, body.dump(), headers,
-                               std::chrono::milliseconds(static_cast<int64_t>(options.timeout_s * 1000)));
+      auto response = HttpPost(options.url, body.dump(), headers, http_options);
       if (!response.ok()) {
         last = response.status();
         continue;

@@ -155,6 +155,7 @@ absl::Status ReadEndpointSection(const config::Config& config, bool needed,
   LOCKSTEP_ASSIGN_OR_RETURN(e.api, config.GetStringOneOf("endpoint.api", {"completions", "chat"},
                                                          std::string("completions")));
   LOCKSTEP_ASSIGN_OR_RETURN(e.model_name, config.GetString("endpoint.name", std::string()));
+  LOCKSTEP_ASSIGN_OR_RETURN(e.ca_file, config.GetString("endpoint.ca_file", std::string()));
   LOCKSTEP_ASSIGN_OR_RETURN(std::string key_env,
                             config.GetString("endpoint.api_key_env", std::string()));
   if (needed && !key_env.empty()) {

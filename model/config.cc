@@ -124,30 +124,64 @@ std::string ArchitectureName(ModelFamily family) {
   return "unknown";
 }
 
-// rope_scaling: absent, null or the "default" type are plain RoPE. Scaled
-// variants (llama3, linear, dynamic, yarn, ...) change the frequencies, and
-// numerics/cpu/rope.h builds its table from rope_theta alone, so they are
-// refused by name rather than computed wrongly.
-absl::Status CheckRopeScaling(const nlohmann::json& json, const std::string& source) {
+// rope_scaling: absent, null or the "default" type are plain RoPE; "llama3"
+// (Llama 3.1+) is read into RopeLlama3Scaling. Other scaled variants (linear,
+// dynamic, yarn, ...) change the frequencies in ways lockstep does not
+// implement, so they are refused by name rather than computed wrongly.
+absl::StatusOr<std::optional<RopeLlama3Scaling>> ReadRopeScaling(const nlohmann::json& json,
+                                                                  const std::string& source) {
   // Newer transformers write rope_parameters ({rope_type, rope_theta, ...}) instead.
   const char* key = HasValue(json, "rope_scaling")      ? "rope_scaling"
                     : HasValue(json, "rope_parameters") ? "rope_parameters"
                                                         : nullptr;
-  if (key == nullptr) return absl::OkStatus();
+  if (key == nullptr) return std::optional<RopeLlama3Scaling>();
   const nlohmann::json& scaling = json.at(key);
   std::string type = "(no rope_type)";
   if (scaling.is_object()) {
-    for (const char* key : {"rope_type", "type"}) {
-      if (scaling.contains(key) && scaling[key].is_string()) type = scaling[key].get<std::string>();
+    for (const char* type_key : {"rope_type", "type"}) {
+      if (scaling.contains(type_key) && scaling[type_key].is_string()) {
+        type = scaling[type_key].get<std::string>();
+      }
     }
   }
   if (type == "default" || (std::string(key) == "rope_parameters" && type == "(no rope_type)")) {
-    return absl::OkStatus();
+    return std::optional<RopeLlama3Scaling>();
   }
-  return JsonFieldError(
-      source, key,
-      absl::StrCat("has rope_type \"", type, "\", which is not supported ",
-                   "(lockstep implements plain RoPE with rope_theta only): ", scaling.dump()));
+  if (type != "llama3") {
+    return JsonFieldError(
+        source, key,
+        absl::StrCat("has rope_type \"", type, "\", which is not supported ",
+                     "(lockstep implements plain RoPE and llama3 scaling): ", scaling.dump()));
+  }
+  RopeLlama3Scaling out;
+  const std::string where = absl::StrCat(source, " ", key);
+  struct Field {
+    const char* name;
+    double* value;
+  };
+  for (const Field& f : {Field{"factor", &out.factor}, Field{"low_freq_factor", &out.low_freq_factor},
+                         Field{"high_freq_factor", &out.high_freq_factor},
+                         Field{"original_max_position_embeddings",
+                               &out.original_max_position_embeddings}}) {
+    if (!scaling.contains(f.name)) {
+      return JsonFieldError(source, key,
+                            absl::StrCat("has rope_type \"llama3\" but no '", f.name,
+                                         "' (llama3 scaling needs factor, low_freq_factor, "
+                                         "high_freq_factor and original_max_position_embeddings)"));
+    }
+    absl::StatusOr<double> v = ReadNumberOr(scaling, where, f.name, 0.0);
+    if (!v.ok()) return v.status();
+    if (!(std::isfinite(*v) && *v > 0.0)) {
+      return JsonFieldError(where, f.name, absl::StrCat("= ", *v, " must be a finite positive number"));
+    }
+    *f.value = *v;
+  }
+  if (!(out.high_freq_factor > out.low_freq_factor)) {
+    return JsonFieldError(where, "high_freq_factor",
+                          absl::StrCat("= ", out.high_freq_factor, " must exceed low_freq_factor = ",
+                                       out.low_freq_factor));
+  }
+  return std::optional<RopeLlama3Scaling>(out);
 }
 
 // `architectures`, when present, must be the causal-LM class of the family:
@@ -265,7 +299,9 @@ absl::StatusOr<ModelConfig> ModelConfig::FromHfJson(const nlohmann::json& json,
 
   // Features of these families that lockstep's forward does not implement.
   // Loading such a checkpoint anyway would compute something else silently.
-  if (absl::Status s = CheckRopeScaling(json, source); !s.ok()) return s;
+  absl::StatusOr<std::optional<RopeLlama3Scaling>> rope_scaling = ReadRopeScaling(json, source);
+  if (!rope_scaling.ok()) return rope_scaling.status();
+  c.rope_scaling = *rope_scaling;
   if (absl::Status s = CheckArchitectures(json, source, model_type); !s.ok()) return s;
   absl::StatusOr<bool> mlp_bias = ReadBoolOr(json, source, "mlp_bias", false);
   if (!mlp_bias.ok()) return mlp_bias.status();
@@ -366,6 +402,14 @@ nlohmann::json ModelConfig::ToHfJson() const {
   j["tie_word_embeddings"] = tie_word_embeddings;
   j["attention_bias"] = attention_bias;
   j["max_position_embeddings"] = max_position_embeddings;
+  if (rope_scaling) {
+    j["rope_scaling"] = {{"rope_type", "llama3"},
+                         {"factor", rope_scaling->factor},
+                         {"low_freq_factor", rope_scaling->low_freq_factor},
+                         {"high_freq_factor", rope_scaling->high_freq_factor},
+                         {"original_max_position_embeddings",
+                          static_cast<int64_t>(rope_scaling->original_max_position_embeddings)}};
+  }
   return j;
 }
 

@@ -3,11 +3,13 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "nlohmann/json.hpp"
+#include "numerics/rope_table.h"
 
 namespace lockstep {
 
@@ -28,6 +30,10 @@ struct ModelConfig {
   bool attention_bias = false;  // q/k/v projection bias (Qwen2)
   bool qk_norm = false;         // per-head RMSNorm on q and k before RoPE (Qwen3)
   int max_position_embeddings = 2048;
+  // rope_scaling {rope_type: "llama3", factor, low_freq_factor, high_freq_factor,
+  // original_max_position_embeddings}; absent: plain RoPE. The RopeTable is
+  // built from RopeInverseFrequencies(head_dim, rope_theta, rope_scaling).
+  std::optional<RopeLlama3Scaling> rope_scaling;
 
   absl::Status Validate() const;
 

@@ -15,6 +15,7 @@ packages=(
   libcli11-dev                                  # command lines (CLI11)
   bubblewrap libseccomp-dev                     # sandbox/: namespaces, seccomp
   libpcre2-dev libicu-dev                       # model/: tokenizer regexes (PCRE2), NFC (ICU)
+  libcpp-httplib-dev libssl-dev                 # serve/, eval/: HTTP(S) server and client
 )
 
 missing=()

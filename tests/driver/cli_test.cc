@@ -70,6 +70,9 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         HelpCase{kLockstep, "", {"--version", "grpo", "verify", "pretrain", "eval", "sandbox", "tokenize"}},
         HelpCase{kLockstep, "tokenize", {"--tokenizer", "--decode", "--json"}},
+        HelpCase{kLockstep, "serve",
+                 {"MODEL", "--bind", "--served-model-name", "--dtype", "--max-batch", "--max-n",
+                  "--tokenizer", "--api-key-env"}},
         HelpCase{kLockstep, "grpo", {"CONFIG", "--set KEY=VALUE", "--out", "--resume"}},
         HelpCase{kLockstep, "verify",
                  {"--backend", "--dtype", "--json", "--sequences", "--max-new-tokens", "--seed",

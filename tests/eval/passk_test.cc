@@ -1,9 +1,10 @@
 // `lockstep eval passk` end to end on the puzzle set: reference solutions score
 // 1.0, deliberately broken samples score what they should, and the JSONL,
-// engine and endpoint (a local HTTP server thread) sources all feed the same
+// engine and endpoint (a local HTTP server thread, and an HTTPS one) sources all feed the same
 // scorer. Runtime: the reference test runs python and cpp only (all 20
 // problems, ~12 s on 2 cores); configs/eval-passk-reference.toml runs every
 // installed language. Needs bubblewrap, python3 and g++ (as tests/sandbox).
+#include <httplib.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -298,8 +299,61 @@ TEST(EvalPassKTest, EndpointSourceAgainstALocalServer) {
                    run);
   ASSERT_FALSE(down.ok());
   EXPECT_NE(std::string(down.status().message()).find("127.0.0.1:9"), std::string::npos) << down.status();
-  EXPECT_FALSE(HttpUrl::Parse("https://api.example.com/v1").ok());
+  auto https = HttpUrl::Parse("https://api.example.com/v1");
+  ASSERT_TRUE(https.ok()) << https.status();
+  EXPECT_TRUE(https->https);
+  EXPECT_EQ(https->port, 443);
+  EXPECT_EQ(https->path, "/v1");
+  EXPECT_FALSE(HttpUrl::Parse("ftp://api.example.com/v1").ok());
+  EXPECT_FALSE(HttpUrl::Parse("http://host:12x/v1").ok());
   fs::remove_all(run);
+}
+
+// https: an httplib TLS server with a self-signed certificate made by the
+// openssl CLI. Trusted through endpoint.ca_file, the eval runs; without it the
+// certificate is refused with an error naming endpoint.ca_file.
+TEST(EvalPassKTest, EndpointSourceOverHttps) {
+  const std::string dir = FreshDir("https");
+  const std::string cert = dir + "/cert.pem", key = dir + "/key.pem";
+  const std::string make_cert =
+      "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost -addext "
+      "subjectAltName=IP:127.0.0.1,DNS:localhost -keyout " + key + " -out " + cert + " >/dev/null 2>&1";
+  if (std::system(make_cert.c_str()) != 0) GTEST_SKIP() << "no openssl command to make a certificate";
+  auto problems = rewards::LoadProblemSet(kPuzzles);
+  ASSERT_TRUE(problems.ok());
+  const std::string text = Fenced("python", problems->Find(kProblem)->solutions.at("python"));
+  httplib::SSLServer server(cert.c_str(), key.c_str());
+  ASSERT_TRUE(server.is_valid());
+  std::atomic<int> requests{0};
+  server.Post("/v1/completions", [&](const httplib::Request& req, httplib::Response& res) {
+    const nlohmann::json request = nlohmann::json::parse(req.body, nullptr, false);
+    nlohmann::json reply{{"object", "text_completion"}, {"choices", nlohmann::json::array()}};
+    for (int i = 0; i < request.value("n", 1); ++i) reply["choices"].push_back({{"index", i}, {"text", text}});
+    ++requests;
+    res.set_content(reply.dump(), "application/json");
+  });
+  const int port = server.bind_to_any_port("127.0.0.1");
+  ASSERT_GT(port, 0);
+  std::thread serving([&] { server.listen_after_bind(); });
+  const std::string url = "https://127.0.0.1:" + std::to_string(port) + "/v1/completions";
+  const std::string toml = "[eval]\nproblems = \"" + kPuzzles + "\"\nsamples = \"endpoint\"\nlanguages = [\"python\"]\n"
+                           "only_problems = [\"" + kProblem + "\"]\nk = [1]\n"
+                           "[endpoint]\nurl = \"" + url + "\"\nmodel = \"tls-1\"\nn = 2\nretries = 0\ntimeout_s = 10\n";
+  auto trusted = Eval(toml + "ca_file = \"" + cert + "\"\n", dir + "/trusted");
+  ASSERT_TRUE(trusted.ok()) << trusted.status();
+  const auto* cell = trusted->report.Find("tls-1", "python");
+  ASSERT_NE(cell, nullptr);
+  EXPECT_EQ(cell->samples, 2);
+  EXPECT_EQ(cell->passed, 2);
+  EXPECT_EQ(requests.load(), 1);
+  auto untrusted = Eval(toml, dir + "/untrusted");
+  ASSERT_FALSE(untrusted.ok());
+  EXPECT_NE(std::string(untrusted.status().message()).find("endpoint.ca_file"), std::string::npos)
+      << untrusted.status();
+  EXPECT_EQ(requests.load(), 1);  // the request never reached the server
+  server.stop();
+  serving.join();
+  fs::remove_all(dir);
 }
 
 TEST(EvalPassKTest, EngineSourceSamplesACheckpoint) {

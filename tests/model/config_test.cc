@@ -227,6 +227,32 @@ TEST(ModelConfigTest, MissingRequiredFieldAndBadHeadDivision) {
   EXPECT_TRUE(FromJsonStatus(j).ok());
 }
 
+// Llama 3.1's rope_scaling is read (and written back); an incomplete one names the missing key.
+TEST(ModelConfigTest, ReadsLlama3RopeScaling) {
+  nlohmann::json j = MinimalHfJson();
+  j["rope_scaling"] = {{"rope_type", "llama3"}, {"factor", 8.0}, {"low_freq_factor", 1.0},
+                       {"high_freq_factor", 4.0}, {"original_max_position_embeddings", 8192}};
+  auto c = ModelConfig::FromHfJson(j);
+  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_TRUE(c->rope_scaling.has_value());
+  EXPECT_EQ(c->rope_scaling->factor, 8.0);
+  EXPECT_EQ(c->rope_scaling->low_freq_factor, 1.0);
+  EXPECT_EQ(c->rope_scaling->high_freq_factor, 4.0);
+  EXPECT_EQ(c->rope_scaling->original_max_position_embeddings, 8192.0);
+  auto again = ModelConfig::FromHfJson(c->ToHfJson());
+  ASSERT_TRUE(again.ok()) << again.status();
+  ASSERT_TRUE(again->rope_scaling.has_value());
+  EXPECT_EQ(again->rope_scaling->factor, 8.0);
+  EXPECT_EQ(again->rope_scaling->original_max_position_embeddings, 8192.0);
+  EXPECT_FALSE(ModelConfig::FromHfJson(MinimalHfJson())->rope_scaling.has_value());
+  j["rope_scaling"].erase("high_freq_factor");
+  EXPECT_THAT(FromJsonStatus(j).message(), AllOf(HasSubstr("rope_scaling"), HasSubstr("high_freq_factor")));
+  j["rope_scaling"]["high_freq_factor"] = 0.5;  // must exceed low_freq_factor
+  EXPECT_THAT(FromJsonStatus(j).message(), HasSubstr("high_freq_factor"));
+  j["rope_scaling"] = {{"rope_type", "yarn"}, {"factor", 4.0}};
+  EXPECT_THAT(FromJsonStatus(j).message(), AllOf(HasSubstr("yarn"), HasSubstr("not supported")));
+}
+
 TEST(ModelConfigTest, RejectsFeaturesTheForwardDoesNotImplement) {
   nlohmann::json j = MinimalHfJson();
   j["rope_scaling"] = {{"rope_type", "llama3"}, {"factor", 8.0}};

@@ -311,7 +311,7 @@ TEST(HfConfigFeatures, UnsupportedFeaturesAreNamed) {
     const char* expect;
   };
   const Case cases[] = {
-      {"rope_scaling", {{"rope_type", "llama3"}, {"factor", 8.0}}, "llama3"},
+      {"rope_scaling", {{"rope_type", "linear"}, {"factor", 8.0}}, "linear"},
       {"rope_scaling", {{"type", "yarn"}, {"factor", 4.0}}, "yarn"},
       {"architectures", {"Qwen3ForSequenceClassification"}, "Qwen3ForSequenceClassification"},
       {"mlp_bias", true, "mlp_bias"},
