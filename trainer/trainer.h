@@ -26,7 +26,7 @@ namespace lockstep::trainer {
 struct TrainSequence {
   std::vector<int32_t> tokens;
   int prompt_length = 1;
-  cpu::SamplingParams sampling;
+  SamplingParams sampling;
   int64_t num_scored() const { return static_cast<int64_t>(tokens.size()) - prompt_length; }
 };
 
