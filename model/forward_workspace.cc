@@ -1,3 +1,5 @@
+// ForwardWorkspace (model/forward_workspace.h): buffers that grow, never shrink, and count
+// their device allocations.
 #include "model/forward_workspace.h"
 
 #include <algorithm>

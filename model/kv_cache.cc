@@ -1,3 +1,5 @@
+// PagedKvCache (model/kv_cache.h): host block tables over pools allocated once on a backend,
+// and the packed per-step index arrays built from them.
 #include "model/kv_cache.h"
 
 #include <string>
