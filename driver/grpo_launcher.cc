@@ -155,7 +155,8 @@ int LaunchGrpo(const jobs::GrpoOptions& options, const GrpoLaunch& launch) {
                         .exe = bin + "/lockstep-rollout",
                         .args = {"--bind", plan->rollout[i], "--max-batch",
                                  std::to_string(options.rollout.max_batch), "--kv-blocks",
-                                 std::to_string(options.rollout.kv_blocks)},
+                                 std::to_string(options.rollout.kv_blocks), "--device",
+                                 options.rollout.device, "--mode", options.rollout.mode},
                         .log_path = (logs / absl::StrCat("rollout-", i, ".log")).string()});
   }
   ChildSpec trainer{.name = "trainer",

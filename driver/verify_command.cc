@@ -1,5 +1,6 @@
-// `lockstep verify [--backend cpu] [--dtype fp16|bf16|both] [--json]
-//                  [--sequences N] [--max-new-tokens N] [--seed S]
+// `lockstep verify [--backend cpu|cuda] [--mode invariant|fast] [--dtype fp16|bf16|both]
+//                  [--model-shape small|qwen2-0.5b] [--json] [--sequences N]
+//                  [--max-new-tokens N] [--max-prompt-tokens N] [--seed S]
 //                  [--trainer-dtype fp32|fp16|bf16]`: the command line of jobs/verify.h.
 // Exit 0 only if every recomputed logprob is bitwise equal and every schedule
 // sampled the same tokens; 1 if not; 2 on bad usage.
@@ -31,11 +32,12 @@ void PrintColumnLegend() {
 
 void PrintTable(const VerifyReport& r) {
   std::printf("\nbackend %s, rollout %s, trainer %s%s: %lld sequences, %lld sampled tokens checked "
-              "(%.1f s)\n",
-              r.backend.c_str(), std::string(DTypeName(r.dtype)).c_str(),
+              "over %zu schedules (%.1f s)\n",
+              r.backend_description.c_str(), std::string(DTypeName(r.dtype)).c_str(),
               std::string(DTypeName(r.trainer_dtype)).c_str(),
               r.negative_control() ? " (negative control)" : "",
-              static_cast<long long>(r.sequences), static_cast<long long>(r.tokens), r.seconds);
+              static_cast<long long>(r.sequences), static_cast<long long>(r.tokens),
+              r.schedules.size(), r.seconds);
   std::printf("  %-16s %9s %7s %6s %7s %14s %9s %9s %9s %9s %6s\n", "schedule", "max batch",
               "trainer", "steps", "tokens", "bitwise equal", "|dlp|mean", "|dlp|p50", "|dlp|p99",
               "|dlp|max", "time s");
@@ -58,6 +60,8 @@ void PrintTable(const VerifyReport& r) {
 // What the flags say, before they become VerifyOptions.
 struct VerifyFlags {
   std::string backend = "cpu";
+  std::string mode = "invariant";
+  std::string model_shape = "small";
   std::string dtype = "both";
   std::string trainer_dtype;  // empty: the rollout's
   bool json = false;
@@ -72,6 +76,12 @@ int RunVerify(const VerifyFlags& flags) {
     dtypes = {flags.dtype == "fp16" ? DType::kF16 : DType::kBF16};
   }
   VerifyOptions options = flags.options;
+  options.backend.device = flags.backend == "cuda" ? Device::kCuda : Device::kCpu;
+  options.backend.mode = ParseNumericsMode(flags.mode).value();  // checked by the flag
+  if (absl::Status s = jobs::ApplyModelShape(flags.model_shape, &options); !s.ok()) {
+    std::fprintf(stderr, "lockstep verify: %s\n", std::string(s.message()).c_str());
+    return 2;
+  }
   if (!flags.trainer_dtype.empty()) options.trainer_dtype = ParseDType(flags.trainer_dtype).value();
   bool all_passed = true;
   std::vector<VerifyReport> reports;
@@ -107,12 +117,19 @@ void AddVerifyCommand(CLI::App& app, CommandAction* action) {
       "samples under several batch schedules, the trainer recomputes every token's logprob");
   auto flags = std::make_shared<VerifyFlags>();
   constexpr int kMaxInt = std::numeric_limits<int>::max();
-  command->add_option("--backend", flags->backend, "compute backend")
-      ->check([](const std::string& backend) -> std::string {
-        if (backend == "cpu") return "";
-        return "backend '" + backend + "' is not available in this build; the CUDA backend is "
-               "not wired into verify yet. Use --backend cpu";
-      })
+  command->add_option("--backend", flags->backend,
+                      "where the rollout engine and the trainer-side recompute both run")
+      ->check(CLI::IsMember({"cpu", "cuda"}))
+      ->capture_default_str();
+  command->add_option("--mode", flags->mode,
+                      "numerics mode: invariant (the contract) or fast (library-default GEMMs, "
+                      "not batch-invariant on cuda: a negative control)")
+      ->check(CLI::IsMember({"invariant", "fast"}))
+      ->capture_default_str();
+  command->add_option("--model-shape", flags->model_shape,
+                      "random model's shape: small (fast on a CPU) or qwen2-0.5b (Qwen2.5-0.5B's "
+                      "shape, 151936 vocab, tied embeddings; slow on a CPU: lower --sequences)")
+      ->check(CLI::IsMember({"small", "qwen2-0.5b"}))
       ->capture_default_str();
   command->add_option("--dtype", flags->dtype, "rollout dtype(s) to check")
       ->check(CLI::IsMember({"fp16", "bf16", "both"}))
@@ -123,6 +140,10 @@ void AddVerifyCommand(CLI::App& app, CommandAction* action) {
       ->capture_default_str();
   command->add_option("--max-new-tokens", flags->options.max_new_tokens, "tokens sampled per sequence")
       ->check(CLI::Range(1, kMaxInt))
+      ->capture_default_str();
+  command->add_option("--max-prompt-tokens", flags->options.max_prompt_tokens,
+                      "longest random prompt (prompts are 3..N tokens)")
+      ->check(CLI::Range(3, kMaxInt))
       ->capture_default_str();
   command->add_option("--seed", flags->options.seed, "seed of the model, prompts and sampling")
       ->check(CLI::Range(uint64_t{1}, std::numeric_limits<uint64_t>::max()))

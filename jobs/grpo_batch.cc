@@ -21,7 +21,7 @@ std::vector<SampleRequest> StepRequests(const std::vector<GrpoPrompt>& prompts,
 }
 
 TrainingBatch AssembleTrainingBatch(const std::vector<GrpoSample>& samples,
-                                    const cpu::SamplingParams& sampling) {
+                                    const SamplingParams& sampling) {
   TrainingBatch batch;
   batch.sequences.reserve(samples.size());
   batch.responses.reserve(samples.size());

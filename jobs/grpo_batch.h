@@ -51,7 +51,7 @@ struct TrainingBatch {
   std::vector<trainer::ResponseTokens> responses;
 };
 TrainingBatch AssembleTrainingBatch(const std::vector<GrpoSample>& samples,
-                                    const cpu::SamplingParams& sampling);
+                                    const SamplingParams& sampling);
 
 // Rollout vs trainer log-probabilities over the samples with staleness 0.
 struct MismatchStats {

@@ -58,7 +58,7 @@ std::vector<GrpoPrompt> StepPrompts(const GrpoTask& task, int64_t step, int per_
 
 std::vector<rollout::RolloutRequest> ToRolloutRequests(const std::vector<GrpoPrompt>& prompts,
                                                        int samples, const GrpoRolloutOptions& ro,
-                                                       const cpu::SamplingParams& sampling,
+                                                       const SamplingParams& sampling,
                                                        const GrpoTask& task,
                                                        uint32_t request_id_base = 0) {
   std::vector<rollout::RolloutRequest> out;
@@ -188,7 +188,7 @@ absl::StatusOr<double> GrpoRun::EvalAccuracy() {
   for (int i = 0; i < options_.eval_prompts; ++i) {
     prompts.push_back(task_->Prompt(kHeldOutPromptBase + static_cast<uint64_t>(i)));
   }
-  cpu::SamplingParams greedy;
+  SamplingParams greedy;
   greedy.temperature = 0.0f;
   LOCKSTEP_ASSIGN_OR_RETURN(
       std::vector<rollout::RolloutResult> results,

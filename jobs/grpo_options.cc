@@ -50,6 +50,11 @@ absl::Status ReadRollout(const config::Config& c, GrpoRolloutOptions* r) {
   r->base_port = static_cast<int>(port);
   LOCKSTEP_ASSIGN_OR_RETURN(r->engine_timeout_s,
                             c.GetDoubleInRange("rollout.engine_timeout_s", 0.5, 3600.0, 30.0));
+  // The engines' backend; the trainer stays on the CPU (TrainerConfig::device).
+  LOCKSTEP_ASSIGN_OR_RETURN(r->device, c.GetStringOneOf("rollout.device", {"cpu", "cuda"},
+                                                        std::string("cpu")));
+  LOCKSTEP_ASSIGN_OR_RETURN(r->mode, c.GetStringOneOf("rollout.mode", {"invariant", "fast"},
+                                                      std::string("invariant")));
   return absl::OkStatus();
 }
 

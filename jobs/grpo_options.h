@@ -7,7 +7,8 @@
 //   [task]      kind, max_digits, operators, seed, time_limit_s, memory_limit_mb
 //   [rollout]   engines, n (samples per prompt), max_new_tokens, temperature,
 //               top_k, top_p, seed, max_staleness, max_batch, kv_blocks,
-//               transport (ipc|tcp), base_port, engine_timeout_s
+//               transport (ipc|tcp), base_port, engine_timeout_s, device (cpu|cuda),
+//               mode (invariant|fast)
 //   [sandbox]   workers, timeout_s
 //   [train]     dtype, steps, prompts_per_step, micro_batch, checkpoint_every, stop_at_step
 //   [optim] [actor]   as in job_sections.h
@@ -35,7 +36,7 @@ struct GrpoRolloutOptions {
   int engines = 1;
   int samples_per_prompt = 8;  // the group size G
   int max_new_tokens = 8;
-  cpu::SamplingParams sampling;
+  SamplingParams sampling;
   uint64_t seed = 1;
   int max_staleness = 0;  // 0: strictly on-policy; 1: next step's rollouts overlap this update
   int max_batch = 64;     // running sequences per engine step
@@ -43,6 +44,8 @@ struct GrpoRolloutOptions {
   std::string transport = "ipc";  // ipc | tcp
   int base_port = 0;              // tcp: engine i listens on base_port + i (0: pick free ports)
   double engine_timeout_s = 30.0;
+  std::string device = "cpu";     // where the engines run: cpu | cuda (the trainer: cpu)
+  std::string mode = "invariant"; // invariant | fast (fast is not batch-invariant on cuda)
 };
 
 struct GrpoOptions {

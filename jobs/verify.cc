@@ -15,7 +15,7 @@
 #include "model/char_tokenizer.h"
 #include "model/transformer.h"
 #include "model/weights.h"
-#include "numerics/cpu/logprob.h"
+#include "numerics/backends/create_backend.h"
 #include "numerics/status_macros.h"
 #include "rollout/engine.h"
 
@@ -49,7 +49,7 @@ const std::vector<Schedule>& Schedules() {
 
 // Four sampling configurations, so the candidate-set logic (top-k, top-p) is
 // exercised on both sides, not only plain temperature sampling.
-cpu::SamplingParams SamplingFor(int request) {
+SamplingParams SamplingFor(int request) {
   switch (request % 4) {
     case 0: return {.temperature = 1.0f, .top_k = 0, .top_p = 1.0f};
     case 1: return {.temperature = 0.7f, .top_k = 20, .top_p = 1.0f};
@@ -80,14 +80,21 @@ std::vector<GenerationRequest> MakeRequests(const VerifyOptions& o, const CharTo
   return requests;
 }
 
+// KV blocks for every request at once (prompt + max_new_tokens each), at least 1024.
+int KvBlocksFor(const VerifyOptions& o, int block_size) {
+  const int per_sequence = (o.max_prompt_tokens + o.max_new_tokens + block_size) / block_size;
+  return std::max(1024, o.num_sequences * per_sequence);
+}
+
 absl::StatusOr<std::vector<GenerationResult>> Generate(const Transformer& model,
                                                        const std::vector<GenerationRequest>& reqs,
                                                        const Schedule& schedule, uint64_t seed,
-                                                       int64_t* steps) {
+                                                       int kv_blocks, int64_t* steps) {
   EngineOptions options;
   options.max_batch_sequences = schedule.max_batch_sequences;
-  options.kv_cache = {.block_size = 16, .num_blocks = 1024};
+  options.kv_cache = {.block_size = 16, .num_blocks = kv_blocks};
   RolloutEngine engine(model, options);
+  LOCKSTEP_RETURN_IF_ERROR(engine.status());
   // Arrival step per request: all at 0, or spread at random over the run.
   std::vector<int64_t> arrival(reqs.size(), 0);
   if (schedule.random_arrival) {
@@ -117,51 +124,63 @@ absl::StatusOr<std::vector<GenerationResult>> Generate(const Transformer& model,
 }
 
 // Trainer side: recompute each generated token's logprob with the
-// full-sequence forward, `micro_batch` sequences per forward.
+// full-sequence forward, `micro_batch` sequences per forward, on the model's backend: the
+// rows that predict a sampled token are gathered and scored by one TokenLogprobs call.
 // `diffs` gets |trainer - rollout| of every token both sides give a finite logprob.
 absl::Status Recompute(const Transformer& model, const std::vector<GenerationRequest>& reqs,
                        const std::vector<GenerationResult>& results, int micro_batch,
                        ScheduleReport* report, std::vector<double>* diffs) {
+  Backend& backend = model.backend();
+  ForwardWorkspace workspace(backend);
   for (size_t begin = 0; begin < results.size(); begin += static_cast<size_t>(micro_batch)) {
     const size_t end = std::min(results.size(), begin + static_cast<size_t>(micro_batch));
     std::vector<std::vector<int32_t>> inputs;
+    std::vector<int32_t> scored_rows, tokens;
+    std::vector<SamplingParams> params;
+    std::vector<float> rollout;
+    int32_t row = 0;
     for (size_t i = begin; i < end; ++i) {
+      const GenerationResult& r = results[i];
       // Input = prompt + all generated tokens but the last (nothing predicts past it).
-      std::vector<int32_t> seq = results[i].prompt;
-      seq.insert(seq.end(), results[i].tokens.begin(), results[i].tokens.end() - 1);
+      std::vector<int32_t> seq = r.prompt;
+      seq.insert(seq.end(), r.tokens.begin(), r.tokens.end() - 1);
+      // Token j was predicted by the row at position prompt_len - 1 + j.
+      const int32_t prompt_len = static_cast<int32_t>(r.prompt.size());
+      for (size_t j = 0; j < r.tokens.size(); ++j) {
+        scored_rows.push_back(row + prompt_len - 1 + static_cast<int32_t>(j));
+        tokens.push_back(r.tokens[j]);
+        params.push_back(reqs[r.request_id].sampling);
+        rollout.push_back(r.logprobs[j]);
+      }
+      row += static_cast<int32_t>(seq.size());
       inputs.push_back(std::move(seq));
     }
     std::vector<std::span<const int32_t>> spans(inputs.begin(), inputs.end());
-    Tensor logits;
-    LOCKSTEP_RETURN_IF_ERROR(model.ForwardSequences(spans, &logits));
-    int64_t row = 0;
-    for (size_t i = begin; i < end; ++i) {
-      const GenerationResult& r = results[i];
-      const int64_t prompt_len = static_cast<int64_t>(r.prompt.size());
-      for (size_t j = 0; j < r.tokens.size(); ++j) {
-        // Token j was predicted by the row at position prompt_len - 1 + j.
-        const ConstMatrixView row_logits =
-            logits.AsMatrix().RowRange(row + prompt_len - 1 + static_cast<int64_t>(j), 1);
-        const float trainer =
-            cpu::TokenLogprob(row_logits, r.tokens[j], reqs[r.request_id].sampling);
-        const float rollout = r.logprobs[j];
-        ++report->tokens;
-        if (std::bit_cast<uint32_t>(trainer) == std::bit_cast<uint32_t>(rollout)) {
-          ++report->bitwise_equal;
-          diffs->push_back(0.0);
-        } else {
-          if (std::isfinite(trainer) && std::isfinite(rollout)) {
-            const double diff =
-                std::fabs(static_cast<double>(trainer) - static_cast<double>(rollout));
-            report->max_abs_logprob_diff = std::max(report->max_abs_logprob_diff, diff);
-            diffs->push_back(diff);
-          } else {
-            // The trainer's top-k/top-p set excludes a token the rollout sampled.
-            ++report->outside_candidate_set;
-          }
-        }
+    ConstMatrixView logits;
+    LOCKSTEP_RETURN_IF_ERROR(model.ForwardSequences(spans, workspace, &logits));
+    LOCKSTEP_ASSIGN_OR_RETURN(const Int32View rows,
+                              workspace.Put(ForwardWorkspace::kScoredRows, scored_rows));
+    LOCKSTEP_ASSIGN_OR_RETURN(
+        const MatrixView scored,
+        workspace.Get(ForwardWorkspace::kScoredLogits, logits.dtype,
+                      static_cast<int64_t>(scored_rows.size()), logits.cols));
+    LOCKSTEP_RETURN_IF_ERROR(backend.GatherRows(logits, rows, scored));
+    std::vector<float> trainer(tokens.size());
+    LOCKSTEP_RETURN_IF_ERROR(backend.TokenLogprobs(scored, tokens, params, trainer));
+    for (size_t t = 0; t < tokens.size(); ++t) {
+      ++report->tokens;
+      if (std::bit_cast<uint32_t>(trainer[t]) == std::bit_cast<uint32_t>(rollout[t])) {
+        ++report->bitwise_equal;
+        diffs->push_back(0.0);
+      } else if (std::isfinite(trainer[t]) && std::isfinite(rollout[t])) {
+        const double diff =
+            std::fabs(static_cast<double>(trainer[t]) - static_cast<double>(rollout[t]));
+        report->max_abs_logprob_diff = std::max(report->max_abs_logprob_diff, diff);
+        diffs->push_back(diff);
+      } else {
+        // The trainer's top-k/top-p set excludes a token the rollout sampled.
+        ++report->outside_candidate_set;
       }
-      row += static_cast<int64_t>(inputs[i - begin].size());
     }
   }
   return absl::OkStatus();
@@ -195,6 +214,32 @@ int64_t ParameterCount(const ModelWeights& weights) {
 
 }  // namespace
 
+absl::Status ApplyModelShape(const std::string& shape, VerifyOptions* o) {
+  if (shape == "small") {
+    const VerifyOptions defaults;
+    o->hidden_size = defaults.hidden_size;
+    o->num_layers = defaults.num_layers;
+    o->num_heads = defaults.num_heads;
+    o->num_kv_heads = defaults.num_kv_heads;
+    o->intermediate_size = defaults.intermediate_size;
+    o->vocab_size = defaults.vocab_size;
+    o->tie_word_embeddings = defaults.tie_word_embeddings;
+    return absl::OkStatus();
+  }
+  if (shape == "qwen2-0.5b") {
+    o->hidden_size = 896;
+    o->num_layers = 24;
+    o->num_heads = 14;
+    o->num_kv_heads = 2;
+    o->intermediate_size = 4864;
+    o->vocab_size = 151936;
+    o->tie_word_embeddings = true;
+    return absl::OkStatus();
+  }
+  return absl::InvalidArgumentError("model shape \"" + shape +
+                                    "\" is not known; use \"small\" or \"qwen2-0.5b\"");
+}
+
 LogprobDiffStats LogprobDiffStats::Of(std::vector<double>& diffs) {
   LogprobDiffStats stats;
   if (diffs.empty()) return stats;
@@ -216,9 +261,10 @@ std::string VerifyModelSummary::Describe() const {
   char text[256];
   std::snprintf(text, sizeof(text),
                 "seeded random %s-style model (seed %llu): %d layers, hidden %d, %d heads / %d "
-                "kv heads, MLP %d, char vocab %d, %.2fM parameters",
+                "kv heads, MLP %d, vocab %d%s, %.2fM parameters",
                 family.c_str(), static_cast<unsigned long long>(seed), num_layers, hidden_size,
                 num_heads, num_kv_heads, intermediate_size, vocab_size,
+                tie_word_embeddings ? " (tied embeddings)" : "",
                 static_cast<double>(parameters) / 1e6);
   return text;
 }
@@ -227,7 +273,8 @@ nlohmann::json VerifyModelSummary::ToJson() const {
   return {{"family", family},         {"hidden_size", hidden_size},
           {"num_layers", num_layers}, {"num_heads", num_heads},
           {"num_kv_heads", num_kv_heads}, {"intermediate_size", intermediate_size},
-          {"vocab_size", vocab_size}, {"parameters", parameters},
+          {"vocab_size", vocab_size}, {"tie_word_embeddings", tie_word_embeddings},
+          {"parameters", parameters},
           {"seed", seed},             {"weights", "random init, std 0.05"}};
 }
 
@@ -235,6 +282,10 @@ std::string VerifyReport::Verdict() const {
   if (passed()) {
     return "PASS: every recomputed logprob is bitwise equal to the rollout's and every "
            "schedule sampled the same tokens";
+  }
+  if (mode == NumericsMode::kFast && trainer_dtype == dtype) {
+    return "EXPECTED MISMATCH: this is the negative control; fast mode's library-default GEMMs "
+           "change their reduction with the batch, so rollout and trainer drift apart";
   }
   if (negative_control()) {
     return "EXPECTED MISMATCH: this is the negative control; a " +
@@ -262,6 +313,8 @@ nlohmann::json VerifyReport::ToJson() const {
                               {"recompute_seconds", s.recompute_seconds}});
   }
   return {{"backend", backend},
+          {"backend_description", backend_description},
+          {"mode", std::string(NumericsModeName(mode))},
           {"dtype", std::string(DTypeName(dtype))},
           {"trainer_dtype", std::string(DTypeName(trainer_dtype))},
           {"model", model.ToJson()},
@@ -291,14 +344,17 @@ absl::StatusOr<VerifyReport> RunVerification(const VerifyOptions& o) {
   config.num_kv_heads = o.num_kv_heads;
   config.head_dim = o.hidden_size / o.num_heads;
   config.intermediate_size = o.intermediate_size;
-  config.vocab_size = tokenizer.vocab_size();
+  config.vocab_size = o.vocab_size > 0 ? o.vocab_size : tokenizer.vocab_size();
+  config.tie_word_embeddings = o.tie_word_embeddings;
   config.attention_bias = true;
   config.max_position_embeddings = o.max_prompt_tokens + o.max_new_tokens + 8;
   // A larger init scale than training would use, so the next-token
   // distributions are far from uniform and truncation actually bites.
   LOCKSTEP_ASSIGN_OR_RETURN(ModelWeights weights,
                             RandomInitWeights(config, o.dtype, o.seed, /*init_std=*/0.05f));
-  LOCKSTEP_ASSIGN_OR_RETURN(std::unique_ptr<Transformer> model, Transformer::Create(weights));
+  LOCKSTEP_ASSIGN_OR_RETURN(std::unique_ptr<Backend> backend, CreateBackend(o.backend));
+  LOCKSTEP_ASSIGN_OR_RETURN(std::unique_ptr<Transformer> model,
+                            Transformer::Create(weights, *backend));
   // Random init draws the same values for every dtype and rounds them, so a
   // trainer in another dtype holds "the same" weights at its own precision.
   const DType trainer_dtype = o.trainer_dtype.value_or(o.dtype);
@@ -308,7 +364,8 @@ absl::StatusOr<VerifyReport> RunVerification(const VerifyOptions& o) {
   if (trainer_dtype != o.dtype) {
     LOCKSTEP_ASSIGN_OR_RETURN(trainer_weights_storage,
                               RandomInitWeights(config, trainer_dtype, o.seed, 0.05f));
-    LOCKSTEP_ASSIGN_OR_RETURN(trainer_model_storage, Transformer::Create(trainer_weights_storage));
+    LOCKSTEP_ASSIGN_OR_RETURN(trainer_model_storage,
+                              Transformer::Create(trainer_weights_storage, *backend));
     trainer_model = trainer_model_storage.get();
   }
 
@@ -321,8 +378,12 @@ absl::StatusOr<VerifyReport> RunVerification(const VerifyOptions& o) {
                   .num_kv_heads = config.num_kv_heads,
                   .intermediate_size = config.intermediate_size,
                   .vocab_size = config.vocab_size,
+                  .tie_word_embeddings = config.tie_word_embeddings,
                   .parameters = ParameterCount(weights),
                   .seed = o.seed};
+  report.backend = std::string(DeviceName(backend->device()));
+  report.backend_description = backend->Describe();
+  report.mode = backend->mode();
   report.dtype = o.dtype;
   report.trainer_dtype = trainer_dtype;
   report.sequences = static_cast<int64_t>(requests.size());
@@ -336,7 +397,8 @@ absl::StatusOr<VerifyReport> RunVerification(const VerifyOptions& o) {
     s.trainer_micro_batch = schedule.trainer_micro_batch;
     auto t0 = Clock::now();
     LOCKSTEP_ASSIGN_OR_RETURN(std::vector<GenerationResult> results,
-                              Generate(*model, requests, schedule, o.seed, &s.engine_steps));
+                              Generate(*model, requests, schedule, o.seed, KvBlocksFor(o, 16),
+                                       &s.engine_steps));
     s.generate_seconds = SecondsSince(t0);
     t0 = Clock::now();
     std::vector<double> diffs;

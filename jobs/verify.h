@@ -11,12 +11,16 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "numerics/backend.h"
 #include "numerics/dtype.h"
 #include "nlohmann/json.hpp"
 
 namespace lockstep::jobs {
 
 struct VerifyOptions {
+  // Where both sides run: the rollout engine and the trainer-side recompute use one
+  // backend made by CreateBackend(backend).
+  BackendOptions backend;
   DType dtype = DType::kBF16;
   // The trainer side's dtype; unset = same as the rollout (the lockstep
   // setup). A different one reproduces the usual mismatched setup (e.g. an
@@ -33,7 +37,15 @@ struct VerifyOptions {
   int num_heads = 8;
   int num_kv_heads = 2;
   int intermediate_size = 512;
+  int vocab_size = 0;  // 0: the character tokenizer's vocabulary
+  bool tie_word_embeddings = false;
 };
+
+// The model shapes `verify --model-shape` knows: "small" (the defaults above, fast on a
+// CPU) and "qwen2-0.5b" (Qwen2.5-0.5B's shape: 24 layers, hidden 896, 14 heads / 2 KV
+// heads, MLP 4864, vocab 151936, tied embeddings; random weights). InvalidArgument naming
+// the known shapes otherwise.
+absl::Status ApplyModelShape(const std::string& shape, VerifyOptions* options);
 
 // |trainer - rollout| logprob over the tokens both sides give a finite
 // logprob (bitwise-equal tokens count as 0): the max alone hides whether a
@@ -57,6 +69,7 @@ struct VerifyModelSummary {
   int num_kv_heads = 0;
   int intermediate_size = 0;
   int vocab_size = 0;
+  bool tie_word_embeddings = false;
   int64_t parameters = 0;
   uint64_t seed = 0;
   std::string Describe() const;  // one line
@@ -78,7 +91,9 @@ struct ScheduleReport {
 };
 
 struct VerifyReport {
-  std::string backend = "cpu";
+  std::string backend = "cpu";  // the device name: "cpu" or "cuda"
+  std::string backend_description;  // Backend::Describe(): device, library, mode
+  NumericsMode mode = NumericsMode::kBatchInvariant;
   DType dtype = DType::kBF16;
   DType trainer_dtype = DType::kBF16;
   VerifyModelSummary model;
@@ -98,7 +113,10 @@ struct VerifyReport {
   bool passed() const { return tokens > 0 && bitwise_equal == tokens && schedules_agree; }
   // A trainer dtype other than the rollout's is the negative control: its
   // mismatch is the expected demonstration of what the usual setup costs.
-  bool negative_control() const { return trainer_dtype != dtype; }
+  // So is kFast mode: library-default GEMMs are not batch-invariant (on CUDA).
+  bool negative_control() const {
+    return trainer_dtype != dtype || mode == NumericsMode::kFast;
+  }
   // One sentence on what the result means (PASS, expected mismatch, or FAIL).
   std::string Verdict() const;
   nlohmann::json ToJson() const;

@@ -1,23 +1,53 @@
+// PagedKvCache (model/kv_cache.h): host block tables over pools allocated once on a backend,
+// and the packed per-step index arrays built from them.
 #include "model/kv_cache.h"
 
-#include <cstring>
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "numerics/cpu/cpu_backend.h"
+#include "numerics/status_macros.h"
 
 namespace lockstep {
 
-PagedKvCache::PagedKvCache(const ModelConfig& config, DType dtype, KvCacheOptions options)
-    : options_(options),
+PagedKvCache::PagedKvCache(Backend& backend, const ModelConfig& config, DType dtype,
+                           KvCacheOptions options)
+    : backend_(&backend),
+      options_(options),
       dtype_(dtype),
       row_elems_(int64_t{config.num_kv_heads} * config.head_dim) {
-  const int64_t rows = int64_t{options_.num_blocks} * options_.block_size;
-  for (int l = 0; l < config.num_layers; ++l) {
-    k_pools_.emplace_back(dtype, std::vector<int64_t>{rows, row_elems_});
-    v_pools_.emplace_back(dtype, std::vector<int64_t>{rows, row_elems_});
-  }
   // Hand out low block ids first: pop_back takes from the end.
   for (int b = options_.num_blocks - 1; b >= 0; --b) free_blocks_.push_back(b);
+}
+
+PagedKvCache::PagedKvCache(const ModelConfig& config, DType dtype, KvCacheOptions options)
+    : PagedKvCache(cpu::ProcessCpuBackend(), config, dtype, options) {
+  status_ = AllocatePools(config.num_layers);
+}
+
+absl::StatusOr<std::unique_ptr<PagedKvCache>> PagedKvCache::Create(Backend& backend,
+                                                                   const ModelConfig& config,
+                                                                   DType dtype,
+                                                                   KvCacheOptions options) {
+  if (options.block_size < 1 || options.num_blocks < 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "KV cache: block_size ", options.block_size, " and num_blocks ", options.num_blocks,
+        " must both be >= 1"));
+  }
+  std::unique_ptr<PagedKvCache> cache(new PagedKvCache(backend, config, dtype, options));
+  LOCKSTEP_RETURN_IF_ERROR(cache->AllocatePools(config.num_layers));
+  return cache;
+}
+
+absl::Status PagedKvCache::AllocatePools(int num_layers) {
+  const int64_t rows = int64_t{options_.num_blocks} * options_.block_size;
+  for (int l = 0; l < num_layers; ++l) {
+    LOCKSTEP_ASSIGN_OR_RETURN(DeviceTensor k, backend_->Allocate(dtype_, rows, row_elems_));
+    LOCKSTEP_ASSIGN_OR_RETURN(DeviceTensor v, backend_->Allocate(dtype_, rows, row_elems_));
+    k_pools_.push_back(std::move(k));
+    v_pools_.push_back(std::move(v));
+  }
+  return absl::OkStatus();
 }
 
 int PagedKvCache::BlocksFor(int64_t length) const {
@@ -25,6 +55,7 @@ int PagedKvCache::BlocksFor(int64_t length) const {
 }
 
 absl::Status PagedKvCache::Reserve(int64_t id, int64_t length) {
+  LOCKSTEP_RETURN_IF_ERROR(status_);
   std::vector<int32_t>& table = tables_[id];
   const int needed = BlocksFor(length) - static_cast<int>(table.size());
   if (needed > static_cast<int>(free_blocks_.size())) {
@@ -46,36 +77,49 @@ void PagedKvCache::Release(int64_t id) {
   tables_.erase(it);
 }
 
-absl::Status PagedKvCache::WriteRow(int layer, int64_t id, int64_t position, ConstMatrixView k_row,
-                                    ConstMatrixView v_row) {
-  auto it = tables_.find(id);
-  if (it == tables_.end() || position >= int64_t{static_cast<int64_t>(it->second.size())} *
-                                              options_.block_size) {
-    return absl::OutOfRangeError(
-        absl::StrCat("KV cache: position ", position, " of sequence ", id, " not reserved"));
+absl::Status PagedKvCache::BuildStep(std::span<const KvStepRows> rows, KvStepIndices* out) const {
+  out->query_indptr.assign(1, 0);
+  out->page_indptr.assign(1, 0);
+  out->page_indices.clear();
+  out->positions.clear();
+  out->slots.clear();
+  for (const KvStepRows& r : rows) {
+    auto it = tables_.find(r.sequence_id);
+    if (it == tables_.end()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("sequence ", r.sequence_id,
+                       " has no KV cache reservation (reserve before the step)"));
+    }
+    const std::vector<int32_t>& table = it->second;
+    const int64_t end = r.start_position + r.count;
+    if (r.start_position < 0 || end > int64_t{static_cast<int64_t>(table.size())} *
+                                          options_.block_size) {
+      return absl::OutOfRangeError(absl::StrCat("KV cache: positions ", r.start_position, "..",
+                                                end - 1, " of sequence ", r.sequence_id,
+                                                " not reserved"));
+    }
+    // Only the pages that hold keys 0..end-1: what this step's queries can attend.
+    const int pages = BlocksFor(end);
+    out->page_indices.insert(out->page_indices.end(), table.begin(), table.begin() + pages);
+    out->page_indptr.push_back(static_cast<int32_t>(out->page_indices.size()));
+    for (int64_t p = r.start_position; p < end; ++p) {
+      out->positions.push_back(static_cast<int32_t>(p));
+      out->slots.push_back(table[p / options_.block_size] * options_.block_size +
+                           static_cast<int32_t>(p % options_.block_size));
+    }
+    out->query_indptr.push_back(static_cast<int32_t>(out->positions.size()));
   }
-  if (k_row.cols != row_elems_ || v_row.cols != row_elems_ || k_row.dtype != dtype_ ||
-      v_row.dtype != dtype_) {
-    return absl::InvalidArgumentError("KV cache: row shape or dtype mismatch");
-  }
-  const int64_t physical =
-      int64_t{it->second[position / options_.block_size]} * options_.block_size +
-      position % options_.block_size;
-  const size_t bytes = static_cast<size_t>(row_elems_) * DTypeSize(dtype_);
-  std::memcpy(k_pools_[layer].AsMatrix().RowPtr(physical), k_row.RowPtr(0), bytes);
-  std::memcpy(v_pools_[layer].AsMatrix().RowPtr(physical), v_row.RowPtr(0), bytes);
   return absl::OkStatus();
 }
 
-cpu::KvRowSource PagedKvCache::Source(int layer, int64_t id) const {
-  cpu::KvRowSource source;
-  source.dtype = dtype_;
-  source.k_base = k_pools_[layer].data();
-  source.v_base = v_pools_[layer].data();
-  source.row_stride = row_elems_;
-  source.block_table = tables_.at(id).data();
-  source.block_size = options_.block_size;
-  return source;
+KvPoolView PagedKvCache::pool(int layer) {
+  return KvPoolView{.dtype = dtype_,
+                    .k_pool = k_pools_[layer].view().data,
+                    .v_pool = v_pools_[layer].view().data,
+                    .row_stride = row_elems_,
+                    .block_size = options_.block_size,
+                    .num_pages = options_.num_blocks,
+                    .device = backend_->device()};
 }
 
 }  // namespace lockstep

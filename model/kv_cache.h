@@ -1,17 +1,22 @@
-// Paged KV cache for incremental decode: a fixed pool of blocks of
-// `block_size` token rows per layer, and a block table per sequence. All
-// memory is allocated up front, so a decode step never allocates. Rows are
-// stored in the model's storage dtype, exactly as the full-sequence forward
-// holds its K and V, so attention reads identical values from either.
+// Paged KV cache for incremental decode: a fixed pool of pages of `block_size` token rows
+// per layer, allocated once on a Backend, and a block table per sequence kept on the host.
+// All pool memory is allocated up front, so a decode step never allocates on the device.
+// Rows are stored in the model's storage dtype, exactly as the full-sequence forward holds
+// its K and V, so attention reads identical values from either. For one step the cache
+// turns the block tables into the packed arrays Backend::WriteKv and
+// Backend::PagedAttention read (built on the host; the caller copies them to the device).
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <span>
 #include <unordered_map>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "model/config.h"
-#include "numerics/cpu/attention.h"
+#include "numerics/backend.h"
 #include "numerics/tensor.h"
 
 namespace lockstep {
@@ -21,10 +26,35 @@ struct KvCacheOptions {
   int num_blocks = 1024;
 };
 
+// One sequence's new rows in a step: `count` tokens at start_position, start_position+1, ...
+struct KvStepRows {
+  int64_t sequence_id = 0;
+  int64_t start_position = 0;
+  int64_t count = 0;
+};
+
+// The host index arrays of one step, in PagedBatchView's layout (numerics/backend.h) plus
+// the pool row every new token's K/V goes to. Reused across steps (cleared, not freed).
+struct KvStepIndices {
+  std::vector<int32_t> query_indptr;  // sequences + 1
+  std::vector<int32_t> page_indptr;   // sequences + 1
+  std::vector<int32_t> page_indices;
+  std::vector<int32_t> positions;     // one per new row
+  std::vector<int32_t> slots;         // one per new row: page * block_size + offset
+};
+
 class PagedKvCache {
  public:
+  // Allocates num_blocks * block_size rows per layer for K and for V on `backend`.
+  static absl::StatusOr<std::unique_ptr<PagedKvCache>> Create(Backend& backend,
+                                                              const ModelConfig& config,
+                                                              DType dtype, KvCacheOptions options);
+  // The same on the process-wide CPU backend; a failed allocation is reported by status()
+  // and by every Reserve.
   PagedKvCache(const ModelConfig& config, DType dtype, KvCacheOptions options);
 
+  absl::Status status() const { return status_; }
+  Backend& backend() const { return *backend_; }
   int block_size() const { return options_.block_size; }
   int free_blocks() const { return static_cast<int>(free_blocks_.size()); }
   // Blocks a sequence of `length` tokens occupies.
@@ -37,18 +67,23 @@ class PagedKvCache {
   void Release(int64_t id);
   bool Contains(int64_t id) const { return tables_.count(id) != 0; }
 
-  // Copies one token's key and value rows (num_kv_heads*head_dim elements each) at `position`.
-  absl::Status WriteRow(int layer, int64_t id, int64_t position, ConstMatrixView k_row,
-                        ConstMatrixView v_row);
-  // The paged view of sequence `id` in `layer`, for cpu::AttentionOverKv.
-  cpu::KvRowSource Source(int layer, int64_t id) const;
+  // The packed arrays of one step over `rows` (in order). FailedPrecondition for a sequence
+  // with no reservation, OutOfRange for a position past its reserved blocks.
+  absl::Status BuildStep(std::span<const KvStepRows> rows, KvStepIndices* out) const;
+  // Layer `layer`'s pool on the backend (written through by Backend::WriteKv).
+  KvPoolView pool(int layer);
 
  private:
+  PagedKvCache(Backend& backend, const ModelConfig& config, DType dtype, KvCacheOptions options);
+  absl::Status AllocatePools(int num_layers);
+
+  Backend* backend_;
   KvCacheOptions options_;
   DType dtype_;
   int64_t row_elems_;
-  std::vector<Tensor> k_pools_;  // per layer: (num_blocks*block_size, row_elems)
-  std::vector<Tensor> v_pools_;
+  absl::Status status_;
+  std::vector<DeviceTensor> k_pools_;  // per layer: (num_blocks*block_size, row_elems)
+  std::vector<DeviceTensor> v_pools_;
   std::vector<int32_t> free_blocks_;
   std::unordered_map<int64_t, std::vector<int32_t>> tables_;
 };

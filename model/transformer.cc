@@ -1,242 +1,303 @@
 #include "model/transformer.h"
 
 #include <cmath>
-#include <cstring>
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "numerics/cpu/attention.h"
-#include "numerics/cpu/elementwise.h"
-#include "numerics/cpu/rmsnorm.h"
+#include "numerics/cpu/cpu_backend.h"
 #include "numerics/status_macros.h"
 
 namespace lockstep {
 namespace {
 
-cpu::LinearWeight Prepare(const Tensor& weight, const Tensor& bias) {
-  return cpu::PrepareLinearWeight(weight.AsMatrix(), bias.numel() > 0 ? bias.data() : nullptr);
-}
+using WS = ForwardWorkspace;
 
-Tensor Rows(DType dtype, int64_t rows, int64_t cols) { return Tensor(dtype, {rows, cols}); }
+// A rank-1 (or empty) host tensor as the (1, n) view PrepareLinear / RmsNorm take; the
+// empty view (rows == 0) when absent.
+ConstMatrixView RowOrNone(const Tensor& t) {
+  return t.numel() > 0 ? t.AsMatrix() : ConstMatrixView();
+}
 
 }  // namespace
 
-Transformer::Transformer(const ModelWeights& weights)
+Transformer::Transformer(const ModelWeights& weights, Backend& backend)
     : weights_(weights),
+      backend_(&backend),
       rope_(weights.config.head_dim, weights.config.rope_theta,
             weights.config.max_position_embeddings) {}
 
-cpu::AttentionShape Transformer::attention_shape() const {
+AttentionShape Transformer::attention_shape() const {
   const ModelConfig& c = weights_.config;
-  return cpu::AttentionShape{.num_heads = c.num_heads,
-                             .num_kv_heads = c.num_kv_heads,
-                             .head_dim = c.head_dim,
-                             .scale = 1.0f / std::sqrt(static_cast<float>(c.head_dim))};
+  return AttentionShape{.num_heads = c.num_heads,
+                        .num_kv_heads = c.num_kv_heads,
+                        .head_dim = c.head_dim,
+                        .scale = 1.0f / std::sqrt(static_cast<float>(c.head_dim))};
 }
 
 absl::StatusOr<std::unique_ptr<Transformer>> Transformer::Create(const ModelWeights& weights) {
+  return Create(weights, cpu::ProcessCpuBackend());
+}
+
+absl::StatusOr<std::unique_ptr<Transformer>> Transformer::Create(const ModelWeights& weights,
+                                                                 Backend& backend) {
   LOCKSTEP_RETURN_IF_ERROR(weights.config.Validate());
   if (static_cast<int>(weights.layers.size()) != weights.config.num_layers) {
     return absl::InvalidArgumentError(
         "the model weights have a different number of layers than their config says");
   }
-  std::unique_ptr<Transformer> model(new Transformer(weights));
-  const Tensor none;
-  for (const LayerWeights& layer : weights.layers) {
-    model->layers_.push_back(PreparedLayer{
-        .q = Prepare(layer.q_proj, layer.q_bias),
-        .k = Prepare(layer.k_proj, layer.k_bias),
-        .v = Prepare(layer.v_proj, layer.v_bias),
-        .o = Prepare(layer.o_proj, none),
-        .gate = Prepare(layer.gate_proj, none),
-        .up = Prepare(layer.up_proj, none),
-        .down = Prepare(layer.down_proj, none),
-    });
-  }
-  model->lm_head_ = Prepare(weights.OutputEmbedding(), none);
+  std::unique_ptr<Transformer> model(new Transformer(weights, backend));
+  LOCKSTEP_RETURN_IF_ERROR(model->Upload(weights));
   return model;
 }
 
-absl::Status Transformer::RunLayers(std::span<const int32_t> tokens,
-                                    std::span<const int32_t> positions, const AttendFn& attend,
-                                    Tensor* hidden, ForwardActivations* record) const {
-  const ModelConfig& c = weights_.config;
-  const DType dt = weights_.dtype;
-  const int64_t rows = static_cast<int64_t>(tokens.size());
+absl::Status Transformer::Upload(const ModelWeights& weights) {
+  Backend& b = *backend_;
+  const ConstMatrixView none;
+  auto upload_row = [&](const Tensor& t, DeviceTensor* out) -> absl::Status {
+    if (t.numel() == 0) return absl::OkStatus();
+    LOCKSTEP_ASSIGN_OR_RETURN(*out, b.Upload(t.AsMatrix()));
+    return absl::OkStatus();
+  };
+  LOCKSTEP_ASSIGN_OR_RETURN(embed_tokens_, b.Upload(weights.embed_tokens.AsMatrix()));
+  LOCKSTEP_RETURN_IF_ERROR(upload_row(weights.norm, &final_norm_));
+  for (const LayerWeights& w : weights.layers) {
+    PreparedLayer layer;
+    LOCKSTEP_RETURN_IF_ERROR(upload_row(w.input_layernorm, &layer.input_layernorm));
+    LOCKSTEP_RETURN_IF_ERROR(upload_row(w.post_attention_layernorm, &layer.post_attention_layernorm));
+    LOCKSTEP_RETURN_IF_ERROR(upload_row(w.q_norm, &layer.q_norm));
+    LOCKSTEP_RETURN_IF_ERROR(upload_row(w.k_norm, &layer.k_norm));
+    LOCKSTEP_ASSIGN_OR_RETURN(layer.q, b.PrepareLinear(w.q_proj.AsMatrix(), RowOrNone(w.q_bias)));
+    LOCKSTEP_ASSIGN_OR_RETURN(layer.k, b.PrepareLinear(w.k_proj.AsMatrix(), RowOrNone(w.k_bias)));
+    LOCKSTEP_ASSIGN_OR_RETURN(layer.v, b.PrepareLinear(w.v_proj.AsMatrix(), RowOrNone(w.v_bias)));
+    LOCKSTEP_ASSIGN_OR_RETURN(layer.o, b.PrepareLinear(w.o_proj.AsMatrix(), none));
+    LOCKSTEP_ASSIGN_OR_RETURN(layer.gate, b.PrepareLinear(w.gate_proj.AsMatrix(), none));
+    LOCKSTEP_ASSIGN_OR_RETURN(layer.up, b.PrepareLinear(w.up_proj.AsMatrix(), none));
+    LOCKSTEP_ASSIGN_OR_RETURN(layer.down, b.PrepareLinear(w.down_proj.AsMatrix(), none));
+    layers_.push_back(std::move(layer));
+  }
+  LOCKSTEP_ASSIGN_OR_RETURN(lm_head_, b.PrepareLinear(weights.OutputEmbedding().AsMatrix(), none));
+  LOCKSTEP_ASSIGN_OR_RETURN(rope_prepared_, b.PrepareRope(rope_));
+  return absl::OkStatus();
+}
+
+absl::Status Transformer::CheckPositions(std::span<const int32_t> positions) const {
   for (int32_t p : positions) {
     if (p < 0 || p >= rope_.max_positions()) {
       return absl::OutOfRangeError(absl::StrCat("position ", p, " beyond max_position_embeddings ",
                                                 rope_.max_positions()));
     }
   }
-  const int64_t q_cols = int64_t{c.num_heads} * c.head_dim;
-  const int64_t kv_cols = int64_t{c.num_kv_heads} * c.head_dim;
-  *hidden = Rows(dt, rows, c.hidden_size);
-  LOCKSTEP_RETURN_IF_ERROR(
-      cpu::Embedding(weights_.embed_tokens.AsMatrix(), tokens, hidden->AsMatrix()));
-
-  Tensor normed = Rows(dt, rows, c.hidden_size);
-  Tensor q = Rows(dt, rows, q_cols), k = Rows(dt, rows, kv_cols), v = Rows(dt, rows, kv_cols);
-  Tensor attn = Rows(dt, rows, q_cols), proj = Rows(dt, rows, c.hidden_size);
-  Tensor gate = Rows(dt, rows, c.intermediate_size), up = Rows(dt, rows, c.intermediate_size);
-  Tensor act = Rows(dt, rows, c.intermediate_size);
-
-  for (int l = 0; l < c.num_layers; ++l) {
-    const LayerWeights& w = weights_.layers[l];
-    const PreparedLayer& pl = layers_[l];
-    MatrixView x = hidden->AsMatrix();
-    LayerActivations* saved = record ? &record->layers[l] : nullptr;
-    if (saved) saved->x_in = *hidden;
-
-    // Attention block: x += o_proj(attention(rope(norm(q)), rope(norm(k)), v)).
-    LOCKSTEP_RETURN_IF_ERROR(
-        cpu::RmsNorm(x, w.input_layernorm.AsMatrix(), c.rms_norm_eps, normed.AsMatrix()));
-    LOCKSTEP_RETURN_IF_ERROR(cpu::Linear(normed.AsMatrix(), pl.q, q.AsMatrix()));
-    LOCKSTEP_RETURN_IF_ERROR(cpu::Linear(normed.AsMatrix(), pl.k, k.AsMatrix()));
-    LOCKSTEP_RETURN_IF_ERROR(cpu::Linear(normed.AsMatrix(), pl.v, v.AsMatrix()));
-    if (saved) {
-      saved->normed_attn = normed;
-      saved->q_proj = q;
-      saved->k_proj = k;
-    }
-    if (c.qk_norm) {
-      // Qwen3: RMSNorm over each head's head_dim slice, before RoPE.
-      MatrixView q_heads{dt, q.data(), rows * c.num_heads, c.head_dim, c.head_dim};
-      MatrixView k_heads{dt, k.data(), rows * c.num_kv_heads, c.head_dim, c.head_dim};
-      LOCKSTEP_RETURN_IF_ERROR(cpu::RmsNorm(q_heads, w.q_norm.AsMatrix(), c.rms_norm_eps, q_heads));
-      LOCKSTEP_RETURN_IF_ERROR(cpu::RmsNorm(k_heads, w.k_norm.AsMatrix(), c.rms_norm_eps, k_heads));
-    }
-    LOCKSTEP_RETURN_IF_ERROR(cpu::ApplyRope(q.AsMatrix(), c.num_heads, positions, rope_));
-    LOCKSTEP_RETURN_IF_ERROR(cpu::ApplyRope(k.AsMatrix(), c.num_kv_heads, positions, rope_));
-    LOCKSTEP_RETURN_IF_ERROR(attend(l, q.AsMatrix(), k.AsMatrix(), v.AsMatrix(), attn.AsMatrix()));
-    LOCKSTEP_RETURN_IF_ERROR(cpu::Linear(attn.AsMatrix(), pl.o, proj.AsMatrix()));
-    LOCKSTEP_RETURN_IF_ERROR(cpu::AddResidual(x, proj.AsMatrix(), x));
-    if (saved) {
-      saved->q = q;
-      saved->k = k;
-      saved->v = v;
-      saved->attn = attn;
-      saved->x_mid = *hidden;
-    }
-
-    // MLP block: x += down(swiglu(gate(norm(x)), up(norm(x)))).
-    LOCKSTEP_RETURN_IF_ERROR(cpu::RmsNorm(x, w.post_attention_layernorm.AsMatrix(),
-                                          c.rms_norm_eps, normed.AsMatrix()));
-    LOCKSTEP_RETURN_IF_ERROR(cpu::Linear(normed.AsMatrix(), pl.gate, gate.AsMatrix()));
-    LOCKSTEP_RETURN_IF_ERROR(cpu::Linear(normed.AsMatrix(), pl.up, up.AsMatrix()));
-    LOCKSTEP_RETURN_IF_ERROR(cpu::SwiGlu(gate.AsMatrix(), up.AsMatrix(), act.AsMatrix()));
-    if (saved) {
-      saved->normed_mlp = normed;
-      saved->gate = gate;
-      saved->up = up;
-      saved->act = act;
-    }
-    LOCKSTEP_RETURN_IF_ERROR(cpu::Linear(act.AsMatrix(), pl.down, proj.AsMatrix()));
-    LOCKSTEP_RETURN_IF_ERROR(cpu::AddResidual(x, proj.AsMatrix(), x));
-  }
   return absl::OkStatus();
 }
 
-absl::Status Transformer::Logits(ConstMatrixView hidden_rows, Tensor* logits,
-                                 Tensor* normed_out) const {
+absl::Status Transformer::ToHost(ConstMatrixView src, Tensor* dst) const {
+  *dst = Tensor(src.dtype, {src.rows, src.cols});
+  return backend_->CopyToHost(src, dst->AsMatrix());
+}
+
+absl::Status Transformer::UploadRows(ForwardWorkspace& ws, Int32View* tokens,
+                                     Int32View* positions) const {
+  LOCKSTEP_RETURN_IF_ERROR(CheckPositions(ws.positions));
+  LOCKSTEP_ASSIGN_OR_RETURN(*tokens, ws.Put(WS::kTokens, ws.tokens));
+  LOCKSTEP_ASSIGN_OR_RETURN(*positions, ws.Put(WS::kPositions, ws.positions));
+  return absl::OkStatus();
+}
+
+absl::Status Transformer::RunLayers(ForwardWorkspace& ws, Int32View tokens, Int32View positions,
+                                    const AttendFn& attend, MatrixView* hidden,
+                                    ForwardActivations* record) const {
   const ModelConfig& c = weights_.config;
-  Tensor normed = Rows(weights_.dtype, hidden_rows.rows, c.hidden_size);
+  const DType dt = weights_.dtype;
+  Backend& b = *backend_;
+  const int64_t rows = tokens.size;
+  const int64_t q_cols = int64_t{c.num_heads} * c.head_dim;
+  const int64_t kv_cols = int64_t{c.num_kv_heads} * c.head_dim;
+  LOCKSTEP_ASSIGN_OR_RETURN(const MatrixView x, ws.Get(WS::kHidden, dt, rows, c.hidden_size));
+  LOCKSTEP_ASSIGN_OR_RETURN(const MatrixView normed, ws.Get(WS::kNormed, dt, rows, c.hidden_size));
+  LOCKSTEP_ASSIGN_OR_RETURN(const MatrixView q, ws.Get(WS::kQ, dt, rows, q_cols));
+  LOCKSTEP_ASSIGN_OR_RETURN(const MatrixView k, ws.Get(WS::kK, dt, rows, kv_cols));
+  LOCKSTEP_ASSIGN_OR_RETURN(const MatrixView v, ws.Get(WS::kV, dt, rows, kv_cols));
+  LOCKSTEP_ASSIGN_OR_RETURN(const MatrixView attn, ws.Get(WS::kAttn, dt, rows, q_cols));
+  LOCKSTEP_ASSIGN_OR_RETURN(const MatrixView proj, ws.Get(WS::kProj, dt, rows, c.hidden_size));
+  LOCKSTEP_ASSIGN_OR_RETURN(const MatrixView gate,
+                            ws.Get(WS::kGate, dt, rows, c.intermediate_size));
+  LOCKSTEP_ASSIGN_OR_RETURN(const MatrixView up, ws.Get(WS::kUp, dt, rows, c.intermediate_size));
+  LOCKSTEP_ASSIGN_OR_RETURN(const MatrixView act, ws.Get(WS::kAct, dt, rows, c.intermediate_size));
+  LOCKSTEP_RETURN_IF_ERROR(b.Embedding(embed_tokens_.view(), tokens, x));
+
+  for (int l = 0; l < c.num_layers; ++l) {
+    const PreparedLayer& w = layers_[l];
+    LayerActivations* saved = record ? &record->layers[l] : nullptr;
+    if (saved) LOCKSTEP_RETURN_IF_ERROR(ToHost(x, &saved->x_in));
+
+    // Attention block: x += o_proj(attention(rope(norm(q)), rope(norm(k)), v)).
+    LOCKSTEP_RETURN_IF_ERROR(b.RmsNorm(x, w.input_layernorm.view(), c.rms_norm_eps, normed));
+    LOCKSTEP_RETURN_IF_ERROR(b.Linear(normed, *w.q, q));
+    LOCKSTEP_RETURN_IF_ERROR(b.Linear(normed, *w.k, k));
+    LOCKSTEP_RETURN_IF_ERROR(b.Linear(normed, *w.v, v));
+    if (saved) {
+      LOCKSTEP_RETURN_IF_ERROR(ToHost(normed, &saved->normed_attn));
+      LOCKSTEP_RETURN_IF_ERROR(ToHost(q, &saved->q_proj));
+      LOCKSTEP_RETURN_IF_ERROR(ToHost(k, &saved->k_proj));
+    }
+    if (c.qk_norm) {
+      // Qwen3: RMSNorm over each head's head_dim slice, before RoPE.
+      const MatrixView q_heads{dt, q.data, rows * c.num_heads, c.head_dim, c.head_dim, q.device};
+      const MatrixView k_heads{dt, k.data, rows * c.num_kv_heads, c.head_dim, c.head_dim,
+                               k.device};
+      LOCKSTEP_RETURN_IF_ERROR(b.RmsNorm(q_heads, w.q_norm.view(), c.rms_norm_eps, q_heads));
+      LOCKSTEP_RETURN_IF_ERROR(b.RmsNorm(k_heads, w.k_norm.view(), c.rms_norm_eps, k_heads));
+    }
+    LOCKSTEP_RETURN_IF_ERROR(b.ApplyRope(q, c.num_heads, positions, *rope_prepared_));
+    LOCKSTEP_RETURN_IF_ERROR(b.ApplyRope(k, c.num_kv_heads, positions, *rope_prepared_));
+    LOCKSTEP_RETURN_IF_ERROR(attend(l, q, k, v, attn));
+    LOCKSTEP_RETURN_IF_ERROR(b.Linear(attn, *w.o, proj));
+    if (saved) {
+      LOCKSTEP_RETURN_IF_ERROR(ToHost(q, &saved->q));
+      LOCKSTEP_RETURN_IF_ERROR(ToHost(k, &saved->k));
+      LOCKSTEP_RETURN_IF_ERROR(ToHost(v, &saved->v));
+      LOCKSTEP_RETURN_IF_ERROR(ToHost(attn, &saved->attn));
+    }
+    LOCKSTEP_RETURN_IF_ERROR(b.AddResidual(x, proj, x));
+    if (saved) LOCKSTEP_RETURN_IF_ERROR(ToHost(x, &saved->x_mid));
+
+    // MLP block: x += down(swiglu(gate(norm(x)), up(norm(x)))).
+    LOCKSTEP_RETURN_IF_ERROR(
+        b.RmsNorm(x, w.post_attention_layernorm.view(), c.rms_norm_eps, normed));
+    LOCKSTEP_RETURN_IF_ERROR(b.Linear(normed, *w.gate, gate));
+    LOCKSTEP_RETURN_IF_ERROR(b.Linear(normed, *w.up, up));
+    LOCKSTEP_RETURN_IF_ERROR(b.SwiGlu(gate, up, act));
+    if (saved) {
+      LOCKSTEP_RETURN_IF_ERROR(ToHost(normed, &saved->normed_mlp));
+      LOCKSTEP_RETURN_IF_ERROR(ToHost(gate, &saved->gate));
+      LOCKSTEP_RETURN_IF_ERROR(ToHost(up, &saved->up));
+      LOCKSTEP_RETURN_IF_ERROR(ToHost(act, &saved->act));
+    }
+    LOCKSTEP_RETURN_IF_ERROR(b.Linear(act, *w.down, proj));
+    LOCKSTEP_RETURN_IF_ERROR(b.AddResidual(x, proj, x));
+  }
+  *hidden = x;
+  return absl::OkStatus();
+}
+
+absl::Status Transformer::Logits(ForwardWorkspace& ws, ConstMatrixView hidden_rows,
+                                 ConstMatrixView* logits, Tensor* normed_out) const {
+  const ModelConfig& c = weights_.config;
+  LOCKSTEP_ASSIGN_OR_RETURN(
+      const MatrixView normed,
+      ws.Get(WS::kFinalNormed, weights_.dtype, hidden_rows.rows, c.hidden_size));
   LOCKSTEP_RETURN_IF_ERROR(
-      cpu::RmsNorm(hidden_rows, weights_.norm.AsMatrix(), c.rms_norm_eps, normed.AsMatrix()));
-  *logits = Rows(weights_.dtype, hidden_rows.rows, c.vocab_size);
-  LOCKSTEP_RETURN_IF_ERROR(cpu::Linear(normed.AsMatrix(), lm_head_, logits->AsMatrix()));
-  if (normed_out != nullptr) *normed_out = std::move(normed);
+      backend_->RmsNorm(hidden_rows, final_norm_.view(), c.rms_norm_eps, normed));
+  LOCKSTEP_ASSIGN_OR_RETURN(const MatrixView out,
+                            ws.Get(WS::kLogits, weights_.dtype, hidden_rows.rows, c.vocab_size));
+  LOCKSTEP_RETURN_IF_ERROR(backend_->Linear(normed, *lm_head_, out));
+  if (normed_out != nullptr) LOCKSTEP_RETURN_IF_ERROR(ToHost(normed, normed_out));
+  *logits = out;
   return absl::OkStatus();
 }
 
 absl::Status Transformer::ForwardSequences(std::span<const std::span<const int32_t>> sequences,
-                                           Tensor* logits, ForwardActivations* record) const {
-  std::vector<int32_t> tokens, positions;
-  std::vector<RowRange> ranges;
-  for (const auto& seq : sequences) {
-    ranges.push_back({static_cast<int64_t>(tokens.size()), static_cast<int64_t>(seq.size())});
-    for (size_t i = 0; i < seq.size(); ++i) {
-      tokens.push_back(seq[i]);
-      positions.push_back(static_cast<int32_t>(i));
-    }
+                                           ForwardWorkspace& ws, ConstMatrixView* logits,
+                                           ForwardActivations* record) const {
+  if (&ws.backend() != backend_) {
+    return absl::InvalidArgumentError("ForwardSequences: the workspace is on another backend");
   }
-  const cpu::AttentionShape shape = attention_shape();
-  // The trainer's keys: each sequence's own K/V rows, contiguous.
-  AttendFn attend = [&](int, ConstMatrixView q, ConstMatrixView k, ConstMatrixView v,
-                        MatrixView out) -> absl::Status {
-    for (const RowRange& r : ranges) {
-      if (r.count == 0) continue;
-      LOCKSTEP_RETURN_IF_ERROR(cpu::CausalAttention(
-          q.RowRange(r.row_begin, r.count), k.RowRange(r.row_begin, r.count),
-          v.RowRange(r.row_begin, r.count), shape, out.RowRange(r.row_begin, r.count)));
+  ws.tokens.clear();
+  ws.positions.clear();
+  std::vector<int32_t> sequence_indptr = {0};
+  for (const auto& seq : sequences) {
+    for (size_t i = 0; i < seq.size(); ++i) {
+      ws.tokens.push_back(seq[i]);
+      ws.positions.push_back(static_cast<int32_t>(i));
     }
-    return absl::OkStatus();
+    sequence_indptr.push_back(static_cast<int32_t>(ws.tokens.size()));
+  }
+  const AttentionShape shape = attention_shape();
+  // The trainer's keys: each sequence's own K/V rows, contiguous.
+  const AttendFn attend = [&](int, ConstMatrixView q, ConstMatrixView k, ConstMatrixView v,
+                              MatrixView out) {
+    return backend_->CausalAttention(q, k, v, sequence_indptr, shape, out);
   };
-  Tensor hidden;
   if (record != nullptr) {
     *record = ForwardActivations{};
-    record->tokens = tokens;
-    record->positions = positions;
-    for (const RowRange& r : ranges) record->sequence_begin.push_back(r.row_begin);
-    record->sequence_begin.push_back(static_cast<int64_t>(tokens.size()));
+    record->tokens = ws.tokens;
+    record->positions = ws.positions;
+    record->sequence_begin.assign(sequence_indptr.begin(), sequence_indptr.end());
     record->layers.resize(static_cast<size_t>(weights_.config.num_layers));
   }
-  LOCKSTEP_RETURN_IF_ERROR(RunLayers(tokens, positions, attend, &hidden, record));
+  Int32View tokens, positions;
+  LOCKSTEP_RETURN_IF_ERROR(UploadRows(ws, &tokens, &positions));
+  MatrixView hidden;
+  LOCKSTEP_RETURN_IF_ERROR(RunLayers(ws, tokens, positions, attend, &hidden, record));
   if (record != nullptr) {
-    record->x_final = hidden;
-    LOCKSTEP_RETURN_IF_ERROR(Logits(hidden.AsMatrix(), logits, &record->normed_final));
-    return absl::OkStatus();
+    LOCKSTEP_RETURN_IF_ERROR(ToHost(hidden, &record->x_final));
+    return Logits(ws, hidden, logits, &record->normed_final);
   }
-  return Logits(hidden.AsMatrix(), logits);
+  return Logits(ws, hidden, logits);
+}
+
+absl::Status Transformer::ForwardSequences(std::span<const std::span<const int32_t>> sequences,
+                                           Tensor* logits, ForwardActivations* record) const {
+  ForwardWorkspace ws(*backend_);
+  ConstMatrixView device_logits;
+  LOCKSTEP_RETURN_IF_ERROR(ForwardSequences(sequences, ws, &device_logits, record));
+  return ToHost(device_logits, logits);
+}
+
+absl::Status Transformer::ForwardStep(std::span<const StepEntry> entries, PagedKvCache& cache,
+                                      ForwardWorkspace& ws, ConstMatrixView* last_logits) const {
+  if (&ws.backend() != backend_ || &cache.backend() != backend_) {
+    return absl::InvalidArgumentError(
+        "ForwardStep: the KV cache and the workspace must be on the model's backend");
+  }
+  ws.tokens.clear();
+  ws.last_rows.clear();
+  ws.step_rows.clear();
+  for (const StepEntry& e : entries) {
+    if (e.tokens.empty()) return absl::InvalidArgumentError("a forward step entry has no tokens");
+    ws.step_rows.push_back({.sequence_id = e.sequence_id,
+                            .start_position = e.start_position,
+                            .count = static_cast<int64_t>(e.tokens.size())});
+    ws.tokens.insert(ws.tokens.end(), e.tokens.begin(), e.tokens.end());
+    ws.last_rows.push_back(static_cast<int32_t>(ws.tokens.size()) - 1);
+  }
+  KvStepIndices& idx = ws.step_indices;
+  LOCKSTEP_RETURN_IF_ERROR(cache.BuildStep(ws.step_rows, &idx));
+  ws.positions.assign(idx.positions.begin(), idx.positions.end());
+  Int32View tokens;
+  PagedBatchView batch;
+  LOCKSTEP_RETURN_IF_ERROR(UploadRows(ws, &tokens, &batch.positions));
+  batch.num_sequences = static_cast<int>(entries.size());
+  LOCKSTEP_ASSIGN_OR_RETURN(batch.query_indptr, ws.Put(WS::kQueryIndptr, idx.query_indptr));
+  LOCKSTEP_ASSIGN_OR_RETURN(batch.page_indptr, ws.Put(WS::kPageIndptr, idx.page_indptr));
+  LOCKSTEP_ASSIGN_OR_RETURN(batch.page_indices, ws.Put(WS::kPageIndices, idx.page_indices));
+  LOCKSTEP_ASSIGN_OR_RETURN(const Int32View slots, ws.Put(WS::kSlots, idx.slots));
+  LOCKSTEP_ASSIGN_OR_RETURN(const Int32View last_rows, ws.Put(WS::kLastRows, ws.last_rows));
+  const AttentionShape shape = attention_shape();
+  // The rollout's keys: the paged cache, after this step's rows are written.
+  const AttendFn attend = [&](int layer, ConstMatrixView q, ConstMatrixView k, ConstMatrixView v,
+                              MatrixView out) -> absl::Status {
+    const KvPoolView pool = cache.pool(layer);
+    LOCKSTEP_RETURN_IF_ERROR(backend_->WriteKv(k, v, slots, pool));
+    return backend_->PagedAttention(q, pool, batch, shape, out);
+  };
+  MatrixView hidden;
+  LOCKSTEP_RETURN_IF_ERROR(RunLayers(ws, tokens, batch.positions, attend, &hidden, nullptr));
+  // Only the last new row of each entry needs logits (the next token's distribution).
+  LOCKSTEP_ASSIGN_OR_RETURN(const MatrixView last_hidden,
+                            ws.Get(WS::kLastHidden, weights_.dtype,
+                                   static_cast<int64_t>(entries.size()),
+                                   weights_.config.hidden_size));
+  LOCKSTEP_RETURN_IF_ERROR(backend_->GatherRows(hidden, last_rows, last_hidden));
+  return Logits(ws, last_hidden, last_logits);
 }
 
 absl::Status Transformer::ForwardStep(std::span<const StepEntry> entries, PagedKvCache& cache,
                                       Tensor* last_logits) const {
-  std::vector<int32_t> tokens, positions;
-  std::vector<RowRange> ranges;
-  for (const StepEntry& e : entries) {
-    if (e.tokens.empty()) return absl::InvalidArgumentError("a forward step entry has no tokens");
-    if (!cache.Contains(e.sequence_id)) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("sequence ", e.sequence_id,
-                       " has no KV cache reservation (reserve before the step)"));
-    }
-    ranges.push_back({static_cast<int64_t>(tokens.size()), static_cast<int64_t>(e.tokens.size())});
-    for (size_t i = 0; i < e.tokens.size(); ++i) {
-      tokens.push_back(e.tokens[i]);
-      positions.push_back(static_cast<int32_t>(e.start_position + static_cast<int64_t>(i)));
-    }
-  }
-  const cpu::AttentionShape shape = attention_shape();
-  // The rollout's keys: the paged cache, after this step's rows are written.
-  AttendFn attend = [&](int layer, ConstMatrixView q, ConstMatrixView k, ConstMatrixView v,
-                        MatrixView out) -> absl::Status {
-    for (size_t e = 0; e < entries.size(); ++e) {
-      const RowRange& r = ranges[e];
-      for (int64_t i = 0; i < r.count; ++i) {
-        LOCKSTEP_RETURN_IF_ERROR(cache.WriteRow(layer, entries[e].sequence_id,
-                                                positions[r.row_begin + i],
-                                                k.RowRange(r.row_begin + i, 1),
-                                                v.RowRange(r.row_begin + i, 1)));
-      }
-      LOCKSTEP_RETURN_IF_ERROR(cpu::AttentionOverKv(
-          q.RowRange(r.row_begin, r.count),
-          std::span<const int32_t>(positions).subspan(r.row_begin, r.count),
-          cache.Source(layer, entries[e].sequence_id), shape, out.RowRange(r.row_begin, r.count)));
-    }
-    return absl::OkStatus();
-  };
-  Tensor hidden;
-  LOCKSTEP_RETURN_IF_ERROR(RunLayers(tokens, positions, attend, &hidden, nullptr));
-  // Only the last new row of each entry needs logits (the next token's distribution).
-  const int64_t hidden_size = weights_.config.hidden_size;
-  Tensor last_hidden(weights_.dtype, {static_cast<int64_t>(entries.size()), hidden_size});
-  const size_t row_bytes = static_cast<size_t>(hidden_size) * DTypeSize(weights_.dtype);
-  for (size_t e = 0; e < entries.size(); ++e) {
-    std::memcpy(last_hidden.AsMatrix().RowPtr(static_cast<int64_t>(e)),
-                hidden.AsMatrix().RowPtr(ranges[e].row_begin + ranges[e].count - 1), row_bytes);
-  }
-  return Logits(last_hidden.AsMatrix(), last_logits);
+  ForwardWorkspace ws(*backend_);
+  ConstMatrixView device_logits;
+  LOCKSTEP_RETURN_IF_ERROR(ForwardStep(entries, cache, ws, &device_logits));
+  return ToHost(device_logits, last_logits);
 }
 
 }  // namespace lockstep

@@ -1,9 +1,11 @@
-// The decoder forward pass shared by the trainer and the rollout engine.
-// Both entry points run the same per-row ops from numerics/cpu in the same
-// order; they differ only in where attention finds its keys (the sequence's
-// own K/V for the trainer, the paged KV cache for the rollout). Guarantee:
-// the logits of a token depend only on the weights and on that token's
-// sequence prefix — not on the batch, the schedule, or which entry point ran.
+// The decoder forward pass shared by the trainer and the rollout engine, on one Backend
+// (numerics/backend.h): this file is the one place that sequences the model's ops. Both
+// entry points run the same packed-batch ops in the same order; they differ only in where
+// attention finds its keys (each sequence's own K/V for the trainer, the paged KV cache for
+// the rollout). Guarantee: the logits of a token depend only on the weights and on that
+// token's sequence prefix — not on the batch, the schedule, or which entry point ran.
+// Weights live on the backend (uploaded once by Create); activations live in a
+// ForwardWorkspace; only the convenience overloads that return host Tensors copy to the host.
 #pragma once
 
 #include <cstdint>
@@ -14,11 +16,12 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "model/forward_workspace.h"
 #include "model/kv_cache.h"
 #include "model/weights.h"
-#include "numerics/cpu/attention.h"
-#include "numerics/cpu/linear.h"
-#include "numerics/cpu/rope.h"
+#include "numerics/attention_shape.h"
+#include "numerics/backend.h"
+#include "numerics/rope_table.h"
 
 namespace lockstep {
 
@@ -54,65 +57,87 @@ struct ForwardActivations {
 
 class Transformer {
  public:
-  // Prepares the weights for repeated use; `weights` must outlive the Transformer.
+  // Uploads the weights to `backend` (embedding table, norms, prepared linears, rope
+  // factors); `weights` and `backend` must outlive the Transformer.
+  static absl::StatusOr<std::unique_ptr<Transformer>> Create(const ModelWeights& weights,
+                                                             Backend& backend);
+  // The same on the process-wide CPU backend (cpu::ProcessCpuBackend()).
   static absl::StatusOr<std::unique_ptr<Transformer>> Create(const ModelWeights& weights);
 
   const ModelConfig& config() const { return weights_.config; }
   DType dtype() const { return weights_.dtype; }
   int max_positions() const { return rope_.max_positions(); }
+  Backend& backend() const { return *backend_; }
 
   // Trainer side: full-sequence causal forward of several sequences at once.
-  // logits: (Σ len, vocab) in the storage dtype, rows in sequence order.
-  // With `record`, also saves every activation the backward pass needs (the
+  // logits: (Σ len, vocab) in the storage dtype, rows in sequence order, in `workspace`
+  // on the backend (valid until the workspace's next use).
+  // With `record`, also saves (on the host) every activation the backward pass needs (the
   // logits are the same bits either way).
+  absl::Status ForwardSequences(std::span<const std::span<const int32_t>> sequences,
+                                ForwardWorkspace& workspace, ConstMatrixView* logits,
+                                ForwardActivations* record = nullptr) const;
+  // The same with a one-off workspace, logits copied to a host Tensor.
   absl::Status ForwardSequences(std::span<const std::span<const int32_t>> sequences,
                                 Tensor* logits, ForwardActivations* record = nullptr) const;
 
-  // The prepared weights, for the backward pass.
-  const ModelWeights& weights() const { return weights_; }
-  const cpu::LinearWeight& q_proj(int layer) const { return layers_[layer].q; }
-  const cpu::LinearWeight& k_proj(int layer) const { return layers_[layer].k; }
-  const cpu::LinearWeight& v_proj(int layer) const { return layers_[layer].v; }
-  const cpu::LinearWeight& o_proj(int layer) const { return layers_[layer].o; }
-  const cpu::LinearWeight& gate_proj(int layer) const { return layers_[layer].gate; }
-  const cpu::LinearWeight& up_proj(int layer) const { return layers_[layer].up; }
-  const cpu::LinearWeight& down_proj(int layer) const { return layers_[layer].down; }
-  const cpu::LinearWeight& lm_head() const { return lm_head_; }
-  const cpu::RopeTable& rope() const { return rope_; }
-  // Heads, head_dim and the 1/sqrt(head_dim) scale every attention call uses.
-  cpu::AttentionShape attention_shape() const;
-
-  // Rollout side: one engine step. Writes every new token's K/V into `cache`
-  // (which must have room reserved) and returns the logits of the LAST new
-  // token of each entry: (entries, vocab).
+  // Rollout side: one engine step. Writes every new token's K/V into `cache` (which must be
+  // on this model's backend and have room reserved) and returns the logits of the LAST new
+  // token of each entry: (entries, vocab), in `workspace` on the backend.
+  absl::Status ForwardStep(std::span<const StepEntry> entries, PagedKvCache& cache,
+                           ForwardWorkspace& workspace, ConstMatrixView* last_logits) const;
+  // The same with a one-off workspace, logits copied to a host Tensor.
   absl::Status ForwardStep(std::span<const StepEntry> entries, PagedKvCache& cache,
                            Tensor* last_logits) const;
 
+  // The prepared weights, for the backward pass (trainer/model_backward.cc reads the CPU
+  // backend's through cpu::AsCpuLinearWeight).
+  const ModelWeights& weights() const { return weights_; }
+  const PreparedLinear& q_proj(int layer) const { return *layers_[layer].q; }
+  const PreparedLinear& k_proj(int layer) const { return *layers_[layer].k; }
+  const PreparedLinear& v_proj(int layer) const { return *layers_[layer].v; }
+  const PreparedLinear& o_proj(int layer) const { return *layers_[layer].o; }
+  const PreparedLinear& gate_proj(int layer) const { return *layers_[layer].gate; }
+  const PreparedLinear& up_proj(int layer) const { return *layers_[layer].up; }
+  const PreparedLinear& down_proj(int layer) const { return *layers_[layer].down; }
+  const PreparedLinear& lm_head() const { return *lm_head_; }
+  const RopeTable& rope() const { return rope_; }  // the host table the backend's came from
+  // Heads, head_dim and the 1/sqrt(head_dim) scale every attention call uses.
+  AttentionShape attention_shape() const;
+
  private:
   struct PreparedLayer {
-    cpu::LinearWeight q, k, v, o, gate, up, down;
-  };
-  // A packed batch of rows: which sequence each row range belongs to and where.
-  struct RowRange {
-    int64_t row_begin = 0;
-    int64_t count = 0;
+    DeviceTensor input_layernorm, post_attention_layernorm, q_norm, k_norm;  // (1, n)
+    std::unique_ptr<PreparedLinear> q, k, v, o, gate, up, down;
   };
   // Attention of one layer over the packed rows: (layer, q, k, v, out), with
   // q/k/v after RoPE. The trainer and the rollout pass different sources.
   using AttendFn = std::function<absl::Status(int layer, ConstMatrixView q, ConstMatrixView k,
                                               ConstMatrixView v, MatrixView out)>;
 
-  explicit Transformer(const ModelWeights& weights);
-  absl::Status RunLayers(std::span<const int32_t> tokens, std::span<const int32_t> positions,
-                         const AttendFn& attend, Tensor* hidden,
+  Transformer(const ModelWeights& weights, Backend& backend);
+  absl::Status Upload(const ModelWeights& weights);
+  absl::Status CheckPositions(std::span<const int32_t> positions) const;
+  // Checks ws.positions and copies ws.tokens / ws.positions to the device.
+  absl::Status UploadRows(ForwardWorkspace& ws, Int32View* tokens, Int32View* positions) const;
+  // Runs the layers over the packed rows; the residual stream ends in *hidden (a workspace
+  // buffer).
+  absl::Status RunLayers(ForwardWorkspace& ws, Int32View tokens, Int32View positions,
+                         const AttendFn& attend, MatrixView* hidden,
                          ForwardActivations* record) const;
-  absl::Status Logits(ConstMatrixView hidden_rows, Tensor* logits,
+  // Final norm + LM head of `hidden_rows` into the workspace's logits buffer.
+  absl::Status Logits(ForwardWorkspace& ws, ConstMatrixView hidden_rows, ConstMatrixView* logits,
                       Tensor* normed_out = nullptr) const;
+  absl::Status ToHost(ConstMatrixView src, Tensor* dst) const;
 
   const ModelWeights& weights_;
+  Backend* backend_;
+  RopeTable rope_;
+  std::unique_ptr<PreparedRope> rope_prepared_;
+  DeviceTensor embed_tokens_;  // (vocab, hidden)
+  DeviceTensor final_norm_;    // (1, hidden)
   std::vector<PreparedLayer> layers_;
-  cpu::LinearWeight lm_head_;
-  cpu::RopeTable rope_;
+  std::unique_ptr<PreparedLinear> lm_head_;
 };
 
 }  // namespace lockstep

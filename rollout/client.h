@@ -28,7 +28,7 @@ struct RolloutRequest {
   uint32_t sample_index = 0;
   std::vector<int32_t> prompt;
   int max_new_tokens = 64;
-  cpu::SamplingParams sampling;
+  SamplingParams sampling;
   uint64_t seed = 0;
   std::vector<int32_t> stop_tokens;
 };

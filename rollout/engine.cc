@@ -14,9 +14,22 @@ std::string FinishReasonName(FinishReason reason) {
 }
 
 RolloutEngine::RolloutEngine(const Transformer& model, EngineOptions options)
-    : model_(model),
-      options_(options),
-      cache_(model.config(), model.dtype(), options.kv_cache) {}
+    : model_(model), options_(options), workspace_(model.backend()) {
+  absl::StatusOr<std::unique_ptr<PagedKvCache>> cache =
+      PagedKvCache::Create(model.backend(), model.config(), model.dtype(), options.kv_cache);
+  if (cache.ok()) {
+    cache_ = *std::move(cache);
+  } else {
+    init_status_ = cache.status();
+  }
+}
+
+absl::StatusOr<std::unique_ptr<RolloutEngine>> RolloutEngine::Create(const Transformer& model,
+                                                                     EngineOptions options) {
+  auto engine = std::make_unique<RolloutEngine>(model, options);
+  LOCKSTEP_RETURN_IF_ERROR(engine->status());
+  return engine;
+}
 
 absl::Status RolloutEngine::Submit(GenerationRequest request) {
   LOCKSTEP_RETURN_IF_ERROR(Validate(request));
@@ -25,6 +38,7 @@ absl::Status RolloutEngine::Submit(GenerationRequest request) {
 }
 
 absl::Status RolloutEngine::Validate(const GenerationRequest& request) const {
+  LOCKSTEP_RETURN_IF_ERROR(init_status_);
   if (request.prompt.empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat("request ", request.request_id, ": empty prompt"));
@@ -39,9 +53,9 @@ absl::Status RolloutEngine::Validate(const GenerationRequest& request) const {
         "request ", request.request_id, ": prompt + max_new_tokens = ", total,
         " exceeds the model's max_position_embeddings ", model_.max_positions()));
   }
-  if (cache_.BlocksFor(total) > options_.kv_cache.num_blocks) {
+  if (cache_->BlocksFor(total) > options_.kv_cache.num_blocks) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "request ", request.request_id, ": needs ", cache_.BlocksFor(total),
+        "request ", request.request_id, ": needs ", cache_->BlocksFor(total),
         " KV blocks, the whole cache has ", options_.kv_cache.num_blocks));
   }
   for (int32_t t : request.prompt) {
@@ -50,10 +64,11 @@ absl::Status RolloutEngine::Validate(const GenerationRequest& request) const {
           absl::StrCat("request ", request.request_id, ": token id ", t, " outside vocabulary"));
     }
   }
-  return cpu::ValidateSamplingParams(request.sampling);
+  return ValidateSamplingParams(request.sampling);
 }
 
 absl::StatusOr<std::vector<GenerationResult>> RolloutEngine::Step() {
+  LOCKSTEP_RETURN_IF_ERROR(init_status_);
   // Admission: in arrival order, while the batch has room and the cache can
   // hold the whole sequence (prompt + max_new_tokens), so a running sequence
   // never has to be preempted.
@@ -64,9 +79,9 @@ absl::StatusOr<std::vector<GenerationResult>> RolloutEngine::Step() {
     const int64_t prompt_len = static_cast<int64_t>(next.prompt.size());
     const int64_t total = prompt_len + next.max_new_tokens;
     if (prefill_tokens > 0 && prefill_tokens + prompt_len > options_.max_prefill_tokens) break;
-    if (cache_.BlocksFor(total) > cache_.free_blocks()) break;
+    if (cache_->BlocksFor(total) > cache_->free_blocks()) break;
     Running r{.sequence_id = next_sequence_id_++, .request = next, .result = {}, .length = 0};
-    LOCKSTEP_RETURN_IF_ERROR(cache_.Reserve(r.sequence_id, total));
+    LOCKSTEP_RETURN_IF_ERROR(cache_->Reserve(r.sequence_id, total));
     r.result.request_id = next.request_id;
     r.result.sample_index = next.sample_index;
     r.result.prompt = next.prompt;
@@ -94,19 +109,30 @@ absl::StatusOr<std::vector<GenerationResult>> RolloutEngine::Step() {
     }
     entries.push_back(e);
   }
-  Tensor logits;
-  LOCKSTEP_RETURN_IF_ERROR(model_.ForwardStep(entries, cache_, &logits));
+  ConstMatrixView logits;
+  LOCKSTEP_RETURN_IF_ERROR(model_.ForwardStep(entries, *cache_, workspace_, &logits));
+
+  // One sampling call for the whole step; row i's key is its request's
+  // (seed, request, sample index) and the position the sampled token will sit at.
+  specs_.clear();
+  for (size_t i = 0; i < running_.size(); ++i) {
+    const Running& r = running_[i];
+    const int64_t next_position = r.length + static_cast<int64_t>(entries[i].tokens.size());
+    specs_.push_back(SampleSpec{.params = r.request.sampling,
+                                .seed = r.request.seed,
+                                .request = r.request.request_id,
+                                .sample_index = r.request.sample_index,
+                                .position = static_cast<uint32_t>(next_position)});
+  }
+  sampled_.resize(specs_.size());
+  LOCKSTEP_RETURN_IF_ERROR(model_.backend().SampleTokens(logits, specs_, sampled_));
 
   std::vector<Running> still_running;
   for (size_t i = 0; i < running_.size(); ++i) {
     Running& r = running_[i];
     r.length += static_cast<int64_t>(entries[i].tokens.size());
     r.prefilled = true;
-    // The sampled token will sit at position r.length of the sequence.
-    const cpu::SampledToken sampled = cpu::SampleToken(
-        logits.AsMatrix().RowRange(static_cast<int64_t>(i), 1), r.request.sampling,
-        r.request.seed, r.request.request_id, r.request.sample_index,
-        static_cast<uint32_t>(r.length));
+    const SampledToken sampled = sampled_[i];
     r.result.tokens.push_back(sampled.token);
     r.result.logprobs.push_back(sampled.logprob);
     const bool stop = std::find(r.request.stop_tokens.begin(), r.request.stop_tokens.end(),
@@ -116,7 +142,7 @@ absl::StatusOr<std::vector<GenerationResult>> RolloutEngine::Step() {
     if (stop || length) {
       r.result.finish_reason = stop ? FinishReason::kStop : FinishReason::kLength;
       r.result.finished_step = step_;
-      cache_.Release(r.sequence_id);
+      cache_->Release(r.sequence_id);
       finished.push_back(std::move(r.result));
     } else {
       still_running.push_back(std::move(r));

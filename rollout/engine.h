@@ -4,17 +4,21 @@
 // token for every running sequence, in one packed forward. Sampling is keyed
 // by (seed, request, sample index, position), and every op is batch-invariant,
 // so a request's tokens and logprobs do not depend on what else is running.
+// The engine runs on its model's Backend: the KV cache and the step workspace live there,
+// and each step samples every row with one Backend::SampleTokens call.
 #pragma once
 
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "model/forward_workspace.h"
 #include "model/kv_cache.h"
 #include "model/transformer.h"
-#include "numerics/cpu/logprob.h"
+#include "numerics/sampling_params.h"
 
 namespace lockstep {
 
@@ -23,7 +27,7 @@ struct GenerationRequest {
   uint32_t sample_index = 0;
   std::vector<int32_t> prompt;
   int max_new_tokens = 64;
-  cpu::SamplingParams sampling;
+  SamplingParams sampling;
   uint64_t seed = 0;                 // sampling key, with request_id, sample_index, position
   std::vector<int32_t> stop_tokens;  // e.g. <eos>; the stop token is kept in `tokens`
 };
@@ -50,7 +54,13 @@ struct EngineOptions {
 
 class RolloutEngine {
  public:
+  // Allocates the KV cache on model.backend(); a failure there is returned by Create, and
+  // by every Validate/Submit/Step of an engine made with the constructor.
+  static absl::StatusOr<std::unique_ptr<RolloutEngine>> Create(const Transformer& model,
+                                                               EngineOptions options);
   RolloutEngine(const Transformer& model, EngineOptions options);
+
+  absl::Status status() const { return init_status_; }
 
   // Whether Submit would accept the request (it queues nothing).
   absl::Status Validate(const GenerationRequest& request) const;
@@ -77,7 +87,11 @@ class RolloutEngine {
 
   const Transformer& model_;
   EngineOptions options_;
-  PagedKvCache cache_;
+  absl::Status init_status_;
+  std::unique_ptr<PagedKvCache> cache_;
+  ForwardWorkspace workspace_;
+  std::vector<SampleSpec> specs_;      // per step, reused
+  std::vector<SampledToken> sampled_;  // per step, reused
   std::deque<GenerationRequest> waiting_;
   std::vector<Running> running_;
   int64_t step_ = 0;

@@ -1,6 +1,6 @@
 // lockstep-rollout: the rollout engine process (rollout/server.h).
 //   lockstep-rollout --bind ENDPOINT [--max-batch N] [--kv-blocks N] [--kv-block-size N]
-//                    [--max-prefill-tokens N]
+//                    [--max-prefill-tokens N] [--device cpu|cuda] [--mode invariant|fast]
 // Exit status: 0 after SIGINT/SIGTERM, 1 if it cannot serve (endpoint in use,
 // engine failure), 2 for bad arguments.
 #include <malloc.h>
@@ -64,6 +64,15 @@ int main(int argc, char** argv) {
                  "prompt tokens admitted per step (at least one prompt)")
       ->check(CLI::Range(1, 1 << 24))
       ->capture_default_str();
+  std::string device = "cpu", mode = "invariant";
+  app.add_option("--device", device, "where the engine runs (cuda needs a CUDA build and a GPU)")
+      ->check(CLI::IsMember({"cpu", "cuda"}))
+      ->capture_default_str();
+  app.add_option("--mode", mode,
+                 "numerics mode: invariant (batch-invariant, the contract) or fast (library "
+                 "defaults; not batch-invariant on cuda)")
+      ->check(CLI::IsMember({"invariant", "fast"}))
+      ->capture_default_str();
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -78,6 +87,8 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  options.backend.device = device == "cuda" ? lockstep::Device::kCuda : lockstep::Device::kCpu;
+  options.backend.mode = lockstep::ParseNumericsMode(mode).value();  // checked by the flag
   InstallStopHandlers();
   KeepFreedMemoryForReuse();
   auto server = lockstep::rollout::RolloutServer::Bind(options);

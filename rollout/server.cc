@@ -16,6 +16,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "model/transformer.h"
+#include "numerics/backends/create_backend.h"
 #include "numerics/status_macros.h"
 #include "rollout/weight_staging.h"
 #include "wire/bulk_frames.h"
@@ -90,6 +91,7 @@ T NumberOr(const nlohmann::json& header, const char* key, T fallback) {
 
 struct RolloutServer::State {
   RolloutServerOptions options;
+  std::unique_ptr<Backend> backend;  // every loaded model runs here; outlives them
   std::string instance_id = RandomInstanceId();
   void* context = nullptr;
   void* router = nullptr;
@@ -256,10 +258,14 @@ void RolloutServer::State::HandleCommit(const std::string& peer, const wire::Mes
   model->version = weights->version;
   model->set_hash = weights->set_hash;
   model->weights = std::move(weights->weights);
-  absl::StatusOr<std::unique_ptr<Transformer>> transformer = Transformer::Create(*model->weights);
+  absl::StatusOr<std::unique_ptr<Transformer>> transformer =
+      Transformer::Create(*model->weights, *backend);
   if (!transformer.ok()) return fail(transformer.status());
   model->model = std::move(*transformer);
-  model->engine = std::make_unique<RolloutEngine>(*model->model, options.engine);
+  absl::StatusOr<std::unique_ptr<RolloutEngine>> engine =
+      RolloutEngine::Create(*model->model, options.engine);
+  if (!engine.ok()) return fail(engine.status());
+  model->engine = std::move(*engine);
   if (committed) {
     FailQueued(*committed,
                absl::StrCat("weight version ", committed->version, " was replaced by version ",
@@ -367,6 +373,8 @@ absl::StatusOr<std::unique_ptr<RolloutServer>> RolloutServer::Bind(RolloutServer
   }
   LOCKSTEP_RETURN_IF_ERROR(CheckIpcEndpointFree(options.bind));
   auto state = std::make_unique<State>();
+  LOCKSTEP_ASSIGN_OR_RETURN(state->backend, CreateBackend(options.backend));
+  std::fprintf(stderr, "lockstep-rollout: backend %s\n", state->backend->Describe().c_str());
   state->options = std::move(options);
   state->context = zmq_ctx_new();
   if (state->context == nullptr) return absl::InternalError("zmq_ctx_new failed");

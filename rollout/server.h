@@ -17,6 +17,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "numerics/backend.h"
 #include "rollout/engine.h"
 
 namespace lockstep::rollout {
@@ -24,6 +25,8 @@ namespace lockstep::rollout {
 struct RolloutServerOptions {
   std::string bind;  // "ipc:///path" or "tcp://host:port"
   EngineOptions engine;
+  // Where the engines run (cpu or cuda, invariant or fast); Bind fails if it cannot be made.
+  BackendOptions backend;
 };
 
 class RolloutServer {

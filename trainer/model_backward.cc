@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "numerics/cpu/backward.h"
+#include "numerics/cpu/cpu_backend.h"
 #include "numerics/status_macros.h"
 
 namespace lockstep::trainer {
@@ -17,6 +18,11 @@ std::string LayerName(int l, const char* suffix) {
 // The (rows*heads, head_dim) view used by Qwen3's per-head q/k norm.
 ConstMatrixView Heads(const Tensor& t, int heads, int head_dim) {
   return ConstMatrixView(t.dtype(), t.data(), t.dim(0) * heads, head_dim, head_dim);
+}
+
+// The backward ops run on the host: they read the CPU backend's prepared weights.
+const cpu::LinearWeight& Host(const PreparedLinear& prepared) {
+  return *cpu::AsCpuLinearWeight(prepared);
 }
 
 void AddInto(std::vector<float>& into, const std::vector<float>& from) {
@@ -51,6 +57,11 @@ std::vector<float>* ModelGradients::Find(const std::string& name) {
 
 absl::Status BackwardSequences(const Transformer& model, const ForwardActivations& acts,
                                const std::vector<float>& dlogits, ModelGradients* grads) {
+  if (model.backend().device() != Device::kCpu) {
+    return absl::FailedPreconditionError(
+        "GPU training is not built yet; the trainer runs on device = cpu (the backward pass "
+        "reads host activations and the CPU backend's weights)");
+  }
   const ModelConfig& c = model.config();
   const int64_t rows = static_cast<int64_t>(acts.tokens.size());
   const int64_t hidden = c.hidden_size;
@@ -70,14 +81,14 @@ absl::Status BackwardSequences(const Transformer& model, const ForwardActivation
     if (g == nullptr) return absl::NotFoundError(absl::StrCat("no gradient for ", name));
     return g->data();
   };
-  const cpu::AttentionShape shape = model.attention_shape();
+  const AttentionShape shape = model.attention_shape();
 
   // LM head and final norm. With tied embeddings the head's gradient lands in
   // the embedding table (the same tensor).
   std::vector<float> d_normed(static_cast<size_t>(rows * hidden));
   LOCKSTEP_ASSIGN_OR_RETURN(float* d_head, grad(c.tie_word_embeddings ? "model.embed_tokens.weight"
                                                                       : "lm_head.weight"));
-  LOCKSTEP_RETURN_IF_ERROR(cpu::LinearBackward(acts.normed_final.AsMatrix(), model.lm_head(),
+  LOCKSTEP_RETURN_IF_ERROR(cpu::LinearBackward(acts.normed_final.AsMatrix(), Host(model.lm_head()),
                                                dlogits.data(), d_normed.data(), d_head, nullptr));
   std::vector<float> dx(static_cast<size_t>(rows * hidden));  // d loss / d residual stream
   LOCKSTEP_ASSIGN_OR_RETURN(float* d_final_norm, grad("model.norm.weight"));
@@ -99,15 +110,15 @@ absl::Status BackwardSequences(const Transformer& model, const ForwardActivation
 
     // MLP block: x_out = x_mid + down(swiglu(gate(n), up(n))), n = norm(x_mid).
     LOCKSTEP_ASSIGN_OR_RETURN(float* g_down, grad(LayerName(l, "mlp.down_proj.weight")));
-    LOCKSTEP_RETURN_IF_ERROR(cpu::LinearBackward(a.act.AsMatrix(), model.down_proj(l), dx.data(),
+    LOCKSTEP_RETURN_IF_ERROR(cpu::LinearBackward(a.act.AsMatrix(), Host(model.down_proj(l)), dx.data(),
                                                  d_act.data(), g_down, nullptr));
     LOCKSTEP_RETURN_IF_ERROR(cpu::SwiGluBackward(a.gate.AsMatrix(), a.up.AsMatrix(),
                                                  d_act.data(), d_gate.data(), d_up.data()));
     LOCKSTEP_ASSIGN_OR_RETURN(float* g_gate, grad(LayerName(l, "mlp.gate_proj.weight")));
     LOCKSTEP_ASSIGN_OR_RETURN(float* g_up, grad(LayerName(l, "mlp.up_proj.weight")));
-    LOCKSTEP_RETURN_IF_ERROR(cpu::LinearBackward(a.normed_mlp.AsMatrix(), model.gate_proj(l),
+    LOCKSTEP_RETURN_IF_ERROR(cpu::LinearBackward(a.normed_mlp.AsMatrix(), Host(model.gate_proj(l)),
                                                  d_gate.data(), d_norm_a.data(), g_gate, nullptr));
-    LOCKSTEP_RETURN_IF_ERROR(cpu::LinearBackward(a.normed_mlp.AsMatrix(), model.up_proj(l),
+    LOCKSTEP_RETURN_IF_ERROR(cpu::LinearBackward(a.normed_mlp.AsMatrix(), Host(model.up_proj(l)),
                                                  d_up.data(), d_norm_b.data(), g_up, nullptr));
     AddInto(d_norm_a, d_norm_b);
     LOCKSTEP_ASSIGN_OR_RETURN(float* g_post_ln,
@@ -120,7 +131,7 @@ absl::Status BackwardSequences(const Transformer& model, const ForwardActivation
 
     // Attention block: x_mid = x_in + o(attention(q, k, v)).
     LOCKSTEP_ASSIGN_OR_RETURN(float* g_o, grad(LayerName(l, "self_attn.o_proj.weight")));
-    LOCKSTEP_RETURN_IF_ERROR(cpu::LinearBackward(a.attn.AsMatrix(), model.o_proj(l), dx.data(),
+    LOCKSTEP_RETURN_IF_ERROR(cpu::LinearBackward(a.attn.AsMatrix(), Host(model.o_proj(l)), dx.data(),
                                                  d_attn.data(), g_o, nullptr));
     for (size_t s = 0; s + 1 < acts.sequence_begin.size(); ++s) {
       const int64_t begin = acts.sequence_begin[s];
@@ -162,12 +173,12 @@ absl::Status BackwardSequences(const Transformer& model, const ForwardActivation
     LOCKSTEP_ASSIGN_OR_RETURN(float* g_v, grad(LayerName(l, "self_attn.v_proj.weight")));
     const ConstMatrixView n_attn = a.normed_attn.AsMatrix();
     LOCKSTEP_RETURN_IF_ERROR(
-        cpu::LinearBackward(n_attn, model.q_proj(l), dq_proj, d_norm_a.data(), g_q, g_qb));
+        cpu::LinearBackward(n_attn, Host(model.q_proj(l)), dq_proj, d_norm_a.data(), g_q, g_qb));
     LOCKSTEP_RETURN_IF_ERROR(
-        cpu::LinearBackward(n_attn, model.k_proj(l), dk_proj, d_norm_b.data(), g_k, g_kb));
+        cpu::LinearBackward(n_attn, Host(model.k_proj(l)), dk_proj, d_norm_b.data(), g_k, g_kb));
     AddInto(d_norm_a, d_norm_b);
     LOCKSTEP_RETURN_IF_ERROR(
-        cpu::LinearBackward(n_attn, model.v_proj(l), dv.data(), d_norm_b.data(), g_v, g_vb));
+        cpu::LinearBackward(n_attn, Host(model.v_proj(l)), dv.data(), d_norm_b.data(), g_v, g_vb));
     AddInto(d_norm_a, d_norm_b);
     LOCKSTEP_ASSIGN_OR_RETURN(float* g_in_ln, grad(LayerName(l, "input_layernorm.weight")));
     LOCKSTEP_RETURN_IF_ERROR(cpu::RmsNormBackward(a.x_in.AsMatrix(), w.input_layernorm.AsMatrix(),

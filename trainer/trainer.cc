@@ -38,26 +38,37 @@ absl::Status ValidateBatch(const std::vector<TrainSequence>& batch, const ModelC
             absl::StrCat("train sequence ", i, ": token id ", t, " outside vocabulary"));
       }
     }
-    LOCKSTEP_RETURN_IF_ERROR(cpu::ValidateSamplingParams(s.sampling));
+    LOCKSTEP_RETURN_IF_ERROR(ValidateSamplingParams(s.sampling));
   }
   return absl::OkStatus();
 }
 
 // Appends the logprob (and entropy) of every scored token of sequences
 // [begin, end) to stats[i], reading the rows ForwardMicroBatch produced: the
-// token at position t is predicted by row t - 1 of its sequence.
-void ScoreMicroBatch(const std::vector<TrainSequence>& batch, size_t begin, size_t end,
-                     const Tensor& logits, bool with_entropy, std::vector<TokenStats>& stats) {
+// token at position t is predicted by row t - 1 of its sequence. Logprobs come from the
+// backend's TokenLogprobs (one call per sequence), the same op the rollout's sampler matches.
+absl::Status ScoreMicroBatch(Backend& backend, const std::vector<TrainSequence>& batch,
+                             size_t begin, size_t end, const Tensor& logits, bool with_entropy,
+                             std::vector<TokenStats>& stats) {
   int64_t row = 0;
   for (size_t i = begin; i < end; ++i) {
     const TrainSequence& s = batch[i];
-    for (size_t t = static_cast<size_t>(s.prompt_length); t < s.tokens.size(); ++t) {
-      const ConstMatrixView r = logits.AsMatrix().RowRange(row + static_cast<int64_t>(t) - 1, 1);
-      stats[i].logprobs.push_back(cpu::TokenLogprob(r, s.tokens[t], s.sampling));
-      if (with_entropy) stats[i].entropies.push_back(cpu::TokenEntropy(r, s.sampling));
+    const int64_t scored = static_cast<int64_t>(s.tokens.size()) - s.prompt_length;
+    const ConstMatrixView rows = logits.AsMatrix().RowRange(row + s.prompt_length - 1, scored);
+    const size_t first = stats[i].logprobs.size();
+    stats[i].logprobs.resize(first + static_cast<size_t>(scored));
+    LOCKSTEP_RETURN_IF_ERROR(backend.TokenLogprobs(
+        rows, std::span<const int32_t>(s.tokens).subspan(static_cast<size_t>(s.prompt_length)),
+        std::span<const SamplingParams>(&s.sampling, 1),
+        std::span<float>(stats[i].logprobs).subspan(first)));
+    if (with_entropy) {
+      for (int64_t t = 0; t < scored; ++t) {
+        stats[i].entropies.push_back(cpu::TokenEntropy(rows.RowRange(t, 1), s.sampling));
+      }
     }
     row += static_cast<int64_t>(s.tokens.size()) - 1;
   }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -72,6 +83,11 @@ Trainer::Trainer(ModelWeights weights, const TrainerConfig& config)
 absl::StatusOr<std::unique_ptr<Trainer>> Trainer::Create(const ModelWeights& weights,
                                                          const TrainerConfig& config) {
   LOCKSTEP_RETURN_IF_ERROR(config.optim.Validate());
+  if (config.device != Device::kCpu) {
+    return absl::FailedPreconditionError(
+        "GPU training is not built yet; the trainer runs on device = cpu (rollout engines may "
+        "run on cuda: rollout.device = cuda)");
+  }
   if (config.micro_batch_sequences < 1) {
     return absl::InvalidArgumentError(absl::StrCat(
         "train.micro_batch = ", config.micro_batch_sequences, ": must be >= 1"));
@@ -126,7 +142,8 @@ absl::StatusOr<std::vector<TokenStats>> Trainer::Score(const std::vector<TrainSe
     const size_t end = std::min(batch.size(), begin + mb);
     Tensor logits;
     LOCKSTEP_RETURN_IF_ERROR(ForwardMicroBatch(batch, begin, end, &logits, nullptr));
-    ScoreMicroBatch(batch, begin, end, logits, with_entropy, stats);
+    LOCKSTEP_RETURN_IF_ERROR(
+        ScoreMicroBatch(model_->backend(), batch, begin, end, logits, with_entropy, stats));
   }
   return stats;
 }
@@ -150,7 +167,8 @@ absl::StatusOr<StepResult> Trainer::Step(const std::vector<TrainSequence>& batch
   for (size_t begin = 0; begin < batch.size(); begin += mb) {
     MicroBatch m{begin, std::min(batch.size(), begin + mb), {}, {}};
     LOCKSTEP_RETURN_IF_ERROR(ForwardMicroBatch(batch, m.begin, m.end, &m.logits, &m.acts));
-    ScoreMicroBatch(batch, m.begin, m.end, m.logits, config_.want_entropy, result.stats);
+    LOCKSTEP_RETURN_IF_ERROR(ScoreMicroBatch(model_->backend(), batch, m.begin, m.end, m.logits,
+                                             config_.want_entropy, result.stats));
     for (size_t i = m.begin; i < m.end; ++i) result.tokens += batch[i].num_scored();
     micro.push_back(std::move(m));
   }

@@ -26,7 +26,7 @@ namespace lockstep::trainer {
 struct TrainSequence {
   std::vector<int32_t> tokens;
   int prompt_length = 1;
-  cpu::SamplingParams sampling;
+  SamplingParams sampling;
   int64_t num_scored() const { return static_cast<int64_t>(tokens.size()) - prompt_length; }
 };
 
@@ -46,6 +46,9 @@ using TokenLossFn =
 
 struct TrainerConfig {
   DType dtype = DType::kBF16;
+  // Only kCpu trains today: the backward pass runs the cpu:: backward ops on host
+  // activations. kCuda is refused by Create with a clear error.
+  Device device = Device::kCpu;
   OptimizerConfig optim;
   int micro_batch_sequences = 4;
   bool want_entropy = false;

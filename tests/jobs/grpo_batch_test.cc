@@ -33,7 +33,7 @@ TEST(GrpoBatchTest, TrainingBatchIsPromptPlusCompletionWithRolloutAsOldPolicy) {
   s.tokens = {20, 21};
   s.logprobs = {-0.5f, -1.25f};
   s.advantage = 0.75f;
-  cpu::SamplingParams sampling;
+  SamplingParams sampling;
   sampling.temperature = 0.7f;
   sampling.top_k = 5;
   const TrainingBatch batch = AssembleTrainingBatch({s}, sampling);

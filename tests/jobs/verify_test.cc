@@ -116,3 +116,55 @@ TEST(VerifyDocument, OneDocumentForAllDtypes) {
 
 }  // namespace
 }  // namespace lockstep::jobs
+
+namespace lockstep::jobs {
+namespace {
+
+// The backend and model-shape options: the report names the backend it ran on, a larger
+// vocabulary with tied embeddings (the qwen2-0.5b shape's traits) still verifies bitwise,
+// and unknown shapes or an unbuilt backend are clear errors.
+TEST(VerifyBackendOptions, ReportNamesTheBackendAndTiedLargeVocabPasses) {
+  VerifyOptions o = SmallOptions(3, 4, 8);
+  o.vocab_size = 1000;
+  o.tie_word_embeddings = true;
+  o.backend.mode = NumericsMode::kFast;  // the CPU backend has one (invariant) set of kernels
+  auto report = RunVerification(o);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_TRUE(report->passed());
+  EXPECT_EQ(report->model.vocab_size, 1000);
+  EXPECT_TRUE(report->model.tie_word_embeddings);
+  const auto json = report->ToJson();
+  EXPECT_EQ(json["backend"], "cpu");
+  EXPECT_EQ(json["mode"], "fast");
+  EXPECT_THAT(json["backend_description"].get<std::string>(), ::testing::StartsWith("cpu ("));
+  EXPECT_TRUE(json["negative_control"].get<bool>());
+}
+
+TEST(VerifyBackendOptions, ModelShapes) {
+  VerifyOptions o;
+  ASSERT_TRUE(ApplyModelShape("qwen2-0.5b", &o).ok());
+  EXPECT_EQ(o.num_layers, 24);
+  EXPECT_EQ(o.hidden_size, 896);
+  EXPECT_EQ(o.num_heads, 14);
+  EXPECT_EQ(o.num_kv_heads, 2);
+  EXPECT_EQ(o.intermediate_size, 4864);
+  EXPECT_EQ(o.vocab_size, 151936);
+  EXPECT_TRUE(o.tie_word_embeddings);
+  ASSERT_TRUE(ApplyModelShape("small", &o).ok());
+  EXPECT_EQ(o.hidden_size, VerifyOptions().hidden_size);
+  const absl::Status bad = ApplyModelShape("qwen2-7b", &o);
+  EXPECT_EQ(bad.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(bad.message()), ::testing::HasSubstr("qwen2-0.5b"));
+}
+
+TEST(VerifyBackendOptions, CudaWithoutACudaBuildOrGpuIsAClearError) {
+  VerifyOptions o = SmallOptions(2, 2, 6);
+  o.backend.device = Device::kCuda;
+  auto report = RunVerification(o);
+  if (report.ok()) GTEST_SKIP() << "this build and machine have the CUDA backend";
+  EXPECT_EQ(report.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(report.status().message()), ::testing::HasSubstr("cuda"));
+}
+
+}  // namespace
+}  // namespace lockstep::jobs

@@ -145,10 +145,17 @@ TEST(KvCache, ReserveReleaseAndExhaustion) {
   cache.Release(1);
   EXPECT_EQ(cache.free_blocks(), 3);
   EXPECT_TRUE(cache.Reserve(2, 9).ok());
-  Tensor row(DType::kF16, {1, config.num_kv_heads * config.head_dim});
-  EXPECT_EQ(cache.WriteRow(0, 2, 12, row.AsMatrix(), row.AsMatrix()).code(),
-            absl::StatusCode::kOutOfRange);
-  EXPECT_TRUE(cache.WriteRow(0, 2, 11, row.AsMatrix(), row.AsMatrix()).ok());
+  KvStepIndices indices;
+  const KvStepRows past_end[] = {{.sequence_id = 2, .start_position = 12, .count = 1}};
+  EXPECT_EQ(cache.BuildStep(past_end, &indices).code(), absl::StatusCode::kOutOfRange);
+  const KvStepRows last[] = {{.sequence_id = 2, .start_position = 11, .count = 1}};
+  ASSERT_TRUE(cache.BuildStep(last, &indices).ok());
+  // Position 11 of a 4-row-block table is block 2, offset 3.
+  ASSERT_EQ(indices.slots.size(), 1u);
+  EXPECT_EQ(indices.page_indptr, (std::vector<int32_t>{0, 3}));
+  EXPECT_EQ(indices.slots[0], indices.page_indices[2] * 4 + 3);
+  const KvStepRows unknown[] = {{.sequence_id = 7, .start_position = 0, .count = 1}};
+  EXPECT_EQ(cache.BuildStep(unknown, &indices).code(), absl::StatusCode::kFailedPrecondition);
 }
 
 }  // namespace

@@ -33,7 +33,7 @@ ModelConfig TinyConfig(ModelFamily family) {
 }
 
 const std::vector<std::vector<int32_t>> kSequences = {{1, 4, 7, 2, 9, 3}, {5, 5, 1}, {8, 0, 10, 6, 2}};
-const cpu::SamplingParams kParams{.temperature = 0.9f, .top_k = 0, .top_p = 1.0f};
+const SamplingParams kParams{.temperature = 0.9f, .top_k = 0, .top_p = 1.0f};
 
 // Loss = -Σ over sequences and positions of logprob(next token) · weight(t) / kTokens,
 // a mean, so |loss| is O(1) and the fp32 rounding noise of finite differences small.

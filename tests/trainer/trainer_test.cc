@@ -147,5 +147,17 @@ TEST(TrainerErrors, BadInputsAreRejected) {
             absl::StatusCode::kNotFound);
 }
 
+// The backward pass is CPU-only: a trainer on the CUDA backend is refused, by name.
+TEST(TrainerErrors, GpuTrainingIsRefusedWithAClearError) {
+  const ModelWeights init = RandomInitWeights(TinyConfig(), DType::kF32, 4).value();
+  TrainerConfig on_gpu = Config(DType::kBF16);
+  on_gpu.device = Device::kCuda;
+  const absl::Status status = Trainer::Create(init, on_gpu).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(status.message().find("GPU training is not built yet; the trainer runs on device = cpu"),
+            std::string::npos)
+      << status;
+}
+
 }  // namespace
 }  // namespace lockstep::trainer
