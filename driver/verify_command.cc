@@ -78,9 +78,12 @@ int RunVerify(const VerifyFlags& flags) {
   VerifyOptions options = flags.options;
   options.backend.device = flags.backend == "cuda" ? Device::kCuda : Device::kCpu;
   options.backend.mode = ParseNumericsMode(flags.mode).value();  // checked by the flag
-  if (absl::Status s = jobs::ApplyModelShape(flags.model_shape, &options); !s.ok()) {
-    std::fprintf(stderr, "lockstep verify: %s\n", std::string(s.message()).c_str());
-    return 2;
+  for (const absl::Status& s : {jobs::ApplyModelShape(flags.model_shape, &options),
+                                jobs::ValidateScheduleNames(options.schedules)}) {
+    if (!s.ok()) {
+      std::fprintf(stderr, "lockstep verify: %s\n", std::string(s.message()).c_str());
+      return 2;
+    }
   }
   if (!flags.trainer_dtype.empty()) options.trainer_dtype = ParseDType(flags.trainer_dtype).value();
   bool all_passed = true;
@@ -152,6 +155,11 @@ void AddVerifyCommand(CLI::App& app, CommandAction* action) {
                       "recompute in another dtype than the rollout, to see the mismatch the usual "
                       "setup has (default: the rollout's)")
       ->check(CLI::IsMember({"fp32", "fp16", "bf16"}));
+  command->add_option("--schedules", flags->options.schedules,
+                      "batch schedules to run, comma-separated (default: one-at-a-time, "
+                      "all-at-once, random-arrival, small-max-batch); also max-batch-N and "
+                      "random-arrival-N")
+      ->delimiter(',');
   command->callback([flags, action] { *action = [flags] { return RunVerify(*flags); }; });
 }
 

@@ -37,7 +37,7 @@ struct Schedule {
   int trainer_micro_batch;
 };
 
-const std::vector<Schedule>& Schedules() {
+const std::vector<Schedule>& DefaultSchedules() {
   static const std::vector<Schedule> kSchedules = {
       {"one-at-a-time", 1, false, 1},
       {"all-at-once", 1 << 20, false, 64},
@@ -45,6 +45,37 @@ const std::vector<Schedule>& Schedules() {
       {"small-max-batch", 3, false, 19},
   };
   return kSchedules;
+}
+
+// A default schedule by name, or "max-batch-N" / "random-arrival-N" (N >= 1). The trainer's
+// micro-batch of a parametrised schedule is chosen to differ from N, so rollout and trainer
+// never see the same grouping.
+absl::StatusOr<Schedule> ParseSchedule(const std::string& name) {
+  for (const Schedule& s : DefaultSchedules()) {
+    if (s.name == name) return s;
+  }
+  for (const auto& [prefix, random] :
+       {std::pair<std::string, bool>{"max-batch-", false}, {"random-arrival-", true}}) {
+    int n = 0;
+    if (name.rfind(prefix, 0) == 0 && absl::SimpleAtoi(name.substr(prefix.size()), &n) &&
+        n >= 1) {
+      return Schedule{name, n, random, n == 7 ? 5 : 7};
+    }
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "unknown batch schedule \"", name,
+      "\"; use one-at-a-time, all-at-once, random-arrival, small-max-batch, max-batch-N or "
+      "random-arrival-N"));
+}
+
+absl::StatusOr<std::vector<Schedule>> SchedulesFor(const std::vector<std::string>& names) {
+  if (names.empty()) return DefaultSchedules();
+  std::vector<Schedule> schedules;
+  for (const std::string& name : names) {
+    LOCKSTEP_ASSIGN_OR_RETURN(Schedule s, ParseSchedule(name));
+    schedules.push_back(std::move(s));
+  }
+  return schedules;
 }
 
 // Four sampling configurations, so the candidate-set logic (top-k, top-p) is
@@ -213,6 +244,10 @@ int64_t ParameterCount(const ModelWeights& weights) {
 }
 
 }  // namespace
+
+absl::Status ValidateScheduleNames(const std::vector<std::string>& names) {
+  return SchedulesFor(names).status();
+}
 
 absl::Status ApplyModelShape(const std::string& shape, VerifyOptions* o) {
   if (shape == "small") {
@@ -390,7 +425,8 @@ absl::StatusOr<VerifyReport> RunVerification(const VerifyOptions& o) {
   report.schedules_agree = true;
   std::vector<GenerationResult> reference;
   std::vector<double> all_diffs;
-  for (const Schedule& schedule : Schedules()) {
+  LOCKSTEP_ASSIGN_OR_RETURN(const std::vector<Schedule> schedules, SchedulesFor(o.schedules));
+  for (const Schedule& schedule : schedules) {
     ScheduleReport s;
     s.name = schedule.name;
     s.max_batch_sequences = std::min(schedule.max_batch_sequences, o.num_sequences);

@@ -39,7 +39,15 @@ struct VerifyOptions {
   int intermediate_size = 512;
   int vocab_size = 0;  // 0: the character tokenizer's vocabulary
   bool tie_word_embeddings = false;
+  // Batch schedules to run (ParseSchedule's names); empty = the four defaults
+  // (one-at-a-time, all-at-once, random-arrival, small-max-batch).
+  std::vector<std::string> schedules;
 };
+
+// Checks every name in `names` (see ParseSchedule in verify.cc): the defaults, plus
+// "max-batch-N" (at most N sequences at once, all arriving at step 0) and
+// "random-arrival-N" (at most N at once, arrivals spread over the first 96 steps).
+absl::Status ValidateScheduleNames(const std::vector<std::string>& names);
 
 // The model shapes `verify --model-shape` knows: "small" (the defaults above, fast on a
 // CPU) and "qwen2-0.5b" (Qwen2.5-0.5B's shape: 24 layers, hidden 896, 14 heads / 2 KV

@@ -23,7 +23,9 @@ ConstMatrixView RowOrNone(const Tensor& t) {
 Transformer::Transformer(const ModelWeights& weights, Backend& backend)
     : weights_(weights),
       backend_(&backend),
-      rope_(weights.config.head_dim, weights.config.rope_theta,
+      rope_(weights.config.head_dim,
+            RopeInverseFrequencies(weights.config.head_dim, weights.config.rope_theta,
+                                   weights.config.rope_scaling),
             weights.config.max_position_embeddings) {}
 
 AttentionShape Transformer::attention_shape() const {

@@ -3,10 +3,11 @@
 # on a host with an NVIDIA GPU, and writes one summary. CI has no GPU and never runs this;
 # scripts/test.sh excludes the label.
 #
-#   scripts/gpu-check.sh             configure + build build-cuda/ (gpu_tests and
-#                                    gemm_invariance_bench), then test and bench
+#   scripts/gpu-check.sh             configure + build build-cuda/ (gpu_tests,
+#                                    gemm_invariance_bench, lockstep, decode_throughput_bench),
+#                                    then test and bench
 #   scripts/gpu-check.sh --bundle    build, then copy the non-system shared libraries the
-#                                    binaries need (Abseil, GoogleTest) into
+#                                    binaries need (Abseil, GoogleTest, ZeroMQ, ICU, ...) into
 #                                    build-cuda/runtime-libs/, so the build dir can be copied
 #                                    to a GPU host without them (cuBLASLt comes from its CUDA)
 #   scripts/gpu-check.sh --prebuilt  test and bench an existing build-cuda/ (built here or copied)
@@ -14,13 +15,16 @@
 # LOCKSTEP_GPU_BUILD_DIR overrides build-cuda; LOCKSTEP_JOBS caps build parallelism;
 # LOCKSTEP_GPU_OUT (default <build>/gpu-check-out) receives gpu_tests.log, gemm_bench.log,
 # gemm_bench.csv and summary.txt; LOCKSTEP_GPU_BENCH_ARGS (default "--sweep") goes to the
-# benchmark, LOCKSTEP_GPU_BENCH=0 skips it.
+# benchmark, LOCKSTEP_GPU_BENCH=0 skips it. LOCKSTEP_GPU_VERIFY=1 also runs
+# `lockstep verify --backend cuda --dtype both` on the Qwen2-0.5B shape (and its negative
+# control); LOCKSTEP_GPU_DECODE=1 runs decode_throughput_bench and scripts/hf-decode-bench.py
+# (the Hugging Face baseline) in the same call.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 build=${LOCKSTEP_GPU_BUILD_DIR:-build-cuda}
 mode=${1:-build}
-binaries=(gpu_tests gemm_invariance_bench)
+binaries=(gpu_tests gemm_invariance_bench lockstep decode_throughput_bench)
 
 case "$mode" in
   build | --bundle)
@@ -32,8 +36,11 @@ case "$mode" in
     cmake --build "$build" --target "${binaries[@]}" -j "${LOCKSTEP_JOBS:-$(nproc)}" || exit 1
     if [[ $mode == --bundle ]]; then
       mkdir -p "$build/runtime-libs"
+      # Everything but the C library family and the CUDA libraries the GPU host has.
       for b in "${binaries[@]}"; do ldd "$build/bin/$b"; done | awk '/=> \// {print $3}' |
-        grep -E 'libabsl_|libgtest|libgmock' | sort -u | xargs -r cp -L -t "$build/runtime-libs/"
+        grep -vE '/(libc|libm|libpthread|libdl|librt|libgcc_s|ld-linux[^/]*)\.so|libcuda|libcublas|libcudart|libnvidia' |
+        sort -u | xargs -r cp -L -t "$build/runtime-libs/"
+      strip --strip-unneeded "$build/runtime-libs/"* "${binaries[@]/#/$build/bin/}" 2>/dev/null || true
       echo "gpu-check: bundled $(ls "$build/runtime-libs" | wc -l) libraries into $build/runtime-libs"
       exit 0
     fi
@@ -87,6 +94,26 @@ if [[ ${LOCKSTEP_GPU_BENCH:-1} != 0 && -x $build/bin/gemm_invariance_bench ]]; t
   bench_rc=${PIPESTATUS[0]}
   grep -E '^device|WORST|FALLBACK|no plan' "$out/gemm_bench.log" | tee -a "$out/summary.txt"
 fi
-echo "gpu-check: gpu_tests exit $tests_rc, gemm_invariance_bench exit $bench_rc" |
-  tee -a "$out/summary.txt"
-[[ $tests_rc == 0 && $bench_rc == 0 ]]
+verify_rc=0
+if [[ ${LOCKSTEP_GPU_VERIFY:-0} == 1 ]]; then
+  "$build/bin/lockstep" verify --backend cuda --dtype both --model-shape qwen2-0.5b \
+    ${LOCKSTEP_GPU_VERIFY_ARGS:-} --json >"$out/verify_cuda.json" 2>"$out/verify_cuda.log"
+  verify_rc=$?
+  tail -5 "$out/verify_cuda.log" | tee -a "$out/summary.txt"
+  # The negative control: the same job in `fast` mode must NOT be bitwise equal.
+  "$build/bin/lockstep" verify --backend cuda --dtype bf16 --model-shape qwen2-0.5b --mode fast \
+    ${LOCKSTEP_GPU_VERIFY_ARGS:-} --json >"$out/verify_cuda_fast.json" 2>"$out/verify_cuda_fast.log"
+  echo "gpu-check: fast-mode control exit $? (non-zero = not bitwise, as expected)" |
+    tee -a "$out/summary.txt"
+fi
+decode_rc=0
+if [[ ${LOCKSTEP_GPU_DECODE:-0} == 1 ]]; then
+  "$build/bin/decode_throughput_bench" --device cuda ${LOCKSTEP_GPU_DECODE_ARGS:-} \
+    --json "$out/decode_lockstep.json" 2>&1 | tee "$out/decode_lockstep.log"
+  decode_rc=${PIPESTATUS[0]}
+  python3 scripts/hf-decode-bench.py --out "$out/decode_hf.json" 2>&1 | tee "$out/decode_hf.log"
+  grep -hE 'batch' "$out/decode_lockstep.log" "$out/decode_hf.log" | tee -a "$out/summary.txt"
+fi
+echo "gpu-check: gpu_tests exit $tests_rc, gemm_invariance_bench exit $bench_rc," \
+  "verify exit $verify_rc, decode bench exit $decode_rc" | tee -a "$out/summary.txt"
+[[ $tests_rc == 0 && $bench_rc == 0 && $verify_rc == 0 && $decode_rc == 0 ]]

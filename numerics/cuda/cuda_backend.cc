@@ -24,6 +24,7 @@
 #include "numerics/cuda/device_info.h"
 #include "numerics/cuda/device_rows.h"
 #include "numerics/cuda/linear.h"
+#include "numerics/cuda/op_profile.h"
 #include "numerics/cuda/rowwise_ops.h"
 #include "numerics/status_macros.h"
 
@@ -174,6 +175,7 @@ class CudaBackend : public Backend {
   std::vector<int32_t> host_indices_;
   std::vector<DeviceSamplingRow> host_rows_;
   std::vector<DeviceSampledRow> host_results_;
+  OpProfile profile_;  // LOCKSTEP_CUDA_PROFILE=1; declared last, so it reports first
 };
 
 std::string CublasLtVersion() {
@@ -287,12 +289,14 @@ absl::Status CudaBackend::Copy2D(const void* src, int64_t src_stride, void* dst,
 }
 
 absl::Status CudaBackend::CopyFromHost(ConstMatrixView host, MatrixView dst) {
+  OpScope profile_scope(profile_, "CopyFromHost", stream_);
   LOCKSTEP_RETURN_IF_ERROR(checks::Copy("CopyFromHost", host, Device::kCpu, dst, Device::kCuda));
   return Copy2D(host.data, host.row_stride, dst.data, dst.row_stride, host.rows, host.cols,
                 host.dtype, cudaMemcpyHostToDevice);
 }
 
 absl::Status CudaBackend::CopyInt32FromHost(std::span<const int32_t> host, MutableInt32View dst) {
+  OpScope profile_scope(profile_, "CopyInt32FromHost", stream_);
   LOCKSTEP_RETURN_IF_ERROR(checks::OnDevice("CopyInt32FromHost", "dst", dst, Device::kCuda));
   if (static_cast<int64_t>(host.size()) != dst.size) {
     return absl::InvalidArgumentError(absl::StrCat("CopyInt32FromHost: ", host.size(),
@@ -306,13 +310,18 @@ absl::Status CudaBackend::CopyInt32FromHost(std::span<const int32_t> host, Mutab
 }
 
 absl::Status CudaBackend::CopyToHost(ConstMatrixView src, MatrixView host) {
+  OpScope profile_scope(profile_, "CopyToHost", stream_);
   LOCKSTEP_RETURN_IF_ERROR(checks::Copy("CopyToHost", src, Device::kCuda, host, Device::kCpu));
   LOCKSTEP_RETURN_IF_ERROR(Copy2D(src.data, src.row_stride, host.data, host.row_stride, src.rows,
                                   src.cols, src.dtype, cudaMemcpyDeviceToHost));
-  return CudaStatus(cudaStreamSynchronize(stream_), "CopyToHost: cudaStreamSynchronize");
+  LOCKSTEP_RETURN_IF_ERROR(
+      CudaStatus(cudaStreamSynchronize(stream_), "CopyToHost: cudaStreamSynchronize"));
+  profile_.Collect();
+  return absl::OkStatus();
 }
 
 absl::Status CudaBackend::Copy(ConstMatrixView src, MatrixView dst) {
+  OpScope profile_scope(profile_, "Copy", stream_);
   LOCKSTEP_RETURN_IF_ERROR(checks::Copy("Copy", src, Device::kCuda, dst, Device::kCuda));
   return Copy2D(src.data, src.row_stride, dst.data, dst.row_stride, src.rows, src.cols,
                 src.dtype, cudaMemcpyDeviceToDevice);
@@ -326,6 +335,7 @@ absl::Status CudaBackend::Synchronize() {
                                                 kErrorSlots * sizeof(int32_t),
                                                 cudaMemcpyDeviceToHost, stream_));
   LOCKSTEP_RETURN_IF_CUDA_ERROR(cudaStreamSynchronize(stream_));
+  profile_.Collect();
   std::string failures;
   for (int slot = 0; slot < kErrorSlots; ++slot) {
     if (words[slot] == INT32_MAX) continue;
@@ -389,6 +399,7 @@ absl::StatusOr<std::unique_ptr<PreparedRope>> CudaBackend::PrepareRope(const Rop
 // ---- Forward ops
 
 absl::Status CudaBackend::Embedding(ConstMatrixView table, Int32View ids, MatrixView out) {
+  OpScope profile_scope(profile_, "Embedding", stream_);
   LOCKSTEP_RETURN_IF_ERROR(checks::Embedding(Device::kCuda, table, ids, out));
   LOCKSTEP_RETURN_IF_ERROR(Activate());
   return cuda::Embedding(table, ids.data, out, ErrorWord(kEmbeddingError), stream_);
@@ -396,6 +407,7 @@ absl::Status CudaBackend::Embedding(ConstMatrixView table, Int32View ids, Matrix
 
 absl::Status CudaBackend::RmsNorm(ConstMatrixView x, ConstMatrixView weight, float eps,
                                   MatrixView out) {
+  OpScope profile_scope(profile_, "RmsNorm", stream_);
   LOCKSTEP_RETURN_IF_ERROR(checks::RmsNorm(Device::kCuda, x, weight, eps, out));
   LOCKSTEP_RETURN_IF_ERROR(Activate());
   return cuda::RmsNorm(x, weight, eps, out, stream_);
@@ -403,6 +415,11 @@ absl::Status CudaBackend::RmsNorm(ConstMatrixView x, ConstMatrixView weight, flo
 
 absl::Status CudaBackend::Linear(ConstMatrixView x, const PreparedLinear& weight,
                                  MatrixView out) {
+  OpScope profile_scope(profile_, "Linear", stream_);
+  if (profile_.enabled()) {
+    profile_scope.set_name(absl::StrCat("Linear ", weight.out_features(), "x",
+                                        weight.in_features(), x.rows == 1 ? " M=1" : ""));
+  }
   LOCKSTEP_RETURN_IF_ERROR(checks::Linear(Device::kCuda, x, weight, out));
   const auto* prepared = dynamic_cast<const CudaPreparedLinear*>(&weight);
   if (prepared == nullptr) {
@@ -428,12 +445,14 @@ absl::Status CudaBackend::Linear(ConstMatrixView x, const PreparedLinear& weight
 }
 
 absl::Status CudaBackend::AddResidual(ConstMatrixView a, ConstMatrixView b, MatrixView out) {
+  OpScope profile_scope(profile_, "AddResidual", stream_);
   LOCKSTEP_RETURN_IF_ERROR(checks::SameShape("AddResidual", Device::kCuda, a, b, out));
   LOCKSTEP_RETURN_IF_ERROR(Activate());
   return cuda::AddResidual(a, b, out, stream_);
 }
 
 absl::Status CudaBackend::SwiGlu(ConstMatrixView gate, ConstMatrixView up, MatrixView out) {
+  OpScope profile_scope(profile_, "SwiGlu", stream_);
   LOCKSTEP_RETURN_IF_ERROR(checks::SameShape("SwiGlu", Device::kCuda, gate, up, out));
   LOCKSTEP_RETURN_IF_ERROR(internal::CheckLayout("SwiGlu", "gate", gate));
   if (gate.rows == 0 || gate.cols == 0) return absl::OkStatus();
@@ -445,6 +464,7 @@ absl::Status CudaBackend::SwiGlu(ConstMatrixView gate, ConstMatrixView up, Matri
 
 absl::Status CudaBackend::ApplyRope(MatrixView x, int num_heads, Int32View positions,
                                     const PreparedRope& rope) {
+  OpScope profile_scope(profile_, "ApplyRope", stream_);
   LOCKSTEP_RETURN_IF_ERROR(checks::Rope(Device::kCuda, x, num_heads, positions, rope));
   const auto* prepared = dynamic_cast<const CudaPreparedRope*>(&rope);
   if (prepared == nullptr) {
@@ -459,6 +479,7 @@ absl::Status CudaBackend::ApplyRope(MatrixView x, int num_heads, Int32View posit
 
 absl::Status CudaBackend::WriteKv(ConstMatrixView k, ConstMatrixView v, Int32View slots,
                                   const KvPoolView& pool) {
+  OpScope profile_scope(profile_, "WriteKv", stream_);
   LOCKSTEP_RETURN_IF_ERROR(checks::WriteKv(Device::kCuda, k, v, slots, pool));
   if (k.rows == 0 || k.cols == 0) return absl::OkStatus();
   if (pool.k_pool == nullptr || pool.v_pool == nullptr || pool.block_size <= 0 ||
@@ -478,6 +499,7 @@ absl::Status CudaBackend::WriteKv(ConstMatrixView k, ConstMatrixView v, Int32Vie
 absl::Status CudaBackend::PagedAttention(ConstMatrixView q, const KvPoolView& pool,
                                          const PagedBatchView& batch,
                                          const AttentionShape& shape, MatrixView out) {
+  OpScope profile_scope(profile_, "PagedAttention", stream_);
   LOCKSTEP_RETURN_IF_ERROR(checks::PagedAttention(Device::kCuda, q, pool, batch, shape, out));
   if (q.rows == 0) return absl::OkStatus();
   LOCKSTEP_RETURN_IF_ERROR(Activate());
@@ -497,6 +519,7 @@ absl::Status CudaBackend::CausalAttention(ConstMatrixView q, ConstMatrixView k,
                                           ConstMatrixView v,
                                           std::span<const int32_t> sequence_indptr,
                                           const AttentionShape& shape, MatrixView out) {
+  OpScope profile_scope(profile_, "CausalAttention", stream_);
   LOCKSTEP_RETURN_IF_ERROR(
       checks::CausalAttention(Device::kCuda, q, k, v, sequence_indptr, shape, out));
   const int64_t tokens = q.rows;
@@ -533,6 +556,7 @@ absl::Status CudaBackend::CausalAttention(ConstMatrixView q, ConstMatrixView k,
 }
 
 absl::Status CudaBackend::GatherRows(ConstMatrixView src, Int32View rows, MatrixView dst) {
+  OpScope profile_scope(profile_, "GatherRows", stream_);
   LOCKSTEP_RETURN_IF_ERROR(checks::GatherRows(Device::kCuda, src, rows, dst));
   if (dst.rows == 0 || dst.cols == 0) return absl::OkStatus();
   LOCKSTEP_RETURN_IF_ERROR(internal::CheckLayout("GatherRows", "dst", dst));
@@ -573,14 +597,17 @@ absl::Status CudaBackend::RunSampling(ConstMatrixView logits, bool sample) {
   LOCKSTEP_RETURN_IF_CUDA_ERROR(cudaMemcpyAsync(host_results_.data(), device_results,
                                                 rows * sizeof(DeviceSampledRow),
                                                 cudaMemcpyDeviceToHost, stream_));
-  return CudaStatus(cudaStreamSynchronize(stream_),
-                    sample ? "SampleTokens: cudaStreamSynchronize"
-                           : "TokenLogprobs: cudaStreamSynchronize");
+  LOCKSTEP_RETURN_IF_ERROR(CudaStatus(cudaStreamSynchronize(stream_),
+                                      sample ? "SampleTokens: cudaStreamSynchronize"
+                                             : "TokenLogprobs: cudaStreamSynchronize"));
+  profile_.Collect();
+  return absl::OkStatus();
 }
 
 absl::Status CudaBackend::TokenLogprobs(ConstMatrixView logits, std::span<const int32_t> tokens,
                                         std::span<const SamplingParams> params,
                                         std::span<float> logprobs) {
+  OpScope profile_scope(profile_, "TokenLogprobs", stream_);
   LOCKSTEP_RETURN_IF_ERROR(
       checks::TokenLogprobs(Device::kCuda, logits, tokens, params, logprobs));
   if (logits.rows == 0) return absl::OkStatus();
@@ -596,6 +623,7 @@ absl::Status CudaBackend::TokenLogprobs(ConstMatrixView logits, std::span<const 
 
 absl::Status CudaBackend::SampleTokens(ConstMatrixView logits, std::span<const SampleSpec> specs,
                                        std::span<SampledToken> out) {
+  OpScope profile_scope(profile_, "SampleTokens", stream_);
   LOCKSTEP_RETURN_IF_ERROR(checks::SampleTokens(Device::kCuda, logits, specs, out));
   if (logits.rows == 0) return absl::OkStatus();
   host_rows_.resize(static_cast<size_t>(logits.rows));
