@@ -39,7 +39,13 @@ struct InitReport {
   int64_t cpu_us = 0;       // user + system time of the program and reaped descendants
   int64_t maxrss_kb = 0;    // largest RSS of any single reaped process (not a tree sum)
   char error[112] = {};     // the init's own failure (seccomp, rlimit), NUL-terminated
+  // Compile steps (kInitArgCompileOutput): what of the tmpfs /work the
+  // compiler used up, as seen once it had ended (kWorkFull* bits; 0 = neither).
+  uint32_t work_full = 0;
 };
+
+inline constexpr uint32_t kWorkFullInodes = 1;  // no free inode left (nr_inodes)
+inline constexpr uint32_t kWorkFullBytes = 2;   // no free block left (size)
 
 // Argument names the init accepts before "--" (each as name=value; 0 = unlimited).
 inline constexpr char kInitArgCpuSeconds[] = "cpu";
@@ -53,6 +59,14 @@ inline constexpr char kInitArgSeccomp[] = "seccomp";  // 1 = load the filter
 // (and /work when it is one) with nr_inodes = this (bubblewrap cannot set
 // it), then drops every capability before the program starts.
 inline constexpr char kInitArgTmpfsInodes[] = "inodes";
+// Compile steps (value 1): /work is a size- and inode-limited tmpfs, and the
+// host's compile directory is bound at kCompileDirInSandbox. The init copies
+// that directory's files into /work, detaches the bind (the compiler can
+// never write to the host directly, so the caps cannot be bypassed), and,
+// once the compiler has exited 0 and every process of the run is gone,
+// copies /work back into the directory through a descriptor it kept.
+inline constexpr char kInitArgCompileOutput[] = "compile_out";
+inline constexpr char kCompileDirInSandbox[] = "/.compile";
 
 // ---------------------------------------------------------------------------
 // Zygote mode.

@@ -62,6 +62,14 @@ void Report(const InitReport& report) {
   _exit(1);
 }
 
+[[noreturn]] void FailRun(const char* what, const char* path) {
+  const int saved = errno;
+  char text[96];
+  std::snprintf(text, sizeof(text), "%s %s", what, path);
+  errno = saved;
+  Fail(text);
+}
+
 bool SetLimit(int resource, rlim_t soft, rlim_t hard) {
   const rlimit limit{soft, hard};
   return setrlimit(resource, &limit) == 0;
@@ -117,6 +125,115 @@ bool CompileSeccompPolicy(std::string* error) {
   g_seccomp_program.resize(bytes.size() / sizeof(sock_filter));
   std::memcpy(g_seccomp_program.data(), bytes.data(), bytes.size());
   return true;
+}
+
+// ---------------------------------------------------------------------------
+// Compile steps: the host directory is copied into the capped tmpfs /work and
+// back (see kInitArgCompileOutput). Nothing of the run is alive during either
+// copy, and both sides are opened without following symlinks.
+
+int g_compile_dir_fd = -1;  // the host compile directory, its bind detached
+constexpr int kMaxCopyDepth = 64;
+
+// Copies regular files, directories and symlinks under `from` into `to`
+// (files replaced, directories merged); others (fifos, sockets) are skipped.
+// Returns 0 or an errno, with *failed naming the entry.
+int CopyTree(int from, int to, int depth, const char** failed) {
+  if (depth > kMaxCopyDepth) return ELOOP;
+  const int listing_fd = dup(from);
+  DIR* listing = listing_fd < 0 ? nullptr : fdopendir(listing_fd);
+  if (listing == nullptr) return errno;
+  int err = 0;
+  while (dirent* entry = readdir(listing)) {
+    const char* name = entry->d_name;
+    if (std::strcmp(name, ".") == 0 || std::strcmp(name, "..") == 0) continue;
+    *failed = name;
+    struct stat st;
+    if (fstatat(from, name, &st, AT_SYMLINK_NOFOLLOW) != 0) { err = errno; break; }
+    const mode_t mode = st.st_mode & 0777;
+    if (S_ISDIR(st.st_mode)) {
+      if (mkdirat(to, name, mode | 0700) != 0 && errno != EEXIST) { err = errno; break; }
+      const int sub_from = openat(from, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      const int sub_to = openat(to, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      err = sub_from < 0 || sub_to < 0 ? errno : CopyTree(sub_from, sub_to, depth + 1, failed);
+      if (sub_from >= 0) close(sub_from);
+      if (sub_to >= 0) close(sub_to);
+      if (err == 0 && fchmodat(to, name, mode, 0) != 0) err = errno;
+    } else if (S_ISLNK(st.st_mode)) {
+      char target[4096];
+      const ssize_t n = readlinkat(from, name, target, sizeof(target) - 1);
+      if (n < 0) { err = errno; break; }
+      target[n] = '\0';
+      unlinkat(to, name, 0);
+      if (symlinkat(target, to, name) != 0) err = errno;
+    } else if (S_ISREG(st.st_mode)) {
+      const int in = openat(from, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+      // Replaced, not rewritten: the host's copy of the source is the runner's.
+      if (unlinkat(to, name, 0) != 0 && errno != ENOENT) { err = errno; break; }
+      const int out = openat(to, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+      if (in < 0 || out < 0) err = errno;
+      char buffer[65536];
+      for (ssize_t n; err == 0 && (n = read(in, buffer, sizeof(buffer))) != 0;) {
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) { err = errno; break; }
+        for (ssize_t done = 0; err == 0 && done < n;) {
+          const ssize_t w = write(out, buffer + done, static_cast<size_t>(n - done));
+          if (w < 0 && errno != EINTR) err = errno;
+          if (w > 0) done += w;
+        }
+      }
+      if (err == 0 && fchmod(out, mode) != 0) err = errno;
+      if (in >= 0) close(in);
+      if (out >= 0) close(out);
+    }
+    if (err != 0) break;
+  }
+  closedir(listing);
+  return err;
+}
+
+// Before the compiler: the host directory's files into /work, then the bind
+// detached, so the only way back to the host is our descriptor.
+void StartCompile() {
+  // Our descriptors stay ours: no process of the run may read them via /proc.
+  prctl(PR_SET_DUMPABLE, 0);
+  g_compile_dir_fd = open(lockstep::sandbox::kCompileDirInSandbox,
+                          O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (g_compile_dir_fd < 0) Fail(lockstep::sandbox::kCompileDirInSandbox);
+  const int work_fd = open("/work", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (work_fd < 0) Fail("/work");
+  const char* failed = "";
+  const int err = CopyTree(g_compile_dir_fd, work_fd, 0, &failed);
+  close(work_fd);
+  if (err != 0) {
+    errno = err;
+    FailRun("copying the compile directory into /work:", failed);
+  }
+  if (umount2(lockstep::sandbox::kCompileDirInSandbox, MNT_DETACH) != 0) {
+    FailRun("detaching", lockstep::sandbox::kCompileDirInSandbox);
+  }
+}
+
+// After the compiler (every process of the run reaped): say whether /work
+// filled up, and on success copy it back to the host directory.
+void FinishCompile(InitReport* report) {
+  struct statfs fs;
+  if (statfs("/work", &fs) == 0) {
+    if (fs.f_files > 0 && fs.f_ffree == 0) report->work_full |= lockstep::sandbox::kWorkFullInodes;
+    if (fs.f_bfree == 0) report->work_full |= lockstep::sandbox::kWorkFullBytes;
+  }
+  const bool compiled = report->error[0] == '\0' && report->exec_errno == 0 &&
+                        report->term_signal == 0 && report->exit_code == 0;
+  if (!compiled) return;
+  const int work_fd = open("/work", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  const char* failed = "/work";
+  const int err = work_fd < 0 ? errno : CopyTree(work_fd, g_compile_dir_fd, 0, &failed);
+  if (work_fd >= 0) close(work_fd);
+  if (err != 0) {
+    std::snprintf(report->error, sizeof(report->error),
+                  "lockstep-sandbox-init: copying the compile output back (%s): %s", failed,
+                  std::strerror(err));
+  }
 }
 
 // Starts the program with the limits, waits for it while reaping orphans, and
@@ -211,6 +328,7 @@ int SuperviseProgram(const Limits& limits, char** program, char** envp) {
   kill(-1, SIGKILL);
   while (waitpid(-1, nullptr, __WALL) > 0 || errno == EINTR) {
   }
+  if (g_compile_dir_fd >= 0) FinishCompile(&report);
   rusage usage{};
   getrusage(RUSAGE_CHILDREN, &usage);
   report.cpu_us = (usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1000000LL +
@@ -221,21 +339,13 @@ int SuperviseProgram(const Limits& limits, char** program, char** envp) {
   return 0;
 }
 
-[[noreturn]] void FailRun(const char* what, const char* path) {
-  const int saved = errno;
-  char text[96];
-  std::snprintf(text, sizeof(text), "%s %s", what, path);
-  errno = saved;
-  Fail(text);
-}
-
 // One-shot sandboxes: bubblewrap's tmpfs mounts get their inode cap here,
 // keeping their size and contents (the artefact's mount points in /work).
 void CapTmpfsInodes(rlim_t inodes) {
   for (const char* path : {"/tmp", "/dev/shm", "/work"}) {
     struct statfs fs;
     if (statfs(path, &fs) != 0) Fail(path);
-    if (fs.f_type != TMPFS_MAGIC) continue;  // the compile step's /work is a host directory
+    if (fs.f_type != TMPFS_MAGIC) continue;
     char options[96];
     std::snprintf(options, sizeof(options), "size=%llu,nr_inodes=%llu",
                   static_cast<unsigned long long>(fs.f_blocks) * fs.f_bsize,
@@ -249,6 +359,7 @@ void CapTmpfsInodes(rlim_t inodes) {
 int OneShotMain(int argc, char** argv) {
   Limits limits;
   rlim_t inodes = 0;
+  bool compile_output = false;
   int first = 1;
   for (; first < argc && std::strcmp(argv[first], "--") != 0; ++first) {
     const char* arg = argv[first];
@@ -264,6 +375,7 @@ int OneShotMain(int argc, char** argv) {
     else if (name == lockstep::sandbox::kInitArgOpenFiles) limits.nofile = value;
     else if (name == lockstep::sandbox::kInitArgSeccomp) limits.seccomp = value != 0;
     else if (name == lockstep::sandbox::kInitArgTmpfsInodes) inodes = value;
+    else if (name == lockstep::sandbox::kInitArgCompileOutput) compile_output = value != 0;
     else { errno = EINVAL; Fail(arg); }
   }
   if (first + 1 >= argc) { errno = EINVAL; Fail("no program after --"); }
@@ -271,6 +383,7 @@ int OneShotMain(int argc, char** argv) {
     CapTmpfsInodes(inodes);
     limits.drop_capabilities = true;  // the remount needed CAP_SYS_ADMIN; the program gets none
   }
+  if (compile_output) StartCompile();
   return SuperviseProgram(limits, argv + first + 1, nullptr);
 }
 
