@@ -399,9 +399,10 @@ using lockstep::sandbox::ZygoteEventKind;
 using lockstep::sandbox::ZygoteRequest;
 using lockstep::sandbox::ZygoteRequestKind;
 
-void SendEvent(ZygoteEventKind kind, const char* error = nullptr) {
+void SendEvent(ZygoteEventKind kind, const char* error = nullptr, uint64_t run_id = 0) {
   ZygoteEvent event;
   event.kind = kind;
+  event.run_id = run_id;
   if (error != nullptr) std::snprintf(event.error, sizeof(event.error), "%s", error);
   ssize_t ignored = send(kZygoteControlFd, &event, sizeof(event), MSG_NOSIGNAL);
   (void)ignored;
@@ -609,7 +610,61 @@ void PrepareNextRunsNetwork() {
   _exit(SuperviseProgram(limits, message->argv.data(), message->envp.data()));
 }
 
-// Serves runs one at a time until the runner closes the control socket.
+// A run the zygote has cloned and not yet reaped.
+struct ActiveRun {
+  pid_t pid = -1;  // -1: none
+  int pidfd = -1;
+  uint64_t id = 0;
+};
+
+// Reaps a run whose pid 1 has exited or is exiting (returns once its whole
+// namespace is gone) and, unless the runner is gone, reports it done.
+void FinishRun(ActiveRun* run, bool report) {
+  while (waitpid(run->pid, nullptr, 0) < 0 && errno == EINTR) {
+  }
+  close(run->pidfd);
+  if (report) SendEvent(ZygoteEventKind::kDone, nullptr, run->id);
+  *run = ActiveRun{};
+}
+
+// Clones the run into its fresh namespaces; on failure reports the run done
+// with the reason and leaves *run empty.
+void StartRun(Received* message, ActiveRun* run) {
+  const uint64_t id = message->request.run_id;
+  const pid_t pid = static_cast<pid_t>(
+      syscall(SYS_clone,
+              CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | SIGCHLD |
+                  (g_fresh_network_ready ? 0 : CLONE_NEWNET),
+              0, 0, 0, 0));
+  if (pid == 0) RunInFreshNamespaces(message);
+  message->CloseFds();
+  // The namespace the run took (or shares with the zygote: then the next
+  // run must not get it) is spent either way.
+  g_fresh_network_ready = false;
+  if (pid > 0) PrepareNextRunsNetwork();
+  if (pid < 0) {
+    char text[96];
+    std::snprintf(text, sizeof(text), "clone of the run's namespaces failed: %s",
+                  std::strerror(errno));
+    SendEvent(ZygoteEventKind::kDone, text, id);
+    return;
+  }
+  // The runner only uses warm sandboxes where pidfds work (it found this
+  // sandbox's pid 1 through one), so no fallback is needed here.
+  const int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+  if (pidfd < 0) {
+    kill(pid, SIGKILL);
+    while (waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+    }
+    SendEvent(ZygoteEventKind::kDone, "pidfd_open of the run failed", id);
+    return;
+  }
+  *run = ActiveRun{pid, pidfd, id};
+}
+
+// Serves runs until the runner closes the control socket: one current run,
+// plus at most one earlier run whose report is in and whose pid 1 is still
+// being torn down (see ZygoteRequest in sandbox/runner_init.h).
 int ZygoteMain() {
   // Nothing of ours is readable through /proc by a run's processes.
   prctl(PR_SET_DUMPABLE, 0);
@@ -627,68 +682,52 @@ int ZygoteMain() {
     return 1;
   }
   SendEvent(ZygoteEventKind::kReady);
+  ActiveRun current, earlier;
   for (;;) {
+    pollfd fds[3] = {{kZygoteControlFd, POLLIN, 0}, {current.pidfd, POLLIN, 0},
+                     {earlier.pidfd, POLLIN, 0}};  // a negative fd is skipped
+    if (poll(fds, 3, -1) < 0) {
+      if (errno == EINTR) continue;
+      return 1;
+    }
+    if (earlier.pid > 0 && fds[2].revents != 0) FinishRun(&earlier, true);
+    if (current.pid > 0 && fds[1].revents != 0) FinishRun(&current, true);
+    if (fds[0].revents == 0) continue;
     Received message;
     const char* error = nullptr;
     const int got = Receive(&message, &error);
-    if (got <= 0) return 0;  // the runner is gone: so is this sandbox
-    if (error != nullptr || message.request.kind != ZygoteRequestKind::kRun) {
+    if (got <= 0) {
+      // The runner is gone: so is this sandbox. pid 1 of a run's namespace:
+      // the kernel kills everything in it.
+      for (ActiveRun* run : {&current, &earlier}) {
+        if (run->pid <= 0) continue;
+        kill(run->pid, SIGKILL);
+        FinishRun(run, false);
+      }
+      return 0;
+    }
+    if (error != nullptr) {
       message.CloseFds();
-      // A kKill with no run in progress needs no answer; a bad run does.
-      if (error != nullptr) SendEvent(ZygoteEventKind::kDone, error);
+      SendEvent(ZygoteEventKind::kDone, error, message.request.run_id);
       continue;
     }
-    const pid_t run = static_cast<pid_t>(
-        syscall(SYS_clone,
-                CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | SIGCHLD |
-                    (g_fresh_network_ready ? 0 : CLONE_NEWNET),
-                0, 0, 0, 0));
-    if (run == 0) RunInFreshNamespaces(&message);
-    message.CloseFds();
-    // The namespace the run took (or shares with the zygote: then the next
-    // run must not get it) is spent either way.
-    g_fresh_network_ready = false;
-    if (run > 0) PrepareNextRunsNetwork();
-    if (run < 0) {
-      char text[96];
-      std::snprintf(text, sizeof(text), "clone of the run's namespaces failed: %s",
-                    std::strerror(errno));
-      SendEvent(ZygoteEventKind::kDone, text);
+    if (message.request.kind == ZygoteRequestKind::kKill) {
+      if (current.pid > 0) kill(current.pid, SIGKILL);
+      continue;  // its kDone follows when it is reaped
+    }
+    if (message.request.kind != ZygoteRequestKind::kRun) {
+      message.CloseFds();
       continue;
     }
-    // The runner only uses warm sandboxes where pidfds work (it found this
-    // sandbox's pid 1 through one), so no fallback is needed here.
-    const int run_pidfd = static_cast<int>(syscall(SYS_pidfd_open, run, 0));
-    if (run_pidfd < 0) {
-      kill(run, SIGKILL);
-      while (waitpid(run, nullptr, 0) < 0 && errno == EINTR) {
-      }
-      SendEvent(ZygoteEventKind::kDone, "pidfd_open of the run failed");
-      continue;
+    // A kRun while a run is unreaped: the runner has its report, so every
+    // process of it but its exiting pid 1 is gone. It finishes in the
+    // background; an older one must be finished first.
+    if (current.pid > 0) {
+      if (earlier.pid > 0) FinishRun(&earlier, true);
+      earlier = current;
+      current = ActiveRun{};
     }
-    bool runner_gone = false;
-    for (bool ended = false; !ended;) {
-      pollfd fds[2] = {{kZygoteControlFd, POLLIN, 0}, {run_pidfd, POLLIN, 0}};
-      if (poll(fds, 2, -1) < 0 && errno != EINTR) break;
-      if (fds[0].revents != 0) {
-        Received control;
-        const char* ignored = nullptr;
-        const int got_control = Receive(&control, &ignored);
-        control.CloseFds();
-        if (got_control <= 0) runner_gone = true;
-        if (got_control <= 0 || control.request.kind == ZygoteRequestKind::kKill) {
-          // pid 1 of the run's namespace: the kernel kills everything in it.
-          kill(run, SIGKILL);
-        }
-      }
-      ended = fds[1].revents != 0;
-    }
-    // Reaped only once every process of the run's namespace is gone.
-    while (waitpid(run, nullptr, 0) < 0 && errno == EINTR) {
-    }
-    close(run_pidfd);
-    if (runner_gone) return 0;
-    SendEvent(ZygoteEventKind::kDone);
+    StartRun(&message, &current);
   }
 }
 
