@@ -607,7 +607,7 @@ internal::Supervised Runner::Execute(const Execution& ex) {
 
   const std::string tmpfs_size = absl::StrCat(static_cast<int64_t>(limits.work_dir_mb) << 20);
   std::vector<std::string> args = SandboxBaseArgs();
-  // Every writable place is a size-limited tmpfs (or the compile directory).
+  // Every writable place is a size-limited tmpfs, inode-capped by the init.
   args.insert(args.end(), {"--size", tmpfs_size, "--tmpfs", "/tmp", "--size", tmpfs_size,
                            "--tmpfs", "/dev/shm"});
   args.insert(args.end(), {"--size", tmpfs_size, "--tmpfs", kWorkDirInSandbox});

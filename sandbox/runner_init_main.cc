@@ -167,9 +167,9 @@ int CopyTree(int from, int to, int depth, const char** failed) {
       unlinkat(to, name, 0);
       if (symlinkat(target, to, name) != 0) err = errno;
     } else if (S_ISREG(st.st_mode)) {
-      const int in = openat(from, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
       // Replaced, not rewritten: the host's copy of the source is the runner's.
       if (unlinkat(to, name, 0) != 0 && errno != ENOENT) { err = errno; break; }
+      const int in = openat(from, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
       const int out = openat(to, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
       if (in < 0 || out < 0) err = errno;
       char buffer[65536];
