@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -356,6 +357,7 @@ Runner::~Runner() {
   }
   starter_.reset();
   artefacts_.reset();
+  if (work_root_mounted_) umount2(work_root_.c_str(), MNT_DETACH);
   if (owns_work_root_) {
     std::error_code ignored;
     fs::remove_all(work_root_, ignored);
@@ -385,6 +387,11 @@ absl::Status Runner::Init() {
   artefacts_ = std::make_unique<ResultCache<std::shared_ptr<const Artefact>>>(
       options_.artefact_cache_entries);
 
+  if (options_.compile_max_inodes < 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "RunnerOptions::compile_max_inodes = ", options_.compile_max_inodes,
+        " is invalid; give at least 1 (default 32768)"));
+  }
   if (options_.compile_memory_mb < 64) {
     return absl::InvalidArgumentError(absl::StrCat(
         "RunnerOptions::compile_memory_mb = ", options_.compile_memory_mb,
@@ -415,6 +422,15 @@ absl::Status Runner::Init() {
     if (ec) {
       return absl::InternalError(absl::StrCat("cannot create ", work_root_, ": ", ec.message()));
     }
+  }
+  // The staging folder is a tmpfs of its own where we may mount one (as
+  // root): binds from it then show paths relative to it ("/art/3/main.py")
+  // in a sandbox's /proc/self/mountinfo, never the host path. Unprivileged,
+  // the host path stays visible there (docs/architecture.md, "The sandbox").
+  if (owns_work_root_ && geteuid() == 0 &&
+      mount("lockstep", work_root_.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") == 0) {
+    work_root_mounted_ = true;
+    mount(nullptr, work_root_.c_str(), nullptr, MS_PRIVATE, nullptr);  // nothing propagates
   }
   chmod(work_root_.c_str(), 0755);
   for (const char* sub : {"/art", "/etc", "/bin"}) {
@@ -591,13 +607,15 @@ internal::Supervised Runner::Execute(const Execution& ex) {
 
   const std::string tmpfs_size = absl::StrCat(static_cast<int64_t>(limits.work_dir_mb) << 20);
   std::vector<std::string> args = SandboxBaseArgs();
-  // Every writable place is a size-limited tmpfs (or the compile directory).
+  // Every writable place is a size-limited tmpfs, inode-capped by the init.
   args.insert(args.end(), {"--size", tmpfs_size, "--tmpfs", "/tmp", "--size", tmpfs_size,
                            "--tmpfs", "/dev/shm"});
+  args.insert(args.end(), {"--size", tmpfs_size, "--tmpfs", kWorkDirInSandbox});
   if (!ex.rw_work_dir.empty()) {
-    args.insert(args.end(), {"--bind", ex.rw_work_dir, kWorkDirInSandbox});
+    // The init copies it into /work and back (kInitArgCompileOutput), so the
+    // compile step's files count against the tmpfs's size and inodes.
+    args.insert(args.end(), {"--bind", ex.rw_work_dir, kCompileDirInSandbox});
   } else {
-    args.insert(args.end(), {"--size", tmpfs_size, "--tmpfs", kWorkDirInSandbox});
     if (!ex.artefact_dir.empty()) {
       std::error_code ec;
       for (const auto& entry : fs::directory_iterator(ex.artefact_dir, ec)) {
@@ -627,6 +645,7 @@ internal::Supervised Runner::Execute(const Execution& ex) {
   args.push_back(absl::StrCat(kInitArgFileSize, "=", limits.max_file_bytes));
   args.push_back(absl::StrCat(kInitArgOpenFiles, "=", limits.max_open_files));
   args.push_back(absl::StrCat(kInitArgTmpfsInodes, "=", limits.max_inodes));
+  if (!ex.rw_work_dir.empty()) args.push_back(absl::StrCat(kInitArgCompileOutput, "=1"));
   args.push_back("--");
   args.insert(args.end(), ex.argv.begin(), ex.argv.end());
 
@@ -860,7 +879,7 @@ absl::StatusOr<std::shared_ptr<const Runner::Artefact>> Runner::PrepareArtefact(
   ex.limits.max_file_bytes = std::max<int64_t>(request.limits.max_file_bytes, 256 << 20);
   ex.limits.max_open_files = std::max(request.limits.max_open_files, 1024);
   ex.limits.work_dir_mb = std::max(request.limits.work_dir_mb, 512);
-  ex.limits.max_inodes = std::max<int64_t>(request.limits.max_inodes, 32768);  // build caches
+  ex.limits.max_inodes = std::max<int64_t>(request.limits.max_inodes, options_.compile_max_inodes);
   ex.limits.output_limit_bytes = 1 << 20;
   ex.memory_bytes = 0;  // compilers (JVM, rustc, go) reserve large address spaces...
   ex.data_bytes = static_cast<int64_t>(options_.compile_memory_mb) << 20;  // ...but use less
@@ -895,11 +914,22 @@ absl::StatusOr<std::shared_ptr<const Runner::Artefact>> Runner::PrepareArtefact(
             ? absl::StrCat(" (it ran out of memory: compile steps may use ",
                            options_.compile_memory_mb, " MB, RunnerOptions::compile_memory_mb)")
             : "";
+    const std::string full_note =
+        (compiled.work_full & kWorkFullInodes) != 0
+            ? absl::StrCat(" (its /work ran out of inodes: compile steps may create ",
+                           ex.limits.max_inodes,
+                           " files and directories, RunnerOptions::compile_max_inodes)")
+        : (compiled.work_full & kWorkFullBytes) != 0
+            ? absl::StrCat(" (its /work is full: compile steps may write ", ex.limits.work_dir_mb,
+                           " MB, RunLimits::work_dir_mb or 512)")
+            : "";
     result->message =
-        wall_killed ? absl::StrCat("compilation exceeded ", ex.limits.wall_time_s, " s")
+        wall_killed ? absl::StrCat("compilation exceeded ", ex.limits.wall_time_s, " s", full_note)
         : output_killed ? "compiler output exceeded 1 MiB"
-        : out.signal    ? absl::StrCat("compiler killed by ", SignalName(*out.signal), memory_note)
-                        : absl::StrCat("compiler exited with code ", *out.exit_code, memory_note);
+        : out.signal    ? absl::StrCat("compiler killed by ", SignalName(*out.signal), memory_note,
+                                       full_note)
+                        : absl::StrCat("compiler exited with code ", *out.exit_code, memory_note,
+                                       full_note);
     return std::shared_ptr<const Artefact>();
   }
   artefacts_->Put(key, artefact);

@@ -127,6 +127,10 @@ struct RunnerOptions {
   // reservations, which JVMs, rustc and go make far beyond what they use.
   // Above it the compiler's allocations fail: compile_error, saying so.
   int compile_memory_mb = 2048;
+  // Files, directories and links a compile step may create in its /work
+  // (a tmpfs copied back to the host after a successful compile; the
+  // request's max_inodes if larger). Beyond it: compile_error, saying so.
+  int64_t compile_max_inodes = 32768;
   bool cache_results = true;
   size_t result_cache_entries = 4096;
   size_t artefact_cache_entries = 256;
@@ -192,6 +196,7 @@ class Runner {
   RunnerOptions options_;
   std::string work_root_;
   bool owns_work_root_ = false;
+  bool work_root_mounted_ = false;  // a tmpfs of ours is mounted on it
   std::string bwrap_path_, init_path_;
   std::vector<std::string> system_bind_args_;  // computed once: binds of /usr, /etc, ...
   std::mutex mutex_;  // guards the maps below

@@ -39,7 +39,13 @@ struct InitReport {
   int64_t cpu_us = 0;       // user + system time of the program and reaped descendants
   int64_t maxrss_kb = 0;    // largest RSS of any single reaped process (not a tree sum)
   char error[112] = {};     // the init's own failure (seccomp, rlimit), NUL-terminated
+  // Compile steps (kInitArgCompileOutput): what of the tmpfs /work the
+  // compiler used up, as seen once it had ended (kWorkFull* bits; 0 = neither).
+  uint32_t work_full = 0;
 };
+
+inline constexpr uint32_t kWorkFullInodes = 1;  // no free inode left (nr_inodes)
+inline constexpr uint32_t kWorkFullBytes = 2;   // no free block left (size)
 
 // Argument names the init accepts before "--" (each as name=value; 0 = unlimited).
 inline constexpr char kInitArgCpuSeconds[] = "cpu";
@@ -53,6 +59,14 @@ inline constexpr char kInitArgSeccomp[] = "seccomp";  // 1 = load the filter
 // (and /work when it is one) with nr_inodes = this (bubblewrap cannot set
 // it), then drops every capability before the program starts.
 inline constexpr char kInitArgTmpfsInodes[] = "inodes";
+// Compile steps (value 1): /work is a size- and inode-limited tmpfs, and the
+// host's compile directory is bound at kCompileDirInSandbox. The init copies
+// that directory's files into /work, detaches the bind (the compiler can
+// never write to the host directly, so the caps cannot be bypassed), and,
+// once the compiler has exited 0 and every process of the run is gone,
+// copies /work back into the directory through a descriptor it kept.
+inline constexpr char kInitArgCompileOutput[] = "compile_out";
+inline constexpr char kCompileDirInSandbox[] = "/.compile";
 
 // ---------------------------------------------------------------------------
 // Zygote mode.
@@ -70,6 +84,13 @@ enum class ZygoteRequestKind : uint32_t { kRun = 1, kKill = 2 };
 // (SCM_RIGHTS) and is followed, in the same datagram, by `argc` then `envc`
 // NUL-terminated strings (envc as NAME=VALUE). A kKill kills the current run's
 // whole pid namespace; the kDone event follows as usual.
+// The runner may send the next kRun as soon as the current run's InitReport
+// is complete (the init has then killed and reaped every other process of
+// the run), before that run's kDone: the zygote starts the new run at once,
+// while the earlier run's pid 1 and namespaces are still being torn down, and
+// sends the earlier run's kDone when that is over. So the teardown (~0.5 ms,
+// mostly kernel work) is off the next run's critical path. At most one such
+// earlier run: the runner waits for its kDone before sending another kRun.
 struct ZygoteRequest {
   uint32_t magic = kZygoteMagic;
   ZygoteRequestKind kind = ZygoteRequestKind::kRun;
@@ -78,16 +99,18 @@ struct ZygoteRequest {
   uint64_t tmpfs_inodes = 0;   // nr_inodes of each of them
   uint32_t seccomp = 1;
   uint32_t argc = 0, envc = 0;
+  uint64_t run_id = 0;         // echoed in the run's kDone
   char artefact[64] = {};      // directory under kArtefactStoreInSandbox; "" = empty /work
 };
 
 enum class ZygoteEventKind : uint32_t { kReady = 1, kDone = 2 };
 
 // Zygote → runner: kReady once after start; kDone after each run, sent only
-// once the run's pid namespace is empty (its init reaped).
+// once the run's pid namespace is empty (its init reaped), naming the run.
 struct ZygoteEvent {
   uint32_t magic = kZygoteMagic;
   ZygoteEventKind kind = ZygoteEventKind::kReady;
+  uint64_t run_id = 0;   // kDone: the request's run_id (0 if it could not be read)
   char error[112] = {};  // the zygote's own failure (clone, bad request), NUL-terminated
 };
 

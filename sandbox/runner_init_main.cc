@@ -62,6 +62,14 @@ void Report(const InitReport& report) {
   _exit(1);
 }
 
+[[noreturn]] void FailRun(const char* what, const char* path) {
+  const int saved = errno;
+  char text[96];
+  std::snprintf(text, sizeof(text), "%s %s", what, path);
+  errno = saved;
+  Fail(text);
+}
+
 bool SetLimit(int resource, rlim_t soft, rlim_t hard) {
   const rlimit limit{soft, hard};
   return setrlimit(resource, &limit) == 0;
@@ -117,6 +125,115 @@ bool CompileSeccompPolicy(std::string* error) {
   g_seccomp_program.resize(bytes.size() / sizeof(sock_filter));
   std::memcpy(g_seccomp_program.data(), bytes.data(), bytes.size());
   return true;
+}
+
+// ---------------------------------------------------------------------------
+// Compile steps: the host directory is copied into the capped tmpfs /work and
+// back (see kInitArgCompileOutput). Nothing of the run is alive during either
+// copy, and both sides are opened without following symlinks.
+
+int g_compile_dir_fd = -1;  // the host compile directory, its bind detached
+constexpr int kMaxCopyDepth = 64;
+
+// Copies regular files, directories and symlinks under `from` into `to`
+// (files replaced, directories merged); others (fifos, sockets) are skipped.
+// Returns 0 or an errno, with *failed naming the entry.
+int CopyTree(int from, int to, int depth, const char** failed) {
+  if (depth > kMaxCopyDepth) return ELOOP;
+  const int listing_fd = dup(from);
+  DIR* listing = listing_fd < 0 ? nullptr : fdopendir(listing_fd);
+  if (listing == nullptr) return errno;
+  int err = 0;
+  while (dirent* entry = readdir(listing)) {
+    const char* name = entry->d_name;
+    if (std::strcmp(name, ".") == 0 || std::strcmp(name, "..") == 0) continue;
+    *failed = name;
+    struct stat st;
+    if (fstatat(from, name, &st, AT_SYMLINK_NOFOLLOW) != 0) { err = errno; break; }
+    const mode_t mode = st.st_mode & 0777;
+    if (S_ISDIR(st.st_mode)) {
+      if (mkdirat(to, name, mode | 0700) != 0 && errno != EEXIST) { err = errno; break; }
+      const int sub_from = openat(from, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      const int sub_to = openat(to, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      err = sub_from < 0 || sub_to < 0 ? errno : CopyTree(sub_from, sub_to, depth + 1, failed);
+      if (sub_from >= 0) close(sub_from);
+      if (sub_to >= 0) close(sub_to);
+      if (err == 0 && fchmodat(to, name, mode, 0) != 0) err = errno;
+    } else if (S_ISLNK(st.st_mode)) {
+      char target[4096];
+      const ssize_t n = readlinkat(from, name, target, sizeof(target) - 1);
+      if (n < 0) { err = errno; break; }
+      target[n] = '\0';
+      unlinkat(to, name, 0);
+      if (symlinkat(target, to, name) != 0) err = errno;
+    } else if (S_ISREG(st.st_mode)) {
+      // Replaced, not rewritten: the host's copy of the source is the runner's.
+      if (unlinkat(to, name, 0) != 0 && errno != ENOENT) { err = errno; break; }
+      const int in = openat(from, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+      const int out = openat(to, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+      if (in < 0 || out < 0) err = errno;
+      char buffer[65536];
+      for (ssize_t n; err == 0 && (n = read(in, buffer, sizeof(buffer))) != 0;) {
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) { err = errno; break; }
+        for (ssize_t done = 0; err == 0 && done < n;) {
+          const ssize_t w = write(out, buffer + done, static_cast<size_t>(n - done));
+          if (w < 0 && errno != EINTR) err = errno;
+          if (w > 0) done += w;
+        }
+      }
+      if (err == 0 && fchmod(out, mode) != 0) err = errno;
+      if (in >= 0) close(in);
+      if (out >= 0) close(out);
+    }
+    if (err != 0) break;
+  }
+  closedir(listing);
+  return err;
+}
+
+// Before the compiler: the host directory's files into /work, then the bind
+// detached, so the only way back to the host is our descriptor.
+void StartCompile() {
+  // Our descriptors stay ours: no process of the run may read them via /proc.
+  prctl(PR_SET_DUMPABLE, 0);
+  g_compile_dir_fd = open(lockstep::sandbox::kCompileDirInSandbox,
+                          O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (g_compile_dir_fd < 0) Fail(lockstep::sandbox::kCompileDirInSandbox);
+  const int work_fd = open("/work", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (work_fd < 0) Fail("/work");
+  const char* failed = "";
+  const int err = CopyTree(g_compile_dir_fd, work_fd, 0, &failed);
+  close(work_fd);
+  if (err != 0) {
+    errno = err;
+    FailRun("copying the compile directory into /work:", failed);
+  }
+  if (umount2(lockstep::sandbox::kCompileDirInSandbox, MNT_DETACH) != 0) {
+    FailRun("detaching", lockstep::sandbox::kCompileDirInSandbox);
+  }
+}
+
+// After the compiler (every process of the run reaped): say whether /work
+// filled up, and on success copy it back to the host directory.
+void FinishCompile(InitReport* report) {
+  struct statfs fs;
+  if (statfs("/work", &fs) == 0) {
+    if (fs.f_files > 0 && fs.f_ffree == 0) report->work_full |= lockstep::sandbox::kWorkFullInodes;
+    if (fs.f_bfree == 0) report->work_full |= lockstep::sandbox::kWorkFullBytes;
+  }
+  const bool compiled = report->error[0] == '\0' && report->exec_errno == 0 &&
+                        report->term_signal == 0 && report->exit_code == 0;
+  if (!compiled) return;
+  const int work_fd = open("/work", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  const char* failed = "/work";
+  const int err = work_fd < 0 ? errno : CopyTree(work_fd, g_compile_dir_fd, 0, &failed);
+  if (work_fd >= 0) close(work_fd);
+  if (err != 0) {
+    std::snprintf(report->error, sizeof(report->error),
+                  "lockstep-sandbox-init: copying the compile output back (%s): %s", failed,
+                  std::strerror(err));
+  }
 }
 
 // Starts the program with the limits, waits for it while reaping orphans, and
@@ -211,6 +328,7 @@ int SuperviseProgram(const Limits& limits, char** program, char** envp) {
   kill(-1, SIGKILL);
   while (waitpid(-1, nullptr, __WALL) > 0 || errno == EINTR) {
   }
+  if (g_compile_dir_fd >= 0) FinishCompile(&report);
   rusage usage{};
   getrusage(RUSAGE_CHILDREN, &usage);
   report.cpu_us = (usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1000000LL +
@@ -221,21 +339,13 @@ int SuperviseProgram(const Limits& limits, char** program, char** envp) {
   return 0;
 }
 
-[[noreturn]] void FailRun(const char* what, const char* path) {
-  const int saved = errno;
-  char text[96];
-  std::snprintf(text, sizeof(text), "%s %s", what, path);
-  errno = saved;
-  Fail(text);
-}
-
 // One-shot sandboxes: bubblewrap's tmpfs mounts get their inode cap here,
 // keeping their size and contents (the artefact's mount points in /work).
 void CapTmpfsInodes(rlim_t inodes) {
   for (const char* path : {"/tmp", "/dev/shm", "/work"}) {
     struct statfs fs;
     if (statfs(path, &fs) != 0) Fail(path);
-    if (fs.f_type != TMPFS_MAGIC) continue;  // the compile step's /work is a host directory
+    if (fs.f_type != TMPFS_MAGIC) continue;
     char options[96];
     std::snprintf(options, sizeof(options), "size=%llu,nr_inodes=%llu",
                   static_cast<unsigned long long>(fs.f_blocks) * fs.f_bsize,
@@ -249,6 +359,7 @@ void CapTmpfsInodes(rlim_t inodes) {
 int OneShotMain(int argc, char** argv) {
   Limits limits;
   rlim_t inodes = 0;
+  bool compile_output = false;
   int first = 1;
   for (; first < argc && std::strcmp(argv[first], "--") != 0; ++first) {
     const char* arg = argv[first];
@@ -264,6 +375,7 @@ int OneShotMain(int argc, char** argv) {
     else if (name == lockstep::sandbox::kInitArgOpenFiles) limits.nofile = value;
     else if (name == lockstep::sandbox::kInitArgSeccomp) limits.seccomp = value != 0;
     else if (name == lockstep::sandbox::kInitArgTmpfsInodes) inodes = value;
+    else if (name == lockstep::sandbox::kInitArgCompileOutput) compile_output = value != 0;
     else { errno = EINVAL; Fail(arg); }
   }
   if (first + 1 >= argc) { errno = EINVAL; Fail("no program after --"); }
@@ -271,6 +383,7 @@ int OneShotMain(int argc, char** argv) {
     CapTmpfsInodes(inodes);
     limits.drop_capabilities = true;  // the remount needed CAP_SYS_ADMIN; the program gets none
   }
+  if (compile_output) StartCompile();
   return SuperviseProgram(limits, argv + first + 1, nullptr);
 }
 
@@ -286,9 +399,10 @@ using lockstep::sandbox::ZygoteEventKind;
 using lockstep::sandbox::ZygoteRequest;
 using lockstep::sandbox::ZygoteRequestKind;
 
-void SendEvent(ZygoteEventKind kind, const char* error = nullptr) {
+void SendEvent(ZygoteEventKind kind, const char* error = nullptr, uint64_t run_id = 0) {
   ZygoteEvent event;
   event.kind = kind;
+  event.run_id = run_id;
   if (error != nullptr) std::snprintf(event.error, sizeof(event.error), "%s", error);
   ssize_t ignored = send(kZygoteControlFd, &event, sizeof(event), MSG_NOSIGNAL);
   (void)ignored;
@@ -496,7 +610,61 @@ void PrepareNextRunsNetwork() {
   _exit(SuperviseProgram(limits, message->argv.data(), message->envp.data()));
 }
 
-// Serves runs one at a time until the runner closes the control socket.
+// A run the zygote has cloned and not yet reaped.
+struct ActiveRun {
+  pid_t pid = -1;  // -1: none
+  int pidfd = -1;
+  uint64_t id = 0;
+};
+
+// Reaps a run whose pid 1 has exited or is exiting (returns once its whole
+// namespace is gone) and, unless the runner is gone, reports it done.
+void FinishRun(ActiveRun* run, bool report) {
+  while (waitpid(run->pid, nullptr, 0) < 0 && errno == EINTR) {
+  }
+  close(run->pidfd);
+  if (report) SendEvent(ZygoteEventKind::kDone, nullptr, run->id);
+  *run = ActiveRun{};
+}
+
+// Clones the run into its fresh namespaces; on failure reports the run done
+// with the reason and leaves *run empty.
+void StartRun(Received* message, ActiveRun* run) {
+  const uint64_t id = message->request.run_id;
+  const pid_t pid = static_cast<pid_t>(
+      syscall(SYS_clone,
+              CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | SIGCHLD |
+                  (g_fresh_network_ready ? 0 : CLONE_NEWNET),
+              0, 0, 0, 0));
+  if (pid == 0) RunInFreshNamespaces(message);
+  message->CloseFds();
+  // The namespace the run took (or shares with the zygote: then the next
+  // run must not get it) is spent either way.
+  g_fresh_network_ready = false;
+  if (pid > 0) PrepareNextRunsNetwork();
+  if (pid < 0) {
+    char text[96];
+    std::snprintf(text, sizeof(text), "clone of the run's namespaces failed: %s",
+                  std::strerror(errno));
+    SendEvent(ZygoteEventKind::kDone, text, id);
+    return;
+  }
+  // The runner only uses warm sandboxes where pidfds work (it found this
+  // sandbox's pid 1 through one), so no fallback is needed here.
+  const int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+  if (pidfd < 0) {
+    kill(pid, SIGKILL);
+    while (waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+    }
+    SendEvent(ZygoteEventKind::kDone, "pidfd_open of the run failed", id);
+    return;
+  }
+  *run = ActiveRun{pid, pidfd, id};
+}
+
+// Serves runs until the runner closes the control socket: one current run,
+// plus at most one earlier run whose report is in and whose pid 1 is still
+// being torn down (see ZygoteRequest in sandbox/runner_init.h).
 int ZygoteMain() {
   // Nothing of ours is readable through /proc by a run's processes.
   prctl(PR_SET_DUMPABLE, 0);
@@ -514,68 +682,52 @@ int ZygoteMain() {
     return 1;
   }
   SendEvent(ZygoteEventKind::kReady);
+  ActiveRun current, earlier;
   for (;;) {
+    pollfd fds[3] = {{kZygoteControlFd, POLLIN, 0}, {current.pidfd, POLLIN, 0},
+                     {earlier.pidfd, POLLIN, 0}};  // a negative fd is skipped
+    if (poll(fds, 3, -1) < 0) {
+      if (errno == EINTR) continue;
+      return 1;
+    }
+    if (earlier.pid > 0 && fds[2].revents != 0) FinishRun(&earlier, true);
+    if (current.pid > 0 && fds[1].revents != 0) FinishRun(&current, true);
+    if (fds[0].revents == 0) continue;
     Received message;
     const char* error = nullptr;
     const int got = Receive(&message, &error);
-    if (got <= 0) return 0;  // the runner is gone: so is this sandbox
-    if (error != nullptr || message.request.kind != ZygoteRequestKind::kRun) {
+    if (got <= 0) {
+      // The runner is gone: so is this sandbox. pid 1 of a run's namespace:
+      // the kernel kills everything in it.
+      for (ActiveRun* run : {&current, &earlier}) {
+        if (run->pid <= 0) continue;
+        kill(run->pid, SIGKILL);
+        FinishRun(run, false);
+      }
+      return 0;
+    }
+    if (error != nullptr) {
       message.CloseFds();
-      // A kKill with no run in progress needs no answer; a bad run does.
-      if (error != nullptr) SendEvent(ZygoteEventKind::kDone, error);
+      SendEvent(ZygoteEventKind::kDone, error, message.request.run_id);
       continue;
     }
-    const pid_t run = static_cast<pid_t>(
-        syscall(SYS_clone,
-                CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | SIGCHLD |
-                    (g_fresh_network_ready ? 0 : CLONE_NEWNET),
-                0, 0, 0, 0));
-    if (run == 0) RunInFreshNamespaces(&message);
-    message.CloseFds();
-    // The namespace the run took (or shares with the zygote: then the next
-    // run must not get it) is spent either way.
-    g_fresh_network_ready = false;
-    if (run > 0) PrepareNextRunsNetwork();
-    if (run < 0) {
-      char text[96];
-      std::snprintf(text, sizeof(text), "clone of the run's namespaces failed: %s",
-                    std::strerror(errno));
-      SendEvent(ZygoteEventKind::kDone, text);
+    if (message.request.kind == ZygoteRequestKind::kKill) {
+      if (current.pid > 0) kill(current.pid, SIGKILL);
+      continue;  // its kDone follows when it is reaped
+    }
+    if (message.request.kind != ZygoteRequestKind::kRun) {
+      message.CloseFds();
       continue;
     }
-    // The runner only uses warm sandboxes where pidfds work (it found this
-    // sandbox's pid 1 through one), so no fallback is needed here.
-    const int run_pidfd = static_cast<int>(syscall(SYS_pidfd_open, run, 0));
-    if (run_pidfd < 0) {
-      kill(run, SIGKILL);
-      while (waitpid(run, nullptr, 0) < 0 && errno == EINTR) {
-      }
-      SendEvent(ZygoteEventKind::kDone, "pidfd_open of the run failed");
-      continue;
+    // A kRun while a run is unreaped: the runner has its report, so every
+    // process of it but its exiting pid 1 is gone. It finishes in the
+    // background; an older one must be finished first.
+    if (current.pid > 0) {
+      if (earlier.pid > 0) FinishRun(&earlier, true);
+      earlier = current;
+      current = ActiveRun{};
     }
-    bool runner_gone = false;
-    for (bool ended = false; !ended;) {
-      pollfd fds[2] = {{kZygoteControlFd, POLLIN, 0}, {run_pidfd, POLLIN, 0}};
-      if (poll(fds, 2, -1) < 0 && errno != EINTR) break;
-      if (fds[0].revents != 0) {
-        Received control;
-        const char* ignored = nullptr;
-        const int got_control = Receive(&control, &ignored);
-        control.CloseFds();
-        if (got_control <= 0) runner_gone = true;
-        if (got_control <= 0 || control.request.kind == ZygoteRequestKind::kKill) {
-          // pid 1 of the run's namespace: the kernel kills everything in it.
-          kill(run, SIGKILL);
-        }
-      }
-      ended = fds[1].revents != 0;
-    }
-    // Reaped only once every process of the run's namespace is gone.
-    while (waitpid(run, nullptr, 0) < 0 && errno == EINTR) {
-    }
-    close(run_pidfd);
-    if (runner_gone) return 0;
-    SendEvent(ZygoteEventKind::kDone);
+    StartRun(&message, &current);
   }
 }
 

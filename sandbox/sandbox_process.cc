@@ -427,6 +427,7 @@ Supervised SuperviseRun(RunPipes& pipes, const RunLimits& limits, Clock::time_po
     result.error = absl::StrCat(end.DescribeMissingReport(), ": ", out.stderr_data);
     return result;
   }
+  result.work_full = report.work_full;
   if (report.error[0] != '\0') {
     report.error[sizeof(report.error) - 1] = '\0';
     result.error = report.error;

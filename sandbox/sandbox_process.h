@@ -89,7 +89,9 @@ class UidLease {
 struct Execution {
   std::vector<std::string> argv;
   const std::string* stdin_data = nullptr;
-  std::string rw_work_dir;   // bound read-write at /work (compile step; one-shot only)
+  // Compile step (one-shot only): copied into the capped tmpfs /work and,
+  // after a successful compile, back (kInitArgCompileOutput).
+  std::string rw_work_dir;
   std::string artefact_dir;  // else: tmpfs /work holding this host directory's entries read-only
   // The language's variables (LanguageSpec::env, placeholders expanded), set
   // over the base environment (ProgramEnvironment).
@@ -152,6 +154,7 @@ struct Supervised {
   StepOutput out;
   bool wall_killed = false, output_killed = false;
   int exec_errno = 0;
+  uint32_t work_full = 0;  // compile steps: kWorkFull* bits of the init's report
   std::string error;  // the sandbox's own failure, empty if none
 };
 

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -157,7 +158,7 @@ void WarmSandbox::Destroy() {
 // when the zygote is gone (then the whole sandbox is torn down).
 class WarmSandbox::End : public RunEnd {
  public:
-  explicit End(WarmSandbox* sandbox) : sandbox_(sandbox) {}
+  End(WarmSandbox* sandbox, uint64_t run_id) : sandbox_(sandbox), run_id_(run_id) {}
   int fd() const override { return sandbox_->control_.get(); }
   int poll_interval_ms() const override { return kill_sent_ ? 100 : -1; }
 
@@ -165,7 +166,15 @@ class WarmSandbox::End : public RunEnd {
     ZygoteEvent event;
     const Received got = ReceiveEvent(fd(), &event);
     if (got == Received::kEvent && event.kind == ZygoteEventKind::kDone) {
+      bool was_earlier = false;
+      // An earlier run's teardown ended: this run goes on (a failure there
+      // only retires the sandbox after this run).
+      if (!sandbox_->CollectEarlierRun(event, &was_earlier)) sandbox_->healthy_ = false;
+      if (was_earlier) return false;
       zygote_error_ = event.error;
+      if (event.run_id != run_id_ && zygote_error_.empty()) {
+        zygote_error_ = "the warm sandbox's zygote reported the end of a run it was not running";
+      }
       if (!zygote_error_.empty()) sandbox_->healthy_ = false;
       return true;
     }
@@ -197,10 +206,10 @@ class WarmSandbox::End : public RunEnd {
 
   // The run is over when its report is complete (the init kills and reaps
   // everything first); the zygote's kDone, which follows once the run's
-  // namespaces are torn down, is collected before the next run instead of
-  // being waited for here.
+  // namespaces are torn down, is collected during the next run (or before
+  // the one after it) instead of being waited for here.
   bool ReportEndsRun() const override { return !kill_sent_; }
-  void OnEndedByReport() override { sandbox_->done_pending_ = true; }
+  void OnEndedByReport() override { sandbox_->reported_runs_.push_back(run_id_); }
 
   std::string DescribeMissingReport() override {
     return absl::StrCat("the warm sandbox's run ended without a report from its init",
@@ -213,30 +222,46 @@ class WarmSandbox::End : public RunEnd {
 
  private:
   WarmSandbox* sandbox_;
+  uint64_t run_id_;
   std::string zygote_error_;
   bool kill_sent_ = false;
   bool died_ = false;
   Clock::time_point kill_sent_at_;
 };
 
-bool WarmSandbox::AwaitPendingDone() {
-  if (!done_pending_) return true;
-  done_pending_ = false;
-  pollfd p{control_.get(), POLLIN, 0};
-  ZygoteEvent event;
-  if (poll(&p, 1, 10000) == 1 && ReceiveEvent(control_.get(), &event) == Received::kEvent &&
-      event.kind == ZygoteEventKind::kDone && event.error[0] == '\0') {
-    return true;
+bool WarmSandbox::CollectEarlierRun(const ZygoteEvent& event, bool* was_earlier) {
+  auto it = std::find(reported_runs_.begin(), reported_runs_.end(), event.run_id);
+  *was_earlier = it != reported_runs_.end();
+  if (*was_earlier) reported_runs_.erase(it);
+  return !*was_earlier || event.error[0] == '\0';
+}
+
+bool WarmSandbox::AwaitEarlierRuns(size_t keep) {
+  const auto deadline = Clock::now() + std::chrono::seconds(10);
+  while (reported_runs_.size() > keep) {
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    pollfd p{control_.get(), POLLIN, 0};
+    ZygoteEvent event;
+    bool was_earlier = false;
+    if (left <= 0 || poll(&p, 1, static_cast<int>(left)) != 1 ||
+        ReceiveEvent(control_.get(), &event) != Received::kEvent ||
+        event.kind != ZygoteEventKind::kDone || !CollectEarlierRun(event, &was_earlier) ||
+        !was_earlier) {
+      Destroy();
+      return false;
+    }
   }
-  Destroy();
-  return false;
+  return true;
 }
 
 Supervised WarmSandbox::Run(const Execution& run, bool* delivered) {
   *delivered = false;
   Supervised result;
-  if (!AwaitPendingDone()) {
-    result.error = "the warm sandbox did not finish its previous run";
+  // The previous run's teardown may go on while this one starts; the one
+  // before it must be over.
+  if (!AwaitEarlierRuns(1)) {
+    result.error = "the warm sandbox did not finish an earlier run";
     return result;
   }
   if (!healthy_) {
@@ -266,6 +291,7 @@ Supervised WarmSandbox::Run(const Execution& run, bool* delivered) {
     return result;
   }
   std::memcpy(request.artefact, artefact.data(), artefact.size());
+  request.run_id = next_run_id_++;
   std::map<std::string, std::string> environment;  // later entries win, as in a shell
   for (const auto& [name, value] : ProgramEnvironment(run)) environment[name] = value;
   request.argc = static_cast<uint32_t>(run.argv.size());
@@ -308,7 +334,7 @@ Supervised WarmSandbox::Run(const Execution& run, bool* delivered) {
   *delivered = true;
   pipes.CloseChildEnds();
 
-  End end(this);
+  End end(this, request.run_id);
   result = SuperviseRun(pipes, run.limits, start, end);
   if (!end.zygote_error().empty() && result.error.empty()) {
     if (end.died()) {

@@ -56,12 +56,19 @@ class WarmSandbox {
   WarmSandbox(UidLease lease) : lease_(std::move(lease)) {}
   void Destroy();  // kills pid 1 (and with it everything inside), reaps bubblewrap
 
-  // Waits for the kDone of a run that already ended by its report.
-  bool AwaitPendingDone();
+  // Runs that ended by their report and whose kDone has not come yet (their
+  // namespaces are being torn down): at most one may remain while the next
+  // run starts (sandbox/runner_init.h, ZygoteRequest). Waits for the oldest
+  // until only `keep` remain; false (and the sandbox destroyed) if the zygote
+  // does not answer or reports an error.
+  bool AwaitEarlierRuns(size_t keep);
+  // A kDone for one of those runs: collected. False if it carried an error.
+  bool CollectEarlierRun(const ZygoteEvent& event, bool* was_earlier);
 
   UidLease lease_;
   pid_t bwrap_pid_ = -1;
-  bool done_pending_ = false;  // a run ended by its report; its kDone is due
+  uint64_t next_run_id_ = 1;
+  std::vector<uint64_t> reported_runs_;  // oldest first
   Fd control_;       // SOCK_SEQPACKET to the zygote
   Fd zygote_pidfd_;  // pid 1 of the sandbox
   Fd stderr_r_;      // bubblewrap's stderr, for error messages

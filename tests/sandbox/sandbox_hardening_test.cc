@@ -178,6 +178,70 @@ TEST_P(HardeningTest, TmpfsInodesAreCapped) {
             "/work ENOSPC True\n/tmp ENOSPC True\n/dev/shm ENOSPC True\n");
 }
 
+// ---------------------------------------------------------------------------
+// mountinfo: no host path of the sandbox's staging folder.
+
+TEST_P(HardeningTest, MountinfoShowsNoHostStagingPath) {
+  if (geteuid() != 0) GTEST_SKIP() << "the staging tmpfs needs root (Runner::Init)";
+  const RunResult result =
+      runner_->Run(Request("python", "print(open('/proc/self/mountinfo').read())\n"));
+  ASSERT_EQ(result.status, RunStatus::kOk) << result.message << result.run.stderr_data;
+  const std::string& mountinfo = result.run.stdout_data;
+  ASSERT_NE(mountinfo.find(" /work "), std::string::npos) << mountinfo;
+  EXPECT_EQ(mountinfo.find(runner_->work_root()), std::string::npos) << mountinfo;
+  EXPECT_EQ(mountinfo.find("lockstep-sandbox."), std::string::npos) << mountinfo;
+}
+
+// Compile steps: a capped tmpfs /work, copied back to the host only after a
+// successful compile; the host path hidden there too.
+class CompileWorkDirTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    LanguageSpec files;  // "compiles" by running its source as a shell script
+    files.name = "files";
+    files.source_file = "build.sh";
+    files.compile = {"sh", "{src}"};
+    files.run = {"sh", "-c", "ls -p /work; cat /work/out/made"};
+    RunnerOptions options;
+    options.languages = {files};
+    options.cache_results = false;
+    options.compile_max_inodes = 200;
+    auto runner = Runner::Create(options);
+    ASSERT_TRUE(runner.ok()) << runner.status();
+    runner_ = std::move(*runner);
+  }
+  std::unique_ptr<Runner> runner_;
+};
+
+TEST_F(CompileWorkDirTest, TooManyFilesIsACompileErrorSayingSo) {
+  RunRequest request = Request(
+      "files", "i=0\nwhile [ $i -lt 100000 ]; do touch f$i || exit 3; i=$((i+1)); done\n", 10, 20);
+  request.limits.max_inodes = 100;  // the compile step gets compile_max_inodes = 200
+  const RunResult result = runner_->Run(request);
+  ASSERT_TRUE(result.compile.has_value()) << result.message;
+  EXPECT_EQ(result.status, RunStatus::kCompileError) << result.message;
+  EXPECT_EQ(result.compile->exit_code, 3);
+  EXPECT_NE(result.message.find("ran out of inodes"), std::string::npos) << result.message;
+  EXPECT_NE(result.message.find("compile_max_inodes"), std::string::npos) << result.message;
+  EXPECT_NE(result.compile->stderr_data.find("No space left on device"), std::string::npos)
+      << result.compile->stderr_data;
+}
+
+TEST_F(CompileWorkDirTest, OutputsComeBackAndTheHostPathIsHidden) {
+  const RunResult result = runner_->Run(Request(
+      "files",
+      "mkdir out && echo built > out/made && ln -s out/made link\n"
+      "cat /proc/self/mountinfo\n"));
+  ASSERT_EQ(result.status, RunStatus::kOk) << result.message << result.run.stderr_data;
+  ASSERT_TRUE(result.compile.has_value());
+  EXPECT_EQ(result.run.stdout_data, "build.sh\nlink\nout/\nbuilt\n");
+  const std::string& mountinfo = result.compile->stdout_data;
+  ASSERT_NE(mountinfo.find(" /work "), std::string::npos) << mountinfo;
+  if (geteuid() == 0) {  // the staging tmpfs needs root (Runner::Init)
+    EXPECT_EQ(mountinfo.find(runner_->work_root()), std::string::npos) << mountinfo;
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Sandboxes, HardeningTest, ::testing::Values(true, false),
                          [](const ::testing::TestParamInfo<bool>& info) {
                            return info.param ? "Warm" : "OneShot";

@@ -34,6 +34,25 @@ TEST(WarmSandboxTest, AreUsedOnThisMachine) {
   EXPECT_EQ(runner->warm_sandboxes_started(), started) << "sequential runs reuse one sandbox";
 }
 
+// Each run starts while the previous run's namespaces may still be torn
+// down (its kDone comes during the next run): back-to-back runs in one
+// sandbox must all end normally and each see only itself.
+TEST(WarmSandboxTest, BackToBackRunsInOneSandboxEachSeeOnlyThemselves) {
+  auto runner = MakeRunner(UniqueMarker("warm-back-to-back"));
+  ASSERT_NE(runner, nullptr);
+  const int64_t started = runner->warm_sandboxes_started();
+  for (int i = 0; i < 30; ++i) {
+    const RunResult result = runner->Run(Request(
+        "python",
+        "import os\n"
+        "print(sorted(int(p) for p in os.listdir('/proc') if p.isdigit()) == [1, os.getpid()],"
+        " len(open('/proc/net/tcp').readlines()), " + std::to_string(i) + ")\n"));
+    ASSERT_EQ(result.status, RunStatus::kOk) << i << ": " << result.message;
+    EXPECT_EQ(result.run.stdout_data, "True 1 " + std::to_string(i) + "\n");
+  }
+  EXPECT_EQ(runner->warm_sandboxes_started(), started) << "the runs shared one sandbox";
+}
+
 TEST(WarmSandboxTest, ARunSeesNothingOfThePreviousRunInTheSameSandbox) {
   const std::string marker = UniqueMarker("warm-leftovers");
   auto runner = MakeRunner(marker);
