@@ -60,8 +60,8 @@ constexpr std::array<int32_t, kErrorSlots> kNoErrors = {INT32_MAX, INT32_MAX, IN
                                                         INT32_MAX, INT32_MAX};
 
 // What the backend's scratch buffers share: whether a capture is running (then none may
-// grow) and a generation that changes whenever one reallocates (a captured graph holding the
-// old pointer is then stale; Backend::ScratchGeneration reports it).
+// grow) and a generation that changes whenever one that a graph can hold reallocates (a
+// captured graph holding the old pointer is then stale; Backend::ScratchGeneration).
 struct ScratchState {
   bool capturing = false;
   int64_t generation = 0;
@@ -69,9 +69,12 @@ struct ScratchState {
 
 // A device buffer that only grows: ops reserve it before enqueueing, so steady-state calls
 // allocate nothing (the first, larger call does; a CUDA graph must be captured after it).
+// `in_graphs`: an op that can be captured uses it, so growing it makes graphs stale (a
+// buffer only the host-copying or host-result ops use cannot end up in a graph: those ops
+// refuse to run while capturing).
 class Scratch {
  public:
-  explicit Scratch(ScratchState& state) : state_(&state) {}
+  Scratch(ScratchState& state, bool in_graphs) : state_(&state), in_graphs_(in_graphs) {}
   absl::StatusOr<void*> Reserve(size_t bytes) {
     if (bytes > buffer_.size()) {
       if (state_->capturing) {
@@ -80,13 +83,14 @@ class Scratch {
             " bytes during graph capture; run the same ops once eagerly before capturing"));
       }
       LOCKSTEP_ASSIGN_OR_RETURN(buffer_, DeviceBuffer::Allocate(bytes));
-      ++state_->generation;
+      if (in_graphs_) ++state_->generation;
     }
     return buffer_.data();
   }
 
  private:
   ScratchState* state_;
+  bool in_graphs_;
   DeviceBuffer buffer_;
 };
 
@@ -199,6 +203,8 @@ class CudaBackend : public Backend {
  private:
   CudaBackend(int device_index, NumericsMode mode) : device_index_(device_index), mode_(mode) {}
   absl::Status Activate() const {
+    // A capture runs on the thread (and device) that began it: nothing to switch.
+    if (scratch_state_.capturing) return absl::OkStatus();
     return CudaStatus(cudaSetDevice(device_index_), "cudaSetDevice");
   }
   int32_t* ErrorWord(ErrorSlot slot) { return error_words_.as<int32_t>() + slot; }
@@ -218,9 +224,10 @@ class CudaBackend : public Backend {
   DeviceBuffer error_words_;
   std::string description_;
   ScratchState scratch_state_;
-  Scratch attention_indices_{scratch_state_};
-  Scratch sampling_rows_{scratch_state_};
-  Scratch sampling_results_{scratch_state_};
+  // CausalAttention's host-built indices and the sampling rows: never in a graph.
+  Scratch attention_indices_{scratch_state_, /*in_graphs=*/false};
+  Scratch sampling_rows_{scratch_state_, /*in_graphs=*/false};
+  Scratch sampling_results_{scratch_state_, /*in_graphs=*/false};
   std::vector<int32_t> host_indices_;
   std::vector<DeviceSamplingRow> host_rows_;
   std::vector<DeviceSampledRow> host_results_;
