@@ -9,6 +9,8 @@
 //
 // Every sequence decodes exactly --new-tokens tokens (no stop tokens), temperature 1, no
 // top-k/top-p, so decode tokens/s = batch * new_tokens / (wall time after the prefill step).
+// --graphs on,off runs every batch with decode steps as CUDA graphs and op by op, in the
+// same process (the first decode step at a batch size runs eagerly, the second captures).
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -42,6 +44,7 @@ struct BenchOptions {
   std::string device = "cuda";
   std::string modes = "invariant,fast";
   std::string batches = "1,64,256";
+  std::string graphs = "on";
   std::string shape = "qwen2-0.5b";
   std::string dtype = "bf16";
   int prompt_tokens = 32;
@@ -82,17 +85,19 @@ struct RunResult {
   double prefill_seconds = 0.0;  // the first engine step (whole prompts + first token)
   double decode_seconds = 0.0;   // every later step
   int64_t steps = 0;
+  model::DecodeGraphStats graph_stats;
 };
 
 // One engine, `batch` requests admitted together: step 1 prefills, the rest decode.
 absl::StatusOr<RunResult> RunBatch(const Transformer& model, int batch, const BenchOptions& o,
-                                   uint64_t seed) {
+                                   bool graphs, uint64_t seed) {
   const int per_sequence = o.prompt_tokens + o.new_tokens;
   EngineOptions options;
   options.max_batch_sequences = batch;
   options.max_prefill_tokens = batch * o.prompt_tokens;
   options.kv_cache.block_size = 16;
   options.kv_cache.num_blocks = batch * ((per_sequence + 15) / 16) + 1;
+  options.cuda_graphs = graphs;
   RolloutEngine engine(model, options);
   std::mt19937 rng(static_cast<uint32_t>(seed));
   std::uniform_int_distribution<int32_t> token(0, model.config().vocab_size - 1);
@@ -118,6 +123,7 @@ absl::StatusOr<RunResult> RunBatch(const Transformer& model, int batch, const Be
   }
   result.decode_seconds = Seconds(start);
   result.steps = engine.steps();
+  result.graph_stats = engine.workspace().decode_graphs().stats();
   // The first token of each sequence came from the prefill step.
   result.decode_tokens = tokens - batch;
   return result;
@@ -161,26 +167,38 @@ absl::Status Run(const BenchOptions& o) {
     // Warm-up: a short run at the largest batch grows every buffer once.
     BenchOptions warm = o;
     warm.new_tokens = 4;
-    LOCKSTEP_RETURN_IF_ERROR(RunBatch(*model, batches.back(), warm, 99).status());
+    LOCKSTEP_RETURN_IF_ERROR(RunBatch(*model, batches.back(), warm, true, 99).status());
     for (int batch : batches) {
-      LOCKSTEP_ASSIGN_OR_RETURN(RunResult r, RunBatch(*model, batch, o, 1));
-      const double decode_tps = r.decode_tokens / r.decode_seconds;
-      const double prefill_tps = double{1.0} * batch * o.prompt_tokens / r.prefill_seconds;
-      std::printf(
-          "decode-bench: %-9s batch %4d: decode %9.0f tok/s (%lld tokens, %lld steps, %.2f ms/step), "
-          "prefill step %8.0f tok/s\n",
-          std::string(mode_name).c_str(), batch, decode_tps,
-          static_cast<long long>(r.decode_tokens), static_cast<long long>(r.steps - 1),
-          1e3 * r.decode_seconds / static_cast<double>(r.steps - 1), prefill_tps);
-      std::fflush(stdout);
-      out["runs"].push_back({{"mode", std::string(mode_name)},
-                             {"batch", batch},
-                             {"decode_tokens", r.decode_tokens},
-                             {"decode_seconds", r.decode_seconds},
-                             {"decode_tokens_per_s", decode_tps},
-                             {"ms_per_decode_step",
-                              1e3 * r.decode_seconds / static_cast<double>(r.steps - 1)},
-                             {"prefill_tokens_per_s", prefill_tps}});
+      for (absl::string_view graphs_name : absl::StrSplit(o.graphs, ',')) {
+        if (graphs_name != "on" && graphs_name != "off") {
+          return absl::InvalidArgumentError("--graphs: comma-separated on / off");
+        }
+        const bool graphs = graphs_name == "on";
+        LOCKSTEP_ASSIGN_OR_RETURN(RunResult r, RunBatch(*model, batch, o, graphs, 1));
+        const double decode_tps = r.decode_tokens / r.decode_seconds;
+        const double prefill_tps = double{1.0} * batch * o.prompt_tokens / r.prefill_seconds;
+        const model::DecodeGraphStats& g = r.graph_stats;
+        std::printf(
+            "decode-bench: %-9s graphs %-3s batch %4d: decode %9.0f tok/s (%lld tokens, %lld "
+            "steps, %.2f ms/step), prefill step %8.0f tok/s [graphs: %lld captured, %lld "
+            "replays, %lld eager decode steps, %lld failures]\n",
+            std::string(mode_name).c_str(), std::string(graphs_name).c_str(), batch, decode_tps,
+            static_cast<long long>(r.decode_tokens), static_cast<long long>(r.steps - 1),
+            1e3 * r.decode_seconds / static_cast<double>(r.steps - 1), prefill_tps,
+            static_cast<long long>(g.captures), static_cast<long long>(g.replays),
+            static_cast<long long>(g.eager_steps), static_cast<long long>(g.capture_failures));
+        std::fflush(stdout);
+        out["runs"].push_back({{"mode", std::string(mode_name)},
+                               {"batch", batch},
+                               {"graphs", graphs},
+                               {"graph_replays", g.replays},
+                               {"decode_tokens", r.decode_tokens},
+                               {"decode_seconds", r.decode_seconds},
+                               {"decode_tokens_per_s", decode_tps},
+                               {"ms_per_decode_step",
+                                1e3 * r.decode_seconds / static_cast<double>(r.steps - 1)},
+                               {"prefill_tokens_per_s", prefill_tps}});
+      }
     }
   }
   if (!o.json_path.empty()) {
@@ -201,6 +219,8 @@ int main(int argc, char** argv) {
   app.add_option("--device", o.device, "cpu or cuda")->capture_default_str();
   app.add_option("--modes", o.modes, "comma-separated: invariant, fast")->capture_default_str();
   app.add_option("--batches", o.batches, "comma-separated batch sizes")->capture_default_str();
+  app.add_option("--graphs", o.graphs, "comma-separated: on, off (CUDA graphs for decode)")
+      ->capture_default_str();
   app.add_option("--shape", o.shape, "qwen2-0.5b or small")->capture_default_str();
   app.add_option("--dtype", o.dtype, "bf16 or fp16")->capture_default_str();
   app.add_option("--prompt-tokens", o.prompt_tokens)->capture_default_str();

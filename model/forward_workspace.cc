@@ -17,6 +17,7 @@ absl::StatusOr<MatrixView> ForwardWorkspace::Get(Matrix which, DType dtype, int6
     const int64_t capacity = std::max<int64_t>({needed, 2 * buffer.numel(), 1});
     LOCKSTEP_ASSIGN_OR_RETURN(buffer, backend_->Allocate(dtype, 1, capacity));
     ++allocations_;
+    ++buffer_generation_;
   }
   return MatrixView{dtype, buffer.view().data, rows, cols, cols, buffer.device()};
 }
@@ -33,6 +34,12 @@ absl::StatusOr<Int32View> ForwardWorkspace::Put(Indices which, std::span<const i
   slice.size = needed;
   LOCKSTEP_RETURN_IF_ERROR(backend_->CopyInt32FromHost(host, slice));
   return Int32View(slice);
+}
+
+absl::StatusOr<DeviceInt32s> ForwardWorkspace::AllocateIndices(int64_t size) {
+  LOCKSTEP_ASSIGN_OR_RETURN(DeviceInt32s buffer, backend_->AllocateInt32(size));
+  ++allocations_;
+  return buffer;
 }
 
 }  // namespace lockstep

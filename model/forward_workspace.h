@@ -3,7 +3,9 @@
 // reallocated, geometrically larger, when a bigger batch arrives, so steady-state steps make
 // no device allocation (on CUDA one is a cudaMalloc, and it would break graph capture).
 // Index arrays are built on the host in the reusable vectors below and copied into the
-// device buffers once per step. Not thread-safe: one workspace per concurrent caller.
+// device buffers once per step. It also keeps the captured decode-step graphs
+// (model/decode_graphs.h), which point into its activation buffers: buffer_generation()
+// changes whenever one of those moves. Not thread-safe: one workspace per concurrent caller.
 #pragma once
 
 #include <array>
@@ -12,6 +14,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "model/decode_graphs.h"
 #include "model/kv_cache.h"
 #include "numerics/backend.h"
 
@@ -38,8 +41,15 @@ class ForwardWorkspace {
   absl::StatusOr<MatrixView> Get(Matrix which, DType dtype, int64_t rows, int64_t cols);
   // Copies `host` into buffer `which` (grown like Get) and returns the device view of it.
   absl::StatusOr<Int32View> Put(Indices which, std::span<const int32_t> host);
+  // A device int32 array of `size` owned by the caller (a graph's packed indices); counted
+  // in allocations().
+  absl::StatusOr<DeviceInt32s> AllocateIndices(int64_t size);
   // Device allocations made so far (tests check steady-state steps add none).
   int64_t allocations() const { return allocations_; }
+  // Changes whenever an activation (Matrix) buffer is reallocated.
+  int64_t buffer_generation() const { return buffer_generation_; }
+  model::DecodeGraphCache& decode_graphs() { return decode_graphs_; }
+  const model::DecodeGraphCache& decode_graphs() const { return decode_graphs_; }
 
   // Host scratch for building one step's index arrays, reused to avoid host allocations.
   std::vector<int32_t> tokens;
@@ -47,12 +57,16 @@ class ForwardWorkspace {
   std::vector<int32_t> last_rows;
   std::vector<KvStepRows> step_rows;
   KvStepIndices step_indices;
+  std::vector<int32_t> packed_indices;  // a graphed decode step's indices, one copy
 
  private:
   Backend* backend_;
   std::array<DeviceTensor, kNumMatrices> matrices_;
   std::array<DeviceInt32s, kNumIndices> indices_;
   int64_t allocations_ = 0;
+  int64_t buffer_generation_ = 0;
+  // Declared last: its graphs are destroyed before the buffers they point into.
+  model::DecodeGraphCache decode_graphs_;
 };
 
 }  // namespace lockstep

@@ -56,6 +56,7 @@ class PagedKvCache {
   absl::Status status() const { return status_; }
   Backend& backend() const { return *backend_; }
   int block_size() const { return options_.block_size; }
+  int num_blocks() const { return options_.num_blocks; }
   int free_blocks() const { return static_cast<int>(free_blocks_.size()); }
   // Blocks a sequence of `length` tokens occupies.
   int BlocksFor(int64_t length) const;

@@ -246,12 +246,8 @@ absl::Status Transformer::ForwardSequences(std::span<const std::span<const int32
   return ToHost(device_logits, logits);
 }
 
-absl::Status Transformer::ForwardStep(std::span<const StepEntry> entries, PagedKvCache& cache,
-                                      ForwardWorkspace& ws, ConstMatrixView* last_logits) const {
-  if (&ws.backend() != backend_ || &cache.backend() != backend_) {
-    return absl::InvalidArgumentError(
-        "ForwardStep: the KV cache and the workspace must be on the model's backend");
-  }
+absl::Status Transformer::BuildStepIndices(std::span<const StepEntry> entries,
+                                           const PagedKvCache& cache, ForwardWorkspace& ws) const {
   ws.tokens.clear();
   ws.last_rows.clear();
   ws.step_rows.clear();
@@ -263,35 +259,174 @@ absl::Status Transformer::ForwardStep(std::span<const StepEntry> entries, PagedK
     ws.tokens.insert(ws.tokens.end(), e.tokens.begin(), e.tokens.end());
     ws.last_rows.push_back(static_cast<int32_t>(ws.tokens.size()) - 1);
   }
-  KvStepIndices& idx = ws.step_indices;
-  LOCKSTEP_RETURN_IF_ERROR(cache.BuildStep(ws.step_rows, &idx));
-  ws.positions.assign(idx.positions.begin(), idx.positions.end());
-  Int32View tokens;
-  PagedBatchView batch;
-  LOCKSTEP_RETURN_IF_ERROR(UploadRows(ws, &tokens, &batch.positions));
-  batch.num_sequences = static_cast<int>(entries.size());
-  LOCKSTEP_ASSIGN_OR_RETURN(batch.query_indptr, ws.Put(WS::kQueryIndptr, idx.query_indptr));
-  LOCKSTEP_ASSIGN_OR_RETURN(batch.page_indptr, ws.Put(WS::kPageIndptr, idx.page_indptr));
-  LOCKSTEP_ASSIGN_OR_RETURN(batch.page_indices, ws.Put(WS::kPageIndices, idx.page_indices));
-  LOCKSTEP_ASSIGN_OR_RETURN(const Int32View slots, ws.Put(WS::kSlots, idx.slots));
-  LOCKSTEP_ASSIGN_OR_RETURN(const Int32View last_rows, ws.Put(WS::kLastRows, ws.last_rows));
+  LOCKSTEP_RETURN_IF_ERROR(cache.BuildStep(ws.step_rows, &ws.step_indices));
+  ws.positions.assign(ws.step_indices.positions.begin(), ws.step_indices.positions.end());
+  return CheckPositions(ws.positions);
+}
+
+absl::Status Transformer::UploadStepIndices(ForwardWorkspace& ws, StepIndexViews* views) const {
+  const KvStepIndices& idx = ws.step_indices;
+  LOCKSTEP_ASSIGN_OR_RETURN(views->tokens, ws.Put(WS::kTokens, ws.tokens));
+  LOCKSTEP_ASSIGN_OR_RETURN(views->batch.positions, ws.Put(WS::kPositions, ws.positions));
+  views->batch.num_sequences = static_cast<int>(ws.last_rows.size());
+  LOCKSTEP_ASSIGN_OR_RETURN(views->batch.query_indptr, ws.Put(WS::kQueryIndptr, idx.query_indptr));
+  LOCKSTEP_ASSIGN_OR_RETURN(views->batch.page_indptr, ws.Put(WS::kPageIndptr, idx.page_indptr));
+  LOCKSTEP_ASSIGN_OR_RETURN(views->batch.page_indices, ws.Put(WS::kPageIndices, idx.page_indices));
+  LOCKSTEP_ASSIGN_OR_RETURN(views->slots, ws.Put(WS::kSlots, idx.slots));
+  LOCKSTEP_ASSIGN_OR_RETURN(views->last_rows, ws.Put(WS::kLastRows, ws.last_rows));
+  return absl::OkStatus();
+}
+
+absl::Status Transformer::EnqueueStep(ForwardWorkspace& ws, PagedKvCache& cache,
+                                      const StepIndexViews& views,
+                                      ConstMatrixView* last_logits) const {
   const AttentionShape shape = attention_shape();
   // The rollout's keys: the paged cache, after this step's rows are written.
   const AttendFn attend = [&](int layer, ConstMatrixView q, ConstMatrixView k, ConstMatrixView v,
                               MatrixView out) -> absl::Status {
     const KvPoolView pool = cache.pool(layer);
-    LOCKSTEP_RETURN_IF_ERROR(backend_->WriteKv(k, v, slots, pool));
-    return backend_->PagedAttention(q, pool, batch, shape, out);
+    LOCKSTEP_RETURN_IF_ERROR(backend_->WriteKv(k, v, views.slots, pool));
+    return backend_->PagedAttention(q, pool, views.batch, shape, out);
   };
   MatrixView hidden;
-  LOCKSTEP_RETURN_IF_ERROR(RunLayers(ws, tokens, batch.positions, attend, &hidden, nullptr));
+  LOCKSTEP_RETURN_IF_ERROR(
+      RunLayers(ws, views.tokens, views.batch.positions, attend, &hidden, nullptr));
   // Only the last new row of each entry needs logits (the next token's distribution).
   LOCKSTEP_ASSIGN_OR_RETURN(const MatrixView last_hidden,
-                            ws.Get(WS::kLastHidden, weights_.dtype,
-                                   static_cast<int64_t>(entries.size()),
+                            ws.Get(WS::kLastHidden, weights_.dtype, views.last_rows.size,
                                    weights_.config.hidden_size));
-  LOCKSTEP_RETURN_IF_ERROR(backend_->GatherRows(hidden, last_rows, last_hidden));
+  LOCKSTEP_RETURN_IF_ERROR(backend_->GatherRows(hidden, views.last_rows, last_hidden));
   return Logits(ws, last_hidden, last_logits);
+}
+
+absl::Status Transformer::EagerStep(ForwardWorkspace& ws, PagedKvCache& cache,
+                                    ConstMatrixView* last_logits) const {
+  StepIndexViews views;
+  LOCKSTEP_RETURN_IF_ERROR(UploadStepIndices(ws, &views));
+  return EnqueueStep(ws, cache, views, last_logits);
+}
+
+absl::Status Transformer::ForwardStep(std::span<const StepEntry> entries, PagedKvCache& cache,
+                                      ForwardWorkspace& ws, ConstMatrixView* last_logits) const {
+  if (&ws.backend() != backend_ || &cache.backend() != backend_) {
+    return absl::InvalidArgumentError(
+        "ForwardStep: the KV cache and the workspace must be on the model's backend");
+  }
+  LOCKSTEP_RETURN_IF_ERROR(BuildStepIndices(entries, cache, ws));
+  const bool decode_only = !entries.empty() && ws.tokens.size() == entries.size();
+  if (decode_only && backend_->SupportsGraphs() && ws.decode_graphs().enabled()) {
+    return GraphedDecodeStep(ws, cache, last_logits);
+  }
+  return EagerStep(ws, cache, last_logits);
+}
+
+// ---- Decode steps through captured graphs (model/decode_graphs.h)
+//
+// A graphed step of B sequences reads its indices from one device array per graph, packed
+// as [tokens B | positions B | slots B | last_rows B | query_indptr B+1 | page_indptr B+1 |
+// page_indices, room for every page of the KV pool]: one host copy per step, and the page
+// list can grow to the whole pool without the buffer moving.
+
+namespace {
+
+int64_t PackedIndicesSize(int64_t batch, int64_t page_capacity) {
+  return 6 * batch + 2 + page_capacity;
+}
+
+}  // namespace
+
+model::GraphKey Transformer::GraphKeyFor(const ForwardWorkspace& ws,
+                                         const PagedKvCache& cache) const {
+  return model::GraphKey{.model = this,
+                         .kv_cache = &cache,
+                         .workspace_generation = ws.buffer_generation(),
+                         .scratch_generation = backend_->ScratchGeneration()};
+}
+
+absl::Status Transformer::CopyPackedIndices(ForwardWorkspace& ws, int64_t page_capacity,
+                                            DeviceInt32s& device) const {
+  const KvStepIndices& idx = ws.step_indices;
+  if (static_cast<int64_t>(idx.page_indices.size()) > page_capacity) {
+    return absl::InternalError(absl::StrCat(
+        "graphed decode step: ", idx.page_indices.size(), " page ids for a pool of ",
+        page_capacity, " pages (a page appears in two sequences' block tables?)"));
+  }
+  std::vector<int32_t>& packed = ws.packed_indices;
+  packed.clear();
+  packed.insert(packed.end(), ws.tokens.begin(), ws.tokens.end());
+  packed.insert(packed.end(), ws.positions.begin(), ws.positions.end());
+  packed.insert(packed.end(), idx.slots.begin(), idx.slots.end());
+  packed.insert(packed.end(), ws.last_rows.begin(), ws.last_rows.end());
+  packed.insert(packed.end(), idx.query_indptr.begin(), idx.query_indptr.end());
+  packed.insert(packed.end(), idx.page_indptr.begin(), idx.page_indptr.end());
+  packed.insert(packed.end(), idx.page_indices.begin(), idx.page_indices.end());
+  MutableInt32View used = device.mutable_view();
+  used.size = static_cast<int64_t>(packed.size());
+  return backend_->CopyInt32FromHost(packed, used);
+}
+
+Transformer::StepIndexViews Transformer::PackedViews(const DeviceInt32s& device, int64_t batch,
+                                                     int64_t page_capacity) {
+  const Int32View all = device.view();
+  StepIndexViews views;
+  views.tokens = all.Slice(0, batch);
+  views.batch.positions = all.Slice(batch, batch);
+  views.slots = all.Slice(2 * batch, batch);
+  views.last_rows = all.Slice(3 * batch, batch);
+  views.batch.num_sequences = static_cast<int>(batch);
+  views.batch.query_indptr = all.Slice(4 * batch, batch + 1);
+  views.batch.page_indptr = all.Slice(5 * batch + 1, batch + 1);
+  views.batch.page_indices = all.Slice(6 * batch + 2, page_capacity);
+  return views;
+}
+
+absl::Status Transformer::GraphedDecodeStep(ForwardWorkspace& ws, PagedKvCache& cache,
+                                            ConstMatrixView* last_logits) const {
+  model::DecodeGraphCache& graphs = ws.decode_graphs();
+  model::DecodeGraphStats& stats = graphs.mutable_stats();
+  const int batch = static_cast<int>(ws.tokens.size());
+  const model::GraphKey key = GraphKeyFor(ws, cache);
+  graphs.Validate(key);
+  model::DecodeGraphCache::Entry* entry = graphs.Find(batch);
+  if (entry == nullptr) {
+    // First step at this B: eager, which also grows every buffer (and the backend's scratch)
+    // to B, so the capture next time allocates nothing. It may move buffers other graphs
+    // point at: Validate again after it.
+    ++stats.eager_steps;
+    LOCKSTEP_RETURN_IF_ERROR(EagerStep(ws, cache, last_logits));
+    graphs.Validate(GraphKeyFor(ws, cache));
+    graphs.Insert(batch);
+    return absl::OkStatus();
+  }
+  const int64_t page_capacity = cache.num_blocks();
+  if (entry->indices.size() == 0) {
+    LOCKSTEP_ASSIGN_OR_RETURN(entry->indices,
+                              ws.AllocateIndices(PackedIndicesSize(batch, page_capacity)));
+  }
+  LOCKSTEP_RETURN_IF_ERROR(CopyPackedIndices(ws, page_capacity, entry->indices));
+  if (entry->graph == nullptr) {
+    const StepIndexViews views = PackedViews(entry->indices, batch, page_capacity);
+    LOCKSTEP_RETURN_IF_ERROR(backend_->BeginCapture());
+    const absl::Status enqueued = EnqueueStep(ws, cache, views, &entry->logits);
+    absl::StatusOr<std::unique_ptr<CapturedGraph>> graph = backend_->EndCapture();
+    absl::Status failure = !enqueued.ok() ? enqueued : graph.status();
+    if (failure.ok() && !(GraphKeyFor(ws, cache) == key)) {
+      failure = absl::InternalError("a buffer moved while the decode step was being captured");
+    }
+    if (!failure.ok()) {
+      // Nothing ran: the capture only recorded. Run this step, and every later one, eagerly
+      // (an error in the step's arguments comes back from the eager run).
+      graphs.DisableAfterFailure(failure);
+      return EagerStep(ws, cache, last_logits);
+    }
+    entry->graph = *std::move(graph);
+    ++stats.captures;
+  } else {
+    ++stats.replays;
+  }
+  LOCKSTEP_RETURN_IF_ERROR(backend_->Replay(*entry->graph));
+  *last_logits = entry->logits;
+  return absl::OkStatus();
 }
 
 absl::Status Transformer::ForwardStep(std::span<const StepEntry> entries, PagedKvCache& cache,

@@ -84,6 +84,10 @@ class Transformer {
   // Rollout side: one engine step. Writes every new token's K/V into `cache` (which must be
   // on this model's backend and have room reserved) and returns the logits of the LAST new
   // token of each entry: (entries, vocab), in `workspace` on the backend.
+  // Decode-only steps (one token per entry) on a backend that SupportsGraphs, with the
+  // workspace's decode_graphs() enabled, run as captured graphs per number of entries B:
+  // the first step at a B runs eagerly, the second captures and replays, later ones copy
+  // their indices and replay. Same ops on the same buffers, so the same bits either way.
   absl::Status ForwardStep(std::span<const StepEntry> entries, PagedKvCache& cache,
                            ForwardWorkspace& workspace, ConstMatrixView* last_logits) const;
   // The same with a one-off workspace, logits copied to a host Tensor.
@@ -115,7 +119,32 @@ class Transformer {
   using AttendFn = std::function<absl::Status(int layer, ConstMatrixView q, ConstMatrixView k,
                                               ConstMatrixView v, MatrixView out)>;
 
+  // Device views of one step's index arrays (batch.positions: one per new row).
+  struct StepIndexViews {
+    Int32View tokens, slots, last_rows;
+    PagedBatchView batch;
+  };
+
   Transformer(const ModelWeights& weights, Backend& backend);
+  // ForwardStep's parts: host index arrays into ws (checked); their upload into ws's index
+  // buffers; the device work over given views; the two together.
+  absl::Status BuildStepIndices(std::span<const StepEntry> entries, const PagedKvCache& cache,
+                                ForwardWorkspace& ws) const;
+  absl::Status UploadStepIndices(ForwardWorkspace& ws, StepIndexViews* views) const;
+  absl::Status EnqueueStep(ForwardWorkspace& ws, PagedKvCache& cache,
+                           const StepIndexViews& views, ConstMatrixView* last_logits) const;
+  absl::Status EagerStep(ForwardWorkspace& ws, PagedKvCache& cache,
+                         ConstMatrixView* last_logits) const;
+  // A decode-only step through ws.decode_graphs() (eager, capture or replay).
+  absl::Status GraphedDecodeStep(ForwardWorkspace& ws, PagedKvCache& cache,
+                                 ConstMatrixView* last_logits) const;
+  model::GraphKey GraphKeyFor(const ForwardWorkspace& ws, const PagedKvCache& cache) const;
+  // Packs ws's host indices and copies them into a graph's index array (layout in
+  // transformer.cc); PackedViews are the device views into it.
+  absl::Status CopyPackedIndices(ForwardWorkspace& ws, int64_t page_capacity,
+                                 DeviceInt32s& device) const;
+  static StepIndexViews PackedViews(const DeviceInt32s& device, int64_t batch,
+                                    int64_t page_capacity);
   absl::Status Upload(const ModelWeights& weights);
   absl::Status CheckPositions(std::span<const int32_t> positions) const;
   // Checks ws.positions and copies ws.tokens / ws.positions to the device.

@@ -1,5 +1,5 @@
-// The parts of Backend every implementation shares: uploads built on Allocate + Copy*, and
-// the numerics-mode names jobs write in their configs.
+// The parts of Backend every implementation shares: uploads built on Allocate + Copy*, the
+// numerics-mode names jobs write in their configs, and "no graphs" for eager-only backends.
 #include "numerics/backend.h"
 
 #include <string>
@@ -20,6 +20,22 @@ absl::StatusOr<NumericsMode> ParseNumericsMode(std::string_view name) {
       "numerics mode \"", std::string(name),
       "\" is not known; use \"invariant\" (bitwise rollout == trainer) or \"fast\" "
       "(library defaults, not batch-invariant)"));
+}
+
+absl::Status Backend::BeginCapture() {
+  return absl::UnimplementedError(absl::StrCat(
+      "BeginCapture: the backend ", Describe(),
+      " cannot capture graphs (check SupportsGraphs() and run the ops eagerly)"));
+}
+
+absl::StatusOr<std::unique_ptr<CapturedGraph>> Backend::EndCapture() {
+  return absl::UnimplementedError(
+      absl::StrCat("EndCapture: the backend ", Describe(), " cannot capture graphs"));
+}
+
+absl::Status Backend::Replay(const CapturedGraph&) {
+  return absl::UnimplementedError(
+      absl::StrCat("Replay: the backend ", Describe(), " cannot replay graphs"));
 }
 
 absl::StatusOr<DeviceTensor> Backend::Upload(ConstMatrixView host) {

@@ -12,7 +12,10 @@
 //    host copies happen only in Upload*/CopyToHost and in the ops that return host
 //    results (TokenLogprobs, SampleTokens);
 //  - ops are enqueued in call order; only Synchronize, CopyToHost and the host-result ops
-//    wait for the device.
+//    wait for the device;
+//  - graph capture (optional, SupportsGraphs): the device work of a run of ops can be
+//    recorded once and replayed with the same pointers and sizes; a replay gives the same
+//    bits as running those ops again on whatever the buffers hold at replay time.
 #pragma once
 
 #include <cstdint>
@@ -104,6 +107,13 @@ struct SampleSpec {
   uint32_t position = 0;
 };
 
+// A recorded sequence of device work (CUDA: an instantiated cudaGraphExec_t), replayed by
+// the backend that captured it. It bakes in every pointer and size its ops were given.
+class CapturedGraph {
+ public:
+  virtual ~CapturedGraph() = default;
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -128,6 +138,22 @@ class Backend {
   // Waits for every enqueued op; reports a device-side failure (a bad token id, a
   // position past its pages) recorded since the last call.
   virtual absl::Status Synchronize() = 0;
+
+  // ---- Graph capture (default: unsupported; the CPU backend runs everything eagerly). ----
+  // Whether BeginCapture/EndCapture/Replay work here.
+  virtual bool SupportsGraphs() const { return false; }
+  // Starts recording: ops after this are recorded, not run, until EndCapture. Between the
+  // two, only enqueueing ops may be called (no Allocate, Upload, CopyToHost, Synchronize
+  // or host-result op); one that cannot be recorded makes EndCapture fail.
+  virtual absl::Status BeginCapture();
+  // Stops recording and returns the graph; an error (and no graph) if anything in between
+  // could not be captured. The backend is usable eagerly again either way.
+  virtual absl::StatusOr<std::unique_ptr<CapturedGraph>> EndCapture();
+  // Enqueues the graph's work, in order with every other op.
+  virtual absl::Status Replay(const CapturedGraph& graph);
+  // Changes whenever the backend reallocates internal scratch memory that ops read or
+  // write; a graph captured under another value may point at freed memory (drop it).
+  virtual int64_t ScratchGeneration() const { return 0; }
 
   // ---- Prepared weights (host views in; the backend keeps its own copy). ----
   // bias: (1, N) or an empty view (rows == 0) for none.

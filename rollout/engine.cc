@@ -15,6 +15,7 @@ std::string FinishReasonName(FinishReason reason) {
 
 RolloutEngine::RolloutEngine(const Transformer& model, EngineOptions options)
     : model_(model), options_(options), workspace_(model.backend()) {
+  workspace_.decode_graphs().set_enabled(options.cuda_graphs);
   absl::StatusOr<std::unique_ptr<PagedKvCache>> cache =
       PagedKvCache::Create(model.backend(), model.config(), model.dtype(), options.kv_cache);
   if (cache.ok()) {

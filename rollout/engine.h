@@ -50,6 +50,9 @@ struct EngineOptions {
   int max_batch_sequences = 32;  // running sequences per step
   int max_prefill_tokens = 4096; // prompt tokens admitted per step (at least one prompt)
   KvCacheOptions kv_cache;
+  // Decode-only steps as captured graphs per batch size, on a backend that supports them
+  // (CUDA); the same bits either way. LOCKSTEP_CUDA_GRAPHS=0 turns them off regardless.
+  bool cuda_graphs = true;
 };
 
 class RolloutEngine {
@@ -75,6 +78,9 @@ class RolloutEngine {
   int64_t steps() const { return step_; }
   int running() const { return static_cast<int>(running_.size()); }
   int waiting() const { return static_cast<int>(waiting_.size()); }
+  // The step workspace: its device allocations and decode-graph counters, for tests and
+  // benchmarks.
+  const ForwardWorkspace& workspace() const { return workspace_; }
 
  private:
   struct Running {

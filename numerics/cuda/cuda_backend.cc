@@ -3,6 +3,9 @@
 // (numerics/backend_checks.h) first, then enqueues; nothing in an op allocates or waits in
 // steady state (scratch buffers grow on first use only), except the host-result ops, which
 // must wait. Device-side index checks lower per-op int32 error words that Synchronize reads.
+// Graph capture records the stream's work (cudaStreamBeginCapture, thread-local mode); while
+// it runs, anything that would allocate or wait returns an error instead, so a capture
+// either records exactly the enqueued ops or fails cleanly at EndCapture.
 #include "numerics/cuda/cuda_backend.h"
 
 #include <cublasLt.h>
@@ -56,19 +59,60 @@ constexpr std::array<const char*, kErrorSlots> kErrorMeaning = {
 constexpr std::array<int32_t, kErrorSlots> kNoErrors = {INT32_MAX, INT32_MAX, INT32_MAX,
                                                         INT32_MAX, INT32_MAX};
 
+// What the backend's scratch buffers share: whether a capture is running (then none may
+// grow) and a generation that changes whenever one that a graph can hold reallocates (a
+// captured graph holding the old pointer is then stale; Backend::ScratchGeneration).
+struct ScratchState {
+  bool capturing = false;
+  int64_t generation = 0;
+};
+
 // A device buffer that only grows: ops reserve it before enqueueing, so steady-state calls
 // allocate nothing (the first, larger call does; a CUDA graph must be captured after it).
+// `in_graphs`: an op that can be captured uses it, so growing it makes graphs stale (a
+// buffer only the host-copying or host-result ops use cannot end up in a graph: those ops
+// refuse to run while capturing).
 class Scratch {
  public:
+  Scratch(ScratchState& state, bool in_graphs) : state_(&state), in_graphs_(in_graphs) {}
   absl::StatusOr<void*> Reserve(size_t bytes) {
     if (bytes > buffer_.size()) {
+      if (state_->capturing) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "CudaBackend: a scratch buffer must grow to ", bytes,
+            " bytes during graph capture; run the same ops once eagerly before capturing"));
+      }
       LOCKSTEP_ASSIGN_OR_RETURN(buffer_, DeviceBuffer::Allocate(bytes));
+      if (in_graphs_) ++state_->generation;
     }
     return buffer_.data();
   }
 
  private:
+  ScratchState* state_;
+  bool in_graphs_;
   DeviceBuffer buffer_;
+};
+
+// An instantiated CUDA graph and the backend that captured it (only that one replays it).
+class CudaCapturedGraph : public CapturedGraph {
+ public:
+  CudaCapturedGraph(const void* owner, cudaGraph_t graph, cudaGraphExec_t exec)
+      : owner_(owner), graph_(graph), exec_(exec) {}
+  ~CudaCapturedGraph() override {
+    // Failures here only follow a sticky context error, which the next call reports.
+    cudaGraphExecDestroy(exec_);
+    cudaGraphDestroy(graph_);
+  }
+  CudaCapturedGraph(const CudaCapturedGraph&) = delete;
+  CudaCapturedGraph& operator=(const CudaCapturedGraph&) = delete;
+  const void* owner() const { return owner_; }
+  cudaGraphExec_t exec() const { return exec_; }
+
+ private:
+  const void* owner_;
+  cudaGraph_t graph_;
+  cudaGraphExec_t exec_;
 };
 
 class CudaPreparedLinear : public PreparedLinear {
@@ -123,6 +167,12 @@ class CudaBackend : public Backend {
   absl::Status Copy(ConstMatrixView src, MatrixView dst) override;
   absl::Status Synchronize() override;
 
+  bool SupportsGraphs() const override { return true; }
+  absl::Status BeginCapture() override;
+  absl::StatusOr<std::unique_ptr<CapturedGraph>> EndCapture() override;
+  absl::Status Replay(const CapturedGraph& graph) override;
+  int64_t ScratchGeneration() const override { return scratch_state_.generation; }
+
   absl::StatusOr<std::unique_ptr<PreparedLinear>> PrepareLinear(ConstMatrixView weight,
                                                                 ConstMatrixView bias) override;
   absl::StatusOr<std::unique_ptr<PreparedRope>> PrepareRope(const RopeTable& table) override;
@@ -153,10 +203,14 @@ class CudaBackend : public Backend {
  private:
   CudaBackend(int device_index, NumericsMode mode) : device_index_(device_index), mode_(mode) {}
   absl::Status Activate() const {
+    // A capture runs on the thread (and device) that began it: nothing to switch.
+    if (scratch_state_.capturing) return absl::OkStatus();
     return CudaStatus(cudaSetDevice(device_index_), "cudaSetDevice");
   }
   int32_t* ErrorWord(ErrorSlot slot) { return error_words_.as<int32_t>() + slot; }
   absl::Status ResetErrorWords();
+  // An error naming `op` while a graph is being captured (it would allocate or wait).
+  absl::Status NotWhileCapturing(const char* op) const;
   absl::Status Copy2D(const void* src, int64_t src_stride, void* dst, int64_t dst_stride,
                       int64_t rows, int64_t cols, DType dtype, cudaMemcpyKind kind);
   // Both host-result ops: uploads host_rows_, runs the one sampling kernel, waits, and
@@ -169,9 +223,11 @@ class CudaBackend : public Backend {
   std::unique_ptr<LinearContext> linear_context_;
   DeviceBuffer error_words_;
   std::string description_;
-  Scratch attention_indices_;
-  Scratch sampling_rows_;
-  Scratch sampling_results_;
+  ScratchState scratch_state_;
+  // CausalAttention's host-built indices and the sampling rows: never in a graph.
+  Scratch attention_indices_{scratch_state_, /*in_graphs=*/false};
+  Scratch sampling_rows_{scratch_state_, /*in_graphs=*/false};
+  Scratch sampling_results_{scratch_state_, /*in_graphs=*/false};
   std::vector<int32_t> host_indices_;
   std::vector<DeviceSamplingRow> host_rows_;
   std::vector<DeviceSampledRow> host_results_;
@@ -221,6 +277,12 @@ absl::StatusOr<std::unique_ptr<Backend>> CudaBackend::Create(const BackendOption
 CudaBackend::~CudaBackend() {
   if (stream_ != nullptr) {
     cudaSetDevice(device_index_);
+    if (scratch_state_.capturing) {
+      cudaGraph_t abandoned = nullptr;
+      if (cudaStreamEndCapture(stream_, &abandoned) == cudaSuccess && abandoned != nullptr) {
+        cudaGraphDestroy(abandoned);
+      }
+    }
     cudaStreamSynchronize(stream_);
     cudaStreamDestroy(stream_);
   }
@@ -233,9 +295,71 @@ absl::Status CudaBackend::ResetErrorWords() {
                     "CudaBackend: resetting the error words");
 }
 
+absl::Status CudaBackend::NotWhileCapturing(const char* op) const {
+  if (!scratch_state_.capturing) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrCat(
+      op, " was called while a CUDA graph is being captured; it allocates or waits, which a "
+      "graph cannot record: call it before BeginCapture or after EndCapture"));
+}
+
+// ---- Graph capture
+
+absl::Status CudaBackend::BeginCapture() {
+  if (scratch_state_.capturing) {
+    return absl::FailedPreconditionError("BeginCapture: a capture is already running");
+  }
+  LOCKSTEP_RETURN_IF_ERROR(Activate());
+  // Thread-local mode: an unsafe call (cudaMalloc, a synchronising copy) from this thread
+  // fails and invalidates the capture instead of silently escaping it.
+  LOCKSTEP_RETURN_IF_CUDA_ERROR(cudaStreamBeginCapture(stream_, cudaStreamCaptureModeThreadLocal));
+  scratch_state_.capturing = true;
+  profile_.set_paused(true);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<CapturedGraph>> CudaBackend::EndCapture() {
+  if (!scratch_state_.capturing) {
+    return absl::FailedPreconditionError("EndCapture: no capture is running (call BeginCapture)");
+  }
+  scratch_state_.capturing = false;
+  profile_.set_paused(false);
+  LOCKSTEP_RETURN_IF_ERROR(Activate());
+  cudaGraph_t graph = nullptr;
+  const cudaError_t end_error = cudaStreamEndCapture(stream_, &graph);
+  if (end_error != cudaSuccess || graph == nullptr) {
+    cudaGetLastError();  // the capture error is not sticky; clear it for the next call
+    if (graph != nullptr) cudaGraphDestroy(graph);
+    return CudaStatus(end_error == cudaSuccess ? cudaErrorStreamCaptureInvalidated : end_error,
+                      "EndCapture: cudaStreamEndCapture (an op in the capture could not be "
+                      "recorded)");
+  }
+  cudaGraphExec_t exec = nullptr;
+  const cudaError_t instantiate_error = cudaGraphInstantiate(&exec, graph, 0);
+  if (instantiate_error != cudaSuccess) {
+    cudaGetLastError();
+    cudaGraphDestroy(graph);
+    return CudaStatus(instantiate_error, "EndCapture: cudaGraphInstantiate");
+  }
+  return std::unique_ptr<CapturedGraph>(new CudaCapturedGraph(this, graph, exec));
+}
+
+absl::Status CudaBackend::Replay(const CapturedGraph& graph) {
+  OpScope profile_scope(profile_, "GraphReplay", stream_);
+  const auto* cuda_graph = dynamic_cast<const CudaCapturedGraph*>(&graph);
+  if (cuda_graph == nullptr || cuda_graph->owner() != this) {
+    return absl::InvalidArgumentError(
+        "Replay: the graph was captured by another backend; replay it on the one that "
+        "captured it");
+  }
+  LOCKSTEP_RETURN_IF_ERROR(NotWhileCapturing("Replay"));
+  LOCKSTEP_RETURN_IF_ERROR(Activate());
+  return CudaStatus(cudaGraphLaunch(cuda_graph->exec(), stream_), "Replay: cudaGraphLaunch");
+}
+
 // ---- Memory
 
 absl::StatusOr<DeviceTensor> CudaBackend::Allocate(DType dtype, int64_t rows, int64_t cols) {
+  LOCKSTEP_RETURN_IF_ERROR(NotWhileCapturing("Allocate"));
   LOCKSTEP_RETURN_IF_ERROR(checks::IsStorageDType("Allocate", "the tensor", dtype));
   if (rows < 0 || cols < 0) {
     return absl::InvalidArgumentError(
@@ -259,6 +383,7 @@ absl::StatusOr<DeviceTensor> CudaBackend::Allocate(DType dtype, int64_t rows, in
 }
 
 absl::StatusOr<DeviceInt32s> CudaBackend::AllocateInt32(int64_t size) {
+  LOCKSTEP_RETURN_IF_ERROR(NotWhileCapturing("AllocateInt32"));
   if (size < 0) return absl::InvalidArgumentError("AllocateInt32: negative size");
   LOCKSTEP_RETURN_IF_ERROR(Activate());
   void* data = nullptr;
@@ -290,6 +415,8 @@ absl::Status CudaBackend::Copy2D(const void* src, int64_t src_stride, void* dst,
 
 absl::Status CudaBackend::CopyFromHost(ConstMatrixView host, MatrixView dst) {
   OpScope profile_scope(profile_, "CopyFromHost", stream_);
+  // A host copy in a graph would re-read the host pointer at every replay: copy eagerly.
+  LOCKSTEP_RETURN_IF_ERROR(NotWhileCapturing("CopyFromHost"));
   LOCKSTEP_RETURN_IF_ERROR(checks::Copy("CopyFromHost", host, Device::kCpu, dst, Device::kCuda));
   return Copy2D(host.data, host.row_stride, dst.data, dst.row_stride, host.rows, host.cols,
                 host.dtype, cudaMemcpyHostToDevice);
@@ -297,6 +424,7 @@ absl::Status CudaBackend::CopyFromHost(ConstMatrixView host, MatrixView dst) {
 
 absl::Status CudaBackend::CopyInt32FromHost(std::span<const int32_t> host, MutableInt32View dst) {
   OpScope profile_scope(profile_, "CopyInt32FromHost", stream_);
+  LOCKSTEP_RETURN_IF_ERROR(NotWhileCapturing("CopyInt32FromHost"));
   LOCKSTEP_RETURN_IF_ERROR(checks::OnDevice("CopyInt32FromHost", "dst", dst, Device::kCuda));
   if (static_cast<int64_t>(host.size()) != dst.size) {
     return absl::InvalidArgumentError(absl::StrCat("CopyInt32FromHost: ", host.size(),
@@ -311,6 +439,7 @@ absl::Status CudaBackend::CopyInt32FromHost(std::span<const int32_t> host, Mutab
 
 absl::Status CudaBackend::CopyToHost(ConstMatrixView src, MatrixView host) {
   OpScope profile_scope(profile_, "CopyToHost", stream_);
+  LOCKSTEP_RETURN_IF_ERROR(NotWhileCapturing("CopyToHost"));
   LOCKSTEP_RETURN_IF_ERROR(checks::Copy("CopyToHost", src, Device::kCuda, host, Device::kCpu));
   LOCKSTEP_RETURN_IF_ERROR(Copy2D(src.data, src.row_stride, host.data, host.row_stride, src.rows,
                                   src.cols, src.dtype, cudaMemcpyDeviceToHost));
@@ -328,6 +457,7 @@ absl::Status CudaBackend::Copy(ConstMatrixView src, MatrixView dst) {
 }
 
 absl::Status CudaBackend::Synchronize() {
+  LOCKSTEP_RETURN_IF_ERROR(NotWhileCapturing("Synchronize"));
   LOCKSTEP_RETURN_IF_ERROR(Activate());
   LOCKSTEP_RETURN_IF_CUDA_ERROR(cudaStreamSynchronize(stream_));
   std::array<int32_t, kErrorSlots> words{};
@@ -353,6 +483,7 @@ absl::Status CudaBackend::Synchronize() {
 
 absl::StatusOr<std::unique_ptr<PreparedLinear>> CudaBackend::PrepareLinear(
     ConstMatrixView weight, ConstMatrixView bias) {
+  LOCKSTEP_RETURN_IF_ERROR(NotWhileCapturing("PrepareLinear"));
   LOCKSTEP_RETURN_IF_ERROR(checks::OnDevice("PrepareLinear", "weight", weight, Device::kCpu));
   LOCKSTEP_RETURN_IF_ERROR(checks::IsStorageDType("PrepareLinear", "weight", weight.dtype));
   const bool has_bias = bias.rows > 0;
@@ -391,6 +522,7 @@ absl::StatusOr<std::unique_ptr<PreparedLinear>> CudaBackend::PrepareLinear(
 }
 
 absl::StatusOr<std::unique_ptr<PreparedRope>> CudaBackend::PrepareRope(const RopeTable& table) {
+  LOCKSTEP_RETURN_IF_ERROR(NotWhileCapturing("PrepareRope"));
   LOCKSTEP_RETURN_IF_ERROR(Activate());
   LOCKSTEP_ASSIGN_OR_RETURN(DeviceRopeTable device_table, DeviceRopeTable::Upload(table));
   return std::unique_ptr<PreparedRope>(new CudaPreparedRope(std::move(device_table)));
@@ -577,6 +709,7 @@ DeviceSamplingRow ToDeviceRow(const SamplingParams& params) {
 }
 
 absl::Status CudaBackend::RunSampling(ConstMatrixView logits, bool sample) {
+  LOCKSTEP_RETURN_IF_ERROR(NotWhileCapturing(sample ? "SampleTokens" : "TokenLogprobs"));
   LOCKSTEP_RETURN_IF_ERROR(internal::CheckLayout(sample ? "SampleTokens" : "TokenLogprobs",
                                                  "logits", logits));
   LOCKSTEP_RETURN_IF_ERROR(Activate());

@@ -24,6 +24,10 @@ class OpProfile {
   OpProfile& operator=(const OpProfile&) = delete;
 
   bool enabled() const { return enabled_; }
+  // While a graph is being captured nothing is recorded (an event recorded on a capturing
+  // stream is not a timing event); replays are timed as one op instead.
+  void set_paused(bool paused) { paused_ = paused; }
+  bool recording() const { return enabled_ && !paused_; }
 
   // Brackets one op. Begin returns a token (its event pair) for End.
   int Begin(cudaStream_t stream);
@@ -45,6 +49,7 @@ class OpProfile {
     double gpu_seconds = 0.0;
   };
   bool enabled_ = false;
+  bool paused_ = false;
   std::vector<cudaEvent_t> events_;  // pairs: 2i start, 2i+1 end
   std::vector<std::chrono::steady_clock::time_point> host_starts_;
   std::vector<Pending> pending_;
@@ -60,7 +65,7 @@ class OpScope {
  public:
   OpScope(OpProfile& profile, const char* name, cudaStream_t stream)
       : profile_(profile), name_(name), stream_(stream),
-        token_(profile.enabled() ? profile.Begin(stream) : -1) {}
+        token_(profile.recording() ? profile.Begin(stream) : -1) {}
   ~OpScope() {
     if (token_ >= 0) profile_.End(token_, name_, stream_);
   }
