@@ -6,11 +6,13 @@
 #   scripts/gpu-check.sh             configure + build build-cuda/ (gpu_tests,
 #                                    gemm_invariance_bench, lockstep, decode_throughput_bench),
 #                                    then test and bench
-#   scripts/gpu-check.sh --bundle    build, then copy the non-system shared libraries the
-#                                    binaries need (Abseil, GoogleTest, ZeroMQ, ICU, ...) into
-#                                    build-cuda/runtime-libs/, so the build dir can be copied
-#                                    to a GPU host without them (cuBLASLt comes from its CUDA)
-#   scripts/gpu-check.sh --prebuilt  test and bench an existing build-cuda/ (built here or copied)
+#   scripts/gpu-check.sh --bundle    build, then pack the binaries (stripped) and the
+#                                    non-system shared libraries they need (Abseil, GoogleTest,
+#                                    ZeroMQ, ICU, ...) into gpu-bundle/bundle.tar.xz (~20 MB),
+#                                    small enough to copy to a GPU host that has none of them
+#                                    (cuBLASLt comes from the host's CUDA)
+#   scripts/gpu-check.sh --prebuilt  test and bench gpu-bundle/ (unpacked here if only the
+#                                    tarball is there) or else an existing build-cuda/
 #
 # LOCKSTEP_GPU_BUILD_DIR overrides build-cuda; LOCKSTEP_JOBS caps build parallelism;
 # LOCKSTEP_GPU_OUT (default <build>/gpu-check-out) receives gpu_tests.log, gemm_bench.log,
@@ -18,13 +20,15 @@
 # benchmark, LOCKSTEP_GPU_BENCH=0 skips it. LOCKSTEP_GPU_VERIFY=1 also runs
 # `lockstep verify --backend cuda --dtype both` on the Qwen2-0.5B shape (and its negative
 # control); LOCKSTEP_GPU_DECODE=1 runs decode_throughput_bench and scripts/hf-decode-bench.py
-# (the Hugging Face baseline) in the same call.
+# (the Hugging Face baseline) in the same call; LOCKSTEP_GPU_HF_PARITY=1 runs
+# scripts/hf-parity.py (lockstep vs transformers on random HF checkpoints).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 build=${LOCKSTEP_GPU_BUILD_DIR:-build-cuda}
 mode=${1:-build}
-binaries=(gpu_tests gemm_invariance_bench lockstep decode_throughput_bench)
+binaries=(gpu_tests gemm_invariance_bench lockstep decode_throughput_bench hf_parity_tool)
+bundle=gpu-bundle
 
 case "$mode" in
   build | --bundle)
@@ -35,17 +39,29 @@ case "$mode" in
     cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release || exit 1
     cmake --build "$build" --target "${binaries[@]}" -j "${LOCKSTEP_JOBS:-$(nproc)}" || exit 1
     if [[ $mode == --bundle ]]; then
-      mkdir -p "$build/runtime-libs"
+      staging=$(mktemp -d)
+      mkdir -p "$staging/bin" "$staging/runtime-libs"
+      cp "${binaries[@]/#/$build/bin/}" "$staging/bin/"
       # Everything but the C library family and the CUDA libraries the GPU host has.
       for b in "${binaries[@]}"; do ldd "$build/bin/$b"; done | awk '/=> \// {print $3}' |
         grep -vE '/(libc|libm|libpthread|libdl|librt|libgcc_s|ld-linux[^/]*)\.so|libcuda|libcublas|libcudart|libnvidia' |
-        sort -u | xargs -r cp -L -t "$build/runtime-libs/"
-      strip --strip-unneeded "$build/runtime-libs/"* "${binaries[@]/#/$build/bin/}" 2>/dev/null || true
-      echo "gpu-check: bundled $(ls "$build/runtime-libs" | wc -l) libraries into $build/runtime-libs"
+        sort -u | xargs -r cp -L -t "$staging/runtime-libs/"
+      strip --strip-unneeded "$staging/runtime-libs/"* "$staging/bin/"* 2>/dev/null || true
+      rm -rf "$bundle" && mkdir -p "$bundle"
+      tar -C "$staging" -cJf "$bundle/bundle.tar.xz" bin runtime-libs || exit 1
+      rm -rf "$staging"
+      echo "gpu-check: packed ${#binaries[@]} binaries and their libraries into" \
+        "$bundle/bundle.tar.xz ($(du -h "$bundle/bundle.tar.xz" | cut -f1)); on the GPU host:" \
+        "scripts/gpu-check.sh --prebuilt"
       exit 0
     fi
     ;;
-  --prebuilt) ;;
+  --prebuilt)
+    if [[ -f $bundle/bundle.tar.xz && ! -x $bundle/bin/gpu_tests ]]; then
+      tar -C "$bundle" -xJf "$bundle/bundle.tar.xz" || exit 1
+    fi
+    [[ -x $bundle/bin/gpu_tests ]] && build=$bundle
+    ;;
   *)
     echo "gpu-check: unknown argument '$mode' (expected --bundle or --prebuilt)" >&2
     exit 2
@@ -96,15 +112,34 @@ if [[ ${LOCKSTEP_GPU_BENCH:-1} != 0 && -x $build/bin/gemm_invariance_bench ]]; t
 fi
 verify_rc=0
 if [[ ${LOCKSTEP_GPU_VERIFY:-0} == 1 ]]; then
-  "$build/bin/lockstep" verify --backend cuda --dtype both --model-shape qwen2-0.5b \
-    ${LOCKSTEP_GPU_VERIFY_ARGS:-} --json >"$out/verify_cuda.json" 2>"$out/verify_cuda.log"
+  # >= 100k sampled tokens per schedule on the Qwen2-0.5B shape, four batch schedules...
+  big_args=${LOCKSTEP_GPU_VERIFY_ARGS:-"--sequences 400 --max-new-tokens 256 --schedules all-at-once,max-batch-100,random-arrival-64,max-batch-37"}
+  # shellcheck disable=SC2086
+  "$build/bin/lockstep" verify --backend cuda --dtype both --model-shape qwen2-0.5b $big_args \
+    >"$out/verify_cuda.txt" 2>&1
   verify_rc=$?
-  tail -5 "$out/verify_cuda.log" | tee -a "$out/summary.txt"
-  # The negative control: the same job in `fast` mode must NOT be bitwise equal.
-  "$build/bin/lockstep" verify --backend cuda --dtype bf16 --model-shape qwen2-0.5b --mode fast \
-    ${LOCKSTEP_GPU_VERIFY_ARGS:-} --json >"$out/verify_cuda_fast.json" 2>"$out/verify_cuda_fast.log"
-  echo "gpu-check: fast-mode control exit $? (non-zero = not bitwise, as expected)" |
+  # ...the four default schedules (one sequence at a time included) on a smaller run...
+  "$build/bin/lockstep" verify --backend cuda --dtype both --model-shape qwen2-0.5b \
+    --sequences 24 --max-new-tokens 48 >"$out/verify_cuda_default_schedules.txt" 2>&1
+  [[ $? == 0 ]] || verify_rc=1
+  grep -E '^backend|PASS|FAIL' "$out/verify_cuda.txt" "$out/verify_cuda_default_schedules.txt" |
     tee -a "$out/summary.txt"
+  # ...and the negative control: `fast` mode (cuBLASLt's heuristic per M) must NOT be equal.
+  control_args=${LOCKSTEP_GPU_CONTROL_ARGS:-"--sequences 100 --max-new-tokens 128 --schedules all-at-once,max-batch-37"}
+  # shellcheck disable=SC2086
+  "$build/bin/lockstep" verify --backend cuda --dtype bf16 --model-shape qwen2-0.5b --mode fast \
+    $control_args >"$out/verify_cuda_fast.txt" 2>&1
+  control_rc=$?
+  grep -E '^backend|bitwise_equal_fraction|PASS|FAIL' "$out/verify_cuda_fast.txt" |
+    tee -a "$out/summary.txt"
+  if [[ $control_rc == 1 ]]; then
+    echo "gpu-check: fast-mode control is not bitwise equal, as it must not be" |
+      tee -a "$out/summary.txt"
+  else
+    echo "gpu-check: fast-mode control exit $control_rc (expected 1: not bitwise)" |
+      tee -a "$out/summary.txt"
+    verify_rc=1
+  fi
 fi
 decode_rc=0
 if [[ ${LOCKSTEP_GPU_DECODE:-0} == 1 ]]; then
@@ -114,6 +149,15 @@ if [[ ${LOCKSTEP_GPU_DECODE:-0} == 1 ]]; then
   python3 scripts/hf-decode-bench.py --out "$out/decode_hf.json" 2>&1 | tee "$out/decode_hf.log"
   grep -hE 'batch' "$out/decode_lockstep.log" "$out/decode_hf.log" | tee -a "$out/summary.txt"
 fi
+parity_rc=0
+if [[ ${LOCKSTEP_GPU_HF_PARITY:-0} == 1 ]]; then
+  # lockstep vs transformers on random Llama / Qwen2 / Qwen3 checkpoints (issue 13).
+  python3 scripts/hf-parity.py --tool "$build/bin/hf_parity_tool" --work "$out/hf-parity" \
+    >"$out/hf_parity.log" 2>&1
+  parity_rc=$?
+  tail -15 "$out/hf_parity.log" | tee -a "$out/summary.txt"
+fi
 echo "gpu-check: gpu_tests exit $tests_rc, gemm_invariance_bench exit $bench_rc," \
-  "verify exit $verify_rc, decode bench exit $decode_rc" | tee -a "$out/summary.txt"
-[[ $tests_rc == 0 && $bench_rc == 0 && $verify_rc == 0 && $decode_rc == 0 ]]
+  "verify exit $verify_rc, decode bench exit $decode_rc, hf parity exit $parity_rc" |
+  tee -a "$out/summary.txt"
+[[ $tests_rc == 0 && $bench_rc == 0 && $verify_rc == 0 && $decode_rc == 0 && $parity_rc == 0 ]]

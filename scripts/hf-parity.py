@@ -46,7 +46,20 @@ def family_configs():
                                            tie_word_embeddings=True), "20KB"),
         ("qwen3", transformers.Qwen3Config(**common, head_dim=24, rope_theta=1000000.0,
                                            tie_word_embeddings=True), None),
+        ("llama3-rope-scaling", llama3_scaled_config(common), None),
     ]
+
+
+def llama3_scaled_config(common):
+    """Llama with Llama-3.1's rope scaling; original_max_position_embeddings is small so the
+    scaled wavelengths differ from plain RoPE at every position the check uses."""
+    scaling = dict(rope_type="llama3", factor=8.0, low_freq_factor=1.0, high_freq_factor=4.0,
+                   original_max_position_embeddings=64)
+    if int(transformers.__version__.split(".")[0]) >= 5:  # v5 names it rope_parameters
+        return transformers.LlamaConfig(**common, rope_parameters=dict(scaling, rope_theta=500000.0),
+                                        tie_word_embeddings=False)
+    return transformers.LlamaConfig(**common, rope_theta=500000.0, rope_scaling=scaling,
+                                    tie_word_embeddings=False)
 
 
 def build_model(config, seed):

@@ -50,6 +50,51 @@ __device__ __forceinline__ float DotFixedOrder(const float* q, const T* k, int n
   return __fadd_rn(lanes[0], lanes[1]);
 }
 
+// The same sum, term for term, reading k in 16-byte vectors (needs n % 16 == 0 and a 16-byte
+// aligned k): 16 / sizeof(T) elements per load instead of one, so a key's row costs 2-4
+// loads instead of 64 (the scoring loop was load-issue bound). The bits are those of
+// DotFixedOrder: lanes[j] still adds q[e + j]·k[e + j] for e = 0, 16, 32, ... in order.
+template <typename T>
+__device__ __forceinline__ float DotFixedOrderVectorized(const float* q, const T* k, int n) {
+  constexpr int kPerVector = 16 / static_cast<int>(sizeof(T));
+  static_assert(kDotLanes % kPerVector == 0);
+  float lanes[kDotLanes];
+#pragma unroll
+  for (int j = 0; j < kDotLanes; ++j) lanes[j] = 0.0f;
+  for (int e = 0; e < n; e += kDotLanes) {
+#pragma unroll
+    for (int v = 0; v < kDotLanes / kPerVector; ++v) {
+      const uint4 packed = *reinterpret_cast<const uint4*>(k + e + v * kPerVector);
+      const T* elements = reinterpret_cast<const T*>(&packed);
+#pragma unroll
+      for (int t = 0; t < kPerVector; ++t) {
+        const int j = v * kPerVector + t;
+        lanes[j] = __fadd_rn(lanes[j], __fmul_rn(q[e + j], ToFloat(elements[t])));
+      }
+    }
+  }
+#pragma unroll
+  for (int j = 0; j < 8; ++j) lanes[j] = __fadd_rn(lanes[j], lanes[j + 8]);
+#pragma unroll
+  for (int j = 0; j < 4; ++j) lanes[j] = __fadd_rn(lanes[j], lanes[j + 4]);
+  lanes[0] = __fadd_rn(lanes[0], lanes[2]);
+  lanes[1] = __fadd_rn(lanes[1], lanes[3]);
+  return __fadd_rn(lanes[0], lanes[1]);
+}
+
+// Two adjacent elements, loaded as one aligned word.
+template <typename T>
+struct alignas(2 * sizeof(T)) ElementPair {
+  T first;
+  T second;
+};
+
+// The head_dim element that accumulator slot i of `lane` holds: slot i = lane + 32 i, or,
+// with paired values, elements 2 lane and 2 lane + 1 of each 64-element block.
+__device__ __forceinline__ int ValueIndex(int i, int lane, bool paired) {
+  return paired ? (i / 2) * 2 * kWarpSize + 2 * lane + (i % 2) : i * kWarpSize + lane;
+}
+
 __device__ __forceinline__ float WarpMax(float v) {
   for (int offset = kWarpSize / 2; offset >= 1; offset /= 2) {
     v = fmaxf(v, __shfl_xor_sync(kFullMask, v, offset));
@@ -78,6 +123,10 @@ __global__ void __launch_bounds__(kWarpsPerBlock* kWarpSize)
                          int64_t out_stride, int32_t* bad_query) {
   __shared__ float q_shared[kWarpsPerBlock][kMaxAttentionHeadDim];
   __shared__ float p_shared[kWarpsPerBlock][kAttentionChunkKeys];
+  // Physical pool rows of the chunk's keys, looked up once per chunk: the value loop then
+  // issues independent loads instead of a page-table load before every value row (that
+  // dependent pair of loads per key made decode latency-bound: ~97 us per call at batch 1).
+  __shared__ int64_t row_shared[kWarpsPerBlock][kAttentionChunkKeys];
   const int warp = threadIdx.x / kWarpSize;
   const int lane = threadIdx.x % kWarpSize;
   // Block (query, head group): warp w takes head blockIdx.y * kWarpsPerBlock + w.
@@ -111,6 +160,7 @@ __global__ void __launch_bounds__(kWarpsPerBlock* kWarpSize)
 
   float* q_head = q_shared[warp];
   float* p_chunk = p_shared[warp];
+  int64_t* chunk_rows = row_shared[warp];
   const T* q_row = q + query * q_stride + int64_t{head} * d;
   for (int e = lane; e < d; e += kWarpSize) q_head[e] = ToFloat(q_row[e]);
   __syncwarp();
@@ -118,6 +168,17 @@ __global__ void __launch_bounds__(kWarpsPerBlock* kWarpSize)
   const int32_t* pages = batch.page_indices + page_begin;
   const T* k_pool = static_cast<const T*>(pool.k_pool) + int64_t{kv_head} * d;
   const T* v_pool = static_cast<const T*>(pool.v_pool) + int64_t{kv_head} * d;
+  // Every K row of this head starts 16-byte aligned when the pool, its row stride and the
+  // head offset are: then rows are read in vectors (same bits, fewer loads).
+  const bool vector_keys =
+      d % kDotLanes == 0 && reinterpret_cast<uintptr_t>(k_pool) % 16 == 0 &&
+      (pool.row_stride * static_cast<int64_t>(sizeof(T))) % 16 == 0;
+  // Value rows read two adjacent elements per lane in one load when they are aligned for it
+  // (each element's sum is unchanged; only which lane holds it moves).
+  const bool paired_values =
+      d % (2 * kWarpSize) == 0 &&
+      reinterpret_cast<uintptr_t>(v_pool) % sizeof(ElementPair<T>) == 0 &&
+      pool.row_stride % 2 == 0;
   // 32-bit division (keys are int32 positions): a 64-bit one is a slow subroutine call.
   auto physical_row = [&](int32_t key) {
     return int64_t{pages[key / pool.block_size]} * pool.block_size + key % pool.block_size;
@@ -131,11 +192,17 @@ __global__ void __launch_bounds__(kWarpsPerBlock* kWarpSize)
   const int32_t num_keys = position + 1;
   for (int32_t chunk_begin = 0; chunk_begin < num_keys; chunk_begin += kAttentionChunkKeys) {
     const int chunk_len = min(num_keys - chunk_begin, kAttentionChunkKeys);
-    // Lane l scores keys l and l + 32 of the chunk (-inf past its end).
+    if (lane < chunk_len) chunk_rows[lane] = physical_row(chunk_begin + lane);
+    if (lane + kWarpSize < chunk_len) {
+      chunk_rows[lane + kWarpSize] = physical_row(chunk_begin + lane + kWarpSize);
+    }
+    // Lane l scores keys l and l + 32 of the chunk (-inf past its end); it wrote those rows.
     auto score_key = [&](int j) {
       if (j >= chunk_len) return -INFINITY;
-      const T* k_row = k_pool + physical_row(chunk_begin + j) * pool.row_stride;
-      return __fmul_rn(DotFixedOrder(q_head, k_row, d), dims.scale);
+      const T* k_row = k_pool + chunk_rows[j] * pool.row_stride;
+      const float dot = vector_keys ? DotFixedOrderVectorized(q_head, k_row, d)
+                                    : DotFixedOrder(q_head, k_row, d);
+      return __fmul_rn(dot, dims.scale);
     };
     const float score_low = score_key(lane);
     const float score_high = score_key(lane + kWarpSize);
@@ -150,23 +217,36 @@ __global__ void __launch_bounds__(kWarpsPerBlock* kWarpSize)
     if (lane + kWarpSize < chunk_len) {
       p_chunk[lane + kWarpSize] = expf(__fsub_rn(score_high, new_max));
     }
-    __syncwarp();
+    __syncwarp();  // p_chunk and chunk_rows are complete
+#pragma unroll 8
     for (int j = 0; j < chunk_len; ++j) {
       const float p = p_chunk[j];
       running_sum = __fadd_rn(running_sum, p);
-      const T* v_row = v_pool + physical_row(chunk_begin + j) * pool.row_stride;
+      const T* v_row = v_pool + chunk_rows[j] * pool.row_stride;
+      if (paired_values) {
 #pragma unroll
-      for (int i = 0; i < kValuesPerLane; ++i) {
-        const int e = i * kWarpSize + lane;
-        if (e < d) acc[i] = __fadd_rn(acc[i], __fmul_rn(p, ToFloat(v_row[e])));
+        for (int i = 0; i < kValuesPerLane; i += 2) {
+          const int e = ValueIndex(i, lane, true);
+          if (e < d) {
+            const ElementPair<T> two = *reinterpret_cast<const ElementPair<T>*>(v_row + e);
+            acc[i] = __fadd_rn(acc[i], __fmul_rn(p, ToFloat(two.first)));
+            acc[i + 1] = __fadd_rn(acc[i + 1], __fmul_rn(p, ToFloat(two.second)));
+          }
+        }
+      } else {
+#pragma unroll
+        for (int i = 0; i < kValuesPerLane; ++i) {
+          const int e = ValueIndex(i, lane, false);
+          if (e < d) acc[i] = __fadd_rn(acc[i], __fmul_rn(p, ToFloat(v_row[e])));
+        }
       }
     }
-    __syncwarp();  // p_chunk is rewritten by the next chunk
+    __syncwarp();  // p_chunk and chunk_rows are rewritten by the next chunk
     running_max = new_max;
   }
 #pragma unroll
   for (int i = 0; i < kValuesPerLane; ++i) {
-    const int e = i * kWarpSize + lane;
+    const int e = ValueIndex(i, lane, paired_values);
     if (e < d) out_row[e] = FromFloat<T>(__fdiv_rn(acc[i], running_sum));
   }
 }

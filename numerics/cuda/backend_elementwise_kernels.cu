@@ -14,6 +14,7 @@ namespace lockstep::cuda::internal {
 namespace {
 
 constexpr int kRowThreads = 256;
+constexpr int64_t kSwiGluTileCols = 4 * kRowThreads;
 constexpr int kDotLanes = 16;  // numerics/cpu/fixed_order.h kReductionLanes
 
 // glibc's expf evaluates in double and rounds once; so does this, which agrees with it
@@ -30,7 +31,10 @@ __global__ void __launch_bounds__(kRowThreads)
   const TG* g_row = gate + row * gate_stride;
   const TU* u_row = up + row * up_stride;
   TO* o_row = out + row * out_stride;
-  for (int64_t c = threadIdx.x; c < cols; c += kRowThreads) {
+  // Block (row, column tile): tiles spread one row over several SMs (decode has few rows).
+  const int64_t tile_end = min(cols, (int64_t{blockIdx.y} + 1) * kSwiGluTileCols);
+  for (int64_t c = int64_t{blockIdx.y} * kSwiGluTileCols + threadIdx.x; c < tile_end;
+       c += kRowThreads) {
     const float g = ToFloat(g_row[c]);
     const float silu = __fdiv_rn(g, __fadd_rn(1.0f, ExpRoundedOnce(-g)));
     const float silu_rounded = ToFloat(FromFloat<TO>(silu));  // HF's act_fn(gate) output dtype
@@ -120,7 +124,9 @@ cudaError_t LaunchSwiGlu(DeviceRows gate, DeviceRows up, MutableDeviceRows out,
         using TG = decltype(g_tag);
         using TU = decltype(u_tag);
         using TO = decltype(o_tag);
-        SwiGluKernel<TG, TU, TO><<<BlocksFor(gate.rows, 1), kRowThreads, 0, stream>>>(
+        const dim3 grid(BlocksFor(gate.rows, 1),
+                        static_cast<unsigned>((gate.cols + kSwiGluTileCols - 1) / kSwiGluTileCols));
+        SwiGluKernel<TG, TU, TO><<<grid, kRowThreads, 0, stream>>>(
             static_cast<const TG*>(gate.data), gate.row_stride, static_cast<const TU*>(up.data),
             up.row_stride, static_cast<TO*>(out.data), out.row_stride, gate.cols);
         return cudaGetLastError();
