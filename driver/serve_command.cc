@@ -35,7 +35,6 @@ struct ServeFlags {
   int kv_blocks = 1024;
   int kv_block_size = 16;
   int max_n = 64;
-  int max_segment_tokens = 64;
   int http_threads = 32;
   std::string api_key_env;
   bool quiet = false;
@@ -99,7 +98,6 @@ int RunServe(const ServeFlags& flags) {
   options.engine.engine.max_prefill_tokens = flags.max_prefill_tokens;
   options.engine.engine.kv_cache.num_blocks = flags.kv_blocks;
   options.engine.engine.kv_cache.block_size = flags.kv_block_size;
-  options.engine.max_segment_tokens = flags.max_segment_tokens;
   options.limits.max_n = flags.max_n;
   options.http_threads = flags.http_threads;
   options.log_requests = !flags.quiet;
@@ -184,11 +182,6 @@ void AddServeModelCommand(CLI::App& app, CommandAction* action) {
       ->capture_default_str();
   cmd->add_option("--max-n", flags->max_n, "largest n one request may ask for")
       ->check(CLI::Range(1, 4096))
-      ->capture_default_str();
-  cmd->add_option("--stream-segment-max", flags->max_segment_tokens,
-                  "streamed (or stop-string) sequences run in segments of 1, 2, 4, ... up to this "
-                  "many tokens; larger: less re-prefill, coarser chunks")
-      ->check(CLI::Range(1, 1 << 20))
       ->capture_default_str();
   cmd->add_option("--http-threads", flags->http_threads, "concurrent HTTP connections")
       ->check(CLI::Range(2, 4096))

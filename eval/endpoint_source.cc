@@ -55,7 +55,11 @@ absl::StatusOr<std::vector<EvalSample>> EndpointSamples(
                         {"top_p", options.top_p},
                         {"n", job.count}};
     if (options.api == "chat") {
-      body["messages"] = nlohmann::json::array({{{"role", "user"}, {"content", prompt}}});
+      body["messages"] = nlohmann::json::array();
+      if (!options.system_prompt.empty()) {
+        body["messages"].push_back({{"role", "system"}, {"content", options.system_prompt}});
+      }
+      body["messages"].push_back({{"role", "user"}, {"content", prompt}});
     } else {
       body["prompt"] = prompt;
     }

@@ -18,6 +18,7 @@ struct EndpointSourceOptions {
   std::string url;         // http[s]://host:port/v1/completions (or .../chat/completions)
   std::string ca_file;     // https: PEM of the CA to trust; empty: the system's CA store
   std::string api = "completions";  // "completions": choices[].text; "chat": choices[].message.content
+  std::string system_prompt;  // api "chat": a system message before the user's (empty: none)
   std::string model;       // sent as "model"; also the report's column unless model_name
   std::string model_name;
   std::string api_key;     // sent as "Authorization: Bearer ..." when non-empty

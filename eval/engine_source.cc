@@ -49,6 +49,12 @@ absl::StatusOr<std::vector<EvalSample>> EngineSamples(
     }
     stops.push_back(CharTokenizer::kEos);
   }
+  const ChatPrompter* chat = options.chat ? &*options.chat : nullptr;
+  if (chat != nullptr && !hf) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "prompt.format = \"chat\": engine.model '", options.model_dir,
+        "' has a chat template but no tokenizer.json to encode its special tokens"));
+  }
   auto encode = [&](const std::string& text) {
     return hf ? hf->Encode(text) : chars.Encode(text);
   };
@@ -65,10 +71,12 @@ absl::StatusOr<std::vector<EvalSample>> EngineSamples(
   if (model_name.empty()) model_name = fs::path(options.model_dir).parent_path().filename().string();
   for (size_t i = 0; i < prompts.size(); ++i) {
     std::vector<int32_t> prompt;
-    if (!hf) prompt.push_back(CharTokenizer::kBos);
-    for (int32_t t : encode(RenderPrompt(prompt_template, *prompts[i].first, prompts[i].second))) {
-      prompt.push_back(t);
-    }
+    // A chat-rendered prompt carries its own special tokens (e.g. Llama-3's <|begin_of_text|>).
+    if (!hf && !chat) prompt.push_back(CharTokenizer::kBos);
+    LOCKSTEP_ASSIGN_OR_RETURN(
+        const std::string text,
+        TaskPromptText(prompt_template, *prompts[i].first, prompts[i].second, chat));
+    for (int32_t t : encode(text)) prompt.push_back(t);
     if (static_cast<int64_t>(prompt.size()) + options.max_tokens > model->max_positions()) {
       return absl::InvalidArgumentError(absl::StrCat(
           "prompt of ", prompts[i].first->id, " (", prompt.size(), " tokens) plus engine.max_tokens = ",

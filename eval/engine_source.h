@@ -4,11 +4,13 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "eval/prompts.h"
+#include "model/chat_prompt.h"
 #include "rewards/passk_eval.h"
 #include "rewards/problem_set.h"
 
@@ -25,6 +27,9 @@ struct EngineSourceOptions {
   uint64_t seed = 0;
   int64_t max_batch_sequences = 32;
   std::vector<std::string> stop_tokens;  // tokenizer.json spellings; <eos> for the char tokenizer
+  // prompt.format = "chat": each prompt is a user turn rendered by the model's chat
+  // template (ReadPassKOptions loads it); unset: the prompt text as it is.
+  std::optional<ChatPrompter> chat;
 };
 
 absl::StatusOr<std::vector<rewards::EvalSample>> EngineSamples(

@@ -85,8 +85,11 @@ absl::StatusOr<std::vector<EvalSample>> GatherSamples(const PassKOptions& o,
                                                       const Log& log) {
   if (o.source == "reference") return ReferenceSamples(problems, o.languages);
   if (o.source == "file") return ReadSamplesJsonl(o.samples_file, "model");
-  reward.extraction.prompt_opens_fence = rewards::EndsInsideFence(
-      RenderPrompt(o.prompt_template, problems.problems.front(), o.languages.front()));
+  // A chat prompt ends with the assistant's header, never inside the user's fence.
+  reward.extraction.prompt_opens_fence =
+      o.prompt_format != "chat" &&
+      rewards::EndsInsideFence(
+          RenderPrompt(o.prompt_template, problems.problems.front(), o.languages.front()));
   const auto start = Clock::now();
   auto progress = [&](int64_t done, int64_t total) {
     log(absl::StrCat("sampled ", done, "/", total, " completions (",

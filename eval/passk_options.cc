@@ -184,6 +184,34 @@ absl::Status ReadEndpointSection(const config::Config& config, bool needed,
   return absl::OkStatus();
 }
 
+// prompt.format and prompt.system_prompt. "chat" with the engine loads its model's
+// chat template now, so a model without one is a config error (nothing started);
+// with an endpoint it needs endpoint.api = "chat" (the server renders the template).
+absl::Status ReadPromptFormat(const config::Config& config, PassKOptions& o) {
+  LOCKSTEP_ASSIGN_OR_RETURN(o.prompt_format, config.GetStringOneOf("prompt.format", {"raw", "chat"},
+                                                                   std::string("raw")));
+  LOCKSTEP_ASSIGN_OR_RETURN(o.system_prompt, config.GetString("prompt.system_prompt", std::string()));
+  if (o.prompt_format != "chat") {
+    if (!o.system_prompt.empty()) {
+      return absl::InvalidArgumentError(
+          "prompt.system_prompt is set but prompt.format is \"raw\"; set prompt.format = \"chat\"");
+    }
+    return absl::OkStatus();
+  }
+  if (o.source == "engine") {
+    LOCKSTEP_ASSIGN_OR_RETURN(o.engine.chat, ChatPrompter::ForModelDir(o.engine.model_dir,
+                                                                     "prompt.format", o.system_prompt));
+  } else if (o.source == "endpoint") {
+    if (o.endpoint.api != "chat") {
+      return absl::InvalidArgumentError(
+          "prompt.format = \"chat\" with eval.samples = \"endpoint\" needs endpoint.api = \"chat\" "
+          "(the server applies its model's chat template to the messages)");
+    }
+    o.endpoint.system_prompt = o.system_prompt;
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<std::vector<std::string>> CanonicalLanguages(const std::vector<std::string>& names,
@@ -217,6 +245,7 @@ absl::StatusOr<PassKOptions> ReadPassKOptions(const config::Config& config,
   if (o.source == "endpoint" || config.Has("endpoint")) {
     LOCKSTEP_RETURN_IF_ERROR(ReadEndpointSection(config, o.source == "endpoint", o.endpoint));
   }
+  LOCKSTEP_RETURN_IF_ERROR(ReadPromptFormat(config, o));
   if ((o.source == "engine" || o.source == "endpoint") && o.languages.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(
         "eval.languages is empty: source '", o.source,

@@ -1,7 +1,8 @@
 // What `lockstep eval passk` reads from its config: the eval.*, sandbox.*,
 // prompt.*, engine.* and endpoint.* keys (configs/eval-passk-*.toml document
-// them), as one struct. Reading opens no file and starts nothing; it only
-// looks up the endpoint's API key in the environment.
+// them), as one struct. Reading starts nothing; it looks up the endpoint's API
+// key in the environment and, for prompt.format = "chat" with the engine as the
+// source, reads engine.model's tokenizer_config.json (its chat template).
 #pragma once
 
 #include <cstdint>
@@ -34,6 +35,8 @@ struct PassKOptions {
   double pool_timeout_s = 600;
   rewards::ProgramRewardOptions reward;
   std::string prompt_template;
+  std::string prompt_format = "raw";  // raw | chat (engine.chat / endpoint.system_prompt hold it)
+  std::string system_prompt;          // prompt.format = "chat": a system turn first
   EngineSourceOptions engine;
   EndpointSourceOptions endpoint;
 };

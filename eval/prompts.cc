@@ -12,6 +12,14 @@ std::string RenderPrompt(const std::string& prompt_template, const rewards::Prob
                                                {"{problem}", problem.id}});
 }
 
+absl::StatusOr<std::string> TaskPromptText(const std::string& prompt_template,
+                                           const rewards::Problem& problem,
+                                           const std::string& language, const ChatPrompter* chat) {
+  std::string text = RenderPrompt(prompt_template, problem, language);
+  if (chat == nullptr) return text;
+  return chat->Render(text);
+}
+
 std::vector<std::pair<const rewards::Problem*, std::string>> PromptPairs(
     const rewards::ProblemSet& problems, const std::vector<std::string>& languages) {
   std::vector<std::pair<const rewards::Problem*, std::string>> out;

@@ -23,6 +23,47 @@ absl::Status ReadTask(const config::Config& c, GrpoTaskOptions* t) {
   return absl::OkStatus();
 }
 
+// task.prompt_format / task.system_prompt: "chat" loads model.init_from's chat
+// template (a config error naming the key and the directory when there is none),
+// and every character it writes must be one the char tokenizer has.
+absl::Status ReadPromptFormat(const config::Config& c, const ModelSpec& model, GrpoTaskOptions* t) {
+  LOCKSTEP_ASSIGN_OR_RETURN(std::string format, c.GetStringOneOf("task.prompt_format", {"raw", "chat"},
+                                                                 std::string("raw")));
+  LOCKSTEP_ASSIGN_OR_RETURN(std::string system, c.GetString("task.system_prompt", std::string()));
+  if (format != "chat") {
+    if (!system.empty()) {
+      return absl::InvalidArgumentError(
+          "task.system_prompt is set but task.prompt_format is \"raw\"; set task.prompt_format = \"chat\"");
+    }
+    return absl::OkStatus();
+  }
+  if (model.init_from.empty()) {
+    return absl::InvalidArgumentError(
+        "task.prompt_format = \"chat\" needs model.init_from = a model directory whose "
+        "tokenizer_config.json has a chat template (a fresh [model] architecture has none)");
+  }
+  LOCKSTEP_ASSIGN_OR_RETURN(t->chat, ChatPrompter::ForModelDir(model.init_from, "task.prompt_format",
+                                                               std::move(system)));
+  LOCKSTEP_ASSIGN_OR_RETURN(std::string sample, GrpoPromptText(t->chat, "1+1="));
+  for (int32_t id : CharTokenizer().Encode(sample)) {
+    if (id == CharTokenizer::kUnk) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "task.prompt_format = \"chat\": the chat prompt of model '", model.init_from,
+          "' (with task.system_prompt) has characters outside the char tokenizer's alphabet "
+          "(printable ASCII and newline): ", sample));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// The longest prompt of the task in tokens: <bos> + the (rendered) text of the
+// widest operands.
+absl::StatusOr<int64_t> LongestPromptTokens(const GrpoTaskOptions& t) {
+  const std::string operand(static_cast<size_t>(t.arithmetic.max_digits), '9');
+  LOCKSTEP_ASSIGN_OR_RETURN(std::string text, GrpoPromptText(t.chat, operand + "+" + operand + "="));
+  return 1 + static_cast<int64_t>(CharTokenizer().Encode(text).size());
+}
+
 absl::Status ReadRollout(const config::Config& c, GrpoRolloutOptions* r) {
   LOCKSTEP_ASSIGN_OR_RETURN(int64_t engines, c.GetIntInRange("rollout.engines", 1, 64, 1));
   r->engines = static_cast<int>(engines);
@@ -87,6 +128,7 @@ absl::StatusOr<GrpoOptions> ReadGrpoOptions(const config::Config& c) {
   LOCKSTEP_ASSIGN_OR_RETURN(o.advantage.std_normalization, trainer::ParseStdNormalization(std_norm));
   o.trainer.want_entropy = true;  // actor/entropy is a per-step metric
   LOCKSTEP_RETURN_IF_ERROR(ReadTask(c, &o.task));
+  LOCKSTEP_RETURN_IF_ERROR(ReadPromptFormat(c, o.model, &o.task));
   LOCKSTEP_RETURN_IF_ERROR(ReadRollout(c, &o.rollout));
   LOCKSTEP_ASSIGN_OR_RETURN(int64_t workers, c.GetIntInRange("sandbox.workers", 1, 256, 2));
   o.sandbox_workers = static_cast<int>(workers);
@@ -105,7 +147,7 @@ absl::StatusOr<GrpoOptions> ReadGrpoOptions(const config::Config& c) {
   if (o.advantage.estimator == trainer::AdvantageEstimator::kRloo && o.rollout.samples_per_prompt < 2) {
     return absl::InvalidArgumentError("algorithm.advantage = \"rloo\" needs rollout.n >= 2");
   }
-  const int64_t prompt_tokens = 2 + 2 * o.task.arithmetic.max_digits + 1;
+  LOCKSTEP_ASSIGN_OR_RETURN(const int64_t prompt_tokens, LongestPromptTokens(o.task));
   if (prompt_tokens + o.rollout.max_new_tokens > o.architecture.max_position_embeddings) {
     return absl::InvalidArgumentError(absl::StrCat(
         "rollout.max_new_tokens = ", o.rollout.max_new_tokens, ": prompts of up to ", prompt_tokens,

@@ -4,7 +4,8 @@
 //
 // Sections (field names follow verl where one exists):
 //   [model]     init_from = DIR | an architecture (job_sections.h)
-//   [task]      kind, max_digits, operators, seed, time_limit_s, memory_limit_mb
+//   [task]      kind, max_digits, operators, seed, time_limit_s, memory_limit_mb,
+//               prompt_format (raw|chat), system_prompt
 //   [rollout]   engines, n (samples per prompt), max_new_tokens, temperature,
 //               top_k, top_p, seed, max_staleness, max_batch, kv_blocks,
 //               transport (ipc|tcp), base_port, engine_timeout_s, device (cpu|cuda),

@@ -101,26 +101,41 @@ class PythonExpressionTask : public GrpoTask {
 
 }  // namespace
 
+absl::StatusOr<std::string> GrpoPromptText(const std::optional<ChatPrompter>& chat,
+                                           const std::string& task_text) {
+  if (!chat.has_value()) return task_text;
+  return chat->Render(task_text);
+}
+
 absl::StatusOr<std::unique_ptr<GrpoTask>> GrpoTask::Create(const GrpoTaskOptions& options,
                                                            rewards::ProgramExecutor* executor) {
   LOCKSTEP_ASSIGN_OR_RETURN(rewards::ArithmeticTask problems,
                             rewards::ArithmeticTask::Create(options.arithmetic, options.seed));
-  if (options.kind == "arithmetic") return std::make_unique<ArithmeticExactTask>(std::move(problems));
-  if (options.kind == "python_expression") {
+  // Every prompt renders the same [system,] user roles, so one successful render
+  // here means Prompt() cannot fail later.
+  LOCKSTEP_RETURN_IF_ERROR(GrpoPromptText(options.chat, "1+1=").status());
+  std::unique_ptr<GrpoTask> task;
+  if (options.kind == "arithmetic") {
+    task = std::make_unique<ArithmeticExactTask>(std::move(problems));
+  } else if (options.kind == "python_expression") {
     if (executor == nullptr) {
       return absl::FailedPreconditionError("task python_expression needs a sandbox pool");
     }
-    return std::make_unique<PythonExpressionTask>(std::move(problems), options, executor);
+    task = std::make_unique<PythonExpressionTask>(std::move(problems), options, executor);
+  } else {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "task.kind = \"", options.kind, "\": must be one of arithmetic, python_expression"));
   }
-  return absl::InvalidArgumentError(absl::StrCat(
-      "task.kind = \"", options.kind, "\": must be one of arithmetic, python_expression"));
+  task->chat_ = options.chat;
+  return task;
 }
 
 GrpoPrompt GrpoTask::Prompt(uint64_t index) const {
   const rewards::ArithmeticProblem p = problems_.Problem(index);
   GrpoPrompt out{.index = index, .text = p.prompt, .answer = p.answer, .tokens = {}};
+  if (chat_.has_value()) out.text = GrpoPromptText(chat_, p.prompt).value();  // checked in Create
   out.tokens.push_back(CharTokenizer::kBos);
-  for (int32_t t : tokenizer_.Encode(p.prompt)) out.tokens.push_back(t);
+  for (int32_t t : tokenizer_.Encode(out.text)) out.tokens.push_back(t);
   return out;
 }
 

@@ -4,17 +4,22 @@
 //   arithmetic         "17+25=" -> the completion must be exactly "42"
 //   python_expression  "17+25=" -> the completion is a Python expression; the
 //                      sandbox runs print(<completion>) and its output must be 42
+// With task.prompt_format = "chat" the prompt text is the task text as a user turn
+// (after task.system_prompt) rendered by the model directory's chat template; the
+// char tokenizer spells the template's markers (e.g. <|im_start|>) character by character.
 // Rewards never fold an infrastructure failure into a 0: a sample whose sandbox
 // run failed (sandbox_error) is re-run, and the step fails loudly if it keeps failing.
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "model/char_tokenizer.h"
+#include "model/chat_prompt.h"
 #include "rewards/arithmetic_task.h"
 #include "rewards/program_executor.h"
 #include "rewards/reward.h"
@@ -23,7 +28,7 @@ namespace lockstep::jobs {
 
 struct GrpoPrompt {
   uint64_t index = 0;           // global prompt index; also the rollout request id
-  std::string text;             // what the model sees after <bos>, e.g. "17+25="
+  std::string text;             // what the model sees after <bos>, e.g. "17+25=" (chat: rendered)
   std::string answer;           // the reference, e.g. "42"
   std::vector<int32_t> tokens;  // <bos> + text, the rollout prompt
 };
@@ -36,7 +41,14 @@ struct GrpoTaskOptions {
   double time_limit_s = 2.0;
   int memory_limit_mb = 256;
   int max_sandbox_retries = 3;
+  // task.prompt_format = "chat" (ReadGrpoOptions loads model.init_from's template);
+  // unset: the raw task text. task.system_prompt is inside it.
+  std::optional<ChatPrompter> chat;
 };
+
+// The prompt text of task text `task_text`: itself, or rendered through `chat`.
+absl::StatusOr<std::string> GrpoPromptText(const std::optional<ChatPrompter>& chat,
+                                           const std::string& task_text);
 
 // Held-out prompts (greedy accuracy before/after) start at this index, far
 // beyond any training prompt.
@@ -70,6 +82,7 @@ class GrpoTask {
  private:
   rewards::ArithmeticTask problems_;
   CharTokenizer tokenizer_;
+  std::optional<ChatPrompter> chat_;
 };
 
 }  // namespace lockstep::jobs

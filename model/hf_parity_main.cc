@@ -3,7 +3,8 @@
 //   hf_parity_tool logits DIR DTYPE IDS [GREEDY_STEPS]
 //     IDS: sequences separated by ';', ids by ','. Prints JSON: the full-sequence
 //     logits of every position of every sequence (as float), the greedy
-//     continuation (argmax, lowest id on ties) of each, and DIR's generation_config.
+//     continuation (argmax, lowest id on ties) of each, DIR's generation_config, and the
+//     config as lockstep read it (ModelConfig::ToHfJson, rope_scaling included).
 //   hf_parity_tool init LIKE_DIR OUT_DIR DTYPE SEED MAX_SHARD_BYTES
 //     Random weights (lockstep's init) for LIKE_DIR's config.json, saved by SaveModelDir.
 #include <cstdio>
@@ -76,6 +77,9 @@ absl::Status RunLogits(const std::string& dir, const std::string& dtype_name,
   LOCKSTEP_ASSIGN_OR_RETURN(ModelWeights weights, LoadModelDir(dir, dtype));
   LOCKSTEP_ASSIGN_OR_RETURN(auto model, Transformer::Create(weights));
   nlohmann::json out;
+  // The config as lockstep read it (rope_scaling included), so the script can
+  // check that a scaled-RoPE checkpoint was not silently read as plain RoPE.
+  out["config"] = weights.config.ToHfJson();
   out["logits"] = nlohmann::json::array();
   out["greedy"] = nlohmann::json::array();
   for (const std::vector<int32_t>& ids : seqs) {

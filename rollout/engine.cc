@@ -136,6 +136,10 @@ absl::StatusOr<std::vector<GenerationResult>> RolloutEngine::Step() {
     const SampledToken sampled = sampled_[i];
     r.result.tokens.push_back(sampled.token);
     r.result.logprobs.push_back(sampled.logprob);
+    if (options_.on_token) {
+      options_.on_token(r.request.request_id, r.request.sample_index, sampled.token,
+                        sampled.logprob);
+    }
     const bool stop = std::find(r.request.stop_tokens.begin(), r.request.stop_tokens.end(),
                                 sampled.token) != r.request.stop_tokens.end();
     const bool length =
@@ -152,6 +156,23 @@ absl::StatusOr<std::vector<GenerationResult>> RolloutEngine::Step() {
   running_ = std::move(still_running);
   ++step_;
   return finished;
+}
+
+bool RolloutEngine::Cancel(uint32_t request_id, uint32_t sample_index) {
+  for (auto it = waiting_.begin(); it != waiting_.end(); ++it) {
+    if (it->request_id == request_id && it->sample_index == sample_index) {
+      waiting_.erase(it);
+      return true;
+    }
+  }
+  for (auto it = running_.begin(); it != running_.end(); ++it) {
+    if (it->request.request_id == request_id && it->request.sample_index == sample_index) {
+      cache_->Release(it->sequence_id);
+      running_.erase(it);
+      return true;
+    }
+  }
+  return false;
 }
 
 absl::StatusOr<std::vector<GenerationResult>> RolloutEngine::RunToCompletion() {

@@ -6,10 +6,13 @@
 // so a request's tokens and logprobs do not depend on what else is running.
 // The engine runs on its model's Backend: the KV cache and the step workspace live there,
 // and each step samples every row with one Backend::SampleTokens call.
+// An optional observer (EngineOptions::on_token) sees every token as it is sampled,
+// so a caller can stream; observing changes nothing the engine computes.
 #pragma once
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -46,6 +49,12 @@ struct GenerationResult {
   int64_t finished_step = 0;
 };
 
+// Called by Step() for each token it samples, in row order, before Step() returns
+// (the token is the one that will be in the request's GenerationResult::tokens).
+// It runs on the stepping thread and must not call back into the engine.
+using TokenObserver = std::function<void(uint32_t request_id, uint32_t sample_index,
+                                         int32_t token, float logprob)>;
+
 struct EngineOptions {
   int max_batch_sequences = 32;  // running sequences per step
   int max_prefill_tokens = 4096; // prompt tokens admitted per step (at least one prompt)
@@ -53,6 +62,7 @@ struct EngineOptions {
   // Decode-only steps as captured graphs per batch size, on a backend that supports them
   // (CUDA); the same bits either way. LOCKSTEP_CUDA_GRAPHS=0 turns them off regardless.
   bool cuda_graphs = true;
+  TokenObserver on_token;        // optional
 };
 
 class RolloutEngine {
@@ -71,6 +81,10 @@ class RolloutEngine {
   absl::Status Submit(GenerationRequest request);
   // Runs one engine step; returns the requests that finished in it.
   absl::StatusOr<std::vector<GenerationResult>> Step();
+  // Drops the queued or running request (request_id, sample_index) and frees its KV
+  // blocks; it is never reported by Step(). Returns whether there was one. Other
+  // requests' tokens do not change (every op is batch-invariant). Not from on_token.
+  bool Cancel(uint32_t request_id, uint32_t sample_index);
   // Steps until nothing is queued or running; results in completion order.
   absl::StatusOr<std::vector<GenerationResult>> RunToCompletion();
 

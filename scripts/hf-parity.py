@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""lockstep vs transformers on random-initialised Llama, Qwen2 and Qwen3 models.
+"""lockstep vs transformers on random-initialised Llama, Qwen2 and Qwen3 models,
+and a Llama with llama3 rope_scaling.
 
 Run on a machine with torch + transformers (no internet needed):
   python3 scripts/hf-parity.py --tool build/bin/hf_parity_tool --work /tmp/hf-parity
@@ -7,7 +8,8 @@ Run on a machine with torch + transformers (no internet needed):
 For each family: transformers builds a tiny model of the real architecture with
 random weights (norm gains and biases perturbed too, so a misplaced norm or a
 dropped bias shows), save_pretrained writes it (Qwen2 sharded via
-max_shard_size), and lockstep's hf_parity_tool loads the directory and prints
+max_shard_size; the llama3-rope model has original_max_position_embeddings
+64, so the scaling changes most frequencies at the tested positions), and lockstep's hf_parity_tool loads the directory and prints
 logits. Checks:
   * float32 logits: max |lockstep - hf| / max |hf| per sequence <= 1e-5;
   * bfloat16 (both sides load the f32 checkpoint and round to bf16 with RNE, and
@@ -33,6 +35,8 @@ from transformers import AutoModelForCausalLM
 F32_TOL = 1e-5
 BF16_TOL = 2e-2
 GREEDY_STEPS = 12
+LLAMA3_ROPE_SCALING = {"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0,
+                       "high_freq_factor": 4.0, "original_max_position_embeddings": 64}
 
 
 def family_configs():
@@ -53,8 +57,7 @@ def family_configs():
 def llama3_scaled_config(common):
     """Llama with Llama-3.1's rope scaling; original_max_position_embeddings is small so the
     scaled wavelengths differ from plain RoPE at every position the check uses."""
-    scaling = dict(rope_type="llama3", factor=8.0, low_freq_factor=1.0, high_freq_factor=4.0,
-                   original_max_position_embeddings=64)
+    scaling = dict(LLAMA3_ROPE_SCALING)
     if int(transformers.__version__.split(".")[0]) >= 5:  # v5 names it rope_parameters
         return transformers.LlamaConfig(**common, rope_parameters=dict(scaling, rope_theta=500000.0),
                                         tie_word_embeddings=False)
@@ -138,6 +141,14 @@ def run_family(args, family, config, shard, g, check):
 
     ref32 = hf_logits(model, seqs)
     ours = tool(args, "logits", hf_dir, "f32", ids_arg, str(GREEDY_STEPS))
+    # transformers 5 keeps it in rope_parameters, 4 in rope_scaling.
+    scaling = getattr(config, "rope_parameters", None) or getattr(config, "rope_scaling", None)
+    if scaling and scaling.get("rope_type", scaling.get("type")) == "llama3":
+        read = ours["config"].get("rope_scaling") or {}
+        same = all(abs(float(read.get(k, -1)) - float(v)) < 1e-12
+                   for k, v in LLAMA3_ROPE_SCALING.items() if k != "rope_type")
+        check(read.get("rope_type") == "llama3" and same,
+              f"{family}: lockstep read rope_scaling {read} from config.json")
     errs = [rel_err(o, r)[0] for o, r in zip(ours["logits"], ref32)]
     check(max(errs) <= F32_TOL,
           f"{family} f32 logits: max rel err {max(errs):.2e} (tol {F32_TOL:g}) over lengths 1/9/40")

@@ -30,12 +30,19 @@ ChoiceText::ChoiceText(Decoder decode, std::vector<std::string> stop)
 
 ChoiceText::Update ChoiceText::Advance(const std::vector<int32_t>& tokens, bool finished) {
   Update update;
-  std::string full = decode_(tokens);
+  // A stop string starting before `search_from` would lie wholly in text already
+  // searched by an earlier call (which found none), so only the tail is searched.
+  const size_t search_from = decoded_.size() > hold_back_ ? decoded_.size() - hold_back_ : 0;
+  if (tokens.size() > decoded_tokens_) {
+    decoded_ += decode_(std::vector<int32_t>(tokens.begin() + decoded_tokens_, tokens.end()));
+    decoded_tokens_ = tokens.size();
+  }
+  const std::string& full = decoded_;
   update.kept_tokens = static_cast<int>(tokens.size());
   // The earliest stop string ends the text; the token that completed it is the last kept.
   size_t cut = std::string::npos;
   for (const std::string& s : stop_) {
-    const size_t at = full.find(s);
+    const size_t at = full.find(s, search_from);
     if (at != std::string::npos && (cut == std::string::npos || at < cut)) cut = at;
   }
   size_t safe = full.size();

@@ -24,7 +24,9 @@ class ChoiceText {
     bool stopped = false;    // a stop string was found: the choice is finished
     int kept_tokens = 0;     // tokens that count (up to the one completing the stop string)
   };
-  // `tokens`: everything generated so far; `finished`: the engine ended the sequence.
+  // `tokens`: everything generated so far (each call's list extends the last
+  // one's, so only the new tokens are decoded and searched); `finished`: the
+  // engine ended the sequence.
   Update Advance(const std::vector<int32_t>& tokens, bool finished);
 
   const std::string& text() const { return text_; }  // everything handed out so far
@@ -33,6 +35,8 @@ class ChoiceText {
   Decoder decode_;
   std::vector<std::string> stop_;
   size_t hold_back_ = 0;
+  std::string decoded_;        // decoding of the first decoded_tokens_ tokens
+  size_t decoded_tokens_ = 0;
   std::string text_;
 };
 

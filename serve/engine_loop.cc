@@ -8,7 +8,11 @@
 namespace lockstep::serve {
 
 EngineLoop::EngineLoop(const Transformer& model, EngineLoopOptions options)
-    : model_(model), options_(options) {
+    : model_(model), options_(std::move(options)) {
+  options_.engine.on_token = [this](uint32_t request_id, uint32_t sample_index, int32_t token,
+                                    float logprob) {
+    OnToken(request_id, sample_index, token, logprob);
+  };
   engine_ = std::make_unique<RolloutEngine>(model_, options_.engine);
   thread_ = std::thread([this] { Run(); });
 }
@@ -47,11 +51,7 @@ void EngineLoop::Run() {
       if (stopping_) break;
       for (std::shared_ptr<GenerationJob>& job : incoming_) {
         for (size_t i = 0; i < job->sequences().size(); ++i) {
-          Active a;
-          a.job = job;
-          a.index = i;
-          a.next_segment = job->incremental() ? 1 : job->sequences()[i].max_tokens;
-          ready_.push_back(std::move(a));
+          ready_.push_back(Active{.job = job, .index = i, .tokens = {}, .logprobs = {}});
         }
       }
       incoming_.clear();
@@ -67,7 +67,9 @@ void EngineLoop::Run() {
   FailAll(absl::UnavailableError("the server is shutting down"));
 }
 
-// Submits the next segment of every ready sequence whose sampling key is free.
+// Submits every ready sequence whose sampling key is free, as one engine request
+// for all its max_tokens. (Two HTTP requests with the same seed share keys; the
+// later waits, so the engine never holds two sequences of one key.)
 void EngineLoop::AdmitReady() {
   std::deque<Active> blocked;
   while (!ready_.empty()) {
@@ -84,9 +86,7 @@ void EngineLoop::AdmitReady() {
     request.request_id = spec.request_id;
     request.sample_index = spec.sample_index;
     request.prompt = spec.prompt;
-    request.prompt.insert(request.prompt.end(), a.tokens.begin(), a.tokens.end());
-    const int remaining = spec.max_tokens - static_cast<int>(a.tokens.size());
-    request.max_new_tokens = std::min(remaining, a.next_segment);
+    request.max_new_tokens = spec.max_tokens;
     request.sampling = spec.sampling;
     request.seed = spec.seed;
     request.stop_tokens = spec.stop_tokens;
@@ -94,31 +94,52 @@ void EngineLoop::AdmitReady() {
       a.job->Fail(absl::InvalidArgumentError(std::string(s.message())));
       continue;
     }
-    a.next_segment = std::min(a.next_segment * 2, std::max(options_.max_segment_tokens, 1));
     in_engine_.emplace(key, std::move(a));
   }
   ready_ = std::move(blocked);
 }
 
+// Inside RolloutEngine::Step: only records the token (the engine must not be
+// touched from here); StepOnce reports it once the step is over.
+void EngineLoop::OnToken(uint32_t request_id, uint32_t sample_index, int32_t token,
+                         float logprob) {
+  auto it = in_engine_.find(Key{request_id, sample_index});
+  if (it == in_engine_.end()) return;  // cannot happen: every engine request is tracked
+  it->second.tokens.push_back(token);
+  it->second.logprobs.push_back(logprob);
+  stepped_.push_back(it->first);
+}
+
 absl::Status EngineLoop::StepOnce() {
+  stepped_.clear();
   absl::StatusOr<std::vector<GenerationResult>> finished = engine_->Step();
   {
     std::lock_guard<std::mutex> lock(mutex_);
     ++steps_;
   }
   if (!finished.ok()) return finished.status();
-  for (GenerationResult& result : *finished) {
-    auto it = in_engine_.find(Key{result.request_id, result.sample_index});
-    if (it == in_engine_.end()) continue;  // cannot happen: every engine request is tracked
-    Active a = std::move(it->second);
-    in_engine_.erase(it);
-    const SequenceSpec& spec = a.job->sequences()[a.index];
-    a.tokens.insert(a.tokens.end(), result.tokens.begin(), result.tokens.end());
-    a.logprobs.insert(a.logprobs.end(), result.logprobs.begin(), result.logprobs.end());
-    const bool stop_token = result.finish_reason == FinishReason::kStop;
-    const bool done = stop_token || static_cast<int>(a.tokens.size()) >= spec.max_tokens;
-    if (a.job->OnProgress(a.index, a.tokens, a.logprobs, done, stop_token)) {
-      ready_.push_back(std::move(a));
+  std::map<Key, bool> ended;  // finished in this step -> ended on a stop token
+  for (const GenerationResult& result : *finished) {
+    ended[Key{result.request_id, result.sample_index}] =
+        result.finish_reason == FinishReason::kStop;
+  }
+  for (const Key& key : stepped_) {
+    auto it = in_engine_.find(key);
+    if (it == in_engine_.end()) continue;
+    Active& a = it->second;
+    const auto end = ended.find(key);
+    const bool done = end != ended.end();
+    bool keep = true;
+    if (done || a.job->incremental()) {
+      keep = a.job->OnProgress(a.index, a.tokens, a.logprobs, done, done && end->second);
+    } else {
+      keep = !a.job->cancelled();
+    }
+    if (done) {
+      in_engine_.erase(it);
+    } else if (!keep) {
+      engine_->Cancel(key.first, key.second);
+      in_engine_.erase(it);
     }
   }
   return absl::OkStatus();

@@ -1,15 +1,10 @@
 // The one thread that owns the RolloutEngine. HTTP handler threads Submit jobs;
-// the loop admits their sequences, steps the engine while anything runs (so
-// sequences of concurrent requests share every step: continuous batching), and
-// reports each finished engine sequence to its job.
-//
-// The engine reports a sequence only when it finishes, so an incremental job
-// (streaming, or stop strings) is generated in segments of 1, 2, 4, ... up to
-// `max_segment_tokens` new tokens: each segment is a new engine request whose
-// prompt is the prompt plus the tokens so far, with the same sampling key, so
-// the tokens are the ones one uninterrupted request gives (sampling is keyed
-// by position and every op is batch-invariant). The price is re-reading the
-// sequence (a prefill) at each segment boundary.
+// the loop admits each job's sequences as one engine request apiece, steps the
+// engine while anything runs (so sequences of concurrent requests share every
+// step: continuous batching), and hands each step's new tokens (the engine's
+// on_token observer) to incremental jobs (streaming, or stop strings) at once;
+// other jobs hear of a sequence only when it finishes. A sequence a job no
+// longer wants (stop string found, client gone) is cancelled in the engine.
 #pragma once
 
 #include <cstdint>
@@ -30,8 +25,7 @@
 namespace lockstep::serve {
 
 struct EngineLoopOptions {
-  EngineOptions engine;
-  int max_segment_tokens = 64;  // largest segment of an incremental sequence
+  EngineOptions engine;  // its on_token is the loop's own
 };
 
 class EngineLoop {
@@ -50,19 +44,19 @@ class EngineLoop {
   int64_t steps() const;
 
  private:
-  // A sequence between segments or inside the engine.
+  // A sequence waiting to enter the engine, or inside it.
   struct Active {
     std::shared_ptr<GenerationJob> job;
     size_t index = 0;
     std::vector<int32_t> tokens;
     std::vector<float> logprobs;
-    int next_segment = 1;
   };
   using Key = std::pair<uint32_t, uint32_t>;  // (request_id, sample_index)
 
   void Run();
   void AdmitReady();
   absl::Status StepOnce();
+  void OnToken(uint32_t request_id, uint32_t sample_index, int32_t token, float logprob);
   void FailAll(const absl::Status& status);
 
   const Transformer& model_;
@@ -76,6 +70,7 @@ class EngineLoop {
   std::unique_ptr<RolloutEngine> engine_;
   std::deque<Active> ready_;          // waiting to enter the engine
   std::map<Key, Active> in_engine_;   // at most one sequence per sampling key
+  std::vector<Key> stepped_;          // keys that got a token in the current step
   std::thread thread_;
 };
 

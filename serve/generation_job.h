@@ -39,8 +39,9 @@ struct ChoiceEvent {
 
 class GenerationJob {
  public:
-  // `incremental`: generate in growing segments so text can be streamed and
-  // stop strings end generation early; otherwise each sequence runs whole.
+  // `incremental`: hear of every new token (OnProgress after each engine step)
+  // so text can be streamed and stop strings end generation early; otherwise
+  // OnProgress comes once, when a sequence finishes.
   GenerationJob(std::vector<SequenceSpec> sequences, const ChoiceText::Decoder& decode,
                 const std::vector<std::string>& stop, bool incremental);
 

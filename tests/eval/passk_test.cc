@@ -12,6 +12,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 #include <thread>
 
@@ -388,6 +389,107 @@ TEST(EvalPassKTest, EngineSourceSamplesACheckpoint) {
   auto b = Eval(toml, dir + "/b");
   ASSERT_TRUE(b.ok());
   EXPECT_EQ(ReadAll(dir + "/a/samples.jsonl"), ReadAll(dir + "/b/samples.jsonl"));  // seeded
+  fs::remove_all(dir);
+}
+
+// prompt.format = "chat": with the engine, each prompt is the template's text
+// as a user turn rendered by the model's chat template (the chat-template
+// fixture's text for that conversation); a model without a chat template is a
+// config error naming the key and the model. With an endpoint, the system
+// prompt goes first in the messages of a chat API request.
+TEST(EvalPassKTest, ChatPromptFormat) {
+  const std::string dir = FreshDir("chat");
+  const std::string model = dir + "/model";
+  fs::create_directories(model);
+  auto read = [&](const std::string& extra) {
+    auto config = config::Config::FromString(
+        "[eval]\nproblems = \"" + kPuzzles + "\"\nsamples = \"engine\"\nlanguages = [\"python\"]\n"
+        "[engine]\nmodel = \"" + model + "\"\n" + extra, "test.toml");
+    EXPECT_TRUE(config.ok()) << config.status();
+    return ReadPassKOptions(*config);
+  };
+  auto raw = read("");
+  ASSERT_TRUE(raw.ok()) << raw.status();
+  EXPECT_FALSE(raw->engine.chat.has_value());  // the default: the text as it is
+  auto no_template = read("[prompt]\nformat = \"chat\"\n");
+  ASSERT_FALSE(no_template.ok());
+  EXPECT_EQ(no_template.status().code(), absl::StatusCode::kInvalidArgument);  // exit 2
+  EXPECT_NE(no_template.status().message().find("prompt.format"), std::string::npos) << no_template.status();
+  EXPECT_NE(no_template.status().message().find(model), std::string::npos) << no_template.status();
+  auto system_without_chat = read("[prompt]\nsystem_prompt = \"Be brief.\"\n");
+  ASSERT_FALSE(system_without_chat.ok());
+  EXPECT_NE(system_without_chat.status().message().find("prompt.format"), std::string::npos);
+
+  // Qwen3's tokenizer_config.json: the rendered prompt is the fixture's text.
+  fs::copy_file(LOCKSTEP_SOURCE_DIR "/data/tokenizers/qwen3/tokenizer_config.json",
+                model + "/tokenizer_config.json");
+  std::ifstream fixtures(LOCKSTEP_SOURCE_DIR "/data/tokenizers/reference/chat_qwen3.jsonl");
+  std::string line;
+  int checked = 0;
+  while (std::getline(fixtures, line)) {
+    const nlohmann::json entry = nlohmann::json::parse(line);
+    const nlohmann::json& messages = entry["messages"];
+    if (!entry["add_generation_prompt"].get<bool>() || entry.contains("enable_thinking") ||
+        messages.size() != 2 || messages[0]["role"] != "system" || messages[1]["role"] != "user") {
+      continue;
+    }
+    auto options = read("[prompt]\nformat = \"chat\"\ntemplate = \"{problem}\"\nsystem_prompt = " +
+                        messages[0]["content"].dump() + "\n");
+    ASSERT_TRUE(options.ok()) << options.status();
+    ASSERT_TRUE(options->engine.chat.has_value());
+    rewards::Problem problem;
+    problem.id = messages[1]["content"].get<std::string>();
+    auto text = TaskPromptText(options->prompt_template, problem, "python", &*options->engine.chat);
+    ASSERT_TRUE(text.ok()) << text.status();
+    EXPECT_EQ(*text, entry["text"].get<std::string>());
+    ++checked;
+  }
+  EXPECT_GE(checked, 1);
+
+  // Endpoint: chat needs the chat API; the system prompt leads the messages.
+  auto problems = rewards::LoadProblemSet(kPuzzles);
+  ASSERT_TRUE(problems.ok());
+  const std::string program = Fenced("python", problems->Find(kProblem)->solutions.at("python"));
+  httplib::Server server;
+  std::mutex mutex;
+  nlohmann::json last_messages;
+  server.Post("/v1/chat/completions", [&](const httplib::Request& req, httplib::Response& res) {
+    const nlohmann::json request = nlohmann::json::parse(req.body, nullptr, false);
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      last_messages = request["messages"];
+    }
+    nlohmann::json reply{{"object", "chat.completion"}, {"choices", nlohmann::json::array()}};
+    for (int i = 0; i < request.value("n", 1); ++i) {
+      reply["choices"].push_back({{"index", i}, {"message", {{"role", "assistant"}, {"content", program}}}});
+    }
+    res.set_content(reply.dump(), "application/json");
+  });
+  const int port = server.bind_to_any_port("127.0.0.1");
+  ASSERT_GT(port, 0);
+  std::thread serving([&] { server.listen_after_bind(); });
+  const std::string endpoint =
+      "[eval]\nproblems = \"" + kPuzzles + "\"\nsamples = \"endpoint\"\nlanguages = [\"python\"]\n"
+      "only_problems = [\"" + kProblem + "\"]\nk = [1]\n"
+      "[prompt]\nformat = \"chat\"\nsystem_prompt = \"Answer with code only.\"\n"
+      "[endpoint]\nurl = \"http://127.0.0.1:" + std::to_string(port) + "/v1/chat/completions\"\n"
+      "model = \"chat-1\"\nn = 1\nretries = 0\n";
+  auto completions_api = Eval(endpoint, dir + "/completions-api");
+  ASSERT_FALSE(completions_api.ok());
+  EXPECT_NE(completions_api.status().message().find("endpoint.api = \"chat\""), std::string::npos)
+      << completions_api.status();
+  auto chat_api = Eval(endpoint + "api = \"chat\"\n", dir + "/chat-api");
+  ASSERT_TRUE(chat_api.ok()) << chat_api.status();
+  EXPECT_EQ(chat_api->report.Find("chat-1", "python")->passed, 1);
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    ASSERT_EQ(last_messages.size(), 2u) << last_messages.dump();
+    EXPECT_EQ(last_messages[0]["role"], "system");
+    EXPECT_EQ(last_messages[0]["content"], "Answer with code only.");
+    EXPECT_EQ(last_messages[1]["role"], "user");
+  }
+  server.stop();
+  serving.join();
   fs::remove_all(dir);
 }
 

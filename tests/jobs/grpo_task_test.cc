@@ -2,10 +2,17 @@
 // the newline, the exact-answer reward is right on hand-picked completions.
 #include "jobs/grpo_task.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <vector>
 
+#include "config/config.h"
 #include "gtest/gtest.h"
+#include "jobs/grpo_options.h"
+#include "model/weights.h"
 #include "sandbox/runner.h"
 
 namespace lockstep::jobs {
@@ -30,6 +37,96 @@ TEST(GrpoTaskTest, PromptsArePureFunctionsOfTheIndex) {
     EXPECT_EQ(pa.index, i);
   }
   EXPECT_NE(a->Prompt(0).text + a->Prompt(1).text, a->Prompt(1).text + a->Prompt(0).text);
+}
+
+namespace fs = std::filesystem;
+const fs::path kTokenizers = fs::path(LOCKSTEP_SOURCE_DIR) / "data" / "tokenizers";
+
+// The fixture text of chat_<family>.jsonl's [system, user] conversation with the
+// generation prompt (apply_chat_template's output), and its two messages.
+struct ChatFixture {
+  std::string system, user, text;
+};
+ChatFixture SystemUserFixture(const std::string& family) {
+  std::ifstream in(kTokenizers / "reference" / ("chat_" + family + ".jsonl"));
+  std::string line;
+  while (std::getline(in, line)) {
+    const nlohmann::json e = nlohmann::json::parse(line);
+    const nlohmann::json& m = e["messages"];
+    if (e["add_generation_prompt"].get<bool>() && !e.contains("enable_thinking") && m.size() == 2 &&
+        m[0]["role"] == "system" && m[1]["role"] == "user") {
+      return {m[0]["content"], m[1]["content"], e["text"]};
+    }
+  }
+  ADD_FAILURE() << "no [system, user] conversation in chat_" << family << ".jsonl";
+  return {};
+}
+
+// task.prompt_format = "chat": the prompt is the fixture's conversation with the
+// task text as the user's message, spelled by the char tokenizer after <bos>.
+TEST(GrpoTaskTest, ChatPromptsAreTheTemplatesRendering) {
+  for (const std::string family : {"qwen3", "qwen2_5", "llama3"}) {
+    const ChatFixture fixture = SystemUserFixture(family);
+    GrpoTaskOptions o = Arithmetic();
+    o.chat = ChatPrompter::ForModelDir((kTokenizers / family).string(), "task.prompt_format",
+                                       fixture.system).value();
+    auto task = GrpoTask::Create(o, nullptr).value();
+    auto raw = GrpoTask::Create(Arithmetic(), nullptr).value();
+    for (uint64_t i : {0, 9}) {
+      const GrpoPrompt prompt = task->Prompt(i);
+      std::string expected = fixture.text;
+      const size_t at = expected.find(fixture.user);
+      ASSERT_NE(at, std::string::npos);
+      expected.replace(at, fixture.user.size(), raw->Prompt(i).text);
+      EXPECT_EQ(prompt.text, expected) << family;
+      EXPECT_EQ(prompt.answer, raw->Prompt(i).answer);
+      std::vector<int32_t> tokens{CharTokenizer::kBos};
+      for (int32_t t : CharTokenizer().Encode(expected)) tokens.push_back(t);
+      EXPECT_EQ(prompt.tokens, tokens) << family;
+    }
+  }
+}
+
+// The config path: chat needs model.init_from with a chat template; the error
+// names the key and the directory, and the longer prompts count against the context.
+TEST(GrpoTaskTest, ChatPromptFormatConfigErrors) {
+  const fs::path dir = fs::path(::testing::TempDir()) / ("lockstep_grpo_chat_" + std::to_string(getpid()));
+  fs::remove_all(dir);
+  ModelConfig config;
+  config.hidden_size = 32;
+  config.num_layers = 1;
+  config.num_heads = 2;
+  config.num_kv_heads = 1;
+  config.head_dim = 16;
+  config.intermediate_size = 48;
+  config.vocab_size = CharTokenizer().vocab_size();
+  config.max_position_embeddings = 64;
+  ASSERT_TRUE(SaveModelDir(RandomInitWeights(config, DType::kF32, 3, 0.1f).value(), (dir / "m").string()).ok());
+  auto read = [&](const std::string& extra) {
+    auto c = config::Config::FromString("[model]\ninit_from = \"" + (dir / "m").string() +
+                                        "\"\n[rollout]\nmax_new_tokens = 4\n" + extra, "grpo.toml");
+    EXPECT_TRUE(c.ok()) << c.status();
+    return ReadGrpoOptions(*c);
+  };
+  ASSERT_TRUE(read("").ok()) << read("").status();
+  EXPECT_FALSE(read("").value().task.chat.has_value());
+  auto missing = read("[task]\nprompt_format = \"chat\"\n");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(missing.status().message().find("task.prompt_format"), std::string::npos) << missing.status();
+  EXPECT_NE(missing.status().message().find((dir / "m").string()), std::string::npos) << missing.status();
+  EXPECT_FALSE(read("[task]\nsystem_prompt = \"Be brief.\"\n").ok());  // needs chat
+
+  fs::copy_file(kTokenizers / "qwen3" / "tokenizer_config.json", dir / "m" / "tokenizer_config.json");
+  auto chat = read("[task]\nprompt_format = \"chat\"\n");
+  ASSERT_TRUE(chat.ok()) << chat.status();
+  ASSERT_TRUE(chat->task.chat.has_value());
+  EXPECT_EQ(chat->task.chat->family(), ChatTemplate::Family::kQwen3);
+  // 64 positions: a long system prompt leaves no room for the completion.
+  auto too_long = read("[task]\nprompt_format = \"chat\"\nsystem_prompt = \"" + std::string(40, 'x') + "\"\n");
+  ASSERT_FALSE(too_long.ok());
+  EXPECT_NE(too_long.status().message().find("max_position_embeddings"), std::string::npos) << too_long.status();
+  fs::remove_all(dir);
 }
 
 TEST(GrpoTaskTest, CompletionStopsAtNewline) {

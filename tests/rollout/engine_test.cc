@@ -3,7 +3,9 @@
 // same tokens and bitwise-equal logprobs.
 #include "rollout/engine.h"
 
+#include <algorithm>
 #include <bit>
+#include <map>
 #include <memory>
 #include <random>
 
@@ -138,6 +140,86 @@ TEST_P(EngineTest, SeedIsPerRequest) {
   GenerationRequest same_id = mixed[1];
   same_id.request_id = 1;  // seed 2 under request 1: only the seed differs from mixed[0]
   EXPECT_NE(run({same_id})[0].tokens, together[0].tokens);
+}
+
+// The observer sees exactly each result's tokens and logprobs, in order, and
+// observing changes nothing the engine produces.
+TEST_P(EngineTest, TokenObserverSeesEveryTokenAndChangesNothing) {
+  auto f = MakeFixture(GetParam());
+  const auto reference = Generate(*f->model, 5, false);
+  std::map<std::pair<uint32_t, uint32_t>, GenerationResult> observed;
+  EngineOptions options;
+  options.max_batch_sequences = 5;
+  options.kv_cache = {.block_size = 4, .num_blocks = 512};
+  int64_t calls_this_step = 0;
+  options.on_token = [&](uint32_t request_id, uint32_t sample_index, int32_t token, float lp) {
+    GenerationResult& r = observed[{request_id, sample_index}];
+    r.tokens.push_back(token);
+    r.logprobs.push_back(lp);
+    ++calls_this_step;
+  };
+  RolloutEngine engine(*f->model, options);
+  for (auto& r : Requests(24)) ASSERT_TRUE(engine.Submit(r).ok());
+  std::vector<GenerationResult> results;
+  while (!engine.Idle()) {
+    calls_this_step = 0;
+    const int running_before = engine.running() + std::min(engine.waiting(), 5);
+    auto done = engine.Step();
+    ASSERT_TRUE(done.ok()) << done.status();
+    EXPECT_GT(calls_this_step, 0);
+    EXPECT_LE(calls_this_step, running_before);  // one token per running sequence
+    for (auto& r : *done) {
+      // Every token of a finished request was observed before Step returned it.
+      const GenerationResult& seen = observed[{r.request_id, r.sample_index}];
+      EXPECT_EQ(seen.tokens, r.tokens);
+      results.push_back(std::move(r));
+    }
+  }
+  std::sort(results.begin(), results.end(),
+            [](const auto& a, const auto& b) { return a.request_id < b.request_id; });
+  ASSERT_EQ(results.size(), reference.size());
+  for (size_t i = 0; i < results.size(); ++i) {
+    EXPECT_EQ(results[i].tokens, reference[i].tokens) << "request " << i;
+    const GenerationResult& seen = observed[{results[i].request_id, results[i].sample_index}];
+    ASSERT_EQ(seen.logprobs.size(), reference[i].logprobs.size());
+    for (size_t j = 0; j < seen.logprobs.size(); ++j) {
+      EXPECT_EQ(std::bit_cast<uint32_t>(seen.logprobs[j]),
+                std::bit_cast<uint32_t>(reference[i].logprobs[j]));
+    }
+  }
+}
+
+// A cancelled request (running or still queued) is never reported and the
+// others' tokens are unchanged.
+TEST_P(EngineTest, CancelDropsARequestAndLeavesTheOthersUnchanged) {
+  auto f = MakeFixture(GetParam());
+  const auto reference = Generate(*f->model, 4, false);
+  EngineOptions options;
+  options.max_batch_sequences = 4;
+  options.kv_cache = {.block_size = 4, .num_blocks = 512};
+  RolloutEngine engine(*f->model, options);
+  const auto reqs = Requests(24);
+  for (const auto& r : reqs) ASSERT_TRUE(engine.Submit(r).ok());
+  ASSERT_TRUE(engine.Step().ok());  // requests 0-3 running, the rest queued
+  ASSERT_EQ(engine.running(), 4);
+  EXPECT_TRUE(engine.Cancel(reqs[1].request_id, reqs[1].sample_index));    // running
+  EXPECT_TRUE(engine.Cancel(reqs[20].request_id, reqs[20].sample_index));  // queued
+  EXPECT_FALSE(engine.Cancel(reqs[1].request_id, reqs[1].sample_index));   // already gone
+  EXPECT_FALSE(engine.Cancel(999, 0));
+  EXPECT_EQ(engine.running(), 3);
+  EXPECT_EQ(engine.waiting(), 19);
+  std::vector<GenerationResult> results;
+  while (!engine.Idle()) {
+    auto done = engine.Step();
+    ASSERT_TRUE(done.ok()) << done.status();
+    for (auto& r : *done) results.push_back(std::move(r));
+  }
+  ASSERT_EQ(results.size(), 22u);
+  for (const auto& r : results) {
+    EXPECT_NE(r.request_id, 1u);
+    EXPECT_NE(r.request_id, 20u);
+    EXPECT_EQ(r.tokens, reference[r.request_id].tokens) << "request " << r.request_id;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(DTypes, EngineTest, ::testing::Values(DType::kF16, DType::kBF16));
