@@ -11,6 +11,7 @@
 #include <cstdint>
 
 #include "numerics/cuda/element_access.cuh"
+#include "numerics/cuda/fixed_order_dot.cuh"
 #include "numerics/cuda/kernel_launch.h"
 
 namespace lockstep::cuda::internal {
@@ -20,7 +21,6 @@ constexpr unsigned kFullMask = 0xFFFFFFFFu;
 constexpr int kWarpSize = 32;
 constexpr int kWarpsPerBlock = 4;
 constexpr int kValuesPerLane = kMaxAttentionHeadDim / kWarpSize;
-constexpr int kDotLanes = 16;  // numerics/cpu/fixed_order.h kReductionLanes
 static_assert(kAttentionChunkKeys == 2 * kWarpSize, "each lane scores two keys of a chunk");
 
 // Σ q[e]·k[e] in the CPU's DotLanes order: lane j sums e ≡ j (mod 16) in increasing e,
@@ -41,13 +41,7 @@ __device__ __forceinline__ float DotFixedOrder(const float* q, const T* k, int n
   for (int j = 0; j < kDotLanes; ++j) {
     if (e + j < n) lanes[j] = __fadd_rn(lanes[j], __fmul_rn(q[e + j], ToFloat(k[e + j])));
   }
-#pragma unroll
-  for (int j = 0; j < 8; ++j) lanes[j] = __fadd_rn(lanes[j], lanes[j + 8]);
-#pragma unroll
-  for (int j = 0; j < 4; ++j) lanes[j] = __fadd_rn(lanes[j], lanes[j + 4]);
-  lanes[0] = __fadd_rn(lanes[0], lanes[2]);
-  lanes[1] = __fadd_rn(lanes[1], lanes[3]);
-  return __fadd_rn(lanes[0], lanes[1]);
+  return CombineDotLanes(lanes);
 }
 
 // The same sum, term for term, reading k in 16-byte vectors (needs n % 16 == 0 and a 16-byte
@@ -73,13 +67,7 @@ __device__ __forceinline__ float DotFixedOrderVectorized(const float* q, const T
       }
     }
   }
-#pragma unroll
-  for (int j = 0; j < 8; ++j) lanes[j] = __fadd_rn(lanes[j], lanes[j + 8]);
-#pragma unroll
-  for (int j = 0; j < 4; ++j) lanes[j] = __fadd_rn(lanes[j], lanes[j + 4]);
-  lanes[0] = __fadd_rn(lanes[0], lanes[2]);
-  lanes[1] = __fadd_rn(lanes[1], lanes[3]);
-  return __fadd_rn(lanes[0], lanes[1]);
+  return CombineDotLanes(lanes);
 }
 
 // Two adjacent elements, loaded as one aligned word.

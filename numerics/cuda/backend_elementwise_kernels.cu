@@ -9,13 +9,13 @@
 
 #include "numerics/cuda/backend_kernels.h"
 #include "numerics/cuda/element_access.cuh"
+#include "numerics/cuda/fixed_order_dot.cuh"
 
 namespace lockstep::cuda::internal {
 namespace {
 
 constexpr int kRowThreads = 256;
 constexpr int64_t kSwiGluTileCols = 4 * kRowThreads;
-constexpr int kDotLanes = 16;  // numerics/cpu/fixed_order.h kReductionLanes
 
 // glibc's expf evaluates in double and rounds once; so does this, which agrees with it
 // except where the double result lies within ~1e-16 (relative) of a rounding midpoint.
@@ -93,13 +93,7 @@ __device__ float DotLanes(const T* a, const T* b, int64_t n) {
   for (int j = 0; k + j < n; ++j) {
     lanes[j] = __fadd_rn(lanes[j], __fmul_rn(ToFloat(a[k + j]), ToFloat(b[k + j])));
   }
-#pragma unroll
-  for (int j = 0; j < 8; ++j) lanes[j] = __fadd_rn(lanes[j], lanes[j + 8]);
-#pragma unroll
-  for (int j = 0; j < 4; ++j) lanes[j] = __fadd_rn(lanes[j], lanes[j + 4]);
-  lanes[0] = __fadd_rn(lanes[0], lanes[2]);
-  lanes[1] = __fadd_rn(lanes[1], lanes[3]);
-  return __fadd_rn(lanes[0], lanes[1]);
+  return CombineDotLanes(lanes);
 }
 
 template <typename T>
