@@ -1,3 +1,5 @@
+// Every Backend op's argument checks (see backend_checks.h): one message per mistake, naming the
+// op, the argument and what was expected, shared by the CPU and CUDA backends.
 #include "numerics/backend_checks.h"
 
 #include <string>

@@ -1,3 +1,4 @@
+// CreateBackend: the only place that names every backend compiled into this build.
 #include "numerics/backends/create_backend.h"
 
 #include "numerics/cpu/cpu_backend.h"
