@@ -95,7 +95,7 @@ struct TinyHfModelOptions {
   int max_positions = 160;
   bool with_bos = true;
   bool chat_template = true;              // Qwen2.5's tokenizer_config.json (eos_token <|im_end|>)
-  std::vector<int32_t> generation_eos;    // generation_config.json's eos_token_id; empty: no file
+  std::vector<int32_t> generation_eos = {};  // generation_config.json's eos_token_id; empty: no file
 };
 
 // Writes the directory; the test fails (fatally) if it cannot.
