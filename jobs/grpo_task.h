@@ -31,7 +31,7 @@ namespace lockstep::jobs {
 
 struct GrpoPrompt {
   uint64_t index = 0;           // global prompt index; also the rollout request id
-  std::string text;             // what the model sees after <bos>, e.g. "17+25=" (chat: rendered)
+  std::string text;             // the prompt text, e.g. "17+25=" (chat: rendered by the template)
   std::string answer;           // the reference, e.g. "42"
   std::vector<int32_t> tokens;  // the rollout prompt: text tokenized (char: <bos> + text)
 };
