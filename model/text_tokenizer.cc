@@ -1,4 +1,5 @@
-// Loading a model directory's tokenizer (model/text_tokenizer.h).
+// Loading a model directory's tokenizer (model/text_tokenizer.h): the char / HF adapters
+// and the tokenizer.json / tokenizer_config.json pieces lockstep serve shares.
 #include "model/text_tokenizer.h"
 
 #include <filesystem>
