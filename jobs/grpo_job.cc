@@ -108,8 +108,10 @@ class JsonlWriter {
     w.path_ = path;
     return w;
   }
+  // A completion cut off inside a multi-byte character (BPE tokens are bytes)
+  // is not valid UTF-8: such bytes are written as U+FFFD; the ids are exact.
   absl::Status Write(const json& line) {
-    *out_ << line.dump() << '\n' << std::flush;
+    *out_ << line.dump(-1, ' ', false, json::error_handler_t::replace) << '\n' << std::flush;
     if (!*out_) return absl::InternalError(absl::StrCat("cannot write ", path_));
     return absl::OkStatus();
   }

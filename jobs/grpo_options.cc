@@ -24,8 +24,9 @@ absl::Status ReadTask(const config::Config& c, GrpoTaskOptions* t) {
 }
 
 // task.prompt_format / task.system_prompt: "chat" loads model.init_from's chat
-// template (a config error naming the key and the directory when there is none),
-// and every character it writes must be one the char tokenizer has.
+// template (a config error naming the key and the directory when there is none);
+// with the char tokenizer every character it writes must be one the tokenizer has
+// (a byte-level HF tokenizer encodes any text).
 absl::Status ReadPromptFormat(const config::Config& c, const ModelSpec& model, GrpoTaskOptions* t) {
   LOCKSTEP_ASSIGN_OR_RETURN(std::string format, c.GetStringOneOf("task.prompt_format", {"raw", "chat"},
                                                                  std::string("raw")));
@@ -45,7 +46,8 @@ absl::Status ReadPromptFormat(const config::Config& c, const ModelSpec& model, G
   LOCKSTEP_ASSIGN_OR_RETURN(t->chat, ChatPrompter::ForModelDir(model.init_from, "task.prompt_format",
                                                                std::move(system)));
   LOCKSTEP_ASSIGN_OR_RETURN(std::string sample, GrpoPromptText(t->chat, "1+1="));
-  for (int32_t id : CharTokenizer().Encode(sample)) {
+  if (!t->tokenizer->is_char()) return absl::OkStatus();
+  for (int32_t id : t->tokenizer->Encode(sample)) {
     if (id == CharTokenizer::kUnk) {
       return absl::InvalidArgumentError(absl::StrCat(
           "task.prompt_format = \"chat\": the chat prompt of model '", model.init_from,
@@ -56,12 +58,51 @@ absl::Status ReadPromptFormat(const config::Config& c, const ModelSpec& model, G
   return absl::OkStatus();
 }
 
-// The longest prompt of the task in tokens: <bos> + the (rendered) text of the
-// widest operands.
+// The longest prompt of the task in tokens: the (rendered) text of the widest
+// operands as the task tokenizes it. The char tokenizer spells every digit, so
+// that prompt is the longest. BPE pre-tokenizers (GPT-2, Qwen2, Llama-3) split
+// digit runs from everything else and take between 1 and max_digits tokens for
+// a run, so another prompt is at most 2 * (max_digits - 1) tokens longer.
 absl::StatusOr<int64_t> LongestPromptTokens(const GrpoTaskOptions& t) {
   const std::string operand(static_cast<size_t>(t.arithmetic.max_digits), '9');
   LOCKSTEP_ASSIGN_OR_RETURN(std::string text, GrpoPromptText(t.chat, operand + "+" + operand + "="));
-  return 1 + static_cast<int64_t>(CharTokenizer().Encode(text).size());
+  const TextTokenizer& tokenizer = *t.tokenizer;
+  const int64_t tokens =
+      static_cast<int64_t>((t.chat ? tokenizer.EncodeChat(text) : tokenizer.EncodePrompt(text)).size());
+  return tokens + (tokenizer.is_char() ? 0 : 2 * (t.arithmetic.max_digits - 1));
+}
+
+// model.init_from's tokenizer (tokenizer.json, else the char tokenizer); a
+// fresh [model] architecture uses the char tokenizer.
+absl::StatusOr<std::shared_ptr<const TextTokenizer>> TokenizerOf(const ModelSpec& spec) {
+  if (spec.init_from.empty()) return std::make_shared<const TextTokenizer>(TextTokenizer::Char());
+  absl::StatusOr<std::shared_ptr<const TextTokenizer>> tokenizer = LoadModelDirTokenizer(spec.init_from);
+  if (!tokenizer.ok()) {
+    return absl::Status(tokenizer.status().code(),
+                        absl::StrCat("model.init_from = \"", spec.init_from,
+                                     "\": its tokenizer: ", tokenizer.status().message()));
+  }
+  return tokenizer;
+}
+
+// The model's embedding rows must cover the tokenizer's ids. lockstep's char
+// models have exactly the char vocabulary; HF checkpoints often pad the
+// embedding beyond tokenizer.json's ids, which is fine.
+absl::Status CheckVocabulary(const ModelSpec& spec, const ModelConfig& architecture,
+                             const TextTokenizer& tokenizer) {
+  if (tokenizer.is_char()) {
+    if (architecture.vocab_size == tokenizer.vocab_size()) return absl::OkStatus();
+    return absl::InvalidArgumentError(absl::StrCat(
+        "[model]: vocab_size ", architecture.vocab_size,
+        " does not match the character tokenizer of the GRPO tasks (", tokenizer.vocab_size(),
+        "); start from a model lockstep pretrained (lockstep pretrain) or an HF model directory "
+        "with a tokenizer.json"));
+  }
+  if (architecture.vocab_size >= tokenizer.vocab_size()) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(
+      "model.init_from = \"", spec.init_from, "\": config.json's vocab_size ", architecture.vocab_size,
+      " is smaller than the ", tokenizer.vocab_size(), " ids of ", tokenizer.source(),
+      "; is it the model's tokenizer?"));
 }
 
 absl::Status ReadRollout(const config::Config& c, GrpoRolloutOptions* r) {
@@ -128,6 +169,7 @@ absl::StatusOr<GrpoOptions> ReadGrpoOptions(const config::Config& c) {
   LOCKSTEP_ASSIGN_OR_RETURN(o.advantage.std_normalization, trainer::ParseStdNormalization(std_norm));
   o.trainer.want_entropy = true;  // actor/entropy is a per-step metric
   LOCKSTEP_RETURN_IF_ERROR(ReadTask(c, &o.task));
+  LOCKSTEP_ASSIGN_OR_RETURN(o.task.tokenizer, TokenizerOf(o.model));
   LOCKSTEP_RETURN_IF_ERROR(ReadPromptFormat(c, o.model, &o.task));
   LOCKSTEP_RETURN_IF_ERROR(ReadRollout(c, &o.rollout));
   LOCKSTEP_ASSIGN_OR_RETURN(int64_t workers, c.GetIntInRange("sandbox.workers", 1, 256, 2));
@@ -154,12 +196,7 @@ absl::StatusOr<GrpoOptions> ReadGrpoOptions(const config::Config& c) {
         " tokens plus this exceed the model's max_position_embeddings (",
         o.architecture.max_position_embeddings, ")"));
   }
-  if (o.architecture.vocab_size != CharTokenizer().vocab_size()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "[model]: vocab_size ", o.architecture.vocab_size,
-        " does not match the character tokenizer of the GRPO tasks (", CharTokenizer().vocab_size(),
-        "); start from a model lockstep pretrained (lockstep pretrain)"));
-  }
+  LOCKSTEP_RETURN_IF_ERROR(CheckVocabulary(o.model, o.architecture, *o.task.tokenizer));
   return o;
 }
 

@@ -3,7 +3,9 @@
 // the whole job before any process starts; running never reads the config.
 //
 // Sections (field names follow verl where one exists):
-//   [model]     init_from = DIR | an architecture (job_sections.h)
+//   [model]     init_from = DIR | an architecture (job_sections.h). DIR's tokenizer.json
+//               (an HF model directory) tokenizes prompts and completions; without
+//               one, the char tokenizer (model/text_tokenizer.h, docs/hf-compat.md)
 //   [task]      kind, max_digits, operators, seed, time_limit_s, memory_limit_mb,
 //               prompt_format (raw|chat), system_prompt
 //   [rollout]   engines, n (samples per prompt), max_new_tokens, temperature,

@@ -127,28 +127,34 @@ absl::StatusOr<std::unique_ptr<GrpoTask>> GrpoTask::Create(const GrpoTaskOptions
         "task.kind = \"", options.kind, "\": must be one of arithmetic, python_expression"));
   }
   task->chat_ = options.chat;
+  task->tokenizer_ = options.tokenizer != nullptr
+                         ? options.tokenizer
+                         : std::make_shared<const TextTokenizer>(TextTokenizer::Char());
   return task;
 }
 
 GrpoPrompt GrpoTask::Prompt(uint64_t index) const {
   const rewards::ArithmeticProblem p = problems_.Problem(index);
   GrpoPrompt out{.index = index, .text = p.prompt, .answer = p.answer, .tokens = {}};
-  if (chat_.has_value()) out.text = GrpoPromptText(chat_, p.prompt).value();  // checked in Create
-  out.tokens.push_back(CharTokenizer::kBos);
-  for (int32_t t : tokenizer_.Encode(out.text)) out.tokens.push_back(t);
+  if (chat_.has_value()) {
+    out.text = GrpoPromptText(chat_, p.prompt).value();  // checked in Create
+    out.tokens = tokenizer_->EncodeChat(out.text);
+  } else {
+    out.tokens = tokenizer_->EncodePrompt(out.text);
+  }
   return out;
 }
 
 std::string GrpoTask::CompletionText(const std::vector<int32_t>& tokens) const {
-  std::string text = tokenizer_.Decode(tokens);
+  std::string text = tokenizer_->Decode(tokens);
   const size_t newline = text.find('\n');
   if (newline != std::string::npos) text.resize(newline);
   return text;
 }
 
 std::vector<int32_t> GrpoTask::StopTokens() const {
-  std::vector<int32_t> stop = tokenizer_.Encode("\n");
-  stop.push_back(CharTokenizer::kEos);
+  std::vector<int32_t> stop = tokenizer_->Encode("\n");
+  for (int32_t id : tokenizer_->eos_ids()) stop.push_back(id);
   return stop;
 }
 

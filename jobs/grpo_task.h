@@ -5,8 +5,11 @@
 //   python_expression  "17+25=" -> the completion is a Python expression; the
 //                      sandbox runs print(<completion>) and its output must be 42
 // With task.prompt_format = "chat" the prompt text is the task text as a user turn
-// (after task.system_prompt) rendered by the model directory's chat template; the
-// char tokenizer spells the template's markers (e.g. <|im_start|>) character by character.
+// (after task.system_prompt) rendered by the model directory's chat template.
+// Prompts are tokenized, and completions decoded, by the model directory's
+// tokenizer (model/text_tokenizer.h): an HF tokenizer.json encodes the rendered
+// template's markers as its special tokens; the char tokenizer of lockstep's own
+// models spells them character by character.
 // Rewards never fold an infrastructure failure into a 0: a sample whose sandbox
 // run failed (sandbox_error) is re-run, and the step fails loudly if it keeps failing.
 #pragma once
@@ -18,8 +21,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "model/char_tokenizer.h"
 #include "model/chat_prompt.h"
+#include "model/text_tokenizer.h"
 #include "rewards/arithmetic_task.h"
 #include "rewards/program_executor.h"
 #include "rewards/reward.h"
@@ -28,9 +31,9 @@ namespace lockstep::jobs {
 
 struct GrpoPrompt {
   uint64_t index = 0;           // global prompt index; also the rollout request id
-  std::string text;             // what the model sees after <bos>, e.g. "17+25=" (chat: rendered)
+  std::string text;             // the prompt text, e.g. "17+25=" (chat: rendered by the template)
   std::string answer;           // the reference, e.g. "42"
-  std::vector<int32_t> tokens;  // <bos> + text, the rollout prompt
+  std::vector<int32_t> tokens;  // the rollout prompt: text tokenized (char: <bos> + text)
 };
 
 struct GrpoTaskOptions {
@@ -44,6 +47,8 @@ struct GrpoTaskOptions {
   // task.prompt_format = "chat" (ReadGrpoOptions loads model.init_from's template);
   // unset: the raw task text. task.system_prompt is inside it.
   std::optional<ChatPrompter> chat;
+  // model.init_from's tokenizer (ReadGrpoOptions loads it); null: the char tokenizer.
+  std::shared_ptr<const TextTokenizer> tokenizer;
 };
 
 // The prompt text of task text `task_text`: itself, or rendered through `chat`.
@@ -64,9 +69,9 @@ class GrpoTask {
   GrpoPrompt Prompt(uint64_t index) const;
   // The completion text of generated tokens: specials dropped, up to the first newline.
   std::string CompletionText(const std::vector<int32_t>& tokens) const;
-  // Tokens that end a completion (newline, <eos>).
+  // Tokens that end a completion (newline, the tokenizer's eos ids).
   std::vector<int32_t> StopTokens() const;
-  const CharTokenizer& tokenizer() const { return tokenizer_; }
+  const TextTokenizer& tokenizer() const { return *tokenizer_; }
   // Whether rewards need a sandbox pool (the driver starts one).
   virtual bool NeedsSandbox() const = 0;
 
@@ -81,7 +86,7 @@ class GrpoTask {
 
  private:
   rewards::ArithmeticTask problems_;
-  CharTokenizer tokenizer_;
+  std::shared_ptr<const TextTokenizer> tokenizer_;
   std::optional<ChatPrompter> chat_;
 };
 

@@ -2,69 +2,16 @@
 #include "serve/served_model.h"
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "model/generation_config.h"
+#include "model/text_tokenizer.h"
 #include "nlohmann/json.hpp"
 #include "numerics/dtype.h"
 #include "numerics/status_macros.h"
 
 namespace lockstep::serve {
-namespace {
-
 namespace fs = std::filesystem;
-
-absl::StatusOr<nlohmann::json> ReadJson(const fs::path& path) {
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot open '", path.string(), "'"));
-  std::stringstream text;
-  text << in.rdbuf();
-  nlohmann::json json = nlohmann::json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
-  if (json.is_discarded()) {
-    return absl::InvalidArgumentError(absl::StrCat(path.string(), ": not valid JSON"));
-  }
-  return json;
-}
-
-// The special-token ids tokenizer.json's TemplateProcessing puts before and
-// after a single sequence (inside a Sequence post-processor too).
-void TemplateIds(const nlohmann::json& processor, std::vector<int32_t>& prefix,
-                 std::vector<int32_t>& suffix) {
-  if (!processor.is_object()) return;
-  const std::string type = processor.value("type", "");
-  if (type == "Sequence" && processor.contains("processors")) {
-    for (const nlohmann::json& p : processor["processors"]) TemplateIds(p, prefix, suffix);
-    return;
-  }
-  if (type != "TemplateProcessing" || !processor.contains("single")) return;
-  const nlohmann::json specials = processor.value("special_tokens", nlohmann::json::object());
-  bool after_sequence = false;
-  for (const nlohmann::json& piece : processor["single"]) {
-    if (piece.contains("Sequence")) {
-      after_sequence = true;
-      continue;
-    }
-    if (!piece.contains("SpecialToken")) continue;
-    const std::string id = piece["SpecialToken"].value("id", "");
-    if (!specials.contains(id)) continue;
-    for (const nlohmann::json& token : specials[id].value("ids", nlohmann::json::array())) {
-      (after_sequence ? suffix : prefix).push_back(token.get<int32_t>());
-    }
-  }
-}
-
-// tokenizer_config.json spells a token as "text" or {"content": "text", ...}.
-std::string TokenContent(const nlohmann::json& value) {
-  if (value.is_string()) return value.get<std::string>();
-  if (value.is_object() && value.contains("content") && value["content"].is_string()) {
-    return value["content"].get<std::string>();
-  }
-  return "";
-}
-
-}  // namespace
 
 absl::StatusOr<std::unique_ptr<ServedModel>> ServedModel::Load(const ServedModelOptions& options) {
   std::unique_ptr<ServedModel> model(new ServedModel());
@@ -117,7 +64,7 @@ absl::Status ServedModel::LoadTokenizer(const std::string& path, bool explicit_p
     }
     return absl::NotFoundError(absl::StrCat("tokenizer '", json_path.string(), "' does not exist"));
   }
-  LOCKSTEP_ASSIGN_OR_RETURN(nlohmann::json tokenizer_json, ReadJson(json_path));
+  LOCKSTEP_ASSIGN_OR_RETURN(nlohmann::json tokenizer_json, ReadJsonFile(json_path.string()));
   LOCKSTEP_ASSIGN_OR_RETURN(HfTokenizer tokenizer,
                             HfTokenizer::FromJson(tokenizer_json, json_path.string()));
   if (tokenizer.vocab_size() > vocab_size()) {
@@ -128,22 +75,20 @@ absl::Status ServedModel::LoadTokenizer(const std::string& path, bool explicit_p
   hf_ = std::move(tokenizer);
   tokenizer_source_ = json_path.filename().string();
   if (tokenizer_json.contains("post_processor")) {
-    TemplateIds(tokenizer_json["post_processor"], prompt_prefix_, prompt_suffix_);
+    PostProcessorIds(tokenizer_json["post_processor"], prompt_prefix_, prompt_suffix_);
   }
   chat_error_ = absl::NotFoundError(absl::StrCat("model '", name_, "' has no chat template (no ",
                                                  config_path.string(), ")"));
   if (fs::exists(config_path)) {
-    LOCKSTEP_ASSIGN_OR_RETURN(nlohmann::json config, ReadJson(config_path));
+    LOCKSTEP_ASSIGN_OR_RETURN(nlohmann::json config, ReadJsonFile(config_path.string()));
     absl::StatusOr<ChatTemplate> chat = ChatTemplate::FromTokenizerConfig(config, config_path.string());
     if (chat.ok()) {
       chat_ = std::move(*chat);
     } else {
       chat_error_ = chat.status();
     }
-    if (config.contains("eos_token")) {
-      const int32_t eos = hf_->TokenId(TokenContent(config["eos_token"]));
-      if (eos >= 0) stop_token_ids_ = {eos};  // generation_config.json's ids take precedence
-    }
+    // generation_config.json's ids, read after this, take precedence.
+    if (std::optional<int32_t> eos = TokenizerConfigEosId(config, *hf_)) stop_token_ids_ = {*eos};
   }
   return absl::OkStatus();
 }

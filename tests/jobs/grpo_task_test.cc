@@ -131,7 +131,7 @@ TEST(GrpoTaskTest, ChatPromptFormatConfigErrors) {
 
 TEST(GrpoTaskTest, CompletionStopsAtNewline) {
   auto task = GrpoTask::Create(Arithmetic(), nullptr).value();
-  const CharTokenizer& tok = task->tokenizer();
+  const TextTokenizer& tok = task->tokenizer();
   EXPECT_EQ(task->CompletionText(tok.Encode("42\n7")), "42");
   std::vector<int32_t> with_eos = tok.Encode("13");
   with_eos.push_back(CharTokenizer::kEos);
