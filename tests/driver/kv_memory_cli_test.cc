@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdio>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,7 @@
 namespace lockstep::driver {
 namespace {
 
+namespace fs = std::filesystem;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
@@ -27,7 +29,7 @@ struct Result {
   std::string output;
 };
 
-Result Run(const std::string& command_line) {
+Result RunCommandLine(const std::string& command_line) {
   Result result;
   FILE* pipe = popen((command_line + " 2>&1").c_str(), "r");
   if (pipe == nullptr) return result;
@@ -43,15 +45,15 @@ Result Run(const std::string& command_line) {
 TEST(KvMemoryCliTest, RolloutRejectsBadFractions) {
   const std::string rollout = kBin + "lockstep-rollout --bind ipc:///tmp/lockstep-kv-cli-never";
   for (const std::string bad : {"1", "1.5", "-0.1", "abc", "nan"}) {
-    const Result r = Run(rollout + " --kv-memory-fraction " + bad);
+    const Result r = RunCommandLine(rollout + " --kv-memory-fraction " + bad);
     EXPECT_EQ(r.exit_code, 2) << bad << ":\n" << r.output;
     EXPECT_THAT(r.output, HasSubstr("--kv-memory-fraction")) << bad;
     EXPECT_THAT(r.output, HasSubstr("--help")) << bad;
   }
-  const Result both = Run(rollout + " --kv-memory-fraction 0.5 --kv-blocks 8");
+  const Result both = RunCommandLine(rollout + " --kv-memory-fraction 0.5 --kv-blocks 8");
   EXPECT_EQ(both.exit_code, 2) << both.output;
   EXPECT_THAT(both.output, HasSubstr("excludes"));
-  const Result help = Run(kBin + "lockstep-rollout --help");
+  const Result help = RunCommandLine(kBin + "lockstep-rollout --help");
   EXPECT_EQ(help.exit_code, 0);
   EXPECT_THAT(help.output, HasSubstr("--kv-memory-fraction"));
 }
@@ -61,17 +63,17 @@ TEST(KvMemoryCliTest, ServeRejectsBadFractionsAndOneThatHoldsNoSequence) {
   serve::testing::WriteTinyModelDir(dir / "tiny");
   const std::string serve = kBin + "lockstep serve " + (dir / "tiny").string() + " --bind 127.0.0.1:0";
   for (const std::string bad : {"1", "0.9999999x", "-1"}) {
-    const Result r = Run(serve + " --kv-memory-fraction " + bad);
+    const Result r = RunCommandLine(serve + " --kv-memory-fraction " + bad);
     EXPECT_EQ(r.exit_code, 2) << bad << ":\n" << r.output;
     EXPECT_THAT(r.output, HasSubstr("--kv-memory-fraction")) << bad;
   }
-  EXPECT_EQ(Run(serve + " --kv-memory-fraction 0.5 --kv-blocks 8").exit_code, 2);
+  EXPECT_EQ(RunCommandLine(serve + " --kv-memory-fraction 0.5 --kv-blocks 8").exit_code, 2);
   // 1e-15 of any real host's free memory is a few bytes: not one 128-token sequence.
-  const Result tiny = Run(serve + " --kv-memory-fraction 1e-15");
+  const Result tiny = RunCommandLine(serve + " --kv-memory-fraction 1e-15");
   EXPECT_EQ(tiny.exit_code, 2) << tiny.output;
   EXPECT_THAT(tiny.output, HasSubstr("max_position_embeddings"));
   EXPECT_THAT(tiny.output, HasSubstr("raise the fraction"));
-  const Result help = Run(kBin + "lockstep serve --help");
+  const Result help = RunCommandLine(kBin + "lockstep serve --help");
   EXPECT_THAT(help.output, HasSubstr("--kv-memory-fraction"));
   fs::remove_all(dir);
 }
