@@ -66,7 +66,6 @@ absl::Status PagedKvCache::AllocatePools(int num_layers) {
 
 int64_t PagedKvCache::pool_bytes() const { return block_bytes_ * options_.num_blocks; }
 
-
 int PagedKvCache::BlocksFor(int64_t length) const {
   return static_cast<int>((length + options_.block_size - 1) / options_.block_size);
 }
