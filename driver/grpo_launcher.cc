@@ -130,6 +130,19 @@ absl::StatusOr<GrpoEndpointPlan> PlanEndpoints(const jobs::GrpoOptions& options,
   return plan;
 }
 
+std::vector<std::string> RolloutEngineArgs(const std::string& endpoint,
+                                           const jobs::GrpoRolloutOptions& rollout) {
+  std::vector<std::string> args{"--bind", endpoint, "--max-batch",
+                                std::to_string(rollout.max_batch)};
+  if (rollout.kv_memory_fraction > 0.0) {
+    args.insert(args.end(), {"--kv-memory-fraction", absl::StrCat(rollout.kv_memory_fraction)});
+  } else {
+    args.insert(args.end(), {"--kv-blocks", std::to_string(rollout.kv_blocks)});
+  }
+  args.insert(args.end(), {"--device", rollout.device, "--mode", rollout.mode});
+  return args;
+}
+
 int LaunchGrpo(const jobs::GrpoOptions& options, const GrpoLaunch& launch) {
   const bool needs_sandbox = options.task.kind == "python_expression";
   absl::StatusOr<GrpoEndpointPlan> plan = PlanEndpoints(options, needs_sandbox);
@@ -153,10 +166,7 @@ int LaunchGrpo(const jobs::GrpoOptions& options, const GrpoLaunch& launch) {
   for (int i = 0; i < options.rollout.engines; ++i) {
     services.push_back({.name = absl::StrCat("rollout-", i),
                         .exe = bin + "/lockstep-rollout",
-                        .args = {"--bind", plan->rollout[i], "--max-batch",
-                                 std::to_string(options.rollout.max_batch), "--kv-blocks",
-                                 std::to_string(options.rollout.kv_blocks), "--device",
-                                 options.rollout.device, "--mode", options.rollout.mode},
+                        .args = RolloutEngineArgs(plan->rollout[i], options.rollout),
                         .log_path = (logs / absl::StrCat("rollout-", i, ".log")).string()});
   }
   ChildSpec trainer{.name = "trainer",

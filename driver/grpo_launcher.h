@@ -32,6 +32,11 @@ struct GrpoEndpointPlan {
 };
 absl::StatusOr<GrpoEndpointPlan> PlanEndpoints(const jobs::GrpoOptions& options, bool needs_sandbox);
 
+// lockstep-rollout's arguments for the engine at `endpoint`: the KV cache as
+// --kv-memory-fraction when rollout.kv_memory_fraction is set, else --kv-blocks.
+std::vector<std::string> RolloutEngineArgs(const std::string& endpoint,
+                                           const jobs::GrpoRolloutOptions& rollout);
+
 // Runs the job to its end; returns the process exit code (0: finished; 130:
 // stopped by SIGINT/SIGTERM after a checkpoint, as `lockstep pretrain`; 1: a
 // process failed).

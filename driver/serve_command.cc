@@ -16,6 +16,8 @@
 #include "absl/strings/str_cat.h"
 #include "driver/commands.h"
 #include "jobs/run_checkpoints.h"
+#include "model/kv_cache_flag.h"
+#include "model/kv_cache_sizing.h"
 #include "serve/openai_server.h"
 #include "serve/served_model.h"
 
@@ -33,6 +35,7 @@ struct ServeFlags {
   int max_batch = 32;
   int max_prefill_tokens = 4096;
   int kv_blocks = 1024;
+  double kv_memory_fraction = 0.0;  // 0: kv_blocks
   int kv_block_size = 16;
   int max_n = 64;
   int http_threads = 32;
@@ -96,8 +99,21 @@ int RunServe(const ServeFlags& flags) {
   serve::ServerOptions options;
   options.engine.engine.max_batch_sequences = flags.max_batch;
   options.engine.engine.max_prefill_tokens = flags.max_prefill_tokens;
-  options.engine.engine.kv_cache.num_blocks = flags.kv_blocks;
-  options.engine.engine.kv_cache.block_size = flags.kv_block_size;
+  // Sized once, here: the request limits need the capacity, and an engine restarted after
+  // a failed step must get the same pool, not a fraction of what is free then.
+  const Transformer& transformer = (*model)->transformer();
+  absl::StatusOr<KvCacheOptions> kv = ResolveKvCacheOptions(
+      transformer.backend(), transformer.config(), transformer.dtype(),
+      KvCacheOptions{.block_size = flags.kv_block_size,
+                     .num_blocks = flags.kv_blocks,
+                     .memory_fraction = flags.kv_memory_fraction});
+  if (!kv.ok()) return Fail(2, absl::StrCat("--kv-memory-fraction: ", kv.status().message()));
+  if (flags.kv_memory_fraction > 0.0) {
+    std::fprintf(stderr, "lockstep serve: %s (--kv-memory-fraction %g of free memory)\n",
+                 DescribeKvPool(transformer.config(), transformer.dtype(), *kv).c_str(),
+                 flags.kv_memory_fraction);
+  }
+  options.engine.engine.kv_cache = *kv;
   options.limits.max_n = flags.max_n;
   options.http_threads = flags.http_threads;
   options.log_requests = !flags.quiet;
@@ -174,9 +190,15 @@ void AddServeModelCommand(CLI::App& app, CommandAction* action) {
   cmd->add_option("--max-prefill-tokens", flags->max_prefill_tokens, "prompt tokens admitted per step")
       ->check(CLI::Range(1, 1 << 24))
       ->capture_default_str();
-  cmd->add_option("--kv-blocks", flags->kv_blocks, "KV cache blocks (of --kv-block-size tokens)")
-      ->check(CLI::Range(1, 1 << 24))
-      ->capture_default_str();
+  CLI::Option* kv_blocks =
+      cmd->add_option("--kv-blocks", flags->kv_blocks, "KV cache blocks (of --kv-block-size tokens)")
+          ->check(CLI::Range(1, 1 << 24))
+          ->capture_default_str();
+  cmd->add_option("--kv-memory-fraction", flags->kv_memory_fraction,
+                  "size the KV cache as this fraction (0, 1) of the free memory after the model "
+                  "is loaded, instead of --kv-blocks")
+      ->check(KvMemoryFractionValidator("--kv-memory-fraction"))
+      ->excludes(kv_blocks);
   cmd->add_option("--kv-block-size", flags->kv_block_size, "tokens per KV cache block")
       ->check(CLI::Range(1, 4096))
       ->capture_default_str();

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "jobs/job_sections.h"
+#include "model/kv_cache_sizing.h"
 #include "numerics/status_macros.h"
 
 namespace lockstep::jobs {
@@ -137,6 +138,19 @@ absl::Status ReadRollout(const config::Config& c, GrpoRolloutOptions* r) {
                                                         std::string("cpu")));
   LOCKSTEP_ASSIGN_OR_RETURN(r->mode, c.GetStringOneOf("rollout.mode", {"invariant", "fast"},
                                                       std::string("invariant")));
+  // KV cache size: a block count, or a fraction of the engine's free memory (cuda's default
+  // unless rollout.kv_blocks is given; see kDefaultCudaKvMemoryFraction).
+  const double fraction_default =
+      r->device == "cuda" && !c.Has("rollout.kv_blocks") ? kDefaultCudaKvMemoryFraction : 0.0;
+  LOCKSTEP_ASSIGN_OR_RETURN(r->kv_memory_fraction, c.GetDoubleInRange("rollout.kv_memory_fraction",
+                                                                      0.0, 1.0, fraction_default));
+  LOCKSTEP_RETURN_IF_ERROR(
+      ValidateKvMemoryFraction(r->kv_memory_fraction, "rollout.kv_memory_fraction"));
+  if (r->kv_memory_fraction > 0.0 && c.Has("rollout.kv_blocks")) {
+    return absl::InvalidArgumentError(
+        "rollout.kv_blocks and rollout.kv_memory_fraction both size the KV cache: set one "
+        "(kv_memory_fraction = 0 keeps kv_blocks)");
+  }
   return absl::OkStatus();
 }
 

@@ -10,6 +10,7 @@
 //               prompt_format (raw|chat), system_prompt
 //   [rollout]   engines, n (samples per prompt), max_new_tokens, temperature,
 //               top_k, top_p, seed, max_staleness, max_batch, kv_blocks,
+//               kv_memory_fraction,
 //               transport (ipc|tcp), base_port, engine_timeout_s, device (cpu|cuda),
 //               mode (invariant|fast)
 //   [sandbox]   workers, timeout_s
@@ -35,6 +36,12 @@
 
 namespace lockstep::jobs {
 
+// rollout.kv_memory_fraction's default on rollout.device = "cuda" (without rollout.kv_blocks).
+// Below vLLM's 0.9 of total because it is of FREE memory per engine, engines may share a GPU,
+// and a weight update briefly holds the old and the new model (each engine's pool is sized
+// once; the new model's weights must fit beside it).
+inline constexpr double kDefaultCudaKvMemoryFraction = 0.4;
+
 struct GrpoRolloutOptions {
   int engines = 1;
   int samples_per_prompt = 8;  // the group size G
@@ -44,6 +51,9 @@ struct GrpoRolloutOptions {
   int max_staleness = 0;  // 0: strictly on-policy; 1: next step's rollouts overlap this update
   int max_batch = 64;     // running sequences per engine step
   int kv_blocks = 512;
+  // In (0, 1): each engine's KV cache is this fraction of its device's free memory after
+  // its first weights load (kv_blocks is then unused); 0: kv_blocks.
+  double kv_memory_fraction = 0.0;
   std::string transport = "ipc";  // ipc | tcp
   int base_port = 0;              // tcp: engine i listens on base_port + i (0: pick free ports)
   double engine_timeout_s = 30.0;

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "model/kv_cache_sizing.h"
 #include "numerics/cpu/cpu_backend.h"
 #include "numerics/status_macros.h"
 
@@ -15,6 +16,8 @@ PagedKvCache::PagedKvCache(Backend& backend, const ModelConfig& config, DType dt
     : backend_(&backend),
       options_(options),
       dtype_(dtype),
+      description_(DescribeKvPool(config, dtype, options)),
+      block_bytes_(KvBlockBytes(config, dtype, options.block_size)),
       row_elems_(int64_t{config.num_kv_heads} * config.head_dim) {
   // Hand out low block ids first: pop_back takes from the end.
   for (int b = options_.num_blocks - 1; b >= 0; --b) free_blocks_.push_back(b);
@@ -22,17 +25,28 @@ PagedKvCache::PagedKvCache(Backend& backend, const ModelConfig& config, DType dt
 
 PagedKvCache::PagedKvCache(const ModelConfig& config, DType dtype, KvCacheOptions options)
     : PagedKvCache(cpu::ProcessCpuBackend(), config, dtype, options) {
-  status_ = AllocatePools(config.num_layers);
+  status_ = options.memory_fraction == 0.0
+                ? AllocatePools(config.num_layers)
+                : absl::InvalidArgumentError(
+                      "KV cache: memory_fraction needs PagedKvCache::Create (it reads the "
+                      "backend's free memory)");
 }
 
 absl::StatusOr<std::unique_ptr<PagedKvCache>> PagedKvCache::Create(Backend& backend,
                                                                    const ModelConfig& config,
                                                                    DType dtype,
                                                                    KvCacheOptions options) {
+  LOCKSTEP_ASSIGN_OR_RETURN(options, ResolveKvCacheOptions(backend, config, dtype, options));
   if (options.block_size < 1 || options.num_blocks < 1) {
     return absl::InvalidArgumentError(absl::StrCat(
         "KV cache: block_size ", options.block_size, " and num_blocks ", options.num_blocks,
         " must both be >= 1"));
+  }
+  if (options.num_blocks > MaxKvBlocks(options.block_size)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "KV cache: ", options.num_blocks, " blocks of ", options.block_size,
+        " tokens exceed the ", MaxKvBlocks(options.block_size),
+        " an int32 slot index can address; use fewer blocks"));
   }
   std::unique_ptr<PagedKvCache> cache(new PagedKvCache(backend, config, dtype, options));
   LOCKSTEP_RETURN_IF_ERROR(cache->AllocatePools(config.num_layers));
@@ -49,6 +63,8 @@ absl::Status PagedKvCache::AllocatePools(int num_layers) {
   }
   return absl::OkStatus();
 }
+
+int64_t PagedKvCache::pool_bytes() const { return block_bytes_ * options_.num_blocks; }
 
 int PagedKvCache::BlocksFor(int64_t length) const {
   return static_cast<int>((length + options_.block_size - 1) / options_.block_size);

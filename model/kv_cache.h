@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
@@ -24,6 +25,10 @@ namespace lockstep {
 struct KvCacheOptions {
   int block_size = 16;
   int num_blocks = 1024;
+  // 0: the pool is num_blocks. In (0, 1): num_blocks is ignored and the pool takes this
+  // fraction of the backend's free memory when the cache is created (after the weights are
+  // loaded), at least one max_position_embeddings sequence (model/kv_cache_sizing.h).
+  double memory_fraction = 0.0;
 };
 
 // One sequence's new rows in a step: `count` tokens at start_position, start_position+1, ...
@@ -45,7 +50,8 @@ struct KvStepIndices {
 
 class PagedKvCache {
  public:
-  // Allocates num_blocks * block_size rows per layer for K and for V on `backend`.
+  // Allocates num_blocks * block_size rows per layer for K and for V on `backend` (with
+  // memory_fraction set, num_blocks comes from ResolveKvCacheOptions first).
   static absl::StatusOr<std::unique_ptr<PagedKvCache>> Create(Backend& backend,
                                                               const ModelConfig& config,
                                                               DType dtype, KvCacheOptions options);
@@ -58,6 +64,10 @@ class PagedKvCache {
   int block_size() const { return options_.block_size; }
   int num_blocks() const { return options_.num_blocks; }
   int free_blocks() const { return static_cast<int>(free_blocks_.size()); }
+  // Bytes of all the pools (K and V, every layer).
+  int64_t pool_bytes() const;
+  // "KV cache: 4096 blocks x 16 tokens = 65536 tokens, 2.00 GiB (...)" (DescribeKvPool).
+  const std::string& Describe() const { return description_; }
   // Blocks a sequence of `length` tokens occupies.
   int BlocksFor(int64_t length) const;
 
@@ -81,6 +91,8 @@ class PagedKvCache {
   Backend* backend_;
   KvCacheOptions options_;
   DType dtype_;
+  std::string description_;  // DescribeKvPool
+  int64_t block_bytes_;  // KvBlockBytes
   int64_t row_elems_;
   absl::Status status_;
   std::vector<DeviceTensor> k_pools_;  // per layer: (num_blocks*block_size, row_elems)

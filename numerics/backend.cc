@@ -22,6 +22,12 @@ absl::StatusOr<NumericsMode> ParseNumericsMode(std::string_view name) {
       "(library defaults, not batch-invariant)"));
 }
 
+absl::StatusOr<DeviceMemoryInfo> Backend::MemoryInfo() const {
+  return absl::UnimplementedError(absl::StrCat(
+      "MemoryInfo: the backend ", Describe(),
+      " cannot report its free memory; size the KV cache by block count instead"));
+}
+
 absl::Status Backend::BeginCapture() {
   return absl::UnimplementedError(absl::StrCat(
       "BeginCapture: the backend ", Describe(),

@@ -107,6 +107,12 @@ struct SampleSpec {
   uint32_t position = 0;
 };
 
+// Bytes of the memory a backend allocates from: the CPU's RAM (MemAvailable) or the GPU's.
+struct DeviceMemoryInfo {
+  int64_t free_bytes = 0;
+  int64_t total_bytes = 0;
+};
+
 // A recorded sequence of device work (CUDA: an instantiated cudaGraphExec_t), replayed by
 // the backend that captured it. It bakes in every pointer and size its ops were given.
 class CapturedGraph {
@@ -124,6 +130,9 @@ class Backend {
   virtual std::string Describe() const = 0;
 
   // ---- Memory. Allocations are zero-filled. ----
+  // Free and total bytes of the memory Allocate draws from, now (for sizing the KV cache).
+  // Default: Unimplemented.
+  virtual absl::StatusOr<DeviceMemoryInfo> MemoryInfo() const;
   virtual absl::StatusOr<DeviceTensor> Allocate(DType dtype, int64_t rows, int64_t cols) = 0;
   virtual absl::StatusOr<DeviceInt32s> AllocateInt32(int64_t size) = 0;
   // Copies a host matrix / int array into a new allocation on the device.

@@ -1,6 +1,7 @@
 #include "rollout/engine.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <string>
 #include <utility>
 
@@ -18,11 +19,20 @@ RolloutEngine::RolloutEngine(const Transformer& model, EngineOptions options)
   workspace_.decode_graphs().set_enabled(options.cuda_graphs);
   absl::StatusOr<std::unique_ptr<PagedKvCache>> cache =
       PagedKvCache::Create(model.backend(), model.config(), model.dtype(), options.kv_cache);
-  if (cache.ok()) {
-    cache_ = *std::move(cache);
-  } else {
+  if (!cache.ok()) {
     init_status_ = cache.status();
+    return;
   }
+  cache_ = *std::move(cache);
+  if (options_.kv_cache.memory_fraction > 0.0) {
+    // Sized from free memory: say what that came to (the one line the operator needs).
+    std::fprintf(stderr, "%s on %s (memory_fraction %g of its free memory)\n",
+                 cache_->Describe().c_str(), model.backend().Describe().c_str(),
+                 options_.kv_cache.memory_fraction);
+  }
+  // From here on the options say the resolved size (Validate, kv_cache_options()).
+  options_.kv_cache.num_blocks = cache_->num_blocks();
+  options_.kv_cache.memory_fraction = 0.0;
 }
 
 absl::StatusOr<std::unique_ptr<RolloutEngine>> RolloutEngine::Create(const Transformer& model,

@@ -74,6 +74,9 @@ class RolloutEngine {
   RolloutEngine(const Transformer& model, EngineOptions options);
 
   absl::Status status() const { return init_status_; }
+  // The KV cache as allocated: with kv_cache.memory_fraction set, num_blocks is what that
+  // fraction came to and memory_fraction is 0 (reuse these to make an engine of equal size).
+  const KvCacheOptions& kv_cache_options() const { return options_.kv_cache; }
 
   // Whether Submit would accept the request (it queues nothing).
   absl::Status Validate(const GenerationRequest& request) const;

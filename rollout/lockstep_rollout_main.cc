@@ -1,6 +1,6 @@
 // lockstep-rollout: the rollout engine process (rollout/server.h).
-//   lockstep-rollout --bind ENDPOINT [--max-batch N] [--kv-blocks N] [--kv-block-size N]
-//                    [--max-prefill-tokens N] [--device cpu|cuda] [--mode invariant|fast]
+//   lockstep-rollout --bind ENDPOINT [--max-batch N] [--kv-blocks N | --kv-memory-fraction F]
+//                    [--kv-block-size N] [--max-prefill-tokens N] [--device cpu|cuda] [--mode invariant|fast]
 // Exit status: 0 after SIGINT/SIGTERM, 1 if it cannot serve (endpoint in use,
 // engine failure), 2 for bad arguments.
 #include <malloc.h>
@@ -13,6 +13,7 @@
 #include <string>
 
 #include "CLI/CLI.hpp"
+#include "model/kv_cache_flag.h"
 #include "rollout/server.h"
 
 namespace {
@@ -54,9 +55,15 @@ int main(int argc, char** argv) {
   app.add_option("--max-batch", engine.max_batch_sequences, "running sequences per engine step")
       ->check(CLI::Range(1, 1 << 24))
       ->capture_default_str();
-  app.add_option("--kv-blocks", engine.kv_cache.num_blocks, "KV cache blocks (whole pool)")
-      ->check(CLI::Range(1, 1 << 24))
-      ->capture_default_str();
+  CLI::Option* kv_blocks =
+      app.add_option("--kv-blocks", engine.kv_cache.num_blocks, "KV cache blocks (whole pool)")
+          ->check(CLI::Range(1, 1 << 24))
+          ->capture_default_str();
+  app.add_option("--kv-memory-fraction", engine.kv_cache.memory_fraction,
+                 "size the KV cache as this fraction (0, 1) of the device's free memory once "
+                 "the first weights are loaded, instead of --kv-blocks")
+      ->check(lockstep::KvMemoryFractionValidator("--kv-memory-fraction"))
+      ->excludes(kv_blocks);
   app.add_option("--kv-block-size", engine.kv_cache.block_size, "tokens per KV cache block")
       ->check(CLI::Range(1, 1 << 24))
       ->capture_default_str();

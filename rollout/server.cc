@@ -265,6 +265,9 @@ void RolloutServer::State::HandleCommit(const std::string& peer, const wire::Mes
   absl::StatusOr<std::unique_ptr<RolloutEngine>> engine =
       RolloutEngine::Create(*model->model, options.engine);
   if (!engine.ok()) return fail(engine.status());
+  // A KV cache sized from free memory is sized once, by the first engine: later versions
+  // reuse its block count, so capacity does not depend on what the old version still held.
+  options.engine.kv_cache = (*engine)->kv_cache_options();
   model->engine = std::move(*engine);
   if (committed) {
     FailQueued(*committed,

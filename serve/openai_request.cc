@@ -256,7 +256,7 @@ std::optional<ApiError> ReadMaxTokens(const json& body, bool chat, const ServedM
                        capacity < model.max_positions()
                            ? absl::StrCat(" (", model.max_positions(), " positions, but the KV "
                                           "cache holds ", capacity, " tokens: lockstep serve "
-                                          "--kv-blocks)")
+                                          "--kv-blocks or --kv-memory-fraction)")
                            : ""),
           requested > 0 && length < capacity ? key : prompt_param, "context_length_exceeded");
     }

@@ -13,6 +13,7 @@
 #include "numerics/backend_checks.h"
 #include "numerics/cpu/attention.h"
 #include "numerics/cpu/elementwise.h"
+#include "numerics/cpu/host_memory.h"
 #include "numerics/cpu/logprob.h"
 #include "numerics/cpu/parallel.h"
 #include "numerics/cpu/rmsnorm.h"
@@ -87,6 +88,8 @@ class CpuBackend final : public Backend {
                         " threads, ", std::string(NumericsModeName(mode_)),
                         "; every op batch-invariant)");
   }
+
+  absl::StatusOr<DeviceMemoryInfo> MemoryInfo() const override { return HostMemoryInfo(); }
 
   absl::StatusOr<DeviceTensor> Allocate(DType dtype, int64_t rows, int64_t cols) override {
     LOCKSTEP_RETURN_IF_ERROR(checks::IsStorageDType("Allocate", "dtype", dtype));

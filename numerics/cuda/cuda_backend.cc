@@ -159,6 +159,7 @@ class CudaBackend : public Backend {
   NumericsMode mode() const override { return mode_; }
   std::string Describe() const override { return description_; }
 
+  absl::StatusOr<DeviceMemoryInfo> MemoryInfo() const override;
   absl::StatusOr<DeviceTensor> Allocate(DType dtype, int64_t rows, int64_t cols) override;
   absl::StatusOr<DeviceInt32s> AllocateInt32(int64_t size) override;
   absl::Status CopyFromHost(ConstMatrixView host, MatrixView dst) override;
@@ -357,6 +358,16 @@ absl::Status CudaBackend::Replay(const CapturedGraph& graph) {
 }
 
 // ---- Memory
+
+// cudaMemGetInfo on this backend's GPU: what other processes and contexts hold counts as used.
+absl::StatusOr<DeviceMemoryInfo> CudaBackend::MemoryInfo() const {
+  LOCKSTEP_RETURN_IF_ERROR(NotWhileCapturing("MemoryInfo"));
+  LOCKSTEP_RETURN_IF_ERROR(Activate());
+  size_t free_bytes = 0;
+  size_t total_bytes = 0;
+  LOCKSTEP_RETURN_IF_CUDA_ERROR(cudaMemGetInfo(&free_bytes, &total_bytes));
+  return DeviceMemoryInfo{static_cast<int64_t>(free_bytes), static_cast<int64_t>(total_bytes)};
+}
 
 absl::StatusOr<DeviceTensor> CudaBackend::Allocate(DType dtype, int64_t rows, int64_t cols) {
   LOCKSTEP_RETURN_IF_ERROR(NotWhileCapturing("Allocate"));
