@@ -51,6 +51,9 @@ bool SpinUntil(Pred pred) {
   }
 }
 
+// The claim-word index of a closed job: larger than any chunk count, so no chunk is claimed.
+constexpr uint64_t kClosedIndex = 0xFFFFFFFFu;
+
 // True on any thread currently executing a ParallelFor body (workers and the caller).
 thread_local bool tls_in_parallel_region = false;
 
@@ -77,12 +80,21 @@ class ThreadPool {
     uint32_t job;
     {
       std::lock_guard<std::mutex> lock(mutex_);
+      const uint32_t previous = generation_.load(std::memory_order_relaxed);
+      // Close the previous job's claim word BEFORE its fields change. Without this a worker
+      // still inside DrainChunks for that job could hold the exhausted claim (previous <<
+      // 32 | its num_chunks), read the NEW, larger num_chunks_, and win the compare-
+      // exchange before the new claim word is stored: it then ran a chunk of the new job
+      // that the new job runs again, and counted it twice (a CI run hung in
+      // done_cv_.wait with done_chunks_ 7 of 6). The release store of num_chunks_ below
+      // orders this store before any worker that reads the new count (acquire).
+      claim_.store((uint64_t{previous} << 32) | kClosedIndex, std::memory_order_seq_cst);
       fn_.store(&fn, std::memory_order_relaxed);
       n_.store(n, std::memory_order_relaxed);
       chunk_.store(chunk, std::memory_order_relaxed);
-      num_chunks_.store(num_chunks, std::memory_order_relaxed);
+      num_chunks_.store(num_chunks, std::memory_order_release);
       done_chunks_.store(0, std::memory_order_relaxed);
-      job = static_cast<uint32_t>(generation_.load(std::memory_order_relaxed) + 1);
+      job = previous + 1;
       claim_.store(uint64_t{job} << 32, std::memory_order_release);
       generation_.store(job, std::memory_order_release);
     }
@@ -124,7 +136,8 @@ class ThreadPool {
     for (;;) {
       if (static_cast<uint32_t>(claim >> 32) != job) break;
       const int64_t index = static_cast<int64_t>(claim & 0xFFFFFFFFu);
-      if (index >= num_chunks_.load(std::memory_order_relaxed)) break;
+      // Acquire: a count of a newer job comes with the closed claim word (see Run).
+      if (index >= num_chunks_.load(std::memory_order_acquire)) break;
       if (!claim_.compare_exchange_weak(claim, claim + 1, std::memory_order_acq_rel,
                                         std::memory_order_acquire)) {
         continue;  // `claim` now holds the current value

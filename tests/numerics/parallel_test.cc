@@ -27,6 +27,29 @@ TEST(ParallelForTest, CoversEveryIndexExactlyOnce) {
   EXPECT_EQ(NumThreads(), original);
 }
 
+// Back-to-back jobs whose chunk count grows from one job to the next: a worker still leaving
+// job J must never claim a chunk of job J+1 with J's claim word (it once did, running a chunk
+// twice and over-counting it, so the caller waited forever). Oversubscribed threads make the
+// late worker likely; a failure shows as an index hit twice, or as a hang.
+TEST(ParallelForTest, GrowingJobsBackToBackRunEveryChunkOnce) {
+  const int original = NumThreads();
+  for (int threads : {2, 5, 9}) {
+    SetNumThreadsForTesting(threads);
+    std::vector<std::atomic<int>> hits(512);
+    for (int rep = 0; rep < 6000; ++rep) {
+      const int64_t n = rep % 2 == 0 ? 6 : 512;
+      for (int64_t i = 0; i < n; ++i) hits[i].store(0, std::memory_order_relaxed);
+      ParallelFor(n, 1, [&](int64_t b, int64_t e) {
+        for (int64_t i = b; i < e; ++i) hits[i].fetch_add(1, std::memory_order_relaxed);
+      });
+      for (int64_t i = 0; i < n; ++i) {
+        ASSERT_EQ(hits[i].load(), 1) << "job " << rep << " of " << n << ", index " << i;
+      }
+    }
+  }
+  SetNumThreadsForTesting(original);
+}
+
 TEST(ParallelForTest, NestedAndConcurrentCallsComplete) {
   const int original = NumThreads();
   SetNumThreadsForTesting(3);
