@@ -27,9 +27,6 @@ struct Int32View {
   std::span<const int32_t> host_span() const {
     return std::span<const int32_t>(data, static_cast<size_t>(size));
   }
-  static Int32View Host(std::span<const int32_t> values) {
-    return Int32View{values.data(), static_cast<int64_t>(values.size()), Device::kCpu};
-  }
   Int32View Slice(int64_t begin, int64_t count) const {
     return Int32View{data + begin, count, device};
   }

@@ -8,8 +8,6 @@
 
 namespace lockstep {
 
-bool BuildHasCudaBackend() { return LOCKSTEP_HAVE_CUDA != 0; }
-
 absl::StatusOr<std::unique_ptr<Backend>> CreateBackend(const BackendOptions& options) {
   switch (options.device) {
     case Device::kCpu:

@@ -14,7 +14,4 @@ namespace lockstep {
 // (nvcc was not found at configure time) or no GPU is visible.
 absl::StatusOr<std::unique_ptr<Backend>> CreateBackend(const BackendOptions& options);
 
-// Whether this build contains the CUDA backend (not whether a GPU is present).
-bool BuildHasCudaBackend();
-
 }  // namespace lockstep

@@ -14,6 +14,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/driver/run_command.h"
 
 namespace lockstep::driver {
 namespace {
@@ -26,23 +27,8 @@ const std::string kLockstep = std::string(LOCKSTEP_BINARY_DIR) + "/bin/lockstep"
 const std::string kTrainer = std::string(LOCKSTEP_BINARY_DIR) + "/bin/lockstep-trainer";
 const std::string kConfigs = std::string(LOCKSTEP_SOURCE_DIR) + "/configs";
 
-struct Result {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr together
-};
-
-Result RunCommand(const std::string& command_line) {
-  Result result;
-  FILE* pipe = popen((command_line + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return result;
-  std::array<char, 4096> buffer;
-  for (size_t n; (n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0;) {
-    result.output.append(buffer.data(), n);
-  }
-  const int status = pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
-}
+using Result = testing::CommandResult;
+using testing::RunCommand;
 
 struct HelpCase {
   std::string binary;

@@ -2,10 +2,6 @@
 // and --kv-blocks alongside are usage errors (exit 2, the rule in the message), a fraction
 // too small for one sequence stops serve before it listens, and the GRPO launcher passes
 // the fraction (or the block count) on to its engines.
-#include <sys/wait.h>
-
-#include <array>
-#include <cstdio>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -13,6 +9,7 @@
 #include "driver/grpo_launcher.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/driver/run_command.h"
 #include "tests/serve/serve_test_support.h"
 
 namespace lockstep::driver {
@@ -24,36 +21,21 @@ using ::testing::HasSubstr;
 
 const std::string kBin = std::string(LOCKSTEP_BINARY_DIR) + "/bin/";
 
-struct Result {
-  int exit_code = -1;
-  std::string output;
-};
-
-Result RunCommandLine(const std::string& command_line) {
-  Result result;
-  FILE* pipe = popen((command_line + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return result;
-  std::array<char, 4096> buffer;
-  for (size_t n; (n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0;) {
-    result.output.append(buffer.data(), n);
-  }
-  const int status = pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
-}
+using Result = testing::CommandResult;
+using testing::RunCommand;
 
 TEST(KvMemoryCliTest, RolloutRejectsBadFractions) {
   const std::string rollout = kBin + "lockstep-rollout --bind ipc:///tmp/lockstep-kv-cli-never";
   for (const std::string bad : {"1", "1.5", "-0.1", "abc", "nan"}) {
-    const Result r = RunCommandLine(rollout + " --kv-memory-fraction " + bad);
+    const Result r = RunCommand(rollout + " --kv-memory-fraction " + bad);
     EXPECT_EQ(r.exit_code, 2) << bad << ":\n" << r.output;
     EXPECT_THAT(r.output, HasSubstr("--kv-memory-fraction")) << bad;
     EXPECT_THAT(r.output, HasSubstr("--help")) << bad;
   }
-  const Result both = RunCommandLine(rollout + " --kv-memory-fraction 0.5 --kv-blocks 8");
+  const Result both = RunCommand(rollout + " --kv-memory-fraction 0.5 --kv-blocks 8");
   EXPECT_EQ(both.exit_code, 2) << both.output;
   EXPECT_THAT(both.output, HasSubstr("excludes"));
-  const Result help = RunCommandLine(kBin + "lockstep-rollout --help");
+  const Result help = RunCommand(kBin + "lockstep-rollout --help");
   EXPECT_EQ(help.exit_code, 0);
   EXPECT_THAT(help.output, HasSubstr("--kv-memory-fraction"));
 }
@@ -63,17 +45,17 @@ TEST(KvMemoryCliTest, ServeRejectsBadFractionsAndOneThatHoldsNoSequence) {
   serve::testing::WriteTinyModelDir(dir / "tiny");
   const std::string serve = kBin + "lockstep serve " + (dir / "tiny").string() + " --bind 127.0.0.1:0";
   for (const std::string bad : {"1", "0.9999999x", "-1"}) {
-    const Result r = RunCommandLine(serve + " --kv-memory-fraction " + bad);
+    const Result r = RunCommand(serve + " --kv-memory-fraction " + bad);
     EXPECT_EQ(r.exit_code, 2) << bad << ":\n" << r.output;
     EXPECT_THAT(r.output, HasSubstr("--kv-memory-fraction")) << bad;
   }
-  EXPECT_EQ(RunCommandLine(serve + " --kv-memory-fraction 0.5 --kv-blocks 8").exit_code, 2);
+  EXPECT_EQ(RunCommand(serve + " --kv-memory-fraction 0.5 --kv-blocks 8").exit_code, 2);
   // 1e-15 of any real host's free memory is a few bytes: not one 128-token sequence.
-  const Result tiny = RunCommandLine(serve + " --kv-memory-fraction 1e-15");
+  const Result tiny = RunCommand(serve + " --kv-memory-fraction 1e-15");
   EXPECT_EQ(tiny.exit_code, 2) << tiny.output;
   EXPECT_THAT(tiny.output, HasSubstr("max_position_embeddings"));
   EXPECT_THAT(tiny.output, HasSubstr("raise the fraction"));
-  const Result help = RunCommandLine(kBin + "lockstep serve --help");
+  const Result help = RunCommand(kBin + "lockstep serve --help");
   EXPECT_THAT(help.output, HasSubstr("--kv-memory-fraction"));
   fs::remove_all(dir);
 }

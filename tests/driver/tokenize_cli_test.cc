@@ -2,10 +2,6 @@
 // --json), --decode of both id formats, special tokens parsed or not, --chat
 // with a real template, and exit code 2 with a message for a missing
 // tokenizer, bad ids, unknown ids and unknown roles.
-#include <sys/wait.h>
-
-#include <array>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -13,6 +9,8 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "tests/driver/run_command.h"
+#include "tests/model/gpt2_byte_symbol.h"
 
 namespace lockstep::driver {
 namespace {
@@ -22,41 +20,13 @@ using ::testing::HasSubstr;
 
 const std::string kLockstep = std::string(LOCKSTEP_BINARY_DIR) + "/bin/lockstep";
 
-struct Result {
-  int exit_code = -1;
-  std::string output;
-};
+using Result = testing::CommandResult;
 
 // Runs `lockstep tokenize ARGS` with `input` on stdin; stderr joins stdout.
 Result Tokenize(const std::string& args, const std::string& input, const fs::path& dir) {
   const fs::path in = dir / "stdin.txt";
   std::ofstream(in, std::ios::binary) << input;
-  Result r;
-  FILE* pipe =
-      popen((kLockstep + " tokenize " + args + " < " + in.string() + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return r;
-  std::array<char, 4096> buf;
-  for (size_t n; (n = fread(buf.data(), 1, buf.size(), pipe)) > 0;) r.output.append(buf.data(), n);
-  const int status = pclose(pipe);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
-
-// GPT-2's printable spelling of a byte (written out independently of model/).
-std::string ByteSymbol(int b) {
-  int next = 256, cp = -1;
-  for (int x = 0; x <= b; ++x) {
-    const bool printable = (x >= 33 && x <= 126) || (x >= 161 && x <= 172) || x >= 174;
-    cp = printable ? x : next++;
-  }
-  std::string s;
-  if (cp < 0x80) {
-    s.push_back(static_cast<char>(cp));
-  } else {
-    s.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    s.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-  return s;
+  return testing::RunCommand(kLockstep + " tokenize " + args + " < " + in.string());
 }
 
 class TokenizeCliTest : public ::testing::Test {
@@ -67,7 +37,7 @@ class TokenizeCliTest : public ::testing::Test {
     dir_ = pattern;
     // Bytes are ids 0..255; "he" 256, "ll" 257, "hell" 258, "hello" 259; <|im_start|> 300.
     nlohmann::json vocab = nlohmann::json::object();
-    for (int b = 0; b < 256; ++b) vocab[ByteSymbol(b)] = b;
+    for (int b = 0; b < 256; ++b) vocab[testing_util::Gpt2ByteSymbol(b)] = b;
     vocab["he"] = 256;
     vocab["ll"] = 257;
     vocab["hell"] = 258;

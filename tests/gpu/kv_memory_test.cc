@@ -13,34 +13,17 @@
 #include "numerics/cuda/cuda_backend.h"
 #include "rollout/engine.h"
 #include "tests/gpu/gpu_test_util.h"
+#include "tests/gpu/small_model_gpu_test.h"
 
 namespace lockstep::cuda::gpu_testing {
 namespace {
 
-class KvMemoryTest : public GpuTest {
+class KvMemoryTest : public SmallModelGpuTest {
  protected:
   void SetUp() override {
     GpuTest::SetUp();
-    if (IsSkipped() || HasFailure()) return;
-    backend_ = Unwrap(CreateCudaBackend(BackendOptions{.device = Device::kCuda}));
-    config_.family = ModelFamily::kQwen3;
-    config_.qk_norm = true;
-    config_.hidden_size = 128;
-    config_.num_layers = 2;
-    config_.num_heads = 4;
-    config_.num_kv_heads = 2;
-    config_.head_dim = 32;
-    config_.intermediate_size = 256;
-    config_.vocab_size = 512;
-    config_.max_position_embeddings = 512;
-    weights_ = Unwrap(RandomInitWeights(config_, DType::kBF16, 7, 0.05f));
-    model_ = Unwrap(Transformer::Create(weights_, *backend_));
+    BuildSmallModel(ModelFamily::kQwen3);
   }
-
-  std::unique_ptr<Backend> backend_;
-  ModelConfig config_;
-  ModelWeights weights_;
-  std::unique_ptr<Transformer> model_;
 };
 
 TEST_F(KvMemoryTest, MemoryInfoIsFreeAndTotalOfThisGpu) {

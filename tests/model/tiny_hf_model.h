@@ -15,34 +15,18 @@
 #include "model/generation_config.h"
 #include "model/weights.h"
 #include "nlohmann/json.hpp"
+#include "tests/model/gpt2_byte_symbol.h"
 
 namespace lockstep::testing_util {
 
 constexpr int32_t kTinyEndOfText = 300, kTinyImStart = 301, kTinyImEnd = 302;
 constexpr int32_t kTinyTokenizerIds = 303;  // bytes, 4 merges (256..259), added 300..302
 
-// GPT-2's printable spelling of a byte (written out independently of model/).
-inline std::string TinyByteSymbol(int b) {
-  int next = 256, cp = -1;
-  for (int x = 0; x <= b; ++x) {
-    const bool printable = (x >= 33 && x <= 126) || (x >= 161 && x <= 172) || x >= 174;
-    cp = printable ? x : next++;
-  }
-  std::string s;
-  if (cp < 0x80) {
-    s.push_back(static_cast<char>(cp));
-  } else {
-    s.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    s.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-  return s;
-}
-
 // `with_bos`: a TemplateProcessing post-processor puts <|endoftext|> before a sequence.
 inline nlohmann::json TinyHfTokenizerJson(bool with_bos) {
   using nlohmann::json;
   json vocab = json::object();
-  for (int b = 0; b < 256; ++b) vocab[TinyByteSymbol(b)] = b;
+  for (int b = 0; b < 256; ++b) vocab[Gpt2ByteSymbol(b)] = b;
   vocab["99"] = 256;
   vocab["12"] = 257;
   vocab["he"] = 258;

@@ -18,6 +18,7 @@
 #include "nlohmann/json.hpp"
 #include "serve/openai_server.h"
 #include "serve/served_model.h"
+#include "tests/model/gpt2_byte_symbol.h"
 
 namespace lockstep::serve::testing {
 
@@ -26,29 +27,12 @@ using nlohmann::json;
 
 constexpr int32_t kEndOfText = 300, kImStart = 301, kImEnd = 302;
 
-// GPT-2's printable spelling of a byte (written out independently of model/).
-inline std::string ByteSymbol(int b) {
-  int next = 256, cp = -1;
-  for (int x = 0; x <= b; ++x) {
-    const bool printable = (x >= 33 && x <= 126) || (x >= 161 && x <= 172) || x >= 174;
-    cp = printable ? x : next++;
-  }
-  std::string s;
-  if (cp < 0x80) {
-    s.push_back(static_cast<char>(cp));
-  } else {
-    s.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    s.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-  return s;
-}
-
 inline json TinyTokenizerJson() {
   json vocab = json::object();
-  for (int b = 0; b < 256; ++b) vocab[ByteSymbol(b)] = b;
+  for (int b = 0; b < 256; ++b) vocab[testing_util::Gpt2ByteSymbol(b)] = b;
   vocab["he"] = 256;
   vocab["ll"] = 257;
-  vocab[ByteSymbol(' ') + "t"] = 258;
+  vocab[testing_util::Gpt2ByteSymbol(' ') + "t"] = 258;
   vocab["th"] = 259;
   json byte_level = {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", false},
                      {"use_regex", true}};
@@ -65,7 +49,7 @@ inline json TinyTokenizerJson() {
           {"model",
            {{"type", "BPE"},
             {"vocab", vocab},
-            {"merges", {"h e", "l l", ByteSymbol(' ') + " t", "t h"}}}}};
+            {"merges", {"h e", "l l", testing_util::Gpt2ByteSymbol(' ') + " t", "t h"}}}}};
 }
 
 inline ModelConfig TinyConfig(int max_positions = 128) {
