@@ -559,7 +559,7 @@ absl::Status CudaBackend::RmsNorm(ConstMatrixView x, ConstMatrixView weight, flo
 absl::Status CudaBackend::Linear(ConstMatrixView x, const PreparedLinear& weight,
                                  MatrixView out) {
   OpScope profile_scope(profile_, "Linear", stream_);
-  if (profile_.enabled()) {
+  if (profile_.recording()) {
     profile_scope.set_name(absl::StrCat("Linear ", weight.out_features(), "x",
                                         weight.in_features(), x.rows == 1 ? " M=1" : ""));
   }

@@ -63,19 +63,23 @@ class OpProfile {
 // RAII bracket for one op.
 class OpScope {
  public:
+  // `name` must outlive the scope (a string literal). Nothing is copied or allocated unless
+  // the profile is recording: every op of every decode step constructs one of these.
   OpScope(OpProfile& profile, const char* name, cudaStream_t stream)
       : profile_(profile), name_(name), stream_(stream),
         token_(profile.recording() ? profile.Begin(stream) : -1) {}
   ~OpScope() {
-    if (token_ >= 0) profile_.End(token_, name_, stream_);
+    if (token_ >= 0) profile_.End(token_, detailed_name_.empty() ? name_ : detailed_name_, stream_);
   }
   OpScope(const OpScope&) = delete;
   OpScope& operator=(const OpScope&) = delete;
-  void set_name(std::string name) { name_ = std::move(name); }
+  // A more specific row name (e.g. the weight shape); callers build it only when recording.
+  void set_name(std::string name) { detailed_name_ = std::move(name); }
 
  private:
   OpProfile& profile_;
-  std::string name_;
+  const char* name_;
+  std::string detailed_name_;
   cudaStream_t stream_;
   int token_;
 };
