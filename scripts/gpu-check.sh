@@ -21,13 +21,17 @@
 # `lockstep verify --backend cuda --dtype both` on the Qwen2-0.5B shape (and its negative
 # control); LOCKSTEP_GPU_DECODE=1 runs decode_throughput_bench and scripts/hf-decode-bench.py
 # (the Hugging Face baseline) in the same call; LOCKSTEP_GPU_HF_PARITY=1 runs
-# scripts/hf-parity.py (lockstep vs transformers on random HF checkpoints).
+# scripts/hf-parity.py (lockstep vs transformers on random HF checkpoints). LOCKSTEP_GPU_GRPO=1
+# runs the quick-start GRPO job (LOCKSTEP_GPU_GRPO_STEPS steps, default 60) with its rollout
+# engine on the GPU (rollout.device = cuda; the trainer is on the CPU, so rollout and trainer
+# agree within the CPU<->GPU tolerance, not bit for bit) and, as its baseline, on the CPU.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 build=${LOCKSTEP_GPU_BUILD_DIR:-build-cuda}
 mode=${1:-build}
-binaries=(gpu_tests gemm_invariance_bench lockstep decode_throughput_bench hf_parity_tool)
+binaries=(gpu_tests gemm_invariance_bench lockstep lockstep-rollout lockstep-trainer
+  decode_throughput_bench hf_parity_tool)
 bundle=gpu-bundle
 
 case "$mode" in
@@ -157,7 +161,20 @@ if [[ ${LOCKSTEP_GPU_HF_PARITY:-0} == 1 ]]; then
   parity_rc=$?
   tail -15 "$out/hf_parity.log" | tee -a "$out/summary.txt"
 fi
+grpo_rc=0
+if [[ ${LOCKSTEP_GPU_GRPO:-0} == 1 ]]; then
+  for device in cuda cpu; do
+    "$build/bin/lockstep" grpo configs/quickstart.toml --set rollout.device=$device \
+      --set train.steps="${LOCKSTEP_GPU_GRPO_STEPS:-60}" --set train.checkpoint_every=30 \
+      --out "$out/grpo-rollout-$device" >"$out/grpo_rollout_$device.log" 2>&1 || grpo_rc=1
+    echo "grpo, rollout on $device:" | tee -a "$out/summary.txt"
+    grep -E '^(steps|reward|greedy|rollout ==)|error' "$out/grpo_rollout_$device.log" |
+      tee -a "$out/summary.txt"
+  done
+fi
 echo "gpu-check: gpu_tests exit $tests_rc, gemm_invariance_bench exit $bench_rc," \
-  "verify exit $verify_rc, decode bench exit $decode_rc, hf parity exit $parity_rc" |
+  "verify exit $verify_rc, decode bench exit $decode_rc, hf parity exit $parity_rc," \
+  "grpo exit $grpo_rc" |
   tee -a "$out/summary.txt"
-[[ $tests_rc == 0 && $bench_rc == 0 && $verify_rc == 0 && $decode_rc == 0 && $parity_rc == 0 ]]
+[[ $tests_rc == 0 && $bench_rc == 0 && $verify_rc == 0 && $decode_rc == 0 && $parity_rc == 0 &&
+  $grpo_rc == 0 ]]
