@@ -156,7 +156,7 @@ if [[ ${LOCKSTEP_GPU_DECODE:-0} == 1 ]]; then
   python3 scripts/hf-decode-bench.py ${LOCKSTEP_GPU_HF_DECODE_ARGS:-} \
     --out "$out/decode_hf.json" 2>&1 | tee "$out/decode_hf.log"
   hf_decode_rc=${PIPESTATUS[0]}
-  grep -hE 'FAILED|NOT COMPARABLE' "$out/decode_lockstep.log" "$out/decode_hf.log" |
+  grep -hE 'batch|FAILED' "$out/decode_lockstep.log" "$out/decode_hf.log" |
     tee -a "$out/summary.txt"
   python3 scripts/hf-decode-bench.py --summarize "$out/decode_lockstep.json" \
     "$out/decode_hf.json" 2>&1 | tee -a "$out/summary.txt"
