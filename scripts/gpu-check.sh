@@ -147,11 +147,26 @@ if [[ ${LOCKSTEP_GPU_VERIFY:-0} == 1 ]]; then
 fi
 decode_rc=0
 if [[ ${LOCKSTEP_GPU_DECODE:-0} == 1 ]]; then
+  # Decode tokens/s at batch 1, 64, 256 and prefill tokens/s of 512-token prompts at batch
+  # 1, 8, 32 (median of 5 after a warm-up), lockstep invariant and fast mode, then Hugging
+  # Face on the same GPU with the same defaults; summary.txt gets one table of each.
+  # LOCKSTEP_GPU_DECODE_ARGS goes to decode_throughput_bench, LOCKSTEP_GPU_HF_DECODE_ARGS to
+  # scripts/hf-decode-bench.py (change both alike: the tables say NOT COMPARABLE otherwise).
+  # shellcheck disable=SC2086  # the arguments are meant to split
   "$build/bin/decode_throughput_bench" --device cuda ${LOCKSTEP_GPU_DECODE_ARGS:-} \
     --json "$out/decode_lockstep.json" 2>&1 | tee "$out/decode_lockstep.log"
   decode_rc=${PIPESTATUS[0]}
-  python3 scripts/hf-decode-bench.py --out "$out/decode_hf.json" 2>&1 | tee "$out/decode_hf.log"
-  grep -hE 'batch' "$out/decode_lockstep.log" "$out/decode_hf.log" | tee -a "$out/summary.txt"
+  # shellcheck disable=SC2086
+  python3 scripts/hf-decode-bench.py ${LOCKSTEP_GPU_HF_DECODE_ARGS:-} \
+    --out "$out/decode_hf.json" 2>&1 | tee "$out/decode_hf.log"
+  hf_decode_rc=${PIPESTATUS[0]}
+  grep -hE 'batch|FAILED' "$out/decode_lockstep.log" "$out/decode_hf.log" |
+    tee -a "$out/summary.txt"
+  python3 scripts/hf-decode-bench.py --summarize "$out/decode_lockstep.json" \
+    "$out/decode_hf.json" 2>&1 | tee -a "$out/summary.txt"
+  echo "gpu-check: decode_throughput_bench exit $decode_rc, hf-decode-bench exit $hf_decode_rc" |
+    tee -a "$out/summary.txt"
+  [[ $hf_decode_rc == 0 ]] || decode_rc=1  # a missing baseline is a failed comparison
 fi
 parity_rc=0
 if [[ ${LOCKSTEP_GPU_HF_PARITY:-0} == 1 ]]; then
