@@ -216,7 +216,7 @@ class CudaBackend : public Backend {
                       int64_t rows, int64_t cols, DType dtype, cudaMemcpyKind kind);
   // Both host-result ops: uploads host_rows_, runs the one sampling kernel, waits, and
   // leaves the results in host_results_.
-  absl::Status RunSampling(ConstMatrixView logits, bool sample);
+  absl::Status RunSampling(ConstMatrixView logits, bool sample, OpScope& profile_scope);
 
   int device_index_;
   NumericsMode mode_;
@@ -456,6 +456,7 @@ absl::Status CudaBackend::CopyToHost(ConstMatrixView src, MatrixView host) {
                                   src.cols, src.dtype, cudaMemcpyDeviceToHost));
   LOCKSTEP_RETURN_IF_ERROR(
       CudaStatus(cudaStreamSynchronize(stream_), "CopyToHost: cudaStreamSynchronize"));
+  profile_scope.End();
   profile_.Collect();
   return absl::OkStatus();
 }
@@ -719,7 +720,8 @@ DeviceSamplingRow ToDeviceRow(const SamplingParams& params) {
   return row;
 }
 
-absl::Status CudaBackend::RunSampling(ConstMatrixView logits, bool sample) {
+absl::Status CudaBackend::RunSampling(ConstMatrixView logits, bool sample,
+                                      OpScope& profile_scope) {
   LOCKSTEP_RETURN_IF_ERROR(NotWhileCapturing(sample ? "SampleTokens" : "TokenLogprobs"));
   LOCKSTEP_RETURN_IF_ERROR(internal::CheckLayout(sample ? "SampleTokens" : "TokenLogprobs",
                                                  "logits", logits));
@@ -744,6 +746,7 @@ absl::Status CudaBackend::RunSampling(ConstMatrixView logits, bool sample) {
   LOCKSTEP_RETURN_IF_ERROR(CudaStatus(cudaStreamSynchronize(stream_),
                                       sample ? "SampleTokens: cudaStreamSynchronize"
                                              : "TokenLogprobs: cudaStreamSynchronize"));
+  profile_scope.End();
   profile_.Collect();
   return absl::OkStatus();
 }
@@ -760,7 +763,7 @@ absl::Status CudaBackend::TokenLogprobs(ConstMatrixView logits, std::span<const 
     host_rows_[r] = ToDeviceRow(params.size() == 1 ? params[0] : params[r]);
     host_rows_[r].token = tokens[r];
   }
-  LOCKSTEP_RETURN_IF_ERROR(RunSampling(logits, /*sample=*/false));
+  LOCKSTEP_RETURN_IF_ERROR(RunSampling(logits, /*sample=*/false, profile_scope));
   for (size_t r = 0; r < host_rows_.size(); ++r) logprobs[r] = host_results_[r].logprob;
   return absl::OkStatus();
 }
@@ -778,7 +781,7 @@ absl::Status CudaBackend::SampleTokens(ConstMatrixView logits, std::span<const S
     host_rows_[r].sample_index = specs[r].sample_index;
     host_rows_[r].position = specs[r].position;
   }
-  LOCKSTEP_RETURN_IF_ERROR(RunSampling(logits, /*sample=*/true));
+  LOCKSTEP_RETURN_IF_ERROR(RunSampling(logits, /*sample=*/true, profile_scope));
   for (size_t r = 0; r < host_rows_.size(); ++r) {
     out[r] = SampledToken{host_results_[r].token, host_results_[r].logprob};
   }
