@@ -1,5 +1,7 @@
 // Internal to numerics/cuda: one cuBLASLt problem Y(M,N) = X(M,K) · W(N,K)^T (+ bias) put to
-// cuBLASLt, which is column-major: D(N,M) = op_T(A(K,N)) · B(K,M), A = W, B = X, D = Y.
+// cuBLASLt in one of two formulations (MatmulOrder): column-major D(N,M) = W · X^T, where the
+// kernel's first (64-wide) tile dimension runs over N, or D(M,N) = X · W^T with a row-order D,
+// where it runs over M. Both write Y row-major in place.
 // Heuristic candidates, algo configs read back or forced, and the enqueue. No policy here:
 // linear.cc decides which config runs. Descriptors live on the stack (cublasLt*Init), so an
 // enqueue allocates nothing and can be captured in a CUDA graph.
@@ -23,8 +25,26 @@ namespace lockstep::cuda::internal {
 // OK for CUBLAS_STATUS_SUCCESS; otherwise an error naming `what`.
 absl::Status CublasStatus(cublasStatus_t status, std::string_view what);
 
+// How Y = X · W^T is put to cuBLASLt. Hopper kernels tile the output's first dimension
+// by >= 64 (wgmma), so the choice decides how many CTAs a small M gets: N / 64 in
+// kOutFeaturesFirst, N / (8..32) in kRowsFirst.
+enum class MatmulOrder : uint8_t {
+  // D(N,M) column-major = op_T(A = W as (K,N)) · (B = X as (K,M)): "TN", no layout flags.
+  kOutFeaturesFirst = 0,
+  // D(M,N) in CUBLASLT_ORDER_ROW (ld N) = op_T(A = X as (K,M)) · (B = W as (K,N)). No bias
+  // epilogue (cuBLASLt's bias runs along D's rows, here the batch): bias-free shapes only.
+  kRowsFirst = 1,
+  // As kRowsFirst, but A = X given as a row-order (M,K) layout, not transposed.
+  kRowsFirstRowOrderX = 2,
+  // D(M,N) column-major into a scratch area at the start of the workspace, then
+  // cublasLtMatrixTransform into Y (row-major): an extra kernel. Bias-free only.
+  kRowsFirstTransposed = 3,
+};
+std::string_view MatmulOrderName(MatmulOrder order);
+
 // Everything cuBLASLt needs to know about one call but the pointers.
 struct MatmulProblem {
+  MatmulOrder order = MatmulOrder::kOutFeaturesFirst;
   DType dtype = DType::kBF16;  // X, W, bias and Y; fp16 or bf16 (fp32 accumulation)
   int64_t rows = 0;            // M
   int64_t out_features = 0;    // N
@@ -86,6 +106,10 @@ absl::StatusOr<AlgoChoice> AlgoFromConfig(cublasLtHandle_t handle, const MatmulP
 // `algo` unchanged, checked for `problem` (another M than it was chosen for).
 absl::StatusOr<AlgoChoice> CheckAlgo(cublasLtHandle_t handle, const MatmulProblem& problem,
                                      const cublasLtMatmulAlgo_t& algo);
+
+// Workspace bytes kRowsFirstTransposed keeps for its column-major D (0 for other orders);
+// EnqueueMatmul gives cuBLASLt only what lies beyond it.
+size_t TransposeScratchBytes(const MatmulProblem& problem);
 
 // Enqueues Y = X · W^T (+ bias) on `stream` with `algo`. Pointers are device memory.
 absl::Status EnqueueMatmul(cublasLtHandle_t handle, const MatmulProblem& problem,
