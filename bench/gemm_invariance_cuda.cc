@@ -441,8 +441,10 @@ absl::Status SweepConfigs(LinearContext* context, const Layer& layer, DType dtyp
 // formulations have no bias epilogue).
 bool InOrderSweep(const Layer& layer) { return InConfigSweep(layer) && !layer.bias; }
 
+// kRowsFirst (a row-order D) is left out: on the H200 with cuBLASLt 13.1 it ran the same
+// kernels as today's formulation (2026-11-30 first sweep, bench/RESULTS.md); add it back
+// to re-check another cuBLASLt.
 constexpr cuda::internal::MatmulOrder kRowsFirstOrders[] = {
-    cuda::internal::MatmulOrder::kRowsFirst, cuda::internal::MatmulOrder::kRowsFirstRowOrderX,
     cuda::internal::MatmulOrder::kRowsFirstTransposed};
 
 // Split-K-1 configurations cuBLASLt proposes at any bucket's M for `base` (each proposal
@@ -520,6 +522,10 @@ absl::Status SweepOrders(LinearContext* context, const Layer& layer, DType dtype
   int64_t next = 0;
   double worst_invariant = 0, worst_combined = 0;
   std::vector<double> worst_order(std::size(kRowsFirstOrders), 0.0);
+  std::vector<double> worst_order_any(std::size(kRowsFirstOrders), 0.0);
+  // Row 0 (input row 0, weight copy 0) of every configuration at every M, per order: one
+  // distinct value means the order is batch-invariant on its own.
+  std::vector<std::vector<uint64_t>> row0_hashes(std::size(kRowsFirstOrders));
   for (int64_t rows = 1; rows <= kMaxRows; rows *= 2) {
     const ConstMatrixView x(dtype, b.x.data(), rows, layer.k, layer.k);
     const MatrixView y{dtype, b.y.data(), rows, layer.n, layer.n};
@@ -561,12 +567,12 @@ absl::Status SweepOrders(LinearContext* context, const Layer& layer, DType dtype
     // The whole output from weight copy 0, Y poisoned first (so unwritten rows differ).
     auto output = [&](const LinearPlan* plan, const cuda::internal::MatmulProblem* p,
                       const AlgoChoice* algo, std::vector<unsigned char>& out) -> absl::Status {
-      LOCKSTEP_RETURN_IF_ERROR(cuda::CudaStatus(
-          cudaMemsetAsync(b.y.data(), 0xff, rows * row_bytes, stream), "poison"));
+      LOCKSTEP_RETURN_IF_ERROR(
+          cuda::CudaStatus(cudaMemsetAsync(b.y.data(), 0xff, rows * row_bytes, stream), "poison"));
       if (plan != nullptr) {
-        LOCKSTEP_RETURN_IF_ERROR(plan->Run(
-            x, ConstMatrixView(dtype, b.Weight(0, dtype), layer.n, layer.k, layer.k), bias, y,
-            stream));
+        LOCKSTEP_RETURN_IF_ERROR(
+            plan->Run(x, ConstMatrixView(dtype, b.Weight(0, dtype), layer.n, layer.k, layer.k),
+                      bias, y, stream));
       } else {
         LOCKSTEP_RETURN_IF_ERROR(cuda::internal::EnqueueMatmul(
             context->handle(), *p, algo->algo, b.x.data(), b.Weight(0, dtype), bias, b.y.data(),
@@ -574,9 +580,8 @@ absl::Status SweepOrders(LinearContext* context, const Layer& layer, DType dtype
       }
       LOCKSTEP_RETURN_IF_ERROR(cuda::CudaStatus(cudaStreamSynchronize(stream), "sync"));
       out.resize(rows * row_bytes);
-      return cuda::CudaStatus(cudaMemcpy(out.data(), b.y.data(), out.size(),
-                                         cudaMemcpyDeviceToHost),
-                              "copy");
+      return cuda::CudaStatus(
+          cudaMemcpy(out.data(), b.y.data(), out.size(), cudaMemcpyDeviceToHost), "copy");
     };
     LOCKSTEP_RETURN_IF_ERROR(output(invariant.get(), nullptr, nullptr, reference));
     LOCKSTEP_ASSIGN_OR_RETURN(double heur_before, time_one(heuristic.get(), nullptr, nullptr));
@@ -606,6 +611,12 @@ absl::Status SweepOrders(LinearContext* context, const Layer& layer, DType dtype
         }
         LOCKSTEP_RETURN_IF_ERROR(output(nullptr, &p, &*algo, got));
         const bool equal = got == reference;
+        const uint64_t row0 =
+            HashBytes(std::vector<unsigned char>(got.begin(), got.begin() + row_bytes));
+        if (std::find(row0_hashes[o].begin(), row0_hashes[o].end(), row0) ==
+            row0_hashes[o].end()) {
+          row0_hashes[o].push_back(row0);
+        }
         const std::string described = cuda::internal::DescribeAlgoConfig(config);
         Best& bo = best[o];
         ++bo.timed;
@@ -623,11 +634,11 @@ absl::Status SweepOrders(LinearContext* context, const Layer& layer, DType dtype
           bo.equal_us = *us;
           bo.equal_config = described;
         }
-        csv_rows.push_back(absl::StrCat(
-            layer.model, ",", layer.name, ",", layer.n, ",", layer.k, ",",
-            std::string(DTypeName(dtype)), ",", rows, ",",
-            std::string(cuda::internal::MatmulOrderName(p.order)), ",", described, ",",
-            absl::StrFormat("%.3f", *us), ",", equal ? 1 : 0));
+        csv_rows.push_back(absl::StrCat(layer.model, ",", layer.name, ",", layer.n, ",", layer.k,
+                                        ",", std::string(DTypeName(dtype)), ",", rows, ",",
+                                        std::string(cuda::internal::MatmulOrderName(p.order)), ",",
+                                        described, ",", absl::StrFormat("%.3f", *us), ",",
+                                        equal ? 1 : 0));
       }
     }
     LOCKSTEP_ASSIGN_OR_RETURN(double heur_after, time_one(heuristic.get(), nullptr, nullptr));
@@ -636,6 +647,7 @@ absl::Status SweepOrders(LinearContext* context, const Layer& layer, DType dtype
     for (size_t o = 0; o < best.size(); ++o) {
       if (best[o].equal_us < 1e29) combined = std::min(combined, best[o].equal_us);
       worst_order[o] = std::max(worst_order[o], best[o].equal_us / heur_us);
+      worst_order_any[o] = std::max(worst_order_any[o], best[o].us / heur_us);
     }
     worst_invariant = std::max(worst_invariant, inv_us / heur_us);
     worst_combined = std::max(worst_combined, combined / heur_us);
@@ -660,14 +672,15 @@ absl::Status SweepOrders(LinearContext* context, const Layer& layer, DType dtype
       csv->flush();
     }
   }
-  std::printf("  ORDERS %s %s %s: worst over M / heuristic: invariant plan %.3f; per-M best of "
-              "invariant and bit-equal rows-first %.3f",
-              layer.model, layer.name, std::string(DTypeName(dtype)).c_str(), worst_invariant,
-              worst_combined);
+  std::printf(
+      "  ORDERS %s %s %s: worst over M / heuristic: invariant plan %.3f; per-M best of "
+      "invariant and bit-equal rows-first %.3f",
+      layer.model, layer.name, std::string(DTypeName(dtype)).c_str(), worst_invariant,
+      worst_combined);
   for (size_t o = 0; o < worst_order.size(); ++o) {
-    std::printf("; %s alone %.3f",
+    std::printf("; %s alone: bit-equal %.3f, any config %.3f, %zu distinct row-0 hashes",
                 std::string(cuda::internal::MatmulOrderName(kRowsFirstOrders[o])).c_str(),
-                worst_order[o]);
+                worst_order[o], worst_order_any[o], row0_hashes[o].size());
   }
   std::printf("\n");
   return absl::OkStatus();
@@ -736,10 +749,10 @@ absl::Status Main(int argc, char** argv) {
       if (options.orders && !InOrderSweep(layer)) continue;
       std::ofstream* csv_out = csv.is_open() ? &csv : nullptr;
       const absl::Status layer_status =
-          options.orders    ? SweepOrders(context.get(), layer, dtype, csv_out, stream, start, stop)
-          : options.configs ? SweepConfigs(context.get(), layer, dtype, csv_out, stream, start, stop)
-                            : BenchLayer(context.get(), layer, dtype, options, csv_out, stream,
-                                         start, stop);
+          options.orders ? SweepOrders(context.get(), layer, dtype, csv_out, stream, start, stop)
+          : options.configs
+              ? SweepConfigs(context.get(), layer, dtype, csv_out, stream, start, stop)
+              : BenchLayer(context.get(), layer, dtype, options, csv_out, stream, start, stop);
       if (!layer_status.ok()) {
         std::printf("  LAYER FAILED %s %s %s: %s\n", layer.model, layer.name,
                     std::string(DTypeName(dtype)).c_str(), layer_status.ToString().c_str());

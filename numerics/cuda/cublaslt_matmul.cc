@@ -5,6 +5,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "numerics/cuda/cuda_status.h"
 #include "numerics/status_macros.h"
 
 namespace lockstep::cuda::internal {
@@ -45,8 +46,7 @@ absl::Status InitDescriptors(const MatmulProblem& p, const void* bias, Descripto
                      std::string(MatmulOrderName(MatmulOrder::kOutFeaturesFirst))));
   }
   LOCKSTEP_RETURN_IF_CUBLAS_ERROR(cublasLtMatmulDescInit(&d->op, CUBLAS_COMPUTE_32F, CUDA_R_32F));
-  const cublasOperation_t op_a =
-      p.order == MatmulOrder::kRowsFirstRowOrderX ? CUBLAS_OP_N : CUBLAS_OP_T;
+  const cublasOperation_t op_a = CUBLAS_OP_T;
   const cublasOperation_t op_b = CUBLAS_OP_N;
   LOCKSTEP_RETURN_IF_CUBLAS_ERROR(
       cublasLtMatmulDescSetAttribute(&d->op, CUBLASLT_MATMUL_DESC_TRANSA, &op_a, sizeof(op_a)));
@@ -64,21 +64,13 @@ absl::Status InitDescriptors(const MatmulProblem& p, const void* bias, Descripto
   }
   const cudaDataType_t type = CudaDataType(p.dtype);
   const int64_t m = p.rows, n = p.out_features, k = p.in_features;
-  switch (p.order) {
-    case MatmulOrder::kOutFeaturesFirst:
-      LOCKSTEP_RETURN_IF_CUBLAS_ERROR(cublasLtMatrixLayoutInit(&d->a, type, k, n, p.w_stride));
-      LOCKSTEP_RETURN_IF_CUBLAS_ERROR(cublasLtMatrixLayoutInit(&d->b, type, k, m, p.x_stride));
-      LOCKSTEP_RETURN_IF_CUBLAS_ERROR(cublasLtMatrixLayoutInit(&d->d, type, n, m, p.y_stride));
-      return absl::OkStatus();
-    case MatmulOrder::kRowsFirst:
-    case MatmulOrder::kRowsFirstTransposed:
-      LOCKSTEP_RETURN_IF_CUBLAS_ERROR(cublasLtMatrixLayoutInit(&d->a, type, k, m, p.x_stride));
-      break;
-    case MatmulOrder::kRowsFirstRowOrderX:
-      LOCKSTEP_RETURN_IF_CUBLAS_ERROR(cublasLtMatrixLayoutInit(&d->a, type, m, k, p.x_stride));
-      LOCKSTEP_RETURN_IF_ERROR(SetRowOrder(&d->a));
-      break;
+  if (p.order == MatmulOrder::kOutFeaturesFirst) {
+    LOCKSTEP_RETURN_IF_CUBLAS_ERROR(cublasLtMatrixLayoutInit(&d->a, type, k, n, p.w_stride));
+    LOCKSTEP_RETURN_IF_CUBLAS_ERROR(cublasLtMatrixLayoutInit(&d->b, type, k, m, p.x_stride));
+    LOCKSTEP_RETURN_IF_CUBLAS_ERROR(cublasLtMatrixLayoutInit(&d->d, type, n, m, p.y_stride));
+    return absl::OkStatus();
   }
+  LOCKSTEP_RETURN_IF_CUBLAS_ERROR(cublasLtMatrixLayoutInit(&d->a, type, k, m, p.x_stride));
   LOCKSTEP_RETURN_IF_CUBLAS_ERROR(cublasLtMatrixLayoutInit(&d->b, type, k, n, p.w_stride));
   if (p.order == MatmulOrder::kRowsFirstTransposed) {
     LOCKSTEP_RETURN_IF_CUBLAS_ERROR(
@@ -87,24 +79,6 @@ absl::Status InitDescriptors(const MatmulProblem& p, const void* bias, Descripto
   }
   LOCKSTEP_RETURN_IF_CUBLAS_ERROR(cublasLtMatrixLayoutInit(&d->d, type, m, n, p.y_stride));
   return SetRowOrder(&d->d);
-}
-
-// kRowsFirstTransposed's second step: the column-major (M, N) scratch into row-major Y.
-absl::Status EnqueueScratchToRows(cublasLtHandle_t handle, const MatmulProblem& p,
-                                  const void* scratch, void* y, cudaStream_t stream) {
-  cublasLtMatrixTransformDescOpaque_t transform;
-  LOCKSTEP_RETURN_IF_CUBLAS_ERROR(cublasLtMatrixTransformDescInit(&transform, CUDA_R_32F));
-  const cudaDataType_t type = CudaDataType(p.dtype);
-  cublasLtMatrixLayoutOpaque_t from, to;
-  LOCKSTEP_RETURN_IF_CUBLAS_ERROR(
-      cublasLtMatrixLayoutInit(&from, type, p.rows, p.out_features, ScratchLeadingDimension(p)));
-  LOCKSTEP_RETURN_IF_CUBLAS_ERROR(
-      cublasLtMatrixLayoutInit(&to, type, p.rows, p.out_features, p.y_stride));
-  LOCKSTEP_RETURN_IF_ERROR(SetRowOrder(&to));
-  const float alpha = 1.0f, beta = 0.0f;
-  return CublasStatus(cublasLtMatrixTransform(handle, &transform, &alpha, scratch, &from, &beta,
-                                              scratch, &from, y, &to, stream),
-                      "cublasLtMatrixTransform");
 }
 
 template <typename T>
@@ -157,8 +131,6 @@ std::string_view MatmulOrderName(MatmulOrder order) {
       return "out-features-first";
     case MatmulOrder::kRowsFirst:
       return "rows-first";
-    case MatmulOrder::kRowsFirstRowOrderX:
-      return "rows-first-row-x";
     case MatmulOrder::kRowsFirstTransposed:
       return "rows-first-transposed";
   }
@@ -225,8 +197,8 @@ absl::StatusOr<std::vector<AlgoChoice>> HeuristicCandidates(cublasLtHandle_t han
   std::vector<AlgoChoice> out;
   for (int i = 0; i < returned; ++i) {
     if (results[i].state != CUBLAS_STATUS_SUCCESS) continue;
-    out.push_back(
-        {results[i].algo, ReadAlgoConfig(results[i].algo), results[i].workspaceSize + scratch});
+    out.push_back({results[i].algo, ReadAlgoConfig(results[i].algo),
+                   results[i].workspaceSize + scratch, problem.order});
   }
   return out;
 }
@@ -240,7 +212,7 @@ absl::StatusOr<AlgoChoice> CheckAlgo(cublasLtHandle_t handle, const MatmulProble
       CublasStatus(cublasLtMatmulAlgoCheck(handle, &d.op, &d.a, &d.b, &d.d, &d.d, &algo, &result),
                    "cublasLtMatmulAlgoCheck"));
   return AlgoChoice{algo, ReadAlgoConfig(algo),
-                    result.workspaceSize + TransposeScratchBytes(problem)};
+                    result.workspaceSize + TransposeScratchBytes(problem), problem.order};
 }
 
 absl::StatusOr<AlgoChoice> ForceSplitK(cublasLtHandle_t handle, const MatmulProblem& problem,
@@ -317,7 +289,10 @@ absl::Status EnqueueMatmul(cublasLtHandle_t handle, const MatmulProblem& problem
                      &algo, gemm_workspace, workspace_bytes - scratch_bytes, stream),
       "cublasLtMatmul"));
   if (scratch_bytes == 0) return absl::OkStatus();
-  return EnqueueScratchToRows(handle, problem, workspace, y, stream);
+  return CudaStatus(
+      LaunchColumnMajorToRows(workspace, ScratchLeadingDimension(problem), problem.rows,
+                              problem.out_features, y, problem.y_stride, stream),
+      "cuBLASLt rows-first linear: transpose to rows");
 }
 
 }  // namespace lockstep::cuda::internal

@@ -27,18 +27,19 @@ absl::Status CublasStatus(cublasStatus_t status, std::string_view what);
 
 // How Y = X · W^T is put to cuBLASLt. Hopper kernels tile the output's first dimension
 // by >= 64 (wgmma), so the choice decides how many CTAs a small M gets: N / 64 in
-// kOutFeaturesFirst, N / (8..32) in kRowsFirst.
+// kOutFeaturesFirst, N / (8..32) in kRowsFirstTransposed.
 enum class MatmulOrder : uint8_t {
   // D(N,M) column-major = op_T(A = W as (K,N)) · (B = X as (K,M)): "TN", no layout flags.
   kOutFeaturesFirst = 0,
-  // D(M,N) in CUBLASLT_ORDER_ROW (ld N) = op_T(A = X as (K,M)) · (B = W as (K,N)). No bias
-  // epilogue (cuBLASLt's bias runs along D's rows, here the batch): bias-free shapes only.
+  // D(M,N) in CUBLASLT_ORDER_ROW (ld N) = op_T(A = X as (K,M)) · (B = W as (K,N)). Measured
+  // on an H200 with cuBLASLt 13.1 (bench/RESULTS.md): cuBLASLt runs the same kernels as
+  // kOutFeaturesFirst for it (same proposals, times and bits), so it gains nothing; kept
+  // for gemm_invariance_bench --orders.
   kRowsFirst = 1,
-  // As kRowsFirst, but A = X given as a row-order (M,K) layout, not transposed.
-  kRowsFirstRowOrderX = 2,
-  // D(M,N) column-major into a scratch area at the start of the workspace, then
-  // cublasLtMatrixTransform into Y (row-major): an extra kernel. Bias-free only.
-  kRowsFirstTransposed = 3,
+  // D(M,N) column-major (= Y^T) into a scratch area at the start of the workspace, the
+  // kernel's first tile dimension over M; then a transpose kernel writes Y row-major (an
+  // extra launch, a pure copy). Bias-free only, as kRowsFirst.
+  kRowsFirstTransposed = 2,
 };
 std::string_view MatmulOrderName(MatmulOrder order);
 
@@ -76,7 +77,8 @@ struct AlgoConfig {
 struct AlgoChoice {
   cublasLtMatmulAlgo_t algo{};
   AlgoConfig config;
-  size_t workspace_bytes = 0;
+  size_t workspace_bytes = 0;  // kRowsFirstTransposed: its transpose scratch included
+  MatmulOrder order = MatmulOrder::kOutFeaturesFirst;  // the problem it was made for
 };
 
 AlgoConfig ReadAlgoConfig(const cublasLtMatmulAlgo_t& algo);
@@ -110,6 +112,12 @@ absl::StatusOr<AlgoChoice> CheckAlgo(cublasLtHandle_t handle, const MatmulProble
 // Workspace bytes kRowsFirstTransposed keeps for its column-major D (0 for other orders);
 // EnqueueMatmul gives cuBLASLt only what lies beyond it.
 size_t TransposeScratchBytes(const MatmulProblem& problem);
+
+// Y(rows, cols) row-major (row stride y_stride) = the column-major (rows, cols) matrix at
+// `columns` (leading dimension `ld`); 16-bit elements, a pure copy. Defined in
+// linear_transpose_kernels.cu (no Abseil there); returns the launch error.
+cudaError_t LaunchColumnMajorToRows(const void* columns, int64_t ld, int64_t rows, int64_t cols,
+                                    void* y, int64_t y_stride, cudaStream_t stream);
 
 // Enqueues Y = X · W^T (+ bias) on `stream` with `algo`. Pointers are device memory.
 absl::Status EnqueueMatmul(cublasLtHandle_t handle, const MatmulProblem& problem,
