@@ -615,8 +615,7 @@ absl::Status SweepOrders(LinearContext* context, const Layer& layer, DType dtype
         const bool equal = got == reference;
         const uint64_t row0 =
             HashBytes(std::vector<unsigned char>(got.begin(), got.begin() + row_bytes));
-        if (std::find(row0_hashes[o].begin(), row0_hashes[o].end(), row0) ==
-            row0_hashes[o].end()) {
+        if (std::find(row0_hashes[o].begin(), row0_hashes[o].end(), row0) == row0_hashes[o].end()) {
           row0_hashes[o].push_back(row0);
         }
         const std::string described = cuda::internal::DescribeAlgoConfig(config);

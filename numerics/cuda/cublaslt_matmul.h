@@ -1,7 +1,6 @@
 // Internal to numerics/cuda: one cuBLASLt problem Y(M,N) = X(M,K) · W(N,K)^T (+ bias) put to
-// cuBLASLt in one of two formulations (MatmulOrder): column-major D(N,M) = W · X^T, where the
-// kernel's first (64-wide) tile dimension runs over N, or D(M,N) = X · W^T with a row-order D,
-// where it runs over M. Both write Y row-major in place.
+// cuBLASLt, by default column-major D(N,M) = W · X^T (A = W, B = X, D = Y, no copies);
+// MatmulOrder names two other formulations, kept for the benchmark that measured them.
 // Heuristic candidates, algo configs read back or forced, and the enqueue. No policy here:
 // linear.cc decides which config runs. Descriptors live on the stack (cublasLt*Init), so an
 // enqueue allocates nothing and can be captured in a CUDA graph.
@@ -25,20 +24,22 @@ namespace lockstep::cuda::internal {
 // OK for CUBLAS_STATUS_SUCCESS; otherwise an error naming `what`.
 absl::Status CublasStatus(cublasStatus_t status, std::string_view what);
 
-// How Y = X · W^T is put to cuBLASLt. Hopper kernels tile the output's first dimension
-// by >= 64 (wgmma), so the choice decides how many CTAs a small M gets: N / 64 in
-// kOutFeaturesFirst, N / (8..32) in kRowsFirstTransposed.
+// How Y = X · W^T is put to cuBLASLt. LinearPlan runs kOutFeaturesFirst; the other two are
+// for `gemm_invariance_bench --orders`, which measured them on an H200 with cuBLASLt 13.1
+// (bench/RESULTS.md, 2026-11-30) hoping for more CTAs at small M (N = 1536 gives 24 column
+// tiles of 64): neither helps, so no plan uses them.
 enum class MatmulOrder : uint8_t {
   // D(N,M) column-major = op_T(A = W as (K,N)) · (B = X as (K,M)): "TN", no layout flags.
   kOutFeaturesFirst = 0,
-  // D(M,N) in CUBLASLT_ORDER_ROW (ld N) = op_T(A = X as (K,M)) · (B = W as (K,N)). Measured
-  // on an H200 with cuBLASLt 13.1 (bench/RESULTS.md): cuBLASLt runs the same kernels as
-  // kOutFeaturesFirst for it (same proposals, times and bits), so it gains nothing; kept
-  // for gemm_invariance_bench --orders.
+  // D(M,N) in CUBLASLT_ORDER_ROW (ld N) = op_T(A = X as (K,M)) · (B = W as (K,N)). cuBLASLt
+  // ran the same kernels as kOutFeaturesFirst for it (same proposals, times and bits). No
+  // bias epilogue (cuBLASLt adds bias along D's rows, here the batch): bias-free only.
   kRowsFirst = 1,
-  // D(M,N) column-major (= Y^T) into a scratch area at the start of the workspace, the
-  // kernel's first tile dimension over M; then a transpose kernel writes Y row-major (an
-  // extra launch, a pure copy). Bias-free only, as kRowsFirst.
+  // D(M,N) column-major (= Y^T) into a scratch area at the start of the workspace, then a
+  // transpose kernel writes Y row-major (an extra launch, a pure copy). At split-K 1 its
+  // algo-66 configurations gave the bits of kOutFeaturesFirst but ran 1.06-1.4x slower
+  // than the tuned plan, and cuBLASLt offers no algo-66 kernel for it at M < 8 (algo 13
+  // at M = 1 sums differently). Bias-free only, as kRowsFirst.
   kRowsFirstTransposed = 2,
 };
 std::string_view MatmulOrderName(MatmulOrder order);

@@ -5,9 +5,6 @@
 // fixed per shape and the tile may follow M. It is not a documented guarantee, and it fails
 // for the older kernels that serve rows not 16-byte aligned (they may split K inside a
 // CTA): SelfCheck() verifies it on the device, and the fallback handles such shapes.
-// Small-M buckets of some tuned shapes use the other formulation of the same product
-// (cublaslt_matmul.h, kRowsFirstTransposed) for more CTAs; they keep it only if the
-// self-check finds its bits equal to the out-features-first buckets'.
 #include "numerics/cuda/linear.h"
 
 #include <algorithm>
@@ -25,7 +22,6 @@ namespace lockstep::cuda {
 
 using internal::AlgoChoice;
 using internal::AlgoConfig;
-using internal::MatmulOrder;
 using internal::MatmulProblem;
 
 namespace {
@@ -52,10 +48,12 @@ uint32_t ReductionFor(int32_t split_k) {
 // >= 2, either scheme, costs 1.17-2.3x at M >= 1024 (partials through memory), while the
 // right split-K-1 tile (64x8 / 64x32 with cluster shapes 3-4) is within 1.10 of the
 // heuristic at small M for 7B down and q/o; the heuristic rule's own split-K-1 pick was
-// 1.7x slower there (7B down M = 1). 1.5B down stayed ~1.25-1.37 at M <= 128: no split-K-1
-// configuration feeds enough SMs (24 column tiles of 64) to match the heuristic's split 4;
-// hence rows_first_buckets below (a row-order output layout does not help: cuBLASLt runs
-// the same kernels for it, measured with `gemm_invariance_bench --orders`).
+// 1.7x slower there (7B down M = 1). 1.5B down stays ~1.25-1.37 at M <= 128: no split-K-1
+// configuration feeds enough SMs (24 column tiles of 64) to match the heuristic's split 4.
+// Putting the product to cuBLASLt the other way round does not help either (`gemm_
+// invariance_bench --orders`, 2026-11-30): a row-order output runs the very same kernels,
+// and a column-major (M, N) output plus a transpose gives the same bits at split-K 1 but
+// runs 1.06-1.4x slower than this table, with no algo-66 kernel at all for M < 8.
 // Per bucket: the fastest split-K-1 configuration at the bucket's upper M (ties within
 // 3 % to the one faster at half that M); 0.5B down M <= 512 (bf16) and M <= 256 (fp16)
 // were then set to configurations that were fastest in both sweeps. The winners all share
@@ -69,12 +67,6 @@ struct TunedShape {
   DType dtype;
   int64_t out_features, in_features;                // N, K (with or without bias)
   std::array<TunedBucket, kLinearBuckets> buckets;  // M <= 1, 2, 4, ..., 4096+
-  // Buckets 0 .. rows_first_buckets - 1 run the rows-first formulation (MatmulOrder::
-  // kRowsFirstTransposed: the kernel tiles M by 64 and N by 8..32, then a transpose), with
-  // the configuration RowsFirstChoice() picks; `buckets` stays their fallback. Bias-free
-  // plans only. Why: with N on the 64-wide tile side, N = 896 or 1536 gives 14 or 24 CTAs
-  // at small M, too few to stream the weights at the heuristic's speed.
-  int rows_first_buckets = 0;
 };
 constexpr int32_t kTunedAlgoId = 66;
 constexpr uint32_t kTunedStages = 35;
@@ -87,8 +79,7 @@ constexpr TunedShape kTunedShapes[] = {
     // Qwen2.5-0.5B down, bf16
     {DType::kBF16, 896, 4864, {{
         {12, 2, 7}, {13, 3, 9}, {13, 3, 7}, {10, 1, 4}, {312, 1, 4}, {13, 1, 4}, {12, 0, 4},
-        {13, 3, 9}, {15, 1, 3}, {15, 3, 9}, {17, 2, 9}, {165, 0, 3}, {165, 0, 3}}},
-        /*rows_first_buckets=*/9},
+        {13, 3, 9}, {15, 1, 3}, {15, 3, 9}, {17, 2, 9}, {165, 0, 3}, {165, 0, 3}}}},
     // Qwen2.5-0.5B down, fp16
     {DType::kF16, 896, 4864, {{
         {12, 2, 7}, {12, 2, 7}, {10, 1, 4}, {13, 1, 4}, {312, 1, 4}, {13, 1, 4}, {13, 1, 4},
@@ -96,13 +87,11 @@ constexpr TunedShape kTunedShapes[] = {
     // Qwen2.5-1.5B down, bf16
     {DType::kBF16, 1536, 8960, {{
         {312, 1, 4}, {13, 1, 4}, {312, 1, 4}, {312, 1, 4}, {312, 1, 4}, {10, 1, 4}, {13, 1, 4},
-        {13, 1, 4}, {15, 3, 7}, {27, 2, 5}, {28, 0, 3}, {31, 7, 5}, {31, 7, 5}}},
-        /*rows_first_buckets=*/8},
+        {13, 1, 4}, {15, 3, 7}, {27, 2, 5}, {28, 0, 3}, {31, 7, 5}, {31, 7, 5}}}},
     // Qwen2.5-1.5B down, fp16
     {DType::kF16, 1536, 8960, {{
         {13, 1, 4}, {10, 1, 4}, {13, 1, 4}, {13, 1, 4}, {10, 1, 4}, {10, 1, 4}, {12, 0, 4},
-        {12, 0, 4}, {15, 1, 4}, {27, 2, 5}, {28, 0, 3}, {495, 7, 5}, {495, 7, 5}}},
-        /*rows_first_buckets=*/9},
+        {12, 0, 4}, {15, 1, 4}, {27, 2, 5}, {28, 0, 3}, {495, 7, 5}, {495, 7, 5}}}},
     // Qwen2.5-7B down, bf16
     {DType::kBF16, 3584, 18944, {{
         {312, 1, 3}, {10, 1, 3}, {10, 1, 3}, {10, 1, 3}, {312, 1, 3}, {312, 1, 3}, {13, 1, 3},
@@ -155,13 +144,6 @@ uint32_t PowerOfTwoAlignment(int64_t bytes) {
   return static_cast<uint32_t>(std::min<uint64_t>(low_bit, 256));
 }
 
-// A bucket's configuration, named with its formulation when that is not the usual one.
-std::string DescribeChoice(const AlgoChoice& choice) {
-  const std::string config = internal::DescribeAlgoConfig(choice.config);
-  if (choice.order == MatmulOrder::kOutFeaturesFirst) return config;
-  return absl::StrCat(std::string(internal::MatmulOrderName(choice.order)), " ", config);
-}
-
 bool Aligned(const void* p, uint32_t alignment) {
   return reinterpret_cast<uintptr_t>(p) % alignment == 0;
 }
@@ -200,9 +182,8 @@ absl::Status LinearContext::ReserveWorkspace(size_t bytes) {
 }
 
 MatmulProblem LinearPlan::ProblemFor(int64_t rows, int64_t x_stride, int64_t w_stride,
-                                     int64_t y_stride, MatmulOrder order) const {
+                                     int64_t y_stride) const {
   MatmulProblem p;
-  p.order = order;
   p.dtype = shape_.dtype;
   p.rows = rows;
   p.out_features = shape_.out_features;
@@ -309,66 +290,8 @@ absl::StatusOr<bool> LinearPlan::UseTunedConfigs() {
     absl::StrAppend(&config_source_, "; ", rejected,
                     " bucket(s) rejected by cuBLASLt use the heuristic rule at split-K 1");
   }
-  // The rows-first buckets (a prefix: the first bucket without a rows-first configuration
-  // ends it). The out-features-first choices stay as their fallback.
-  out_features_first_buckets_ = buckets_;
-  rows_first_buckets_ = 0;
-  const int wanted = shape_.has_bias ? 0 : tuned->rows_first_buckets;
-  for (int b = 0; b < wanted; ++b) {
-    absl::StatusOr<AlgoChoice> rows_first = RowsFirstChoice(b);
-    if (!rows_first.ok()) break;
-    buckets_[b] = *rows_first;
-    rows_first_buckets_ = b + 1;
-  }
-  if (rows_first_buckets_ > 0) {
-    absl::StrAppend(&config_source_,
-                    "; rows-first formulation for M <= ", BucketUpperRows(rows_first_buckets_ - 1));
-  }
-  if (rows_first_buckets_ < wanted) {
-    absl::StrAppend(&config_source_, " (the table asks for M <= ", BucketUpperRows(wanted - 1),
-                    "; cuBLASLt offers no algo ", kTunedAlgoId, " split-K-1 configuration beyond)");
-  }
   LOCKSTEP_RETURN_IF_ERROR(ReserveForBuckets());
   return true;
-}
-
-// cuBLASLt's best algo-66 split-K-1 proposal for the rows-first problem at the bucket's M
-// (as proposed, else the best algo-66 proposal forced to split-K 1). Algo 66 only: that
-// every split-K-1 configuration sums in one order was measured for that kernel family.
-// A pure function of GPU, cuBLASLt and shape, like the rest of the plan.
-absl::StatusOr<AlgoChoice> LinearPlan::RowsFirstChoice(int bucket) const {
-  const cublasLtHandle_t handle = context_->handle();
-  const int64_t k = shape_.in_features, n = shape_.out_features;
-  const MatmulProblem problem =
-      ProblemFor(BucketUpperRows(bucket), k, k, n, MatmulOrder::kRowsFirstTransposed);
-  LOCKSTEP_ASSIGN_OR_RETURN(
-      std::vector<AlgoChoice> candidates,
-      internal::HeuristicCandidates(handle, problem, LinearContext::kMaxWorkspaceBytes,
-                                    CUBLASLT_REDUCTION_SCHEME_MASK, kHeuristicCandidates));
-  for (const AlgoChoice& c : candidates) {
-    if (c.config.id == kTunedAlgoId && c.config.split_k == 1) return c;
-  }
-  for (const AlgoChoice& c : candidates) {
-    if (c.config.id != kTunedAlgoId) continue;
-    absl::StatusOr<AlgoChoice> forced =
-        internal::ForceSplitK(handle, problem, c.algo, 1, CUBLASLT_REDUCTION_SCHEME_NONE);
-    if (forced.ok() && forced->workspace_bytes <= LinearContext::kMaxWorkspaceBytes) {
-      return forced;
-    }
-  }
-  return absl::NotFoundError(absl::StrCat("cuda::LinearPlan: no rows-first algo ", kTunedAlgoId,
-                                          " split-K-1 configuration for the weight (", n, ", ", k,
-                                          ") at M = ", problem.rows));
-}
-
-// The self-check's first fallback for a plan with rows-first buckets: every bucket back to
-// the out-features-first formulation (the table's configurations). True if that passes.
-absl::StatusOr<bool> LinearPlan::DropRowsFirstBuckets() {
-  buckets_ = out_features_first_buckets_;
-  rows_first_buckets_ = 0;
-  LOCKSTEP_RETURN_IF_ERROR(ReserveForBuckets());
-  LOCKSTEP_ASSIGN_OR_RETURN(SelfCheckResult result, SelfCheck());
-  return result.passed();
 }
 
 absl::StatusOr<AlgoChoice> LinearPlan::ChooseBucketConfig(int bucket, int32_t split_k,
@@ -442,22 +365,7 @@ absl::Status LinearPlan::ApplySelfCheck() {
   if (first.passed()) {
     self_check_note_ = absl::StrCat("self-check passed: split-K ", split_k_, ", ", kLinearBuckets,
                                     " buckets bitwise invariant and exact");
-    if (rows_first_buckets_ > 0) {
-      absl::StrAppend(&self_check_note_, " (rows-first formulation for M <= ",
-                      BucketUpperRows(rows_first_buckets_ - 1), ")");
-    }
     return absl::OkStatus();
-  }
-  if (rows_first_buckets_ > 0) {
-    const int64_t rows_first_up_to = BucketUpperRows(rows_first_buckets_ - 1);
-    LOCKSTEP_ASSIGN_OR_RETURN(bool passed, DropRowsFirstBuckets());
-    if (passed) {
-      self_check_note_ = absl::StrCat(
-          "self-check FALLBACK: with the rows-first formulation for M <= ", rows_first_up_to, " ",
-          DescribeFailure(first),
-          "; every bucket now uses the out-features-first formulation, which passes");
-      return absl::OkStatus();
-    }
   }
   LOCKSTEP_RETURN_IF_ERROR(UseNearestPassingBuckets(first.failing_buckets()));
   LOCKSTEP_ASSIGN_OR_RETURN(SelfCheckResult second, SelfCheck());
@@ -497,8 +405,7 @@ absl::Status LinearPlan::UseNearestPassingBuckets(const std::vector<int>& failin
       for (int p : {b - distance, b + distance}) {
         if (p < 0 || p >= kLinearBuckets || !passed[p]) continue;
         absl::StatusOr<AlgoChoice> borrowed = internal::CheckAlgo(
-            context_->handle(), ProblemFor(BucketUpperRows(b), k, k, n, chosen[p].order),
-            chosen[p].algo);
+            context_->handle(), ProblemFor(BucketUpperRows(b), k, k, n), chosen[p].algo);
         if (borrowed.ok() && borrowed->workspace_bytes <= LinearContext::kMaxWorkspaceBytes) {
           buckets_[b] = *borrowed;
           replaced = true;
@@ -518,7 +425,6 @@ absl::StatusOr<bool> LinearPlan::UseOneSplitOneConfigForAllRows() {
   const int64_t k = shape_.in_features, n = shape_.out_features;
   constexpr int kTries = 4;
   split_k_ = 1;
-  rows_first_buckets_ = 0;
   LOCKSTEP_ASSIGN_OR_RETURN(std::vector<AlgoChoice> candidates,
                             internal::HeuristicCandidates(
                                 handle, ProblemFor(64, k, k, n), LinearContext::kMaxWorkspaceBytes,
@@ -592,17 +498,11 @@ absl::Status LinearPlan::Run(ConstMatrixView x, ConstMatrixView weight, const vo
         "cuda::Linear: pointers and row strides must be ", a,
         "-byte aligned for this plan (bias 16-byte): use rows of cudaMalloc'd matrices"));
   }
+  const MatmulProblem problem = ProblemFor(x.rows, x.row_stride, weight.row_stride, out.row_stride);
   const AlgoChoice* choice = nullptr;
   AlgoChoice heuristic;
   if (options_.mode == LinearMode::kBatchInvariant) {
     choice = &buckets_[BucketOfRows(x.rows)];
-  } else {
-    LOCKSTEP_ASSIGN_OR_RETURN(heuristic, HeuristicChoice(x.rows));
-    choice = &heuristic;
-  }
-  const MatmulProblem problem =
-      ProblemFor(x.rows, x.row_stride, weight.row_stride, out.row_stride, choice->order);
-  if (options_.mode == LinearMode::kBatchInvariant) {
     // Split-K partials grow with M: past the last bucket's 4096 rows, check the need.
     if (x.rows > BucketUpperRows(kLinearBuckets - 1) && split_k_ > 1) {
       LOCKSTEP_ASSIGN_OR_RETURN(AlgoChoice need,
@@ -614,6 +514,9 @@ absl::Status LinearPlan::Run(ConstMatrixView x, ConstMatrixView weight, const vo
             "before capture, or split the batch"));
       }
     }
+  } else {
+    LOCKSTEP_ASSIGN_OR_RETURN(heuristic, HeuristicChoice(x.rows));
+    choice = &heuristic;
   }
   return internal::EnqueueMatmul(context_->handle(), problem, choice->algo, x.data, weight.data,
                                  bias, out.data, context_->workspace(), context_->workspace_bytes(),
@@ -621,8 +524,9 @@ absl::Status LinearPlan::Run(ConstMatrixView x, ConstMatrixView weight, const vo
 }
 
 absl::StatusOr<std::string> LinearPlan::DescribeConfigFor(int64_t rows) const {
-  if (options_.mode == LinearMode::kBatchInvariant)
-    return DescribeChoice(buckets_[BucketOfRows(rows)]);
+  if (options_.mode == LinearMode::kBatchInvariant) {
+    return internal::DescribeAlgoConfig(buckets_[BucketOfRows(rows)].config);
+  }
   LOCKSTEP_ASSIGN_OR_RETURN(AlgoChoice choice, HeuristicChoice(rows));
   return internal::DescribeAlgoConfig(choice.config);
 }
@@ -636,7 +540,7 @@ std::string LinearPlan::Describe() const {
   absl::StrAppend(&out, ": split-K ", split_k_, ", ", config_source_, "\n");
   for (int b = 0; b < kLinearBuckets; ++b) {
     absl::StrAppend(&out, "  M <= ", BucketUpperRows(b), b == kLinearBuckets - 1 ? "+" : "", ": ",
-                    DescribeChoice(buckets_[b]), "\n");
+                    internal::DescribeAlgoConfig(buckets_[b].config), "\n");
   }
   return out;
 }

@@ -2,13 +2,12 @@
 // fp16 or bf16 storage, fp32 accumulation, one rounding of the output.
 // kBatchInvariant: row m of Y depends only on row m of X, on W and on the bias, never on M
 // or on the other rows: every M runs with the same split-K count and reduction scheme, fixed
-// per (N, K, dtype) when the plan is made (small M may run the same product in cuBLASLt's
-// other formulation, plus a transpose, where that gives the same bits), and the plan checks
-// this bit for bit when it is made (falling back to a configuration that passes, and saying
-// so). The choices are a pure function of the GPU model, the cuBLASLt version and the
-// shape (no timing at plan time: a table measured offline for known (GPU, cuBLASLt, shape)
-// triples, else a rule over cuBLASLt's heuristic), so two processes on the same kind of
-// GPU make the same plan (compare Describe()).
+// per (N, K, dtype) when the plan is made, and the plan checks this bit for bit when it is
+// made (falling back to a configuration that passes, and saying so). The choices are a pure
+// function of the GPU model, the cuBLASLt version and the shape (no timing at plan time:
+// a table measured offline for known (GPU, cuBLASLt, shape) triples, else a rule over
+// cuBLASLt's heuristic), so two processes on the same kind of GPU make the same plan
+// (compare Describe()).
 // kHeuristic (a job's `fast` mode) takes cuBLASLt's own choice for each M: NOT invariant.
 // Neither mode equals the CPU backend bit for bit (tensor cores add in their own order),
 // except where every partial sum is exact (small integers); tests state the tolerance.
@@ -142,11 +141,6 @@ class LinearPlan {
   // Where the kBatchInvariant configurations came from: "tuned table (...)" or
   // "heuristic rule"; empty for kHeuristic.
   const std::string& config_source() const { return config_source_; }
-  // kBatchInvariant: buckets 0 .. rows_first_buckets() - 1 run the rows-first formulation
-  // (cublaslt_matmul.h, MatmulOrder::kRowsFirstTransposed: a GEMM that tiles M by 64 and
-  // N finely, then a transpose kernel); the others the out-features-first one. Set by the
-  // tuned table, only where the self-check finds both formulations give the same bits.
-  int rows_first_buckets() const { return rows_first_buckets_; }
 
   // What SelfCheck() found, per bucket.
   struct SelfCheckResult {
@@ -166,13 +160,10 @@ class LinearPlan {
   LinearPlan(LinearContext* context, LinearShape shape, LinearPlanOptions options,
              uint32_t alignment)
       : context_(context), shape_(shape), options_(options), alignment_bytes_(alignment) {}
-  internal::MatmulProblem ProblemFor(
-      int64_t rows, int64_t x_stride, int64_t w_stride, int64_t y_stride,
-      internal::MatmulOrder order = internal::MatmulOrder::kOutFeaturesFirst) const;
+  internal::MatmulProblem ProblemFor(int64_t rows, int64_t x_stride, int64_t w_stride,
+                                     int64_t y_stride) const;
   absl::Status ChooseInvariantConfigs();
   absl::StatusOr<bool> UseTunedConfigs();
-  absl::StatusOr<internal::AlgoChoice> RowsFirstChoice(int bucket) const;
-  absl::StatusOr<bool> DropRowsFirstBuckets();
   absl::Status ApplySelfCheck();
   absl::Status UseNearestPassingBuckets(const std::vector<int>& failing);
   absl::StatusOr<bool> UseOneSplitOneConfigForAllRows();
@@ -188,10 +179,6 @@ class LinearPlan {
   int split_k_ = 0;
   size_t workspace_bytes_ = 0;
   std::array<internal::AlgoChoice, kLinearBuckets> buckets_{};  // kBatchInvariant
-  int rows_first_buckets_ = 0;
-  // The tuned table's out-features-first configurations of the rows-first buckets: what
-  // they fall back to if the self-check finds the two formulations' bits differ.
-  std::array<internal::AlgoChoice, kLinearBuckets> out_features_first_buckets_{};
   std::string self_check_note_;
   std::string config_source_;
   // kHeuristic: cuBLASLt's choice per M, filled on first use.

@@ -1,7 +1,8 @@
-// The second step of the rows-first cuBLASLt linear (cublaslt_matmul.h,
-// MatmulOrder::kRowsFirstTransposed): a column-major (rows, cols) matrix of 16-bit elements
-// copied into row-major Y. A pure copy through shared memory tiles: no arithmetic, so the
-// bits are the GEMM's. Declared in cublaslt_matmul.h (which uses Abseil, so not included).
+// The second step of the rows-first cuBLASLt formulation (cublaslt_matmul.h,
+// MatmulOrder::kRowsFirstTransposed, measured by gemm_invariance_bench --orders): a
+// column-major (rows, cols) matrix of 16-bit elements copied into row-major Y through
+// shared-memory tiles. A pure copy, so the bits are the GEMM's. Declared in
+// cublaslt_matmul.h (which uses Abseil, so it is not included here).
 #include <cuda_runtime.h>
 
 #include <cstdint>
