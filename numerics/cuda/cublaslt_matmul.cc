@@ -1,5 +1,5 @@
 // cuBLASLt descriptors, heuristic queries, algo configuration and the matmul enqueue for
-// Y = X · W^T (+ bias), in either formulation (MatmulOrder; both "TN" GEMMs).
+// Y = X · W^T (+ bias), in each formulation MatmulOrder names (all "TN" GEMMs).
 #include "numerics/cuda/cublaslt_matmul.h"
 
 #include <string>
