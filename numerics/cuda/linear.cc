@@ -50,6 +50,10 @@ uint32_t ReductionFor(int32_t split_k) {
 // heuristic at small M for 7B down and q/o; the heuristic rule's own split-K-1 pick was
 // 1.7x slower there (7B down M = 1). 1.5B down stays ~1.25-1.37 at M <= 128: no split-K-1
 // configuration feeds enough SMs (24 column tiles of 64) to match the heuristic's split 4.
+// Putting the product to cuBLASLt the other way round does not help either (`gemm_
+// invariance_bench --orders`, 2026-11-30): a row-order output runs the very same kernels,
+// and a column-major (M, N) output plus a transpose gives the same bits at split-K 1 but
+// runs 1.06-1.4x slower than this table, with no algo-66 kernel at all for M < 8.
 // Per bucket: the fastest split-K-1 configuration at the bucket's upper M (ties within
 // 3 % to the one faster at half that M); 0.5B down M <= 512 (bf16) and M <= 256 (fp16)
 // were then set to configurations that were fastest in both sweeps. The winners all share
@@ -105,7 +109,6 @@ constexpr TunedShape kTunedShapes[] = {
         {13, 1, 4}, {312, 1, 4}, {15, 1, 4}, {13, 1, 4}, {13, 1, 4}, {13, 1, 4}, {13, 3, 7},
         {15, 1, 4}, {17, 2, 7}, {165, 0, 3}, {165, 0, 3}, {272, 6, 5}, {165, 0, 3}}}},
 };
-// clang-format on
 // clang-format on
 
 const TunedShape* FindTunedShape(const std::string& gpu_name, size_t cublaslt_version,
