@@ -7,12 +7,8 @@
 // split-K 1..4 with fp32 partials) at every M, with a hash of output row 0: configurations
 // with equal hashes sum in the same order, so a per-bucket table can be read off the CSV.
 // (Also forced: split-K 2..4 with the in-place scheme, for the record.)
-// --orders times, for the bias-free shapes of --configs, every split-K-1 configuration of
-// the rows-first formulations (cublaslt_matmul.h: MatmulOrder) at every M against the
-// heuristic and today's invariant plan, and says which give the plan's bits exactly.
 //
-//   gemm_invariance_bench [--dtype bf16|fp16|both] [--sweep | --configs | --orders]
-//                         [--csv FILE] [--quick]
+//   gemm_invariance_bench [--dtype bf16|fp16|both] [--sweep | --configs] [--csv FILE] [--quick]
 #include <cuda_runtime_api.h>
 
 #include <algorithm>
@@ -86,7 +82,6 @@ struct Options {
   std::vector<DType> dtypes = {DType::kBF16};
   bool sweep = false;
   bool configs = false;
-  bool orders = false;
   bool quick = false;
   std::string csv;
 };
@@ -435,258 +430,6 @@ absl::Status SweepConfigs(LinearContext* context, const Layer& layer, DType dtyp
   return absl::OkStatus();
 }
 
-// ---- --orders: the rows-first formulations against today's plan ------------------------
-
-// Shapes --orders covers: the down projections with few 64-wide column tiles (N = 896,
-// 1536: 14 and 24), the ones the rows-first formulation is for; bias-free, as it must be.
-bool InOrderSweep(const Layer& layer) {
-  return std::string(layer.name) == "down" && layer.n <= 1536 && !layer.bias;
-}
-
-// kRowsFirst (a row-order D) is left out: on the H200 with cuBLASLt 13.1 it ran the same
-// kernels as today's formulation (2026-11-30 first sweep, bench/RESULTS.md); add it back
-// to re-check another cuBLASLt.
-constexpr cuda::internal::MatmulOrder kRowsFirstOrders[] = {
-    cuda::internal::MatmulOrder::kRowsFirstTransposed};
-
-// Split-K-1 configurations cuBLASLt proposes at any bucket's M for `base` (each proposal
-// forced to split-K 1), without repeats; `top` gets the heuristic's first proposal per M.
-absl::StatusOr<std::vector<cuda::internal::AlgoConfig>> PooledSplitOneConfigs(
-    cublasLtHandle_t handle, const cuda::internal::MatmulProblem& base,
-    std::vector<std::string>* top) {
-  std::vector<cuda::internal::AlgoConfig> pool;
-  for (int64_t rows = 1; rows <= kMaxRows; rows *= 2) {
-    cuda::internal::MatmulProblem p = base;
-    p.rows = rows;
-    LOCKSTEP_ASSIGN_OR_RETURN(
-        std::vector<cuda::internal::AlgoChoice> proposed,
-        cuda::internal::HeuristicCandidates(handle, p, LinearContext::kMaxWorkspaceBytes,
-                                            CUBLASLT_REDUCTION_SCHEME_MASK, 32));
-    top->push_back(proposed.empty() ? std::string("none")
-                                    : cuda::internal::DescribeAlgoConfig(proposed.front().config));
-    for (const auto& c : proposed) {
-      cuda::internal::AlgoConfig forced = c.config;
-      forced.split_k = 1;
-      forced.reduction = CUBLASLT_REDUCTION_SCHEME_NONE;
-      if (std::find(pool.begin(), pool.end(), forced) == pool.end()) pool.push_back(forced);
-    }
-  }
-  return pool;
-}
-
-// For each M: today's invariant plan and the heuristic (baselines), and every split-K-1
-// configuration of each rows-first formulation: µs, and whether its whole output (all M
-// rows, weight copy 0, Y poisoned first) equals the invariant plan's bit for bit.
-absl::Status SweepOrders(LinearContext* context, const Layer& layer, DType dtype,
-                         std::ofstream* csv, cudaStream_t stream, cudaEvent_t start,
-                         cudaEvent_t stop) {
-  using cuda::internal::AlgoChoice;
-  using cuda::internal::MatmulOrder;
-  const LinearShape shape{dtype, layer.n, layer.k, layer.bias};
-  LOCKSTEP_ASSIGN_OR_RETURN(auto heuristic,
-                            LinearPlan::Create(context, shape, {.mode = LinearMode::kHeuristic}));
-  LOCKSTEP_ASSIGN_OR_RETURN(auto invariant, LinearPlan::Create(context, shape));
-  LOCKSTEP_RETURN_IF_ERROR(context->ReserveWorkspace(LinearContext::kMaxWorkspaceBytes));
-  LOCKSTEP_ASSIGN_OR_RETURN(LayerBuffers b, MakeBuffers(dtype, layer));
-  cuda::internal::MatmulProblem base;
-  base.dtype = dtype;
-  base.out_features = layer.n;
-  base.in_features = layer.k;
-  base.x_stride = layer.k;
-  base.w_stride = layer.k;
-  base.y_stride = layer.n;
-  base.alignment_bytes = invariant->alignment_bytes();
-  std::printf("\norders %s %s (%lld, %lld) %s; invariant plan: %s\n", layer.model, layer.name,
-              static_cast<long long>(layer.n), static_cast<long long>(layer.k),
-              std::string(DTypeName(dtype)).c_str(), invariant->self_check_note().c_str());
-  std::vector<std::vector<cuda::internal::AlgoConfig>> pools;
-  for (MatmulOrder order : kRowsFirstOrders) {
-    cuda::internal::MatmulProblem p = base;
-    p.order = order;
-    std::vector<std::string> top;
-    absl::StatusOr<std::vector<cuda::internal::AlgoConfig>> pool =
-        PooledSplitOneConfigs(context->handle(), p, &top);
-    if (!pool.ok()) {
-      std::printf("  %s: no configurations (%s)\n",
-                  std::string(cuda::internal::MatmulOrderName(order)).c_str(),
-                  pool.status().ToString().c_str());
-      pools.emplace_back();
-      continue;
-    }
-    std::printf("  %s: %zu split-K-1 configurations; heuristic's first at M=1: %s; M=4096: %s\n",
-                std::string(cuda::internal::MatmulOrderName(order)).c_str(), pool->size(),
-                top.front().c_str(), top.back().c_str());
-    pools.push_back(*std::move(pool));
-  }
-  const void* bias = nullptr;
-  const size_t row_bytes = layer.n * DTypeSize(dtype);
-  std::vector<unsigned char> reference, got;
-  int64_t next = 0;
-  double worst_invariant = 0, worst_combined = 0;
-  std::vector<double> worst_order(std::size(kRowsFirstOrders), 0.0);
-  std::vector<double> worst_order_any(std::size(kRowsFirstOrders), 0.0);
-  // Row 0 (input row 0, weight copy 0) of every configuration at every M, per order: one
-  // distinct value means the order is batch-invariant on its own.
-  std::vector<std::vector<uint64_t>> row0_hashes(std::size(kRowsFirstOrders));
-  for (int64_t rows = 1; rows <= kMaxRows; rows *= 2) {
-    const ConstMatrixView x(dtype, b.x.data(), rows, layer.k, layer.k);
-    const MatrixView y{dtype, b.y.data(), rows, layer.n, layer.n};
-    // One group of calls, each on the next weight copy: a plan, or `algo` in `p`.
-    auto time_group = [&](const LinearPlan* plan, const cuda::internal::MatmulProblem* p,
-                          const AlgoChoice* algo, int calls) -> absl::StatusOr<double> {
-      LOCKSTEP_RETURN_IF_ERROR(cuda::CudaStatus(cudaEventRecord(start, stream), "event"));
-      for (int c = 0; c < calls; ++c) {
-        const void* w = b.Weight(next, dtype);
-        next = (next + 1) % b.copies;
-        if (plan != nullptr) {
-          LOCKSTEP_RETURN_IF_ERROR(
-              plan->Run(x, ConstMatrixView(dtype, w, layer.n, layer.k, layer.k), bias, y, stream));
-        } else {
-          LOCKSTEP_RETURN_IF_ERROR(cuda::internal::EnqueueMatmul(
-              context->handle(), *p, algo->algo, b.x.data(), w, bias, b.y.data(),
-              context->workspace(), context->workspace_bytes(), stream));
-        }
-      }
-      LOCKSTEP_RETURN_IF_ERROR(cuda::CudaStatus(cudaEventRecord(stop, stream), "event"));
-      LOCKSTEP_RETURN_IF_ERROR(cuda::CudaStatus(cudaEventSynchronize(stop), "event sync"));
-      float ms = 0;
-      cudaEventElapsedTime(&ms, start, stop);
-      return 1000.0 * ms / calls;
-    };
-    // Median of 5 groups of ~100 µs after one warm-up group.
-    auto time_one = [&](const LinearPlan* plan, const cuda::internal::MatmulProblem* p,
-                        const AlgoChoice* algo) -> absl::StatusOr<double> {
-      LOCKSTEP_ASSIGN_OR_RETURN(double first, time_group(plan, p, algo, 1));
-      const int calls = std::clamp(static_cast<int>(100.0 / std::max(first, 0.1)), 1, 16);
-      std::vector<double> us;
-      for (int s = 0; s < 5; ++s) {
-        LOCKSTEP_ASSIGN_OR_RETURN(double sample, time_group(plan, p, algo, calls));
-        us.push_back(sample);
-      }
-      std::sort(us.begin(), us.end());
-      return us[us.size() / 2];
-    };
-    // The whole output from weight copy 0, Y poisoned first (so unwritten rows differ).
-    auto output = [&](const LinearPlan* plan, const cuda::internal::MatmulProblem* p,
-                      const AlgoChoice* algo, std::vector<unsigned char>& out) -> absl::Status {
-      LOCKSTEP_RETURN_IF_ERROR(
-          cuda::CudaStatus(cudaMemsetAsync(b.y.data(), 0xff, rows * row_bytes, stream), "poison"));
-      if (plan != nullptr) {
-        LOCKSTEP_RETURN_IF_ERROR(
-            plan->Run(x, ConstMatrixView(dtype, b.Weight(0, dtype), layer.n, layer.k, layer.k),
-                      bias, y, stream));
-      } else {
-        LOCKSTEP_RETURN_IF_ERROR(cuda::internal::EnqueueMatmul(
-            context->handle(), *p, algo->algo, b.x.data(), b.Weight(0, dtype), bias, b.y.data(),
-            context->workspace(), context->workspace_bytes(), stream));
-      }
-      LOCKSTEP_RETURN_IF_ERROR(cuda::CudaStatus(cudaStreamSynchronize(stream), "sync"));
-      out.resize(rows * row_bytes);
-      return cuda::CudaStatus(
-          cudaMemcpy(out.data(), b.y.data(), out.size(), cudaMemcpyDeviceToHost), "copy");
-    };
-    LOCKSTEP_RETURN_IF_ERROR(output(invariant.get(), nullptr, nullptr, reference));
-    LOCKSTEP_ASSIGN_OR_RETURN(double heur_before, time_one(heuristic.get(), nullptr, nullptr));
-    LOCKSTEP_ASSIGN_OR_RETURN(double inv_us, time_one(invariant.get(), nullptr, nullptr));
-    struct Best {
-      double us = 1e30, equal_us = 1e30;
-      double differing = 0;  // of the fastest: fraction of output elements != the plan's
-      std::string config, equal_config;
-      int equal = 0, timed = 0;
-    };
-    std::vector<Best> best(std::size(kRowsFirstOrders));
-    std::vector<std::string> csv_rows;
-    for (size_t o = 0; o < std::size(kRowsFirstOrders); ++o) {
-      cuda::internal::MatmulProblem p = base;
-      p.order = kRowsFirstOrders[o];
-      p.rows = rows;
-      for (const auto& config : pools[o]) {
-        absl::StatusOr<AlgoChoice> algo =
-            cuda::internal::AlgoFromConfig(context->handle(), p, config);
-        if (!algo.ok() || algo->workspace_bytes > LinearContext::kMaxWorkspaceBytes) continue;
-        absl::StatusOr<double> us = time_one(nullptr, &p, &*algo);
-        if (!us.ok()) {  // e.g. the transform refusing a dtype: say so once per M
-          if (best[o].timed == 0 && best[o].config.empty()) {
-            best[o].config = us.status().ToString();
-          }
-          continue;
-        }
-        LOCKSTEP_RETURN_IF_ERROR(output(nullptr, &p, &*algo, got));
-        const bool equal = got == reference;
-        const uint64_t row0 =
-            HashBytes(std::vector<unsigned char>(got.begin(), got.begin() + row_bytes));
-        if (std::find(row0_hashes[o].begin(), row0_hashes[o].end(), row0) == row0_hashes[o].end()) {
-          row0_hashes[o].push_back(row0);
-        }
-        const std::string described = cuda::internal::DescribeAlgoConfig(config);
-        Best& bo = best[o];
-        ++bo.timed;
-        if (equal) ++bo.equal;
-        if (*us < bo.us) {
-          bo.us = *us;
-          bo.config = described;
-          int64_t differ = 0;
-          for (size_t i = 0; i + 1 < got.size(); i += 2) {
-            differ += got[i] != reference[i] || got[i + 1] != reference[i + 1];
-          }
-          bo.differing = 2.0 * static_cast<double>(differ) / static_cast<double>(got.size());
-        }
-        if (equal && *us < bo.equal_us) {
-          bo.equal_us = *us;
-          bo.equal_config = described;
-        }
-        csv_rows.push_back(absl::StrCat(layer.model, ",", layer.name, ",", layer.n, ",", layer.k,
-                                        ",", std::string(DTypeName(dtype)), ",", rows, ",",
-                                        std::string(cuda::internal::MatmulOrderName(p.order)), ",",
-                                        described, ",", absl::StrFormat("%.3f", *us), ",",
-                                        equal ? 1 : 0));
-      }
-    }
-    LOCKSTEP_ASSIGN_OR_RETURN(double heur_after, time_one(heuristic.get(), nullptr, nullptr));
-    const double heur_us = std::min(heur_before, heur_after);
-    double combined = inv_us;
-    for (size_t o = 0; o < best.size(); ++o) {
-      if (best[o].equal_us < 1e29) combined = std::min(combined, best[o].equal_us);
-      worst_order[o] = std::max(worst_order[o], best[o].equal_us / heur_us);
-      worst_order_any[o] = std::max(worst_order_any[o], best[o].us / heur_us);
-    }
-    worst_invariant = std::max(worst_invariant, inv_us / heur_us);
-    worst_combined = std::max(worst_combined, combined / heur_us);
-    std::printf("  M %4lld heur %7.2f (%7.2f) inv %7.2f (%.3f) best-equal-or-inv %.3f\n",
-                static_cast<long long>(rows), heur_us, std::max(heur_before, heur_after), inv_us,
-                inv_us / heur_us, combined / heur_us);
-    for (size_t o = 0; o < best.size(); ++o) {
-      std::printf(
-          "    %-22s %d/%d equal; fastest %7.2f (%.3f, %.4f of outputs differ) %s; fastest equal "
-          "%7.2f (%.3f) %s\n",
-          std::string(cuda::internal::MatmulOrderName(kRowsFirstOrders[o])).c_str(), best[o].equal,
-          best[o].timed, best[o].us, best[o].us / heur_us, best[o].differing,
-          best[o].config.c_str(), best[o].equal_us, best[o].equal_us / heur_us,
-          best[o].equal_config.c_str());
-    }
-    std::fflush(stdout);
-    if (csv != nullptr) {
-      for (const std::string& row : csv_rows) {
-        *csv << row << "," << absl::StrFormat("%.3f", heur_us) << ","
-             << absl::StrFormat("%.3f", inv_us) << "\n";
-      }
-      csv->flush();
-    }
-  }
-  std::printf(
-      "  ORDERS %s %s %s: worst over M / heuristic: invariant plan %.3f; per-M best of "
-      "invariant and bit-equal rows-first %.3f",
-      layer.model, layer.name, std::string(DTypeName(dtype)).c_str(), worst_invariant,
-      worst_combined);
-  for (size_t o = 0; o < worst_order.size(); ++o) {
-    std::printf("; %s alone: bit-equal %.3f, any config %.3f, %zu distinct row-0 hashes",
-                std::string(cuda::internal::MatmulOrderName(kRowsFirstOrders[o])).c_str(),
-                worst_order[o], worst_order_any[o], row0_hashes[o].size());
-  }
-  std::printf("\n");
-  return absl::OkStatus();
-}
-
 absl::StatusOr<Options> ParseOptions(int argc, char** argv) {
   Options o;
   for (int i = 1; i < argc; ++i) {
@@ -695,8 +438,6 @@ absl::StatusOr<Options> ParseOptions(int argc, char** argv) {
       o.sweep = true;
     } else if (arg == "--configs") {
       o.configs = true;
-    } else if (arg == "--orders") {
-      o.orders = true;
     } else if (arg == "--quick") {
       o.quick = true;
     } else if (arg == "--csv" && i + 1 < argc) {
@@ -715,7 +456,7 @@ absl::StatusOr<Options> ParseOptions(int argc, char** argv) {
       return absl::InvalidArgumentError(
           absl::StrCat("unknown argument '", arg,
                        "'; usage: gemm_invariance_bench [--dtype bf16|fp16|both] "
-                       "[--sweep | --configs | --orders] [--csv FILE] [--quick]"));
+                       "[--sweep | --configs] [--csv FILE] [--quick]"));
     }
   }
   return o;
@@ -731,12 +472,10 @@ absl::Status Main(int argc, char** argv) {
   if (!options.csv.empty()) {
     csv.open(options.csv);
     if (!csv) return absl::NotFoundError(absl::StrCat("cannot write --csv ", options.csv));
-    csv << (options.orders    ? "model,layer,n,k,dtype,m,order,config,us,equal_to_invariant,"
-                                "heur_us,inv_us\n"
-            : options.configs ? "model,layer,n,k,dtype,m,split_k,reduction,config,us,heur_us,"
-                                "ratio_to_heuristic,row0_hash,heuristic_config\n"
-                              : "model,layer,n,k,dtype,m,variant,split_k,us,ratio_to_heuristic,"
-                                "floor_us\n");
+    csv << (options.configs ? "model,layer,n,k,dtype,m,split_k,reduction,config,us,heur_us,"
+                              "ratio_to_heuristic,row0_hash,heuristic_config\n"
+                            : "model,layer,n,k,dtype,m,variant,split_k,us,ratio_to_heuristic,"
+                              "floor_us\n");
   }
   cudaStream_t stream = nullptr;
   cudaEvent_t start = nullptr, stop = nullptr;
@@ -747,13 +486,11 @@ absl::Status Main(int argc, char** argv) {
     for (const Layer& layer : kLayers) {
       // One layer failing (no plan, say) is reported and the others still run.
       if (options.configs && !InConfigSweep(layer)) continue;
-      if (options.orders && !InOrderSweep(layer)) continue;
-      std::ofstream* csv_out = csv.is_open() ? &csv : nullptr;
       const absl::Status layer_status =
-          options.orders ? SweepOrders(context.get(), layer, dtype, csv_out, stream, start, stop)
-          : options.configs
-              ? SweepConfigs(context.get(), layer, dtype, csv_out, stream, start, stop)
-              : BenchLayer(context.get(), layer, dtype, options, csv_out, stream, start, stop);
+          options.configs ? SweepConfigs(context.get(), layer, dtype,
+                                         csv.is_open() ? &csv : nullptr, stream, start, stop)
+                          : BenchLayer(context.get(), layer, dtype, options,
+                                       csv.is_open() ? &csv : nullptr, stream, start, stop);
       if (!layer_status.ok()) {
         std::printf("  LAYER FAILED %s %s %s: %s\n", layer.model, layer.name,
                     std::string(DTypeName(dtype)).c_str(), layer_status.ToString().c_str());

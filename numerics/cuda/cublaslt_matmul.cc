@@ -1,11 +1,10 @@
 // cuBLASLt descriptors, heuristic queries, algo configuration and the matmul enqueue for
-// Y = X · W^T (+ bias), in each formulation MatmulOrder names (all "TN" GEMMs).
+// Y = X · W^T (+ bias). Column-major view: D(N,M) = op_T(A(K,N)) · B(K,M) ("TN" GEMM).
 #include "numerics/cuda/cublaslt_matmul.h"
 
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "numerics/cuda/cuda_status.h"
 #include "numerics/status_macros.h"
 
 namespace lockstep::cuda::internal {
@@ -18,40 +17,19 @@ cudaDataType_t CudaDataType(DType dtype) { return dtype == DType::kF16 ? CUDA_R_
 // The descriptors of one call, on the stack: cublasLt*Init allocates nothing.
 struct Descriptors {
   cublasLtMatmulDescOpaque_t op;
-  cublasLtMatrixLayoutOpaque_t a;  // kOutFeaturesFirst: W as (K, N); otherwise X
-  cublasLtMatrixLayoutOpaque_t b;  // kOutFeaturesFirst: X as (K, M); otherwise W as (K, N)
-  cublasLtMatrixLayoutOpaque_t d;  // Y (also C; beta = 0), or the transpose scratch
+  cublasLtMatrixLayoutOpaque_t a;  // W as (K, N), ld = w_stride
+  cublasLtMatrixLayoutOpaque_t b;  // X as (K, M), ld = x_stride
+  cublasLtMatrixLayoutOpaque_t d;  // Y as (N, M), ld = y_stride (also C; beta = 0)
 };
 
-bool RowsFirst(MatmulOrder order) { return order != MatmulOrder::kOutFeaturesFirst; }
-
-// Leading dimension of kRowsFirstTransposed's column-major (M, N) scratch: 256-byte columns.
-int64_t ScratchLeadingDimension(const MatmulProblem& p) {
-  const int64_t per_256 = 256 / static_cast<int64_t>(DTypeSize(p.dtype));
-  return (p.rows + per_256 - 1) / per_256 * per_256;
-}
-
-absl::Status SetRowOrder(cublasLtMatrixLayoutOpaque_t* layout) {
-  const cublasLtOrder_t row = CUBLASLT_ORDER_ROW;
-  return CublasStatus(
-      cublasLtMatrixLayoutSetAttribute(layout, CUBLASLT_MATRIX_LAYOUT_ORDER, &row, sizeof(row)),
-      "cublasLtMatrixLayoutSetAttribute(ORDER_ROW)");
-}
-
 absl::Status InitDescriptors(const MatmulProblem& p, const void* bias, Descriptors* d) {
-  if (RowsFirst(p.order) && p.has_bias) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("cuBLASLt formulation ", std::string(MatmulOrderName(p.order)),
-                     " has no bias epilogue (cuBLASLt adds bias along the batch there); use ",
-                     std::string(MatmulOrderName(MatmulOrder::kOutFeaturesFirst))));
-  }
   LOCKSTEP_RETURN_IF_CUBLAS_ERROR(cublasLtMatmulDescInit(&d->op, CUBLAS_COMPUTE_32F, CUDA_R_32F));
-  const cublasOperation_t op_a = CUBLAS_OP_T;
-  const cublasOperation_t op_b = CUBLAS_OP_N;
+  const cublasOperation_t transpose = CUBLAS_OP_T;
+  const cublasOperation_t keep = CUBLAS_OP_N;
+  LOCKSTEP_RETURN_IF_CUBLAS_ERROR(cublasLtMatmulDescSetAttribute(
+      &d->op, CUBLASLT_MATMUL_DESC_TRANSA, &transpose, sizeof(transpose)));
   LOCKSTEP_RETURN_IF_CUBLAS_ERROR(
-      cublasLtMatmulDescSetAttribute(&d->op, CUBLASLT_MATMUL_DESC_TRANSA, &op_a, sizeof(op_a)));
-  LOCKSTEP_RETURN_IF_CUBLAS_ERROR(
-      cublasLtMatmulDescSetAttribute(&d->op, CUBLASLT_MATMUL_DESC_TRANSB, &op_b, sizeof(op_b)));
+      cublasLtMatmulDescSetAttribute(&d->op, CUBLASLT_MATMUL_DESC_TRANSB, &keep, sizeof(keep)));
   if (p.has_bias) {
     const cublasLtEpilogue_t epilogue = CUBLASLT_EPILOGUE_BIAS;
     const cudaDataType_t bias_type = CudaDataType(p.dtype);
@@ -63,22 +41,13 @@ absl::Status InitDescriptors(const MatmulProblem& p, const void* bias, Descripto
         &d->op, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &bias, sizeof(bias)));
   }
   const cudaDataType_t type = CudaDataType(p.dtype);
-  const int64_t m = p.rows, n = p.out_features, k = p.in_features;
-  if (p.order == MatmulOrder::kOutFeaturesFirst) {
-    LOCKSTEP_RETURN_IF_CUBLAS_ERROR(cublasLtMatrixLayoutInit(&d->a, type, k, n, p.w_stride));
-    LOCKSTEP_RETURN_IF_CUBLAS_ERROR(cublasLtMatrixLayoutInit(&d->b, type, k, m, p.x_stride));
-    LOCKSTEP_RETURN_IF_CUBLAS_ERROR(cublasLtMatrixLayoutInit(&d->d, type, n, m, p.y_stride));
-    return absl::OkStatus();
-  }
-  LOCKSTEP_RETURN_IF_CUBLAS_ERROR(cublasLtMatrixLayoutInit(&d->a, type, k, m, p.x_stride));
-  LOCKSTEP_RETURN_IF_CUBLAS_ERROR(cublasLtMatrixLayoutInit(&d->b, type, k, n, p.w_stride));
-  if (p.order == MatmulOrder::kRowsFirstTransposed) {
-    LOCKSTEP_RETURN_IF_CUBLAS_ERROR(
-        cublasLtMatrixLayoutInit(&d->d, type, m, n, ScratchLeadingDimension(p)));
-    return absl::OkStatus();
-  }
-  LOCKSTEP_RETURN_IF_CUBLAS_ERROR(cublasLtMatrixLayoutInit(&d->d, type, m, n, p.y_stride));
-  return SetRowOrder(&d->d);
+  LOCKSTEP_RETURN_IF_CUBLAS_ERROR(
+      cublasLtMatrixLayoutInit(&d->a, type, p.in_features, p.out_features, p.w_stride));
+  LOCKSTEP_RETURN_IF_CUBLAS_ERROR(
+      cublasLtMatrixLayoutInit(&d->b, type, p.in_features, p.rows, p.x_stride));
+  LOCKSTEP_RETURN_IF_CUBLAS_ERROR(
+      cublasLtMatrixLayoutInit(&d->d, type, p.out_features, p.rows, p.y_stride));
+  return absl::OkStatus();
 }
 
 template <typename T>
@@ -125,24 +94,6 @@ absl::Status CublasStatus(cublasStatus_t status, std::string_view what) {
   }
 }
 
-std::string_view MatmulOrderName(MatmulOrder order) {
-  switch (order) {
-    case MatmulOrder::kOutFeaturesFirst:
-      return "out-features-first";
-    case MatmulOrder::kRowsFirst:
-      return "rows-first";
-    case MatmulOrder::kRowsFirstTransposed:
-      return "rows-first-transposed";
-  }
-  return "unknown";
-}
-
-size_t TransposeScratchBytes(const MatmulProblem& problem) {
-  if (problem.order != MatmulOrder::kRowsFirstTransposed) return 0;
-  return static_cast<size_t>(ScratchLeadingDimension(problem) * problem.out_features) *
-         DTypeSize(problem.dtype);
-}
-
 AlgoConfig ReadAlgoConfig(const cublasLtMatmulAlgo_t& algo) {
   AlgoConfig c;
   c.id = GetConfig<int32_t>(algo, CUBLASLT_ALGO_CONFIG_ID);
@@ -172,10 +123,7 @@ absl::StatusOr<std::vector<AlgoChoice>> HeuristicCandidates(cublasLtHandle_t han
   LOCKSTEP_RETURN_IF_ERROR(InitDescriptors(problem, nullptr, &d));
   cublasLtMatmulPreferenceOpaque_t pref;
   LOCKSTEP_RETURN_IF_CUBLAS_ERROR(cublasLtMatmulPreferenceInit(&pref));
-  // The transposed formulation's scratch comes out of the same workspace.
-  const size_t scratch = TransposeScratchBytes(problem);
-  if (scratch >= max_workspace_bytes) return std::vector<AlgoChoice>{};
-  const uint64_t workspace = max_workspace_bytes - scratch;
+  const uint64_t workspace = max_workspace_bytes;
   LOCKSTEP_RETURN_IF_CUBLAS_ERROR(cublasLtMatmulPreferenceSetAttribute(
       &pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &workspace, sizeof(workspace)));
   LOCKSTEP_RETURN_IF_CUBLAS_ERROR(cublasLtMatmulPreferenceSetAttribute(
@@ -197,8 +145,7 @@ absl::StatusOr<std::vector<AlgoChoice>> HeuristicCandidates(cublasLtHandle_t han
   std::vector<AlgoChoice> out;
   for (int i = 0; i < returned; ++i) {
     if (results[i].state != CUBLAS_STATUS_SUCCESS) continue;
-    out.push_back({results[i].algo, ReadAlgoConfig(results[i].algo),
-                   results[i].workspaceSize + scratch, problem.order});
+    out.push_back({results[i].algo, ReadAlgoConfig(results[i].algo), results[i].workspaceSize});
   }
   return out;
 }
@@ -211,8 +158,7 @@ absl::StatusOr<AlgoChoice> CheckAlgo(cublasLtHandle_t handle, const MatmulProble
   LOCKSTEP_RETURN_IF_ERROR(
       CublasStatus(cublasLtMatmulAlgoCheck(handle, &d.op, &d.a, &d.b, &d.d, &d.d, &algo, &result),
                    "cublasLtMatmulAlgoCheck"));
-  return AlgoChoice{algo, ReadAlgoConfig(algo),
-                    result.workspaceSize + TransposeScratchBytes(problem), problem.order};
+  return AlgoChoice{algo, ReadAlgoConfig(algo), result.workspaceSize};
 }
 
 absl::StatusOr<AlgoChoice> ForceSplitK(cublasLtHandle_t handle, const MatmulProblem& problem,
@@ -271,28 +217,9 @@ absl::Status EnqueueMatmul(cublasLtHandle_t handle, const MatmulProblem& problem
   LOCKSTEP_RETURN_IF_ERROR(InitDescriptors(problem, bias, &d));
   const float alpha = 1.0f;
   const float beta = 0.0f;
-  if (problem.order == MatmulOrder::kOutFeaturesFirst) {
-    return CublasStatus(cublasLtMatmul(handle, &d.op, &alpha, w, &d.a, x, &d.b, &beta, y, &d.d, y,
-                                       &d.d, &algo, workspace, workspace_bytes, stream),
-                        "cublasLtMatmul");
-  }
-  const size_t scratch_bytes = TransposeScratchBytes(problem);
-  if (scratch_bytes > workspace_bytes) {
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "cublasLtMatmul (", std::string(MatmulOrderName(problem.order)), "): M = ", problem.rows,
-        " needs ", scratch_bytes, " bytes of workspace for its transpose, has ", workspace_bytes));
-  }
-  void* d_ptr = scratch_bytes > 0 ? workspace : y;
-  void* gemm_workspace = static_cast<char*>(workspace) + scratch_bytes;
-  LOCKSTEP_RETURN_IF_ERROR(CublasStatus(
-      cublasLtMatmul(handle, &d.op, &alpha, x, &d.a, w, &d.b, &beta, d_ptr, &d.d, d_ptr, &d.d,
-                     &algo, gemm_workspace, workspace_bytes - scratch_bytes, stream),
-      "cublasLtMatmul"));
-  if (scratch_bytes == 0) return absl::OkStatus();
-  return CudaStatus(
-      LaunchColumnMajorToRows(workspace, ScratchLeadingDimension(problem), problem.rows,
-                              problem.out_features, y, problem.y_stride, stream),
-      "cuBLASLt rows-first linear: transpose to rows");
+  return CublasStatus(cublasLtMatmul(handle, &d.op, &alpha, w, &d.a, x, &d.b, &beta, y, &d.d, y,
+                                     &d.d, &algo, workspace, workspace_bytes, stream),
+                      "cublasLtMatmul");
 }
 
 }  // namespace lockstep::cuda::internal

@@ -1,6 +1,5 @@
 // Internal to numerics/cuda: one cuBLASLt problem Y(M,N) = X(M,K) · W(N,K)^T (+ bias) put to
-// cuBLASLt, by default column-major D(N,M) = W · X^T (A = W, B = X, D = Y, no copies);
-// MatmulOrder names two other formulations, kept for the benchmark that measured them.
+// cuBLASLt, which is column-major: D(N,M) = op_T(A(K,N)) · B(K,M), A = W, B = X, D = Y.
 // Heuristic candidates, algo configs read back or forced, and the enqueue. No policy here:
 // linear.cc decides which config runs. Descriptors live on the stack (cublasLt*Init), so an
 // enqueue allocates nothing and can be captured in a CUDA graph.
@@ -24,29 +23,8 @@ namespace lockstep::cuda::internal {
 // OK for CUBLAS_STATUS_SUCCESS; otherwise an error naming `what`.
 absl::Status CublasStatus(cublasStatus_t status, std::string_view what);
 
-// How Y = X · W^T is put to cuBLASLt. LinearPlan runs kOutFeaturesFirst; the other two are
-// for `gemm_invariance_bench --orders`, which measured them on an H200 with cuBLASLt 13.1
-// (bench/RESULTS.md, 2026-11-30) hoping for more CTAs at small M (N = 1536 gives 24 column
-// tiles of 64): neither helps, so no plan uses them.
-enum class MatmulOrder : uint8_t {
-  // D(N,M) column-major = op_T(A = W as (K,N)) · (B = X as (K,M)): "TN", no layout flags.
-  kOutFeaturesFirst = 0,
-  // D(M,N) in CUBLASLT_ORDER_ROW (ld N) = op_T(A = X as (K,M)) · (B = W as (K,N)). cuBLASLt
-  // ran the same kernels as kOutFeaturesFirst for it (same proposals, times and bits). No
-  // bias epilogue (cuBLASLt adds bias along D's rows, here the batch): bias-free only.
-  kRowsFirst = 1,
-  // D(M,N) column-major (= Y^T) into a scratch area at the start of the workspace, then a
-  // transpose kernel writes Y row-major (an extra launch, a pure copy). At split-K 1 its
-  // algo-66 configurations gave the bits of kOutFeaturesFirst but ran 1.06-1.4x slower
-  // than the tuned plan, and cuBLASLt offers no algo-66 kernel for it at M < 8 (algo 13
-  // at M = 1 sums differently). Bias-free only, as kRowsFirst.
-  kRowsFirstTransposed = 2,
-};
-std::string_view MatmulOrderName(MatmulOrder order);
-
 // Everything cuBLASLt needs to know about one call but the pointers.
 struct MatmulProblem {
-  MatmulOrder order = MatmulOrder::kOutFeaturesFirst;
   DType dtype = DType::kBF16;  // X, W, bias and Y; fp16 or bf16 (fp32 accumulation)
   int64_t rows = 0;            // M
   int64_t out_features = 0;    // N
@@ -78,8 +56,7 @@ struct AlgoConfig {
 struct AlgoChoice {
   cublasLtMatmulAlgo_t algo{};
   AlgoConfig config;
-  size_t workspace_bytes = 0;  // kRowsFirstTransposed: its transpose scratch included
-  MatmulOrder order = MatmulOrder::kOutFeaturesFirst;  // the problem it was made for
+  size_t workspace_bytes = 0;
 };
 
 AlgoConfig ReadAlgoConfig(const cublasLtMatmulAlgo_t& algo);
@@ -109,16 +86,6 @@ absl::StatusOr<AlgoChoice> AlgoFromConfig(cublasLtHandle_t handle, const MatmulP
 // `algo` unchanged, checked for `problem` (another M than it was chosen for).
 absl::StatusOr<AlgoChoice> CheckAlgo(cublasLtHandle_t handle, const MatmulProblem& problem,
                                      const cublasLtMatmulAlgo_t& algo);
-
-// Workspace bytes kRowsFirstTransposed keeps for its column-major D (0 for other orders);
-// EnqueueMatmul gives cuBLASLt only what lies beyond it.
-size_t TransposeScratchBytes(const MatmulProblem& problem);
-
-// Y(rows, cols) row-major (row stride y_stride) = the column-major (rows, cols) matrix at
-// `columns` (leading dimension `ld`); 16-bit elements, a pure copy. Defined in
-// linear_transpose_kernels.cu (no Abseil there); returns the launch error.
-cudaError_t LaunchColumnMajorToRows(const void* columns, int64_t ld, int64_t rows, int64_t cols,
-                                    void* y, int64_t y_stride, cudaStream_t stream);
 
 // Enqueues Y = X · W^T (+ bias) on `stream` with `algo`. Pointers are device memory.
 absl::Status EnqueueMatmul(cublasLtHandle_t handle, const MatmulProblem& problem,

@@ -51,7 +51,7 @@ uint32_t ReductionFor(int32_t split_k) {
 // 1.7x slower there (7B down M = 1). 1.5B down stays ~1.25-1.37 at M <= 128: no split-K-1
 // configuration feeds enough SMs (24 column tiles of 64) to match the heuristic's split 4.
 // Putting the product to cuBLASLt the other way round does not help either (`gemm_
-// invariance_bench --orders`, 2026-11-30): a row-order output runs the very same kernels,
+// invariance_bench --orders`, commit 434aec5, 2026-11-30): a row-order output runs the same kernels,
 // and a column-major (M, N) output plus a transpose gives the same bits at split-K 1 but
 // runs 1.06-1.4x slower than this table, with no algo-66 kernel at all for M < 8.
 // Per bucket: the fastest split-K-1 configuration at the bucket's upper M (ties within
