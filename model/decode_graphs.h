@@ -1,10 +1,10 @@
 // The captured decode-step graphs of one ForwardWorkspace, one per batch-size bucket (a step
 // of B live sequences runs the graph of DecodeBatchBucket(B) rows, the rest dummy rows that
-// change no real row's bits), least recently used evicted past a cap. A graph bakes in the workspace's
-// activation buffers, the KV pools, the backend's scratch and its own packed index buffer;
-// the cache keeps the identity of all of them (GraphKey) and drops every graph when any one
-// changes, so a replay never reads memory that moved. It only keeps state: the Transformer
-// decides when to run eagerly, capture or replay (model/transformer.cc).
+// change no real row's bits), least recently used evicted past a cap. A graph bakes in the
+// workspace's activation buffers, the KV pools, the backend's scratch and its own packed
+// index buffer; the cache keeps the identity of all of them (GraphKey) and drops every graph
+// when any one changes, so a replay never reads memory that moved. It only keeps state: the
+// Transformer decides when to pad, run eagerly, capture or replay (model/transformer.cc).
 #pragma once
 
 #include <cstdint>

@@ -4,8 +4,8 @@
 // Rows are stored in the model's storage dtype, exactly as the full-sequence forward holds
 // its K and V, so attention reads identical values from either. One page past the pool is
 // never given to a sequence: the scratch page the dummy rows of a padded decode step write
-// to and read from (model/decode_graphs.h), so they touch no sequence's keys. For one step the cache
-// turns the block tables into the packed arrays Backend::WriteKv and
+// to and read from (model/decode_graphs.h), so they touch no sequence's keys. For one step
+// the cache turns the block tables into the packed arrays Backend::WriteKv and
 // Backend::PagedAttention read (built on the host; the caller copies them to the device).
 #pragma once
 

@@ -28,9 +28,9 @@ using model::DecodeBatchBucket;
 
 TEST(DecodeBatchBucketTest, PowersOfTwoToFourThenMultiplesOfEightThenOfThirtyTwo) {
   const std::vector<std::pair<int, int>> expected = {
-      {1, 1},   {2, 2},   {3, 4},    {4, 4},    {5, 8},    {8, 8},    {9, 16},  {16, 16},
-      {17, 24}, {33, 40}, {64, 64},  {65, 72},  {255, 256}, {256, 256}, {257, 288},
-      {288, 288}, {289, 320}, {1000, 1024}};
+      {1, 1},     {2, 2},     {3, 4},     {4, 4},     {5, 8},     {8, 8},
+      {9, 16},    {16, 16},   {17, 24},   {33, 40},   {64, 64},   {65, 72},
+      {255, 256}, {256, 256}, {257, 288}, {288, 288}, {289, 320}, {1000, 1024}};
   for (const auto& [batch, bucket] : expected) {
     EXPECT_EQ(DecodeBatchBucket(batch, 0), bucket) << "batch " << batch;
   }
@@ -141,8 +141,7 @@ class DecodeBucketsTest : public ::testing::Test {
     const size_t row_bytes = static_cast<size_t>(graphed.cols) * DTypeSize(graphed.dtype);
     for (int64_t r = 0; r < graphed.rows; ++r) {
       ASSERT_EQ(std::memcmp(graphed.RowPtr(r), eager.RowPtr(r), row_bytes), 0)
-          << "step " << steps_ << " entry " << r << " (sequence " << entries[r].sequence_id
-          << ")";
+          << "step " << steps_ << " entry " << r << " (sequence " << entries[r].sequence_id << ")";
     }
     ++steps_;
   }
@@ -265,7 +264,8 @@ TEST(DecodeBucketsFastModeTest, FastModeKeepsOneGraphPerExactBatchSize) {
   for (int step = 0; step < 3; ++step) {
     std::vector<StepEntry> entries;
     for (int s = 0; s < 3; ++s) {
-      entries.push_back({.sequence_id = s, .start_position = step,
+      entries.push_back({.sequence_id = s,
+                         .start_position = step,
                          .tokens = std::span<const int32_t>(&tokens[s], 1)});
     }
     ConstMatrixView logits;

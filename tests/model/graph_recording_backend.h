@@ -177,8 +177,8 @@ class GraphRecordingBackend final : public Backend {
   }
   // What CudaBackend does with a call a graph cannot record: refuse it and fail the capture.
   absl::Status Refuse(const char* call) {
-    absl::Status refused = absl::FailedPreconditionError(
-        absl::StrCat(call, " while a graph is being captured"));
+    absl::Status refused =
+        absl::FailedPreconditionError(absl::StrCat(call, " while a graph is being captured"));
     if (capture_error_.ok()) capture_error_ = refused;
     return refused;
   }

@@ -88,8 +88,8 @@ std::vector<GenerationRequest> MixedRequests() {
     r.request_id = static_cast<uint32_t>(i);
     for (int t = 0; t < 2 + (7 * i) % 11; ++t) r.prompt.push_back(3 + (5 * i + 3 * t) % 40);
     r.max_new_tokens = 6 + (13 * i) % 29;
-    r.sampling = {.temperature = 1.0f, .top_k = (i % 3 == 0) ? 10 : 0,
-                  .top_p = (i % 2) ? 0.9f : 1.0f};
+    r.sampling = {
+        .temperature = 1.0f, .top_k = (i % 3 == 0) ? 10 : 0, .top_p = (i % 2) ? 0.9f : 1.0f};
     r.seed = 31;
     r.stop_tokens = {1};
     out.push_back(r);
