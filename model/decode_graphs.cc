@@ -1,15 +1,35 @@
-// DecodeGraphCache (model/decode_graphs.h): graphs per batch size, keyed by what they point
-// at, with a least-recently-used cap.
+// DecodeGraphCache (model/decode_graphs.h): graphs per batch-size bucket, keyed by what they
+// point at, with a least-recently-used cap; and the bucket sizes.
 #include "model/decode_graphs.h"
 
 #include <algorithm>
 #include <atomic>
+#include <bit>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
 
 namespace lockstep::model {
+namespace {
+
+int RoundUp(int value, int multiple) { return (value + multiple - 1) / multiple * multiple; }
+
+}  // namespace
+
+int DecodeBatchBucket(int batch, int max_batch) {
+  if (batch <= 0) return batch;
+  int bucket;
+  if (batch <= 4) {
+    bucket = static_cast<int>(std::bit_ceil(static_cast<unsigned>(batch)));
+  } else if (batch <= 256) {
+    bucket = RoundUp(batch, 8);
+  } else {
+    bucket = RoundUp(batch, 32);
+  }
+  if (max_batch > 0 && batch <= max_batch) bucket = std::min(bucket, max_batch);
+  return bucket;
+}
 
 bool GraphsAllowedByEnvironment() {
   const char* env = std::getenv("LOCKSTEP_CUDA_GRAPHS");
@@ -31,6 +51,14 @@ void DecodeGraphCache::Validate(const GraphKey& key) {
   if (any_graph) ++stats_.invalidations;
   entries_.clear();
   key_ = key;
+}
+
+std::vector<int> DecodeGraphCache::captured_batches() const {
+  std::vector<int> out;
+  for (const auto& [batch, entry] : entries_) {
+    if (entry.graph != nullptr) out.push_back(batch);
+  }
+  return out;
 }
 
 DecodeGraphCache::Entry* DecodeGraphCache::Find(int batch) {

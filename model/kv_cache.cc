@@ -42,10 +42,11 @@ absl::StatusOr<std::unique_ptr<PagedKvCache>> PagedKvCache::Create(Backend& back
         "KV cache: block_size ", options.block_size, " and num_blocks ", options.num_blocks,
         " must both be >= 1"));
   }
-  if (options.num_blocks > MaxKvBlocks(options.block_size)) {
+  // + 1: the scratch page's slots must be addressable too.
+  if (options.num_blocks + int64_t{1} > MaxKvBlocks(options.block_size)) {
     return absl::InvalidArgumentError(absl::StrCat(
         "KV cache: ", options.num_blocks, " blocks of ", options.block_size,
-        " tokens exceed the ", MaxKvBlocks(options.block_size),
+        " tokens and the scratch page exceed the ", MaxKvBlocks(options.block_size),
         " an int32 slot index can address; use fewer blocks"));
   }
   std::unique_ptr<PagedKvCache> cache(new PagedKvCache(backend, config, dtype, options));
@@ -54,7 +55,7 @@ absl::StatusOr<std::unique_ptr<PagedKvCache>> PagedKvCache::Create(Backend& back
 }
 
 absl::Status PagedKvCache::AllocatePools(int num_layers) {
-  const int64_t rows = int64_t{options_.num_blocks} * options_.block_size;
+  const int64_t rows = (int64_t{options_.num_blocks} + 1) * options_.block_size;  // + scratch
   for (int l = 0; l < num_layers; ++l) {
     LOCKSTEP_ASSIGN_OR_RETURN(DeviceTensor k, backend_->Allocate(dtype_, rows, row_elems_));
     LOCKSTEP_ASSIGN_OR_RETURN(DeviceTensor v, backend_->Allocate(dtype_, rows, row_elems_));
@@ -128,13 +129,24 @@ absl::Status PagedKvCache::BuildStep(std::span<const KvStepRows> rows, KvStepInd
   return absl::OkStatus();
 }
 
+void PagedKvCache::AppendScratchRows(int count, KvStepIndices* out) const {
+  const int32_t slot = scratch_page() * options_.block_size;
+  for (int i = 0; i < count; ++i) {
+    out->page_indices.push_back(scratch_page());
+    out->page_indptr.push_back(static_cast<int32_t>(out->page_indices.size()));
+    out->positions.push_back(0);
+    out->slots.push_back(slot);
+    out->query_indptr.push_back(static_cast<int32_t>(out->positions.size()));
+  }
+}
+
 KvPoolView PagedKvCache::pool(int layer) {
   return KvPoolView{.dtype = dtype_,
                     .k_pool = k_pools_[layer].view().data,
                     .v_pool = v_pools_[layer].view().data,
                     .row_stride = row_elems_,
                     .block_size = options_.block_size,
-                    .num_pages = options_.num_blocks,
+                    .num_pages = options_.num_blocks + int64_t{1},  // + the scratch page
                     .device = backend_->device()};
 }
 

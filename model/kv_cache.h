@@ -2,8 +2,10 @@
 // per layer, allocated once on a Backend, and a block table per sequence kept on the host.
 // All pool memory is allocated up front, so a decode step never allocates on the device.
 // Rows are stored in the model's storage dtype, exactly as the full-sequence forward holds
-// its K and V, so attention reads identical values from either. For one step the cache
-// turns the block tables into the packed arrays Backend::WriteKv and
+// its K and V, so attention reads identical values from either. One page past the pool is
+// never given to a sequence: the scratch page the dummy rows of a padded decode step write
+// to and read from (model/decode_graphs.h), so they touch no sequence's keys. For one step
+// the cache turns the block tables into the packed arrays Backend::WriteKv and
 // Backend::PagedAttention read (built on the host; the caller copies them to the device).
 #pragma once
 
@@ -50,8 +52,9 @@ struct KvStepIndices {
 
 class PagedKvCache {
  public:
-  // Allocates num_blocks * block_size rows per layer for K and for V on `backend` (with
-  // memory_fraction set, num_blocks comes from ResolveKvCacheOptions first).
+  // Allocates (num_blocks + 1) * block_size rows per layer for K and for V on `backend`
+  // (num_blocks for sequences, one scratch page; with memory_fraction set, num_blocks comes
+  // from ResolveKvCacheOptions first).
   static absl::StatusOr<std::unique_ptr<PagedKvCache>> Create(Backend& backend,
                                                               const ModelConfig& config,
                                                               DType dtype, KvCacheOptions options);
@@ -64,7 +67,8 @@ class PagedKvCache {
   int block_size() const { return options_.block_size; }
   int num_blocks() const { return options_.num_blocks; }
   int free_blocks() const { return static_cast<int>(free_blocks_.size()); }
-  // Bytes of all the pools (K and V, every layer).
+  // Bytes of the pages sequences can use (K and V, every layer); the scratch page adds one
+  // more block.
   int64_t pool_bytes() const;
   // "KV cache: 4096 blocks x 16 tokens = 65536 tokens, 2.00 GiB (...)" (DescribeKvPool).
   const std::string& Describe() const { return description_; }
@@ -81,7 +85,14 @@ class PagedKvCache {
   // The packed arrays of one step over `rows` (in order). FailedPrecondition for a sequence
   // with no reservation, OutOfRange for a position past its reserved blocks.
   absl::Status BuildStep(std::span<const KvStepRows> rows, KvStepIndices* out) const;
-  // Layer `layer`'s pool on the backend (written through by Backend::WriteKv).
+  // Appends `count` dummy sequences of one row each to `out` (after a BuildStep): position 0,
+  // written to and attending only the scratch page, so a decode step padded with them reads
+  // and writes no sequence's pages.
+  void AppendScratchRows(int count, KvStepIndices* out) const;
+  // The page no sequence is given (page id num_blocks()).
+  int32_t scratch_page() const { return options_.num_blocks; }
+  // Layer `layer`'s pool on the backend (written through by Backend::WriteKv); its
+  // num_pages counts the scratch page.
   KvPoolView pool(int layer);
 
  private:

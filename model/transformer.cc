@@ -322,10 +322,11 @@ absl::Status Transformer::ForwardStep(std::span<const StepEntry> entries, PagedK
 
 // ---- Decode steps through captured graphs (model/decode_graphs.h)
 //
-// A graphed step of B sequences reads its indices from one device array per graph, packed
-// as [tokens B | positions B | slots B | last_rows B | query_indptr B+1 | page_indptr B+1 |
-// page_indices, room for every page of the KV pool]: one host copy per step, and the page
-// list can grow to the whole pool without the buffer moving.
+// A graphed step runs B' = bucket rows (B entries, then B' - B dummies) and reads its
+// indices from one device array per graph, packed as [tokens B' | positions B' | slots B' |
+// last_rows B' | query_indptr B'+1 | page_indptr B'+1 | page_indices, room for every page
+// of the KV pool plus one scratch page per row]: one host copy per step, and the page list
+// can grow to the whole pool without the buffer moving.
 
 namespace {
 
@@ -333,7 +334,26 @@ int64_t PackedIndicesSize(int64_t batch, int64_t page_capacity) {
   return 6 * batch + 2 + page_capacity;
 }
 
+// Page ids a step of `bucket` rows can list: each of the pool's pages at most once (a page
+// belongs to one sequence) and the scratch page once per row.
+int64_t PageCapacity(const PagedKvCache& cache, int bucket) {
+  return int64_t{cache.num_blocks()} + bucket;
+}
+
 }  // namespace
+
+void Transformer::PadDecodeStep(ForwardWorkspace& ws, const PagedKvCache& cache,
+                                int bucket) const {
+  const int dummies = bucket - static_cast<int>(ws.tokens.size());
+  if (dummies <= 0) return;
+  for (int i = 0; i < dummies; ++i) {
+    ws.tokens.push_back(0);  // any id in the vocabulary; its logits are dropped
+    ws.last_rows.push_back(static_cast<int32_t>(ws.tokens.size()) - 1);
+  }
+  cache.AppendScratchRows(dummies, &ws.step_indices);
+  ws.positions.assign(ws.step_indices.positions.begin(), ws.step_indices.positions.end());
+  ws.decode_graphs().mutable_stats().padded_rows += dummies;
+}
 
 model::GraphKey Transformer::GraphKeyFor(const ForwardWorkspace& ws,
                                          const PagedKvCache& cache) const {
@@ -348,8 +368,9 @@ absl::Status Transformer::CopyPackedIndices(ForwardWorkspace& ws, int64_t page_c
   const KvStepIndices& idx = ws.step_indices;
   if (static_cast<int64_t>(idx.page_indices.size()) > page_capacity) {
     return absl::InternalError(absl::StrCat(
-        "graphed decode step: ", idx.page_indices.size(), " page ids for a pool of ",
-        page_capacity, " pages (a page appears in two sequences' block tables?)"));
+        "graphed decode step: ", idx.page_indices.size(), " page ids for room of ",
+        page_capacity, " (the pool's pages and a scratch page per row; a page appears in "
+        "two sequences' block tables?)"));
   }
   std::vector<int32_t>& packed = ws.packed_indices;
   packed.clear();
@@ -385,27 +406,35 @@ absl::Status Transformer::GraphedDecodeStep(ForwardWorkspace& ws, PagedKvCache& 
   model::DecodeGraphCache& graphs = ws.decode_graphs();
   model::DecodeGraphStats& stats = graphs.mutable_stats();
   const int batch = static_cast<int>(ws.tokens.size());
+  // Padding is only bit-safe when every op is batch-invariant.
+  const int bucket =
+      backend_->mode() == NumericsMode::kBatchInvariant ? graphs.BucketFor(batch) : batch;
+  PadDecodeStep(ws, cache, bucket);
+  // The entries' rows come first; the dummies' logits are never returned.
+  auto real_rows = [batch](ConstMatrixView logits) { return logits.RowRange(0, batch); };
   const model::GraphKey key = GraphKeyFor(ws, cache);
   graphs.Validate(key);
-  model::DecodeGraphCache::Entry* entry = graphs.Find(batch);
+  model::DecodeGraphCache::Entry* entry = graphs.Find(bucket);
   if (entry == nullptr) {
-    // First step at this B: eager, which also grows every buffer (and the backend's scratch)
-    // to B, so the capture next time allocates nothing. It may move buffers other graphs
-    // point at: Validate again after it.
+    // First step at this bucket: eager, which also grows every buffer (and the backend's
+    // scratch) to the bucket, so the capture next time allocates nothing. It may move
+    // buffers other graphs point at: Validate again after it.
     ++stats.eager_steps;
-    LOCKSTEP_RETURN_IF_ERROR(EagerStep(ws, cache, last_logits));
+    ConstMatrixView logits;
+    LOCKSTEP_RETURN_IF_ERROR(EagerStep(ws, cache, &logits));
+    *last_logits = real_rows(logits);
     graphs.Validate(GraphKeyFor(ws, cache));
-    graphs.Insert(batch);
+    graphs.Insert(bucket);
     return absl::OkStatus();
   }
-  const int64_t page_capacity = cache.num_blocks();
+  const int64_t page_capacity = PageCapacity(cache, bucket);
   if (entry->indices.size() == 0) {
     LOCKSTEP_ASSIGN_OR_RETURN(entry->indices,
-                              ws.AllocateIndices(PackedIndicesSize(batch, page_capacity)));
+                              ws.AllocateIndices(PackedIndicesSize(bucket, page_capacity)));
   }
   LOCKSTEP_RETURN_IF_ERROR(CopyPackedIndices(ws, page_capacity, entry->indices));
   if (entry->graph == nullptr) {
-    const StepIndexViews views = PackedViews(entry->indices, batch, page_capacity);
+    const StepIndexViews views = PackedViews(entry->indices, bucket, page_capacity);
     LOCKSTEP_RETURN_IF_ERROR(backend_->BeginCapture());
     const absl::Status enqueued = EnqueueStep(ws, cache, views, &entry->logits);
     absl::StatusOr<std::unique_ptr<CapturedGraph>> graph = backend_->EndCapture();
@@ -417,7 +446,10 @@ absl::Status Transformer::GraphedDecodeStep(ForwardWorkspace& ws, PagedKvCache& 
       // Nothing ran: the capture only recorded. Run this step, and every later one, eagerly
       // (an error in the step's arguments comes back from the eager run).
       graphs.DisableAfterFailure(failure);
-      return EagerStep(ws, cache, last_logits);
+      ConstMatrixView logits;
+      LOCKSTEP_RETURN_IF_ERROR(EagerStep(ws, cache, &logits));
+      *last_logits = real_rows(logits);
+      return absl::OkStatus();
     }
     entry->graph = *std::move(graph);
     ++stats.captures;
@@ -425,7 +457,7 @@ absl::Status Transformer::GraphedDecodeStep(ForwardWorkspace& ws, PagedKvCache& 
     ++stats.replays;
   }
   LOCKSTEP_RETURN_IF_ERROR(backend_->Replay(*entry->graph));
-  *last_logits = entry->logits;
+  *last_logits = real_rows(entry->logits);
   return absl::OkStatus();
 }
 

@@ -85,9 +85,13 @@ class Transformer {
   // on this model's backend and have room reserved) and returns the logits of the LAST new
   // token of each entry: (entries, vocab), in `workspace` on the backend.
   // Decode-only steps (one token per entry) on a backend that SupportsGraphs, with the
-  // workspace's decode_graphs() enabled, run as captured graphs per number of entries B:
-  // the first step at a B runs eagerly, the second captures and replays, later ones copy
-  // their indices and replay. Same ops on the same buffers, so the same bits either way.
+  // workspace's decode_graphs() enabled, run as captured graphs per batch-size bucket: B
+  // entries run as DecodeBatchBucket(B) rows (model/decode_graphs.h), the extra rows dummies
+  // at position 0 on the cache's scratch page; the first step at a bucket runs eagerly, the
+  // second captures and replays, later ones copy their indices and replay. Every op is
+  // batch-invariant, so the entries' logits and KV rows have the same bits either way and
+  // the dummies' are dropped (*last_logits has B rows). In NumericsMode::kFast (not
+  // batch-invariant) the bucket is B itself: graphs per exact batch size, no padding.
   absl::Status ForwardStep(std::span<const StepEntry> entries, PagedKvCache& cache,
                            ForwardWorkspace& workspace, ConstMatrixView* last_logits) const;
   // The same with a one-off workspace, logits copied to a host Tensor.
@@ -135,9 +139,13 @@ class Transformer {
                            const StepIndexViews& views, ConstMatrixView* last_logits) const;
   absl::Status EagerStep(ForwardWorkspace& ws, PagedKvCache& cache,
                          ConstMatrixView* last_logits) const;
-  // A decode-only step through ws.decode_graphs() (eager, capture or replay).
+  // A decode-only step through ws.decode_graphs() (eager, capture or replay), padded to its
+  // bucket.
   absl::Status GraphedDecodeStep(ForwardWorkspace& ws, PagedKvCache& cache,
                                  ConstMatrixView* last_logits) const;
+  // Appends dummy rows to ws's host indices (built by BuildStepIndices) until the step has
+  // `bucket` entries (PagedKvCache::AppendScratchRows).
+  void PadDecodeStep(ForwardWorkspace& ws, const PagedKvCache& cache, int bucket) const;
   model::GraphKey GraphKeyFor(const ForwardWorkspace& ws, const PagedKvCache& cache) const;
   // Packs ws's host indices and copies them into a graph's index array (layout in
   // transformer.cc); PackedViews are the device views into it.

@@ -17,6 +17,8 @@ std::string FinishReasonName(FinishReason reason) {
 RolloutEngine::RolloutEngine(const Transformer& model, EngineOptions options)
     : model_(model), options_(options), workspace_(model.backend()) {
   workspace_.decode_graphs().set_enabled(options.cuda_graphs);
+  // Decode steps pad up to a bucket, never past the largest batch this engine runs.
+  workspace_.decode_graphs().set_max_batch(options.max_batch_sequences);
   absl::StatusOr<std::unique_ptr<PagedKvCache>> cache =
       PagedKvCache::Create(model.backend(), model.config(), model.dtype(), options.kv_cache);
   if (!cache.ok()) {

@@ -59,8 +59,10 @@ struct EngineOptions {
   int max_batch_sequences = 32;  // running sequences per step
   int max_prefill_tokens = 4096; // prompt tokens admitted per step (at least one prompt)
   KvCacheOptions kv_cache;
-  // Decode-only steps as captured graphs per batch size, on a backend that supports them
-  // (CUDA); the same bits either way. LOCKSTEP_CUDA_GRAPHS=0 turns them off regardless.
+  // Decode-only steps as captured graphs per batch-size bucket (padded with dummy rows up to
+  // 1, 2, 4, 8, 16, 24, ..., max_batch_sequences: model/decode_graphs.h), on a backend that
+  // supports them (CUDA); the same bits either way. LOCKSTEP_CUDA_GRAPHS=0 turns them off
+  // regardless.
   bool cuda_graphs = true;
   TokenObserver on_token;        // optional
 };

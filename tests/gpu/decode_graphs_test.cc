@@ -1,8 +1,12 @@
-// CUDA graphs for decode steps must not change a bit: a rollout engine with graphs on and
+// CUDA graphs for decode steps, one per batch-size bucket (steps padded with dummy rows on
+// the KV cache's scratch page), must not change a bit: a rollout engine with graphs on and
 // off gives identical tokens and logprobs (sequences finishing at different steps, so the
-// batch size changes and several graphs are captured and replayed many times); a graphed
-// step's logits equal the eager step's; steady-state replays allocate nothing; and the
-// backend's capture API records, replays and refuses what cannot be captured.
+// batch size changes and several graphs are captured and replayed many times); a run whose
+// batch shrinks from 20 to 1 captures one graph per bucket touched and replays them without
+// allocating; a padded graphed step's logits and the sequences' KV pages equal the eager,
+// unpadded step's; and the backend's capture API records, replays and refuses what cannot
+// be captured. (The same checks run on the CPU through GraphRecordingBackend:
+// tests/model/decode_buckets_test.cc, tests/rollout/engine_graph_buckets_test.cc.)
 #include <algorithm>
 #include <bit>
 #include <cstdint>
@@ -54,6 +58,7 @@ std::vector<GenerationRequest> Requests() {
 struct EngineRun {
   std::vector<GenerationResult> results;
   model::DecodeGraphStats stats;
+  std::vector<int> captured_batches;
 };
 
 EngineRun Generate(const Transformer& model, bool graphs) {
@@ -67,6 +72,7 @@ EngineRun Generate(const Transformer& model, bool graphs) {
   EngineRun run;
   run.results = Unwrap(engine.RunToCompletion());
   run.stats = engine.workspace().decode_graphs().stats();
+  run.captured_batches = engine.workspace().decode_graphs().captured_batches();
   std::sort(run.results.begin(), run.results.end(),
             [](const auto& a, const auto& b) { return a.request_id < b.request_id; });
   return run;
@@ -80,6 +86,11 @@ TEST_F(DecodeGraphsTest, EngineWithGraphsGivesTheSameTokensAndLogprobsAsWithout)
   EXPECT_EQ(graphed.stats.capture_failures, 0);
   EXPECT_GE(graphed.stats.captures, 3);
   EXPECT_GE(graphed.stats.replays, 100);
+  // Graphs only for buckets 1, 2, 4, 6 (max_batch_sequences): a batch of 3 or 5 ran padded.
+  for (int batch : graphed.captured_batches) {
+    EXPECT_TRUE(batch == 1 || batch == 2 || batch == 4 || batch == 6) << batch;
+  }
+  EXPECT_GT(graphed.stats.padded_rows, 0);
   ASSERT_EQ(eager.results.size(), graphed.results.size());
   for (size_t i = 0; i < eager.results.size(); ++i) {
     const GenerationResult& a = eager.results[i];
@@ -95,8 +106,99 @@ TEST_F(DecodeGraphsTest, EngineWithGraphsGivesTheSameTokensAndLogprobsAsWithout)
   }
 }
 
+TEST_F(DecodeGraphsTest, OneGraphPerBucketTouchedSameBitsAndNoAllocationOnReplay) {
+  constexpr int kRequests = 20;
+  // Request i makes 3 (i + 1) tokens and never stops early: after the prefill the batch
+  // shrinks 20, 19, ..., 1, at least two decode steps at each size.
+  std::vector<GenerationRequest> requests;
+  for (int i = 0; i < kRequests; ++i) {
+    GenerationRequest r;
+    r.request_id = static_cast<uint32_t>(i);
+    r.prompt = {static_cast<int32_t>(4 + i), 7, static_cast<int32_t>(9 + 3 * i)};
+    r.max_new_tokens = 3 * (i + 1);
+    r.sampling = {.temperature = 1.0f, .top_p = (i % 2) ? 0.9f : 1.0f};
+    r.seed = 5;
+    requests.push_back(r);
+  }
+  auto run = [&](RolloutEngine& engine) {
+    for (const GenerationRequest& r : requests) Check(engine.Submit(r));
+    std::vector<GenerationResult> results = Unwrap(engine.RunToCompletion());
+    std::sort(results.begin(), results.end(),
+              [](const auto& a, const auto& b) { return a.request_id < b.request_id; });
+    return results;
+  };
+  EngineOptions options;
+  options.max_batch_sequences = kRequests;
+  options.kv_cache = {.block_size = 4, .num_blocks = 1024};
+  options.cuda_graphs = true;
+  RolloutEngine graphed(*model_, options);
+  Check(graphed.status());
+  if (!graphed.workspace().decode_graphs().enabled()) {
+    GTEST_SKIP() << "LOCKSTEP_CUDA_GRAPHS=0 is set";
+  }
+  options.cuda_graphs = false;
+  RolloutEngine eager(*model_, options);
+  Check(eager.status());
+
+  const std::vector<GenerationResult> first = run(graphed);
+  const model::DecodeGraphCache& graphs = graphed.workspace().decode_graphs();
+  const std::vector<int> buckets = {1, 2, 4, 8, 16, 20};
+  EXPECT_EQ(graphs.captured_batches(), buckets);
+  EXPECT_EQ(graphs.stats().captures, static_cast<int64_t>(buckets.size()));
+  EXPECT_EQ(graphs.stats().eager_steps, static_cast<int64_t>(buckets.size()));
+  EXPECT_EQ(graphs.stats().invalidations, 0);
+  EXPECT_EQ(graphs.stats().capture_failures, 0);
+  EXPECT_GT(graphs.stats().padded_rows, 0);
+
+  // The same requests again: every decode step replays, and nothing is allocated.
+  const int64_t allocations = graphed.workspace().allocations();
+  const int64_t scratch = backend_->ScratchGeneration();
+  const int64_t replays = graphs.stats().replays;
+  const std::vector<GenerationResult> second = run(graphed);
+  EXPECT_EQ(graphed.workspace().allocations(), allocations);
+  EXPECT_EQ(backend_->ScratchGeneration(), scratch);
+  EXPECT_EQ(graphs.stats().captures, static_cast<int64_t>(buckets.size()));
+  EXPECT_EQ(graphs.stats().replays - replays, 3 * kRequests - 1) << "every decode step";
+
+  const std::vector<GenerationResult> reference = run(eager);
+  EXPECT_EQ(eager.workspace().decode_graphs().stats().padded_rows, 0);
+  for (const std::vector<GenerationResult>* results : {&first, &second}) {
+    ASSERT_EQ(results->size(), reference.size());
+    for (size_t i = 0; i < reference.size(); ++i) {
+      const GenerationResult& a = (*results)[i];
+      const GenerationResult& b = reference[i];
+      ASSERT_EQ(a.request_id, b.request_id);
+      EXPECT_EQ(a.tokens, b.tokens) << "request " << a.request_id;
+      ASSERT_EQ(a.logprobs.size(), b.logprobs.size());
+      for (size_t t = 0; t < a.logprobs.size(); ++t) {
+        ASSERT_EQ(std::bit_cast<uint32_t>(a.logprobs[t]), std::bit_cast<uint32_t>(b.logprobs[t]))
+            << "request " << a.request_id << " token " << t;
+      }
+    }
+  }
+}
+
+// The sequences' rows of every layer's K and V pool, copied to the host.
+std::vector<uint16_t> SequencePages(Backend& backend, PagedKvCache& cache, int num_layers) {
+  const int64_t rows = int64_t{cache.num_blocks()} * cache.block_size();
+  std::vector<uint16_t> out;
+  for (int layer = 0; layer < num_layers; ++layer) {
+    const KvPoolView pool = cache.pool(layer);
+    for (void* base : {pool.k_pool, pool.v_pool}) {
+      std::vector<uint16_t> host(static_cast<size_t>(rows * pool.row_stride));
+      Check(backend.CopyToHost(
+          ConstMatrixView{pool.dtype, base, rows, pool.row_stride, pool.row_stride, pool.device},
+          MatrixView{pool.dtype, host.data(), rows, pool.row_stride, pool.row_stride,
+                     Device::kCpu}));
+      out.insert(out.end(), host.begin(), host.end());
+    }
+  }
+  return out;
+}
+
 // Runs the same decode steps through a graphed workspace and an eager one (two caches with
-// the same reservations), comparing the logits bit for bit at every step.
+// the same reservations), comparing the logits bit for bit at every step. The 5 sequences
+// run padded to bucket 8; the sequences' KV pages end equal.
 TEST_F(DecodeGraphsTest, GraphedStepsEqualEagerStepsAndSteadyStateAllocatesNothing) {
   constexpr int kBatch = 5;
   constexpr int kSteps = 60;
@@ -164,6 +266,10 @@ TEST_F(DecodeGraphsTest, GraphedStepsEqualEagerStepsAndSteadyStateAllocatesNothi
   EXPECT_EQ(stats.replays, kSteps - 2);
   EXPECT_EQ(stats.invalidations, 0);
   EXPECT_EQ(stats.capture_failures, 0);
+  EXPECT_EQ(stats.padded_rows, 3 * kSteps) << "5 sequences run as bucket 8";
+  EXPECT_EQ(ws_graphed.decode_graphs().captured_batches(), std::vector<int>{8});
+  EXPECT_EQ(SequencePages(*backend_, *cache_graphed, config_.num_layers),
+            SequencePages(*backend_, *cache_eager, config_.num_layers));
   EXPECT_EQ(ws_graphed.allocations(), allocations_after_capture);
   EXPECT_EQ(backend_->ScratchGeneration(), scratch_after_capture);
   // The eager workspace never captured.
