@@ -54,6 +54,8 @@ void PrintTable(const VerifyReport& r) {
               r.bitwise_equal_fraction(), r.abs_logprob_diff.mean, r.abs_logprob_diff.p50,
               r.abs_logprob_diff.p99, r.abs_logprob_diff.max,
               static_cast<long long>(r.outside_candidate_set), r.schedules_agree ? "yes" : "NO");
+  std::printf("  samples digest %s (tokens and logprob bits of the first schedule)\n",
+              r.samples_digest.c_str());
   std::printf("  -> %s\n", r.Verdict().c_str());
 }
 

@@ -12,6 +12,7 @@
 #include <random>
 #include <span>
 
+#include "absl/strings/str_format.h"
 #include "model/char_tokenizer.h"
 #include "model/transformer.h"
 #include "model/weights.h"
@@ -361,12 +362,33 @@ nlohmann::json VerifyReport::ToJson() const {
           {"abs_logprob_diff", abs_logprob_diff.ToJson()},
           {"outside_candidate_set", outside_candidate_set},
           {"schedules_agree", schedules_agree},
+          {"samples_digest", samples_digest},
           {"passed", passed()},
           {"negative_control", negative_control()},
           {"verdict", Verdict()},
           {"seconds", seconds},
           {"schedules", schedules_json}};
 }
+
+namespace {
+// VerifyReport::samples_digest.
+std::string SamplesDigest(const std::vector<GenerationResult>& results) {
+  uint64_t hash = 0xcbf29ce484222325ull;
+  auto mix = [&hash](uint32_t word) {
+    for (int byte = 0; byte < 4; ++byte) {
+      hash ^= (word >> (8 * byte)) & 0xFFu;
+      hash *= 0x100000001b3ull;
+    }
+  };
+  for (const GenerationResult& r : results) {
+    for (size_t i = 0; i < r.tokens.size(); ++i) {
+      mix(static_cast<uint32_t>(r.tokens[i]));
+      mix(std::bit_cast<uint32_t>(r.logprobs[i]));
+    }
+  }
+  return absl::StrFormat("%016x", hash);
+}
+}  // namespace
 
 absl::StatusOr<VerifyReport> RunVerification(const VerifyOptions& o) {
   const auto start = Clock::now();
@@ -455,6 +477,7 @@ absl::StatusOr<VerifyReport> RunVerification(const VerifyOptions& o) {
     report.schedules.push_back(std::move(s));
   }
   report.abs_logprob_diff = LogprobDiffStats::Of(all_diffs);
+  report.samples_digest = SamplesDigest(reference);
   report.seconds = SecondsSince(start);
   return report;
 }

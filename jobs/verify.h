@@ -112,6 +112,10 @@ struct VerifyReport {
   LogprobDiffStats abs_logprob_diff;  // over every schedule's tokens
   int64_t outside_candidate_set = 0;
   bool schedules_agree = false;
+  // FNV-1a (64-bit, hex) over the first schedule's samples in request order: every token
+  // id and the 32 bits of its logprob. Two runs (builds, machines, kernel versions) that
+  // print the same digest sampled the same tokens with the same logprob bits.
+  std::string samples_digest;
   std::vector<ScheduleReport> schedules;
   double seconds = 0.0;
 

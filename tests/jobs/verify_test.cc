@@ -43,6 +43,23 @@ TEST_P(VerifyTest, SmallRunIsBitwiseEqual) {
   EXPECT_EQ(json["dtype"], GetParam() == DType::kF16 ? "fp16" : "bf16");
 }
 
+// The samples digest names the sampled bits: the same run twice gives the same digest,
+// another seed (other tokens) another one.
+TEST_P(VerifyTest, SamplesDigestFollowsTheSampledBits) {
+  VerifyOptions o = SmallOptions(4, 6, 10);
+  o.dtype = GetParam();
+  o.schedules = {"all-at-once"};
+  auto first = RunVerification(o);
+  auto again = RunVerification(o);
+  o.seed += 1;
+  auto other = RunVerification(o);
+  ASSERT_TRUE(first.ok() && again.ok() && other.ok());
+  EXPECT_THAT(first->samples_digest, ::testing::MatchesRegex("[0-9a-f]{16}"));
+  EXPECT_EQ(first->samples_digest, again->samples_digest);
+  EXPECT_NE(first->samples_digest, other->samples_digest);
+  EXPECT_EQ(first->ToJson()["samples_digest"], first->samples_digest);
+}
+
 INSTANTIATE_TEST_SUITE_P(DTypes, VerifyTest, ::testing::Values(DType::kF16, DType::kBF16));
 
 }  // namespace
