@@ -124,12 +124,20 @@ absl::Status CheckShape(LinearContext* context, const Shape& shape, DType dtype,
                             cuda::DeviceBuffer::FromHost(x_host.data(), kMaxRows * k * 2));
   LOCKSTEP_ASSIGN_OR_RETURN(cuda::DeviceBuffer y, cuda::DeviceBuffer::Allocate(kMaxRows * n * 2));
   const LinearShape linear_shape{dtype, n, k, false};
-  LOCKSTEP_ASSIGN_OR_RETURN(auto invariant, LinearPlan::Create(context, linear_shape));
+  // The reference: cuBLASLt alone (the own kernel off in every bucket).
+  LOCKSTEP_ASSIGN_OR_RETURN(auto invariant,
+                            LinearPlan::Create(context, linear_shape, {.small_m_max_rows = 0}));
   LOCKSTEP_ASSIGN_OR_RETURN(
       auto heuristic, LinearPlan::Create(context, linear_shape, {.mode = LinearMode::kHeuristic}));
-  std::printf("\n%s (%lld, %lld) %s: %s\n", shape.name, static_cast<long long>(n),
-              static_cast<long long>(k), std::string(DTypeName(dtype)).c_str(),
-              invariant->self_check_note().c_str());
+  // The plan with the own kernel wired in for M <= 128 (self-checked across the switch).
+  LOCKSTEP_ASSIGN_OR_RETURN(auto mixed,
+                            LinearPlan::Create(context, linear_shape, {.small_m_max_rows = 128}));
+  std::printf("\n%s (%lld, %lld) %s: cuBLASLt-only plan: %s\n  plan with the kernel for M <= 128: "
+              "%s (M = 1 %s)\n",
+              shape.name, static_cast<long long>(n), static_cast<long long>(k),
+              std::string(DTypeName(dtype)).c_str(), invariant->self_check_note().c_str(),
+              mixed->self_check_note().c_str(),
+              mixed->UsesSmallMKernel(1) ? "on the kernel" : "on cuBLASLt");
   std::printf("  %4s %10s %9s %9s %9s %9s %9s %9s %8s %8s %10s  plan config\n", "M", "elements",
               "chain!=", "chain_ulp", "ctrl!=", "ctrl_ulp", "heur!=", "heur_ulp", "cfg!=",
               "crossM!=", "rel_err");
@@ -162,6 +170,8 @@ absl::Status CheckShape(LinearContext* context, const Shape& shape, DType dtype,
     const int64_t count = rows * n;
     LOCKSTEP_ASSIGN_OR_RETURN(std::vector<uint16_t> ref, run_plan(*invariant, rows));
     LOCKSTEP_ASSIGN_OR_RETURN(std::vector<uint16_t> heur, run_plan(*heuristic, rows));
+    LOCKSTEP_ASSIGN_OR_RETURN(std::vector<uint16_t> mixed_out, run_plan(*mixed, rows));
+    const int64_t mixed_differing = Compare(ref, mixed_out, count).differing;
     LOCKSTEP_ASSIGN_OR_RETURN(std::vector<uint16_t> chain,
                               run_kernel(cuda::internal::SmallMDefaultConfig(rows),
                                          SmallMOrder::kChain, rows));
@@ -194,19 +204,19 @@ absl::Status CheckShape(LinearContext* context, const Shape& shape, DType dtype,
       max_ref = std::max(max_ref, std::abs(exact));
     }
     LOCKSTEP_ASSIGN_OR_RETURN(std::string plan_config, invariant->DescribeConfigFor(rows));
-    std::printf("  %4lld %10lld %9lld %9d %9lld %9d %9lld %9d %8lld %8lld %10.2e  %s\n",
+    std::printf("  %4lld %10lld %9lld %9d %9lld %9d %9lld %9d %8lld %8lld %8lld %10.2e  %s\n",
                 static_cast<long long>(rows), static_cast<long long>(count),
                 static_cast<long long>(chain_diff.differing), chain_diff.max_ulps,
                 static_cast<long long>(control_diff.differing), control_diff.max_ulps,
                 static_cast<long long>(heur_diff.differing), heur_diff.max_ulps,
                 static_cast<long long>(config_differing), static_cast<long long>(cross_m),
-                max_err / std::max(max_ref, 1e-30), plan_config.c_str());
+                static_cast<long long>(mixed_differing), max_err / std::max(max_ref, 1e-30), plan_config.c_str());
     if (csv != nullptr) {
       *csv << "check," << shape.name << "," << n << "," << k << "," << DTypeName(dtype) << ","
            << rows << "," << count << "," << chain_diff.differing << "," << chain_diff.max_ulps
            << "," << control_diff.differing << "," << control_diff.max_ulps << ","
            << heur_diff.differing << "," << heur_diff.max_ulps << "," << config_differing << ","
-           << cross_m << "\n";
+           << cross_m << "," << mixed_differing << "\n";
     }
   }
   return absl::OkStatus();
@@ -283,7 +293,11 @@ absl::Status TimeShape(LinearContext* context, const Shape& shape, DType dtype,
     weight_ptrs.push_back(static_cast<const char*>(weights.data()) + c * copy_bytes);
   }
   const LinearShape linear_shape{dtype, n, k, false};
-  LOCKSTEP_ASSIGN_OR_RETURN(auto invariant, LinearPlan::Create(context, linear_shape));
+  LOCKSTEP_ASSIGN_OR_RETURN(auto invariant,
+                            LinearPlan::Create(context, linear_shape, {.small_m_max_rows = 0}));
+  LOCKSTEP_ASSIGN_OR_RETURN(auto mixed,
+                            LinearPlan::Create(context, linear_shape, {.small_m_max_rows = 128}));
+  LOCKSTEP_ASSIGN_OR_RETURN(auto default_plan, LinearPlan::Create(context, linear_shape));
   LOCKSTEP_ASSIGN_OR_RETURN(
       auto heuristic, LinearPlan::Create(context, linear_shape, {.mode = LinearMode::kHeuristic}));
   cudaStream_t stream;
@@ -292,8 +306,9 @@ absl::Status TimeShape(LinearContext* context, const Shape& shape, DType dtype,
   std::printf("\n%s (%lld, %lld) %s, µs per call (median of 25; %lld weight copies)\n",
               shape.name, static_cast<long long>(n), static_cast<long long>(k),
               std::string(DTypeName(dtype)).c_str(), static_cast<long long>(copies));
-  std::printf("  %4s %8s %8s %9s %8s %8s %9s %14s %8s\n", "M", "heur", "plan", "plan/heur", "mma",
-              "mma/heur", "best_mma", "best_config", "best/heur");
+  std::printf("  %4s %8s %8s %9s %8s %8s %9s %14s %8s %9s %9s\n", "M", "heur", "cublas",
+              "cubl/heur", "mma", "mma/heur", "best_mma", "best_config", "best/heur",
+              "plan+mma", "default");
   for (int64_t rows : kRowCounts) {
     std::vector<Timed> variants;
     auto plan_call = [&, rows](const LinearPlan* plan) {
@@ -315,9 +330,12 @@ absl::Status TimeShape(LinearContext* context, const Shape& shape, DType dtype,
       };
     };
     variants.push_back({"heuristic", plan_call(heuristic.get())});
-    variants.push_back({"plan", plan_call(invariant.get())});
+    variants.push_back({"plan_cublaslt", plan_call(invariant.get())});
     const SmallMConfig default_config = cuda::internal::SmallMDefaultConfig(rows);
     variants.push_back({"mma_default", kernel_call(default_config)});
+    variants.push_back({"plan_mma128", plan_call(mixed.get())});
+    variants.push_back({"plan_default", plan_call(default_plan.get())});
+    constexpr size_t kFirstConfig = 5;
     for (int c = 0; c < configs; ++c) {
       const SmallMConfig config = cuda::internal::SmallMConfigAt(c);
       if (config.row_tiles * 8 > std::max<int64_t>(8, 2 * rows)) continue;  // mostly padding
@@ -325,13 +343,14 @@ absl::Status TimeShape(LinearContext* context, const Shape& shape, DType dtype,
       variants.push_back({ConfigName(config), kernel_call(config)});
     }
     LOCKSTEP_ASSIGN_OR_RETURN(std::vector<double> us, TimeVariants(variants, weight_ptrs, stream));
-    size_t best = 3;
-    for (size_t v = 3; v < variants.size(); ++v) {
+    size_t best = kFirstConfig;
+    for (size_t v = kFirstConfig; v < variants.size(); ++v) {
       if (us[v] < us[best]) best = v;
     }
-    std::printf("  %4lld %8.2f %8.2f %9.3f %8.2f %8.3f %9.2f %14s %8.3f\n",
+    std::printf("  %4lld %8.2f %8.2f %9.3f %8.2f %8.3f %9.2f %14s %8.3f %9.3f %9.3f\n",
                 static_cast<long long>(rows), us[0], us[1], us[1] / us[0], us[2], us[2] / us[0],
-                us[best], variants[best].name.c_str(), us[best] / us[0]);
+                us[best], variants[best].name.c_str(), us[best] / us[0], us[3] / us[0],
+                us[4] / us[0]);
     if (csv != nullptr) {
       for (size_t v = 0; v < variants.size(); ++v) {
         *csv << "time," << shape.name << "," << n << "," << k << "," << DTypeName(dtype) << ","

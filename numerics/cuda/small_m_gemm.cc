@@ -12,11 +12,11 @@ bool SmallMGemmSupports(StorageType type, int64_t out_features, int64_t in_featu
 }
 
 SmallMConfig SmallMDefaultConfig(int64_t rows) {
-  if (rows <= 8) return {1, 1, 8};
-  if (rows <= 16) return {1, 2, 8};
+  if (rows <= 8) return {1, 1, 16};
+  if (rows <= 16) return {1, 2, 12};
   if (rows <= 32) return {1, 4, 8};
-  if (rows <= 64) return {1, 8, 6};
-  return {1, 16, 4};
+  if (rows <= 64) return {2, 8, 6};
+  return {4, 16, 3};
 }
 
 }  // namespace lockstep::cuda::internal

@@ -90,7 +90,6 @@ __global__ void __launch_bounds__(kWarps * 32)
   constexpr int kWRows = kWarps * 16;
   constexpr int kXRows = kRowTiles * 8;
   constexpr int kStageBytes = (kWRows + kXRows) * kRowBytes;
-  constexpr int kStageChunks = (kWRows + kXRows) * 8;
   extern __shared__ __align__(128) unsigned char smem[];
   const uint32_t smem_base = static_cast<uint32_t>(__cvta_generic_to_shared(smem));
 
@@ -100,22 +99,37 @@ __global__ void __launch_bounds__(kWarps * 32)
   const int64_t feature0 = int64_t{blockIdx.y} * kWRows;
   const int chunks_k = k / kChunkK;
 
-  const T* w_block = w + feature0 * w_stride;
+  // Copy assignment, fixed per thread: 16-byte chunk `copy_chunk` of smem rows copy_row,
+  // copy_row + kRowsPerPass, ... (W rows first, then X rows). Pointers are formed once;
+  // a stage only adds its column, so the issuing warp spends few instructions per stage
+  // and the MMA chain, not address arithmetic, sets the pace.
+  constexpr int kRowsPerPass = kThreads / 8;
+  constexpr int kWPasses = kWRows / kRowsPerPass;
+  constexpr int kXPasses = (kXRows + kRowsPerPass - 1) / kRowsPerPass;
+  static_assert(kWRows % kRowsPerPass == 0);
+  const int copy_chunk = threadIdx.x & 7;
+  const int copy_row = threadIdx.x >> 3;
+  const T* w_src = w + (feature0 + copy_row) * w_stride + copy_chunk * 8;
+  const int64_t w_pass_stride = int64_t{kRowsPerPass} * w_stride;
+  const int x_rows_left = rows - row0 - copy_row;  // pass j is a real row iff j * P < this
+  const T* x_src = x + (x_rows_left > 0 ? (row0 + copy_row) * x_stride : 0) + copy_chunk * 8;
+  const int64_t x_pass_stride = int64_t{kRowsPerPass} * x_stride;
   auto issue_stage = [&](int kb) {
     if (kb < chunks_k) {
       const uint32_t stage = smem_base + (kb % kStages) * kStageBytes;
-      const int64_t col = int64_t{kb} * kChunkK;
+      const int col = kb * kChunkK;
 #pragma unroll
-      for (int i = threadIdx.x; i < kStageChunks; i += kThreads) {
-        const int r = i >> 3, c = i & 7;
-        if (r < kWRows) {
-          CopyAsync16(stage + SwizzledOffset(r, c), w_block + r * w_stride + col + c * 8, true);
-        } else {
-          const int xr = r - kWRows;
-          const bool valid = row0 + xr < rows;
-          const T* src = valid ? x + (row0 + xr) * x_stride + col + c * 8 : x;
-          CopyAsync16(stage + SwizzledOffset(r, c), src, valid);
-        }
+      for (int j = 0; j < kWPasses; ++j) {
+        CopyAsync16(stage + SwizzledOffset(copy_row + j * kRowsPerPass, copy_chunk),
+                    w_src + j * w_pass_stride + col, true);
+      }
+#pragma unroll
+      for (int j = 0; j < kXPasses; ++j) {
+        const int xr = copy_row + j * kRowsPerPass;
+        if (kXRows % kRowsPerPass != 0 && xr >= kXRows) continue;
+        const bool valid = j * kRowsPerPass < x_rows_left;
+        CopyAsync16(stage + SwizzledOffset(kWRows + xr, copy_chunk),
+                    valid ? x_src + j * x_pass_stride + col : x, valid);
       }
     }
     CommitGroup();  // empty groups past the end keep the wait counts uniform
@@ -229,10 +243,12 @@ cudaError_t LaunchConfig(DeviceRows x, DeviceRows w, MutableDeviceRows y, cudaSt
 }
 
 // The compiled configurations {warps, row_tiles, stages}.
+// Index 0 also runs the control. Deeper pipelines for narrow CTAs: at M <= 16 each SM
+// holds about one warp, which must keep ~30 KB of W in flight to stream its share.
 constexpr SmallMConfig kConfigs[] = {
-    {1, 1, 8},  {1, 1, 16}, {2, 1, 8},  {4, 1, 4},  {4, 1, 8},  {1, 2, 8},  {2, 2, 8},
-    {4, 2, 6},  {1, 4, 8},  {2, 4, 6},  {4, 4, 4},  {1, 8, 6},  {2, 8, 4},  {4, 8, 4},
-    {1, 16, 4}, {2, 16, 4}, {4, 16, 3},
+    {1, 1, 16}, {1, 1, 12}, {2, 1, 12}, {4, 1, 8},  {1, 2, 12}, {2, 2, 8},  {4, 2, 6},
+    {1, 4, 8},  {2, 4, 8},  {4, 4, 6},  {1, 8, 6},  {2, 8, 6},  {4, 8, 4},  {1, 16, 4},
+    {2, 16, 4}, {4, 16, 3},
 };
 constexpr int kConfigCount = sizeof(kConfigs) / sizeof(kConfigs[0]);
 
