@@ -138,19 +138,22 @@ AlgoConfig TunedConfig(const TunedBucket& b) {
 }
 
 // ---- The own small-M kernel ------------------------------------------------------------
-// Shapes of the tuned table whose small-M buckets run the own mma.sync kernel
-// (small_m_gemm.h) instead of cuBLASLt, up to max_rows. The kernel gives the bits of the
-// split-K-1 algo-66 kernels at every M (bench/RESULTS.md, small_m_gemm_bench --check:
-// 0 differing elements over 4 shapes x 8 M x 2 dtypes, H200, cuBLASLt 13.1) but is not
-// limited to one CTA per 64 output features, which starves 1.5B down (24 CTAs) at small M.
+// Shapes whose small-M buckets run the own mma.sync kernel (small_m_gemm.h) instead of
+// cuBLASLt, up to max_rows, on the GPU and cuBLASLt version of the tuned table. The kernel
+// gives the bits of the split-K-1 cuBLASLt kernels at every M (small_m_gemm_bench --check,
+// H200, cuBLASLt 13.1, 2026-11-30: 0 differing of 3.5 M elements over 4 shapes x 8 M x 2
+// dtypes), so a plan may mix the two. It only pays where K is short: the one chain over K
+// costs ~40 ns per k16 step on the H200, so at 896x896 (56 steps) it runs M <= 128 in
+// 4.5-5.3 us where cuBLASLt takes 7.5-10 (0.46-0.62 of the heuristic), but at 1.5B down
+// (K = 8960, 560 steps) it needs ~25 us against the split-K-1 plan's 16.4 (bench/RESULTS.md).
 struct SmallMShape {
   DType dtype;
   int64_t out_features, in_features;
   int64_t max_rows;
 };
 constexpr SmallMShape kSmallMShapes[] = {
-    {DType::kBF16, 1536, 8960, 128},  // Qwen2.5-1.5B down
-    {DType::kF16, 1536, 8960, 128},
+    {DType::kBF16, 896, 896, 128},  // Qwen2.5-0.5B o_proj (q has a bias: cuBLASLt)
+    {DType::kF16, 896, 896, 128},
 };
 
 // The largest power of two (<= 256) dividing `bytes`.
@@ -311,8 +314,8 @@ absl::StatusOr<bool> LinearPlan::UseTunedConfigs() {
   return true;
 }
 
-// The small-M buckets of kSmallMShapes (or up to options_.small_m_max_rows) go to the own
-// kernel, where it can reproduce the plan's bits: only next to split-K 1 (its one chain
+// The small-M buckets of kSmallMShapes on the measured GPU/cuBLASLt (or, on any, up to
+// options_.small_m_max_rows) go to the own kernel, where it can reproduce the plan's bits: only next to split-K 1 (its one chain
 // over K is what split-K-1 kernels compute), without bias (it adds none) and with the
 // 16-byte rows it loads. The self-check then verifies the mix like any other plan.
 void LinearPlan::ChooseSmallMBuckets() {
@@ -321,11 +324,11 @@ void LinearPlan::ChooseSmallMBuckets() {
   int64_t max_rows = options_.small_m_max_rows;
   if (max_rows < 0) {
     max_rows = 0;
-    const bool tuned = options_.split_k == 0 &&
-                       FindTunedShape(context_->gpu_name(), context_->cublaslt_version(),
-                                      shape_) != nullptr;
+    const bool measured_here = options_.split_k == 0 && context_->gpu_name() == kTunedGpuName &&
+                               context_->cublaslt_version() / 100 == kTunedCublasLtMajorMinor;
     for (const SmallMShape& s : kSmallMShapes) {
-      if (tuned && s.dtype == shape_.dtype && s.out_features == n && s.in_features == k) {
+      if (measured_here && s.dtype == shape_.dtype && s.out_features == n &&
+          s.in_features == k) {
         max_rows = s.max_rows;
       }
     }

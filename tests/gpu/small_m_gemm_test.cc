@@ -1,8 +1,8 @@
 // The small-M fixed-order mma.sync GEMM (numerics/cuda/small_m_gemm.h) and its use inside
-// LinearPlan: equal bits to the split-K-1 cuBLASLt plan (where the plan uses the kernel,
-// i.e. on the GPU/cuBLASLt the table was measured on), a negative control in another
-// summation order that must differ, every tiling giving the same bits with nothing written
-// past M, and a plan mixing the kernel and cuBLASLt that is invariant across the switch.
+// LinearPlan: equal bits to the split-K-1 cuBLASLt plan (on the GPU/cuBLASLt where that was
+// measured, i.e. where the shipped 0.5B o_proj plan uses the kernel), a negative control in
+// another summation order that must differ, every tiling giving the same bits with nothing
+// written past M, and plans mixing the kernel and cuBLASLt, invariant across the switch.
 // Without a GPU every test skips, or fails when LOCKSTEP_REQUIRE_GPU is set.
 #include "numerics/cuda/small_m_gemm.h"
 
@@ -13,6 +13,7 @@
 #include <iostream>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -38,6 +39,7 @@ using internal::SmallMConfig;
 using internal::SmallMOrder;
 
 constexpr int64_t kDownN = 1536, kDownK = 8960;  // Qwen2.5-1.5B down_proj
+constexpr int64_t kOProj = 896;                   // Qwen2.5-0.5B o_proj: 896 x 896
 
 DeviceMatrix Random(DType dtype, int64_t rows, int64_t cols, uint64_t seed) {
   DeviceMatrix m;
@@ -79,10 +81,11 @@ class SmallMGemmTest : public GpuTest, public ::testing::WithParamInterface<DTyp
     if (IsSkipped() || HasFatalFailure()) return;
     context_ = Unwrap(LinearContext::Create());
   }
-  // The 1.5B down plan as shipped; it uses the kernel only where the table was measured.
+  // The 0.5B o_proj plan as shipped; it uses the kernel only on the GPU/cuBLASLt where
+  // the kernel's bits were measured equal to cuBLASLt's.
   bool ShippedPlanUsesKernel() {
     const auto plan =
-        Unwrap(LinearPlan::Create(context_.get(), LinearShape{GetParam(), kDownN, kDownK, false}));
+        Unwrap(LinearPlan::Create(context_.get(), LinearShape{GetParam(), kOProj, kOProj, false}));
     return plan->UsesSmallMKernel(1);
   }
   std::unique_ptr<LinearContext> context_;
@@ -93,17 +96,20 @@ TEST_P(SmallMGemmTest, ChainEqualsSplitK1CublasLtBitwise) {
     GTEST_SKIP() << "this GPU/cuBLASLt is not the one the equality was measured on";
   }
   const DType dtype = GetParam();
-  const auto cublaslt = Unwrap(LinearPlan::Create(
-      context_.get(), LinearShape{dtype, kDownN, kDownK, false}, {.small_m_max_rows = 0}));
-  ASSERT_EQ(cublaslt->split_k(), 1);
-  const DeviceMatrix x = Random(dtype, 128, kDownK, 11);
-  const DeviceMatrix w = Random(dtype, kDownN, kDownK, 12);
-  for (int64_t rows : {1, 3, 8, 16, 37, 64, 128}) {
-    const DeviceMatrix y_ref = PoisonedDevice(dtype, rows, kDownN);
-    const DeviceMatrix y = PoisonedDevice(dtype, rows, kDownN);
-    Check(cublaslt->Run(x.Rows(0, rows), w.view, nullptr, y_ref.view, nullptr));
-    LaunchKernel(x, rows, w, y.view, internal::SmallMDefaultConfig(rows), SmallMOrder::kChain);
-    EXPECT_EQ(CountDiffering(Bits(y_ref.view), Bits(y.view)), 0) << "M = " << rows;
+  for (const auto& [n, k] : {std::pair<int64_t, int64_t>{kDownN, kDownK}, {kOProj, kOProj}}) {
+    const auto cublaslt = Unwrap(LinearPlan::Create(
+        context_.get(), LinearShape{dtype, n, k, false}, {.small_m_max_rows = 0}));
+    ASSERT_EQ(cublaslt->split_k(), 1);
+    const DeviceMatrix x = Random(dtype, 128, k, 11);
+    const DeviceMatrix w = Random(dtype, n, k, 12);
+    for (int64_t rows : {1, 3, 8, 16, 37, 64, 128}) {
+      const DeviceMatrix y_ref = PoisonedDevice(dtype, rows, n);
+      const DeviceMatrix y = PoisonedDevice(dtype, rows, n);
+      Check(cublaslt->Run(x.Rows(0, rows), w.view, nullptr, y_ref.view, nullptr));
+      LaunchKernel(x, rows, w, y.view, internal::SmallMDefaultConfig(rows), SmallMOrder::kChain);
+      EXPECT_EQ(CountDiffering(Bits(y_ref.view), Bits(y.view)), 0)
+          << "(" << n << ", " << k << ") M = " << rows;
+    }
   }
 }
 
@@ -149,35 +155,42 @@ TEST_P(SmallMGemmTest, EveryTilingGivesTheSameBitsAndWritesOnlyMRows) {
   }
 }
 
-// A plan with the kernel for M <= 128 and cuBLASLt above: its self-check passed with the
-// kernel in, and rows alone (kernel) equal the same rows in batches on either side.
+// Plans with the kernel for M <= 128 and cuBLASLt above (the shipped o_proj plan, and 1.5B
+// down forced to it): the self-check passed with the kernel in, and rows alone (kernel)
+// equal the same rows in batches on either side of the switch.
 TEST_P(SmallMGemmTest, PlanIsInvariantAcrossTheKernelSwitch) {
   if (!ShippedPlanUsesKernel()) {
     GTEST_SKIP() << "this GPU/cuBLASLt is not the one the equality was measured on";
   }
   const DType dtype = GetParam();
-  const auto plan = Unwrap(LinearPlan::Create(
-      context_.get(), LinearShape{dtype, kDownN, kDownK, false}, {.small_m_max_rows = 128}));
-  std::cout << plan->self_check_note() << "\n" << plan->Describe();
-  ASSERT_NE(plan->self_check_note().find("passed"), std::string::npos);
-  ASSERT_EQ(plan->self_check_note().find("DROPPED"), std::string::npos);
-  ASSERT_TRUE(plan->UsesSmallMKernel(1));
-  ASSERT_TRUE(plan->UsesSmallMKernel(128));
-  ASSERT_FALSE(plan->UsesSmallMKernel(129));
-  constexpr int64_t kOffset = 5;
-  const DeviceMatrix x = Random(dtype, 600 + kOffset, kDownK, 41);
-  const DeviceMatrix w = Random(dtype, kDownN, kDownK, 42);
-  const DeviceMatrix y_alone = PoisonedDevice(dtype, 1, kDownN);
-  for (int64_t batch : {2, 37, 128, 129, 600}) {
-    const DeviceMatrix y = PoisonedDevice(dtype, batch, kDownN);
-    Check(plan->Run(x.Rows(kOffset, batch), w.view, nullptr, y.view, nullptr));
-    const std::vector<uint16_t> batch_bits = Bits(y.view);
-    for (int64_t r : {int64_t{0}, batch / 2, batch - 1}) {
-      Check(plan->Run(x.Rows(kOffset + r, 1), w.view, nullptr, y_alone.view, nullptr));
-      const std::vector<uint16_t> alone = Bits(y_alone.view);
-      const std::vector<uint16_t> row(batch_bits.begin() + r * kDownN,
-                                      batch_bits.begin() + (r + 1) * kDownN);
-      EXPECT_EQ(CountDiffering(alone, row), 0) << "batch " << batch << " row " << r;
+  struct Case {
+    int64_t n, k, small_m_max_rows;
+  };
+  for (const Case c : {Case{kOProj, kOProj, -1}, Case{kDownN, kDownK, 128}}) {
+    const auto plan = Unwrap(LinearPlan::Create(context_.get(), LinearShape{dtype, c.n, c.k, false},
+                                                {.small_m_max_rows = c.small_m_max_rows}));
+    std::cout << plan->self_check_note() << "\n" << plan->Describe();
+    ASSERT_NE(plan->self_check_note().find("passed"), std::string::npos);
+    ASSERT_EQ(plan->self_check_note().find("DROPPED"), std::string::npos);
+    ASSERT_TRUE(plan->UsesSmallMKernel(1));
+    ASSERT_TRUE(plan->UsesSmallMKernel(128));
+    ASSERT_FALSE(plan->UsesSmallMKernel(129));
+    constexpr int64_t kOffset = 5;
+    const DeviceMatrix x = Random(dtype, 600 + kOffset, c.k, 41);
+    const DeviceMatrix w = Random(dtype, c.n, c.k, 42);
+    const DeviceMatrix y_alone = PoisonedDevice(dtype, 1, c.n);
+    for (int64_t batch : {2, 37, 128, 129, 600}) {
+      const DeviceMatrix y = PoisonedDevice(dtype, batch, c.n);
+      Check(plan->Run(x.Rows(kOffset, batch), w.view, nullptr, y.view, nullptr));
+      const std::vector<uint16_t> batch_bits = Bits(y.view);
+      for (int64_t r : {int64_t{0}, batch / 2, batch - 1}) {
+        Check(plan->Run(x.Rows(kOffset + r, 1), w.view, nullptr, y_alone.view, nullptr));
+        const std::vector<uint16_t> alone = Bits(y_alone.view);
+        const std::vector<uint16_t> row(batch_bits.begin() + r * c.n,
+                                        batch_bits.begin() + (r + 1) * c.n);
+        EXPECT_EQ(CountDiffering(alone, row), 0)
+            << "(" << c.n << ", " << c.k << ") batch " << batch << " row " << r;
+      }
     }
   }
 }
