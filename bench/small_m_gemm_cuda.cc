@@ -2,9 +2,10 @@
 // (numerics/cuda/small_m_gemm.h). Part 1 (--check): does one fp32 chain over K in k16
 // mma.sync steps give the bits of the batch-invariant cuBLASLt plan (split-K 1, algo 66)?
 // Counts differing elements and ulps per shape, dtype and M, with a negative control (two
-// accumulators, even/odd k16 steps) that must differ. Part 2 (--time): µs per call of the
-// kernel's configurations against the invariant plan and cuBLASLt's heuristic, same run
-// (CUDA events, median of 25 samples, weights rotated through 256 MB).
+// accumulators, even/odd k16 steps) that must differ, and a plan with the kernel wired in
+// for M <= 128 against the cuBLASLt-only plan. Part 2 (--time): µs per call of every
+// kernel tiling, the cuBLASLt-only plan, that mixed plan and the default plan against
+// cuBLASLt's heuristic, same run (CUDA events, median of 25, weights rotated over 256 MB).
 //
 //   small_m_gemm_bench [--check] [--time] [--csv FILE]   (neither flag: both)
 #include <cuda_runtime_api.h>

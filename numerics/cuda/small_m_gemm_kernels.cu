@@ -3,10 +3,13 @@
 // Guarantee: each output element is acc = 0; for k0 = 0, 16, 32, ...: acc = MMA(acc,
 // W[f, k0:k0+16], X[r, k0:k0+16]); y = round_rn(acc). Nothing else touches the arithmetic:
 // tiles, stages and CTA shapes only decide who loads what, so all configs give equal bits.
+// On an H200 these are cuBLASLt's split-K-1 bits (bench/RESULTS.md), and the time is the
+// chain's: ~2.7 us + ~39 ns per k16 step, so the kernel pays only where K is short.
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
 
+#include <atomic>
 #include <cstdint>
 #include <type_traits>
 
@@ -229,11 +232,20 @@ template <typename T, int kWarps, int kRowTiles, int kStages, SmallMOrder kOrder
 cudaError_t LaunchConfig(DeviceRows x, DeviceRows w, MutableDeviceRows y, cudaStream_t stream) {
   constexpr int kSmemBytes = kStages * (kWarps * 16 + kRowTiles * 8) * kRowBytes;
   auto* kernel = SmallMGemmKernel<T, kWarps, kRowTiles, kStages, kOrder>;
-  // Raising the dynamic shared-memory limit once per instance (before any graph capture
-  // in practice: plans run every configuration when they are made).
-  static const cudaError_t attribute =
-      cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, kSmemBytes);
-  if (attribute != cudaSuccess) return attribute;
+  // The dynamic shared-memory limit is raised once per instance and device (a per-device
+  // setting). LinearPlan's self-check launches each configuration it uses when the plan
+  // is made, so this host call happens before any graph capture. Setting it twice (a race
+  // between threads) is harmless.
+  static std::atomic<uint64_t> raised_on_devices{0};
+  int device = 0;
+  if (const cudaError_t e = cudaGetDevice(&device); e != cudaSuccess) return e;
+  const uint64_t device_bit = device < 64 ? uint64_t{1} << device : 0;
+  if (device_bit == 0 || (raised_on_devices.load(std::memory_order_relaxed) & device_bit) == 0) {
+    const cudaError_t e =
+        cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, kSmemBytes);
+    if (e != cudaSuccess) return e;
+    raised_on_devices.fetch_or(device_bit, std::memory_order_relaxed);
+  }
   const dim3 grid(static_cast<unsigned>((x.rows + kRowTiles * 8 - 1) / (kRowTiles * 8)),
                   static_cast<unsigned>(w.rows / (kWarps * 16)));
   kernel<<<grid, kWarps * 32, kSmemBytes, stream>>>(
