@@ -137,6 +137,25 @@ AlgoConfig TunedConfig(const TunedBucket& b) {
                     .cluster_shape = b.cluster};
 }
 
+// ---- The own small-M kernel ------------------------------------------------------------
+// Shapes whose small-M buckets run the own mma.sync kernel (small_m_gemm.h) instead of
+// cuBLASLt, up to max_rows, on the GPU and cuBLASLt version of the tuned table. The kernel
+// gives the bits of the split-K-1 cuBLASLt kernels at every M (small_m_gemm_bench --check,
+// H200, cuBLASLt 13.1, 2026-11-30: 0 differing of 3.5 M elements over 4 shapes x 8 M x 2
+// dtypes), so a plan may mix the two. It only pays where K is short: the one chain over K
+// costs ~40 ns per k16 step on the H200, so at 896x896 (56 steps) it runs M <= 128 in
+// 4.5-5.3 us where cuBLASLt takes 7.5-10 (0.46-0.62 of the heuristic), but at 1.5B down
+// (K = 8960, 560 steps) it needs ~25 us against the split-K-1 plan's 16.4 (bench/RESULTS.md).
+struct SmallMShape {
+  DType dtype;
+  int64_t out_features, in_features;
+  int64_t max_rows;
+};
+constexpr SmallMShape kSmallMShapes[] = {
+    {DType::kBF16, 896, 896, 128},  // Qwen2.5-0.5B o_proj (q has a bias: cuBLASLt)
+    {DType::kF16, 896, 896, 128},
+};
+
 // The largest power of two (<= 256) dividing `bytes`.
 uint32_t PowerOfTwoAlignment(int64_t bytes) {
   if (bytes <= 0) return 256;
@@ -223,6 +242,7 @@ absl::StatusOr<std::unique_ptr<LinearPlan>> LinearPlan::Create(LinearContext* co
     return plan;
   }
   LOCKSTEP_RETURN_IF_ERROR(plan->ChooseInvariantConfigs());
+  plan->ChooseSmallMBuckets();
   LOCKSTEP_RETURN_IF_ERROR(plan->ApplySelfCheck());
   return plan;
 }
@@ -294,6 +314,41 @@ absl::StatusOr<bool> LinearPlan::UseTunedConfigs() {
   return true;
 }
 
+// The small-M buckets of kSmallMShapes on the measured GPU/cuBLASLt (or, on any, up to
+// options_.small_m_max_rows) go to the own kernel, where it can reproduce the plan's bits: only next to split-K 1 (its one chain
+// over K is what split-K-1 kernels compute), without bias (it adds none) and with the
+// 16-byte rows it loads. The self-check then verifies the mix like any other plan.
+void LinearPlan::ChooseSmallMBuckets() {
+  small_m_buckets_.fill(false);
+  const int64_t n = shape_.out_features, k = shape_.in_features;
+  int64_t max_rows = options_.small_m_max_rows;
+  if (max_rows < 0) {
+    max_rows = 0;
+    const bool measured_here = options_.split_k == 0 && context_->gpu_name() == kTunedGpuName &&
+                               context_->cublaslt_version() / 100 == kTunedCublasLtMajorMinor;
+    for (const SmallMShape& s : kSmallMShapes) {
+      if (measured_here && s.dtype == shape_.dtype && s.out_features == n &&
+          s.in_features == k) {
+        max_rows = s.max_rows;
+      }
+    }
+  }
+  if (max_rows == 0 || split_k_ != 1 || shape_.has_bias || alignment_bytes_ < 16 ||
+      !internal::SmallMGemmSupports(internal::ToStorageType(shape_.dtype), n, k)) {
+    return;
+  }
+  for (int b = 0; b < kLinearBuckets; ++b) {
+    const internal::SmallMConfig config = internal::SmallMDefaultConfig(BucketUpperRows(b));
+    if (BucketUpperRows(b) > max_rows || n % (16 * config.warps) != 0) continue;
+    small_m_buckets_[b] = true;
+    small_m_configs_[b] = config;
+  }
+}
+
+bool LinearPlan::UsesSmallMKernel(int64_t rows) const {
+  return options_.mode == LinearMode::kBatchInvariant && small_m_buckets_[BucketOfRows(rows)];
+}
+
 absl::StatusOr<AlgoChoice> LinearPlan::ChooseBucketConfig(int bucket, int32_t split_k,
                                                           const AlgoChoice* smaller_bucket) {
   const cublasLtHandle_t handle = context_->handle();
@@ -362,15 +417,29 @@ std::string DescribeFailure(const LinearPlan::SelfCheckResult& r) {
 // Either step is said once, in self_check_note(); nothing falls back silently.
 absl::Status LinearPlan::ApplySelfCheck() {
   LOCKSTEP_ASSIGN_OR_RETURN(SelfCheckResult first, SelfCheck());
+  int small_m_count = 0;
+  for (bool on : small_m_buckets_) small_m_count += on ? 1 : 0;
+  std::string dropped;
+  if (!first.passed() && small_m_count > 0) {
+    // The own kernel first: without it the plan is cuBLASLt alone, as it was before.
+    dropped = absl::StrCat("own small-M kernel DROPPED (", DescribeFailure(first),
+                           " with it in ", small_m_count, " buckets); ");
+    small_m_buckets_.fill(false);
+    small_m_count = 0;
+    LOCKSTEP_ASSIGN_OR_RETURN(first, SelfCheck());
+  }
   if (first.passed()) {
-    self_check_note_ = absl::StrCat("self-check passed: split-K ", split_k_, ", ", kLinearBuckets,
-                                    " buckets bitwise invariant and exact");
+    self_check_note_ = absl::StrCat(dropped, "self-check passed: split-K ", split_k_, ", ",
+                                    kLinearBuckets, " buckets bitwise invariant and exact",
+                                    small_m_count > 0 ? absl::StrCat(" (", small_m_count,
+                                                                     " on the own small-M kernel)")
+                                                      : "");
     return absl::OkStatus();
   }
   LOCKSTEP_RETURN_IF_ERROR(UseNearestPassingBuckets(first.failing_buckets()));
   LOCKSTEP_ASSIGN_OR_RETURN(SelfCheckResult second, SelfCheck());
   if (second.passed()) {
-    self_check_note_ = absl::StrCat("self-check FALLBACK: ", DescribeFailure(first),
+    self_check_note_ = absl::StrCat(dropped, "self-check FALLBACK: ", DescribeFailure(first),
                                     "; those buckets now use the nearest passing bucket's "
                                     "configuration (split-K ",
                                     split_k_, "), which passes");
@@ -387,7 +456,7 @@ absl::Status LinearPlan::ApplySelfCheck() {
         "custom kernel"));
   }
   self_check_note_ =
-      absl::StrCat("self-check FALLBACK: with split-K ", old_split, " ", DescribeFailure(first),
+      absl::StrCat(dropped, "self-check FALLBACK: with split-K ", old_split, " ", DescribeFailure(first),
                    ", also after borrowing passing buckets' configurations; "
                    "the plan now uses split-K 1 and one configuration for every "
                    "M (slower for small M)");
@@ -498,6 +567,14 @@ absl::Status LinearPlan::Run(ConstMatrixView x, ConstMatrixView weight, const vo
         "cuda::Linear: pointers and row strides must be ", a,
         "-byte aligned for this plan (bias 16-byte): use rows of cudaMalloc'd matrices"));
   }
+  if (UsesSmallMKernel(x.rows)) {
+    return CudaStatus(internal::LaunchSmallMGemm(internal::ToDeviceRows(x),
+                                                 internal::ToDeviceRows(weight),
+                                                 internal::ToDeviceRows(out),
+                                                 small_m_configs_[BucketOfRows(x.rows)],
+                                                 internal::SmallMOrder::kChain, stream),
+                      "cuda::Linear: the small-M kernel");
+  }
   const MatmulProblem problem = ProblemFor(x.rows, x.row_stride, weight.row_stride, out.row_stride);
   const AlgoChoice* choice = nullptr;
   AlgoChoice heuristic;
@@ -524,11 +601,16 @@ absl::Status LinearPlan::Run(ConstMatrixView x, ConstMatrixView weight, const vo
 }
 
 absl::StatusOr<std::string> LinearPlan::DescribeConfigFor(int64_t rows) const {
-  if (options_.mode == LinearMode::kBatchInvariant) {
-    return internal::DescribeAlgoConfig(buckets_[BucketOfRows(rows)].config);
-  }
+  if (options_.mode == LinearMode::kBatchInvariant) return DescribeBucket(BucketOfRows(rows));
   LOCKSTEP_ASSIGN_OR_RETURN(AlgoChoice choice, HeuristicChoice(rows));
   return internal::DescribeAlgoConfig(choice.config);
+}
+
+std::string LinearPlan::DescribeBucket(int bucket) const {
+  if (!small_m_buckets_[bucket]) return internal::DescribeAlgoConfig(buckets_[bucket].config);
+  const internal::SmallMConfig& c = small_m_configs_[bucket];
+  return absl::StrCat("own mma.sync kernel (one fp32 chain over K in k16 steps) warps ", c.warps,
+                      " row tiles ", c.row_tiles, " stages ", c.stages);
 }
 
 std::string LinearPlan::Describe() const {
@@ -540,7 +622,7 @@ std::string LinearPlan::Describe() const {
   absl::StrAppend(&out, ": split-K ", split_k_, ", ", config_source_, "\n");
   for (int b = 0; b < kLinearBuckets; ++b) {
     absl::StrAppend(&out, "  M <= ", BucketUpperRows(b), b == kLinearBuckets - 1 ? "+" : "", ": ",
-                    internal::DescribeAlgoConfig(buckets_[b].config), "\n");
+                    DescribeBucket(b), "\n");
   }
   return out;
 }

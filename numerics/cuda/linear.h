@@ -9,6 +9,10 @@
 // cuBLASLt's heuristic), so two processes on the same kind of GPU make the same plan
 // (compare Describe()).
 // kHeuristic (a job's `fast` mode) takes cuBLASLt's own choice for each M: NOT invariant.
+// For a few shapes (kSmallMShapes in linear.cc) the small-M buckets run an own mma.sync
+// kernel (small_m_gemm.h) that gives the same bits as the split-K-1 cuBLASLt kernels (one
+// fp32 chain over K in k16 steps, measured equal bit for bit on an H200) but feeds more
+// SMs; the self-check covers the switch between the two, and drops the kernel if it fails.
 // Neither mode equals the CPU backend bit for bit (tensor cores add in their own order),
 // except where every partial sum is exact (small integers); tests state the tolerance.
 #pragma once
@@ -30,6 +34,7 @@
 #include "absl/status/statusor.h"
 #include "numerics/cuda/cublaslt_matmul.h"
 #include "numerics/cuda/device_buffer.h"
+#include "numerics/cuda/small_m_gemm.h"
 #include "numerics/tensor.h"
 
 namespace lockstep::cuda {
@@ -90,6 +95,10 @@ struct LinearPlanOptions {
   // else the split-K count cuBLASLt's heuristic picks at kSplitReferenceRows rows
   // (decode-sized). > 0: this count (benchmarks sweep it), from the heuristic rule.
   int split_k = 0;
+  // kBatchInvariant only. Buckets whose upper M is <= this run the own small-M kernel where
+  // the plan allows it (split-K 1, no bias, 16-byte alignment, K % 64 == 0, N % 16 == 0).
+  // -1: the table's choice (kSmallMShapes: measured faster there), 0: never.
+  int64_t small_m_max_rows = -1;
 };
 
 // Row-count buckets: bucket b holds M in (2^(b-1), 2^b]; the last also holds M > 4096.
@@ -134,6 +143,8 @@ class LinearPlan {
   // One line per bucket: its configuration. Equal descriptions on one GPU model and
   // cuBLASLt version give equal bits.
   std::string Describe() const;
+  // Whether a call with `rows` rows runs the own small-M kernel (else cuBLASLt).
+  bool UsesSmallMKernel(int64_t rows) const;
   // The configuration a call with `rows` rows runs with (kHeuristic: asks the heuristic).
   absl::StatusOr<std::string> DescribeConfigFor(int64_t rows) const;
   // The self-check's verdict, naming any fallback (empty for kHeuristic).
@@ -171,6 +182,8 @@ class LinearPlan {
       int bucket, int32_t split_k, const internal::AlgoChoice* smaller_bucket);
   absl::StatusOr<internal::AlgoChoice> HeuristicChoice(int64_t rows) const;
   absl::Status ReserveForBuckets();
+  void ChooseSmallMBuckets();
+  std::string DescribeBucket(int bucket) const;
 
   LinearContext* context_;
   LinearShape shape_;
@@ -179,6 +192,9 @@ class LinearPlan {
   int split_k_ = 0;
   size_t workspace_bytes_ = 0;
   std::array<internal::AlgoChoice, kLinearBuckets> buckets_{};  // kBatchInvariant
+  // kBatchInvariant: buckets served by the own small-M kernel, and its tiling there.
+  std::array<bool, kLinearBuckets> small_m_buckets_{};
+  std::array<internal::SmallMConfig, kLinearBuckets> small_m_configs_{};
   std::string self_check_note_;
   std::string config_source_;
   // kHeuristic: cuBLASLt's choice per M, filled on first use.
