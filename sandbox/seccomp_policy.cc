@@ -1,9 +1,14 @@
 #include "sandbox/seccomp_policy.h"
 
 #include <errno.h>
+#include <linux/audit.h>
 #include <linux/netlink.h>
+#include <linux/seccomp.h>
 #include <sched.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+
+#include <cstddef>
 
 namespace lockstep::sandbox {
 namespace {
@@ -80,7 +85,43 @@ int AddSocketFamilyRules(scmp_filter_ctx ctx, std::string* failed) {
   return 0;
 }
 
+#if defined(__x86_64__)
+constexpr uint32_t kNativeArch = AUDIT_ARCH_X86_64;
+constexpr uint32_t kX32SyscallBit = 0x40000000;
+#elif defined(__aarch64__)
+constexpr uint32_t kNativeArch = AUDIT_ARCH_AARCH64;
+constexpr uint32_t kX32SyscallBit = 0;
+#else
+#error "the socket watch knows x86-64 and aarch64 only"
+#endif
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+              "the socket watch reads the low half of args[0] at its address");
+
+constexpr sock_filter Statement(uint16_t code, uint32_t k) { return {code, 0, 0, k}; }
+constexpr sock_filter Jump(uint16_t code, uint32_t k, uint8_t if_true, uint8_t if_false) {
+  return {code, if_true, if_false, k};
+}
+
 }  // namespace
+
+std::vector<sock_filter> SocketWatchFilter() {
+  constexpr uint32_t kArchAt = offsetof(seccomp_data, arch);
+  constexpr uint32_t kNrAt = offsetof(seccomp_data, nr);
+  constexpr uint32_t kFamilyAt = offsetof(seccomp_data, args);  // low 32 bits of args[0]
+  return {
+      /*0*/ Statement(BPF_LD | BPF_W | BPF_ABS, kArchAt),
+      /*1*/ Jump(BPF_JMP | BPF_JEQ | BPF_K, kNativeArch, 1, 0),
+      /*2*/ Statement(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+      /*3*/ Statement(BPF_LD | BPF_W | BPF_ABS, kNrAt),
+      /*4*/ Statement(BPF_ALU | BPF_AND | BPF_K, ~kX32SyscallBit),
+      /*5*/ Jump(BPF_JMP | BPF_JEQ | BPF_K, SYS_socket, 1, 0),         // to 7
+      /*6*/ Jump(BPF_JMP | BPF_JEQ | BPF_K, SYS_socketpair, 0, 3),     // to 7 or 10
+      /*7*/ Statement(BPF_LD | BPF_W | BPF_ABS, kFamilyAt),
+      /*8*/ Jump(BPF_JMP | BPF_JEQ | BPF_K, AF_UNIX, 1, 0),             // to 10 or 9
+      /*9*/ Statement(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF),
+      /*10*/ Statement(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+  };
+}
 
 scmp_filter_ctx BuildSeccompPolicy(std::string* error) {
   scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);

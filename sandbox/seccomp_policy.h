@@ -5,11 +5,15 @@
 // the filter can inspect). socket(2) and socketpair(2) are limited to
 // AF_UNIX, AF_INET, AF_INET6 and AF_NETLINK/NETLINK_ROUTE; other families fail
 // with EAFNOSUPPORT. Foreign-architecture syscalls kill the process.
+// Warm runs also get the socket watch: every socket(2)/socketpair(2) of a
+// family other than AF_UNIX is held until the run's init has noted it.
 #pragma once
 
+#include <linux/filter.h>
 #include <seccomp.h>
 
 #include <string>
+#include <vector>
 
 namespace lockstep::sandbox {
 
@@ -19,5 +23,17 @@ namespace lockstep::sandbox {
 // no_new_privs (lockstep-sandbox-init does), and releases it with
 // seccomp_release().
 scmp_filter_ctx BuildSeccompPolicy(std::string* error);
+
+// The socket watch, a second filter loaded after the policy with
+// SECCOMP_FILTER_FLAG_NEW_LISTENER: socket(2) and socketpair(2) with any
+// family but AF_UNIX return SECCOMP_RET_USER_NOTIF, so the call waits until
+// the listener (the run's init) answers; everything else is allowed (the
+// policy still decides). The family is a register value, compared as the
+// kernel truncates it (its low 32 bits), so no later change can alter what
+// was checked. Families the policy denies never reach the listener: its
+// SECCOMP_RET_ERRNO takes precedence over a notification. Foreign-
+// architecture syscalls kill the process here too (on x86-64 the x32 bit is
+// masked off, so x32 socket calls are watched as well).
+std::vector<sock_filter> SocketWatchFilter();
 
 }  // namespace lockstep::sandbox

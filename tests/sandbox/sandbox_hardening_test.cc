@@ -131,6 +131,116 @@ TEST_P(HardeningTest, ARunSeesNoSocketStateOfAnEarlierRun) {
   EXPECT_EQ(second.run.stdout_data, "entries 0\n");
 }
 
+// An abstract AF_UNIX name lives in the network namespace. Run 1 binds one
+// and ends without closing it; run 2 must be able to bind it. In a warm
+// sandbox both runs share a namespace here (no network socket was opened), so
+// this checks that the name died with run 1's processes.
+constexpr char kBindAbstractName[] =
+    "import os, socket\n"
+    "s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)\n"
+    "s.bind('\\0lockstep-abstract-name')\n"
+    "s.listen()\n"
+    "print('bound', os.readlink('/proc/self/ns/net'))\n";
+
+TEST_P(HardeningTest, AnAbstractUnixNameOfAnEarlierRunIsFree) {
+  const RunResult first = runner_->Run(Request("python", kBindAbstractName));
+  ASSERT_EQ(first.status, RunStatus::kOk) << first.message << first.run.stderr_data;
+  const RunResult second = runner_->Run(Request("python", kBindAbstractName));
+  ASSERT_EQ(second.status, RunStatus::kOk) << second.message << second.run.stderr_data;
+  EXPECT_EQ(second.run.stdout_data.substr(0, 6), "bound ");
+  if (GetParam()) {
+    EXPECT_EQ(first.run.stdout_data, second.run.stdout_data)
+        << "a warm sandbox's runs without network sockets share one network namespace";
+  }
+}
+
+// An AF_UNIX socket outlives every process of its run while it is in flight
+// in an SCM_RIGHTS message of an unreachable cycle (here: sent to itself),
+// until the kernel's garbage collector frees it (~6 ms later on this VM);
+// its abstract name stays bound until then. The next run must not see it.
+constexpr char kLeaveAbstractNameInFlight[] =
+    "import array, os, socket\n"
+    "name = '\\0lockstep-in-flight'\n"
+    "a = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)\n"
+    "a.bind(name)\n"
+    "b = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)\n"
+    "b.sendmsg([b'x'], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array('i', [a.fileno()]))],"
+    " 0, name)\n"
+    "print('sent', flush=True)\n"
+    "os._exit(0)\n";
+// In C, and compiled before the runs that matter (the artefact is cached),
+// so that it binds within a few milliseconds of the previous run's end.
+constexpr char kBindInFlightName[] =
+    "#include <stdio.h>\n#include <stddef.h>\n#include <string.h>\n#include <sys/socket.h>\n"
+    "#include <sys/un.h>\n"
+    "int main(){\n"
+    "  struct sockaddr_un a = {AF_UNIX};\n"
+    "  memcpy(a.sun_path, \"\\0lockstep-in-flight\", 19);\n"
+    "  int s = socket(AF_UNIX, SOCK_DGRAM, 0);\n"
+    "  puts(bind(s, (struct sockaddr*)&a, offsetof(struct sockaddr_un, sun_path) + 19) == 0 ?"
+    " \"free\" : \"taken\");\n"
+    "  return 0;\n}\n";
+
+TEST_P(HardeningTest, AnAbstractUnixNameInFlightAtTheEndOfARunIsFree) {
+  const RunResult compiled = runner_->Run(Request("c", kBindInFlightName));
+  ASSERT_EQ(compiled.status, RunStatus::kOk) << compiled.message
+                                             << (compiled.compile ? compiled.compile->stderr_data : "");
+  ASSERT_EQ(compiled.run.stdout_data, "free\n");
+  for (int attempt = 0; attempt < 10; ++attempt) {
+    const RunResult first = runner_->Run(Request("python", kLeaveAbstractNameInFlight));
+    ASSERT_EQ(first.status, RunStatus::kOk) << first.message << first.run.stderr_data;
+    ASSERT_EQ(first.run.stdout_data, "sent\n");
+    const RunResult second = runner_->Run(Request("c", kBindInFlightName));
+    ASSERT_EQ(second.status, RunStatus::kOk) << second.message << second.run.stderr_data;
+    EXPECT_EQ(second.run.stdout_data, "free\n") << "attempt " << attempt;
+  }
+}
+
+// Warm sandboxes: a run that opened a socket of any family but AF_UNIX (even
+// one that failed, like socketpair(AF_INET)) leaves the next run a network
+// namespace no run has used; runs that opened none keep the one they have.
+TEST(WarmNetworkNamespaceTest, ANetworkSocketSpendsTheNamespaceAndNothingElseDoes) {
+  auto runner = testing::MakeRunner(UniqueMarker("warm-netns"));
+  ASSERT_NE(runner, nullptr);
+  ASSERT_TRUE(runner->warm_sandbox_status().ok()) << runner->warm_sandbox_status();
+  const int64_t started = runner->warm_sandboxes_started();
+  auto namespace_after = [&](const std::string& statement) {
+    const RunResult result = runner->Run(Request(
+        "python", "import os, socket\n" + statement + "\nprint(os.readlink('/proc/self/ns/net'))\n"));
+    EXPECT_EQ(result.status, RunStatus::kOk) << statement << ": " << result.message
+                                             << result.run.stderr_data;
+    return result.run.stdout_data;
+  };
+  const std::string keep_statements[] = {
+      "pass",
+      "a, b = socket.socketpair()\nc = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)",
+      "open('/proc/net/tcp').read()",
+  };
+  const std::string spend_statements[] = {
+      "s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)",
+      "s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)",
+      "s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 0)",
+      "import threading\nt = threading.Thread(target=lambda: socket.socket(socket.AF_INET))\n"
+      "t.start()\nt.join()",
+      "if os.fork() == 0:\n    socket.socket(socket.AF_INET6)\n    os._exit(0)\nos.wait()",
+      "try:\n    socket.socketpair(socket.AF_INET)\nexcept OSError:\n    pass",
+      "sockets = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(200)]",
+  };
+  std::string current = namespace_after("pass");
+  ASSERT_EQ(current.rfind("net:[", 0), 0u) << current;
+  for (const std::string& statement : keep_statements) {
+    EXPECT_EQ(namespace_after(statement), current) << statement;
+    EXPECT_EQ(namespace_after("pass"), current) << "after: " << statement;
+  }
+  for (const std::string& statement : spend_statements) {
+    EXPECT_EQ(namespace_after(statement), current) << "a run keeps its own namespace: " << statement;
+    const std::string next = namespace_after("pass");
+    EXPECT_NE(next, current) << "after: " << statement;
+    current = next;
+  }
+  EXPECT_EQ(runner->warm_sandboxes_started(), started) << "every run used the same sandbox";
+}
+
 TEST(PoolServerHardeningTest, ConsecutiveRequestsSeeNoSocketStateOfEachOther) {
   char dir[] = "/tmp/lockstep-hardening-pool.XXXXXX";
   ASSERT_NE(mkdtemp(dir), nullptr);
