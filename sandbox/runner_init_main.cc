@@ -402,6 +402,58 @@ void WaitForProgramWatchingSockets(pid_t program, int listener, int sigchld_fd,
   }
 }
 
+// What the program's child needs to set itself up and exec.
+struct ProgramStart {
+  const Limits& limits;
+  const sock_fprog* filter;
+  bool watch;
+  int exec_pipe_w;      // gets a code if the program could not be started
+  int listener_pass_w;  // gets the socket watch's listener
+  sigset_t signal_mask;  // the program's (the init blocks SIGCHLD when watching)
+  char** program;
+  char** envp;  // null: this process's environ
+};
+
+// The program's child: limits, no capabilities, no_new_privs, seccomp (and
+// the socket watch), exec. It runs in the init's memory (CLONE_VM |
+// CLONE_VFORK) while the init waits, so it changes no state the init reads
+// afterwards (`environ` aside, which the init no longer uses).
+int StartProgram(void* arg) {
+  const ProgramStart& start = *static_cast<ProgramStart*>(arg);
+  const Limits& limits = start.limits;
+  int err = 0;
+  if (start.watch && sigprocmask(SIG_SETMASK, &start.signal_mask, nullptr) != 0) err = errno;
+  // Limits apply to the program only; the init itself stays unconstrained.
+  if (!SetLimit(RLIMIT_CORE, 0, 0)) err = errno;
+  if (limits.cpu && !SetLimit(RLIMIT_CPU, limits.cpu, limits.cpu + 1)) err = errno;
+  if (limits.as && !SetLimit(RLIMIT_AS, limits.as, limits.as)) err = errno;
+  if (limits.data && !SetLimit(RLIMIT_DATA, limits.data, limits.data)) err = errno;
+  if (limits.nproc && !SetLimit(RLIMIT_NPROC, limits.nproc, limits.nproc)) err = errno;
+  if (limits.fsize && !SetLimit(RLIMIT_FSIZE, limits.fsize, limits.fsize)) err = errno;
+  if (limits.nofile && !SetLimit(RLIMIT_NOFILE, limits.nofile, limits.nofile)) err = errno;
+  if (err == 0 && limits.drop_capabilities) err = DropAllCapabilities();
+  // no_new_privs: exec can never add privileges (setuid or file
+  // capabilities), and an unprivileged process may then install a filter.
+  if (err == 0 && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) err = errno;
+  if (err == 0 && limits.seccomp &&
+      syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, start.filter) != 0) {
+    err = errno;
+  }
+  if (err == 0 && start.watch) err = LoadSocketWatch(start.listener_pass_w);
+  if (err == 0) {
+    // execvp searches the PATH of `environ`, so the program's environment
+    // is installed first.
+    if (start.envp != nullptr) environ = start.envp;
+    execvp(start.program[0], start.program);
+    err = errno;
+  }
+  // Negative: a setup failure of ours, not of the program's exec.
+  const int code = (err == ENOENT || err == EACCES || err == ENOEXEC) ? err : -err;
+  ssize_t ignored = write(start.exec_pipe_w, &code, sizeof(code));
+  (void)ignored;
+  _exit(127);
+}
+
 // Starts the program with the limits, waits for it while reaping orphans, and
 // reports how it ended on kInitStatusFd. `envp` null: this process's environ.
 int SuperviseProgram(const Limits& limits, char** program, char** envp) {
@@ -423,6 +475,7 @@ int SuperviseProgram(const Limits& limits, char** program, char** envp) {
   sigset_t sigchld, old_mask;
   sigemptyset(&sigchld);
   sigaddset(&sigchld, SIGCHLD);
+  sigemptyset(&old_mask);
   if (watch) {
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, listener_pass) != 0) {
       Fail("socketpair");
@@ -432,42 +485,14 @@ int SuperviseProgram(const Limits& limits, char** program, char** envp) {
     if (sigchld_fd < 0) Fail("signalfd");
   }
 
-  const pid_t child = fork();
-  if (child < 0) Fail("fork");
-  if (child == 0) {
-    close(exec_pipe[0]);
-    int err = 0;
-    if (watch && sigprocmask(SIG_SETMASK, &old_mask, nullptr) != 0) err = errno;
-    // Limits apply to the program only; the init itself stays unconstrained.
-    if (!SetLimit(RLIMIT_CORE, 0, 0)) err = errno;
-    if (limits.cpu && !SetLimit(RLIMIT_CPU, limits.cpu, limits.cpu + 1)) err = errno;
-    if (limits.as && !SetLimit(RLIMIT_AS, limits.as, limits.as)) err = errno;
-    if (limits.data && !SetLimit(RLIMIT_DATA, limits.data, limits.data)) err = errno;
-    if (limits.nproc && !SetLimit(RLIMIT_NPROC, limits.nproc, limits.nproc)) err = errno;
-    if (limits.fsize && !SetLimit(RLIMIT_FSIZE, limits.fsize, limits.fsize)) err = errno;
-    if (limits.nofile && !SetLimit(RLIMIT_NOFILE, limits.nofile, limits.nofile)) err = errno;
-    if (err == 0 && limits.drop_capabilities) err = DropAllCapabilities();
-    // no_new_privs: exec can never add privileges (setuid or file
-    // capabilities), and an unprivileged process may then install a filter.
-    if (err == 0 && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) err = errno;
-    if (err == 0 && limits.seccomp &&
-        syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &filter) != 0) {
-      err = errno;
-    }
-    if (err == 0 && watch) err = LoadSocketWatch(listener_pass[1]);
-    if (err == 0) {
-      // execvp searches the PATH of `environ`, so the program's environment
-      // is installed first.
-      if (envp != nullptr) environ = envp;
-      execvp(program[0], program);
-      err = errno;
-    }
-    // Negative: a setup failure of ours, not of the program's exec.
-    const int code = (err == ENOENT || err == EACCES || err == ENOEXEC) ? err : -err;
-    ssize_t ignored = write(exec_pipe[1], &code, sizeof(code));
-    (void)ignored;
-    _exit(127);
-  }
+  ProgramStart start{limits, &filter, watch, exec_pipe[1], listener_pass[1], old_mask, program,
+                     envp};
+  // The child shares our memory until it execs (we wait meanwhile), so no
+  // page table is copied and nothing of ours is copied on write.
+  alignas(16) static char child_stack[256 << 10];
+  const pid_t child = clone(StartProgram, child_stack + sizeof(child_stack),
+                            CLONE_VM | CLONE_VFORK | SIGCHLD, &start);
+  if (child < 0) Fail("clone of the program");
   close(exec_pipe[1]);
   int listener = -1;
   if (watch) {
