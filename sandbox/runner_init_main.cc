@@ -50,7 +50,7 @@ struct Limits {
   // Zygote mode: the init holds capabilities in the sandbox's user namespace
   // (it mounts); the program must get none, not even ambient ones.
   bool drop_capabilities = false;
-  // Zygote mode: the socket watch (seccomp_policy.h) on the program, its
+  // Zygote mode: the namespace watch (seccomp_policy.h) on the program, its
   // notifications answered by this init, which notes them in g_shared.
   bool watch_sockets = false;
 };
@@ -63,6 +63,9 @@ struct ZygoteShared {
   // the zygote may now hold state of that run. Cleared by the zygote when it
   // moves to an unused namespace (see EnterUnspentNetwork).
   std::atomic<uint32_t> network_touched;
+  // The same for System V and POSIX IPC objects and the ipc namespace (see
+  // EnterUnspentIpc).
+  std::atomic<uint32_t> ipc_touched;
 };
 static_assert(std::atomic<uint32_t>::is_always_lock_free, "shared between processes");
 ZygoteShared* g_shared = nullptr;
@@ -114,7 +117,7 @@ int DropAllCapabilities() {
 // many runs with it): libseccomp's generation and its kernel-feature probes
 // then cost nothing per run. Returns false and sets *error on failure.
 std::vector<sock_filter> g_seccomp_program;
-std::vector<sock_filter> g_socket_watch_program = lockstep::sandbox::SocketWatchFilter();
+std::vector<sock_filter> g_namespace_watch_program = lockstep::sandbox::NamespaceWatchFilter();
 
 bool CompileSeccompPolicy(std::string* error) {
   if (!g_seccomp_program.empty()) return true;
@@ -257,7 +260,7 @@ void FinishCompile(InitReport* report) {
 }
 
 // ---------------------------------------------------------------------------
-// The socket watch (zygote runs): the program's child loads it and hands its
+// The namespace watch (zygote runs): the program's child loads it and hands its
 // listener to the init over a socketpair; the init answers every
 // notification, after noting it, with "continue" while it waits.
 
@@ -304,9 +307,9 @@ int ReceiveFd(int socket_fd) {
 
 // In the program's child, after the policy: loads the watch and hands its
 // listener (close-on-exec) to the init. Returns 0 or an errno.
-int LoadSocketWatch(int pass_fd) {
-  const sock_fprog watch{static_cast<unsigned short>(g_socket_watch_program.size()),
-                         g_socket_watch_program.data()};
+int LoadNamespaceWatch(int pass_fd) {
+  const sock_fprog watch{static_cast<unsigned short>(g_namespace_watch_program.size()),
+                         g_namespace_watch_program.data()};
   const int listener = static_cast<int>(
       syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &watch));
   if (listener < 0) return errno;
@@ -338,8 +341,12 @@ void AnswerSocketNotification(int listener) {
   NotificationBuffer request, response;
   std::memset(&request, 0, sizeof(request));
   if (ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, &request) != 0) return;
-  // Before the socket can exist (the call waits for our answer).
-  g_shared->network_touched.store(1);
+  // Before the socket or IPC object can exist (the call waits for our answer).
+  if (lockstep::sandbox::IsIpcCreation(request.notif.data.nr)) {
+    g_shared->ipc_touched.store(1);
+  } else {
+    g_shared->network_touched.store(1);
+  }
   std::memset(&response, 0, sizeof(response));
   response.resp.id = request.notif.id;
   response.resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
@@ -370,7 +377,7 @@ void WaitForProgram(pid_t program, InitReport* report) {
   }
 }
 
-// The same while answering the socket watch's notifications: SIGCHLD (blocked)
+// The same while answering the namespace watch's notifications: SIGCHLD (blocked)
 // arrives on `sigchld_fd`.
 void WaitForProgramWatchingSockets(pid_t program, int listener, int sigchld_fd,
                                    InitReport* report) {
@@ -408,14 +415,14 @@ struct ProgramStart {
   const sock_fprog* filter;
   bool watch;
   int exec_pipe_w;      // gets a code if the program could not be started
-  int listener_pass_w;  // gets the socket watch's listener
+  int listener_pass_w;  // gets the namespace watch's listener
   sigset_t signal_mask;  // the program's (the init blocks SIGCHLD when watching)
   char** program;
   char** envp;  // null: this process's environ
 };
 
 // The program's child: limits, no capabilities, no_new_privs, seccomp (and
-// the socket watch), exec. It runs in the init's memory (CLONE_VM |
+// the namespace watch), exec. It runs in the init's memory (CLONE_VM |
 // CLONE_VFORK) while the init waits, so it changes no state the init reads
 // afterwards (`environ` aside, which the init no longer uses).
 int StartProgram(void* arg) {
@@ -439,7 +446,7 @@ int StartProgram(void* arg) {
       syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, start.filter) != 0) {
     err = errno;
   }
-  if (err == 0 && start.watch) err = LoadSocketWatch(start.listener_pass_w);
+  if (err == 0 && start.watch) err = LoadNamespaceWatch(start.listener_pass_w);
   if (err == 0) {
     // execvp searches the PATH of `environ`, so the program's environment
     // is installed first.
@@ -781,7 +788,7 @@ bool BringUpLoopback() {
 // with earlier runs only while no earlier run can have left anything there
 // (docs/architecture.md, "The sandbox"): none of them created a socket of a
 // family other than AF_UNIX (their inits note it in g_shared before such a
-// socket exists: the socket watch), and none of their sockets is left (an
+// socket exists: the namespace watch), and none of their sockets is left (an
 // AF_UNIX socket, abstract name and all, outlives its processes while it is
 // in flight in an SCM_RIGHTS message of an unreachable cycle, until the
 // kernel's garbage collector frees it). Otherwise the zygote moves to an
@@ -845,6 +852,21 @@ const char* EnterUnspentNetwork() {
   return nullptr;
 }
 
+// IPC namespaces, like network ones: a run shares the zygote's with earlier
+// runs while none of them created a System V or POSIX IPC object (or even
+// tried to: the namespace watch holds every shmget, semget, msgget and
+// mq_open until the init has noted it), since nothing else leaves state
+// there (its sysctls need privileges a program lacks). Otherwise the zygote
+// moves to a new one (~30 us; only runs that used IPC pay it, and the next
+// run, on its critical path).
+const char* EnterUnspentIpc() {
+  if (g_shared->ipc_touched.load() == 0) return nullptr;
+  if (unshare(CLONE_NEWIPC) != 0) return "creating the run's ipc namespace failed";
+  // Only runs cloned from here on are in this namespace.
+  g_shared->ipc_touched.store(0);
+  return nullptr;
+}
+
 // Child of the zygote, pid 1 of the run's fresh pid namespace.
 [[noreturn]] void RunInFreshNamespaces(Received* message) {
   // If the zygote dies, so does this run (and with it its namespace).
@@ -901,10 +923,20 @@ void StartRun(Received* message, ActiveRun* run) {
     SendEvent(ZygoteEventKind::kDone, text, id);
     return;
   }
-  // Without seccomp there is no socket watch: whatever it does spends the namespace.
-  if (message->request.seccomp == 0) g_shared->network_touched.store(1);
+  if (const char* failed = EnterUnspentIpc(); failed != nullptr) {
+    char text[112];
+    std::snprintf(text, sizeof(text), "%s: %s", failed, std::strerror(errno));
+    message->CloseFds();
+    SendEvent(ZygoteEventKind::kDone, text, id);
+    return;
+  }
+  // Without seccomp there is no namespace watch: whatever it does spends the namespaces.
+  if (message->request.seccomp == 0) {
+    g_shared->network_touched.store(1);
+    g_shared->ipc_touched.store(1);
+  }
   const pid_t pid = static_cast<pid_t>(
-      syscall(SYS_clone, CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | SIGCHLD, 0, 0, 0, 0));
+      syscall(SYS_clone, CLONE_NEWPID | CLONE_NEWNS | SIGCHLD, 0, 0, 0, 0));
   if (pid == 0) RunInFreshNamespaces(message);
   message->CloseFds();
   // Off the run's critical path: a spare for when this namespace is spent.
@@ -956,9 +988,10 @@ int ZygoteMain() {
     return 1;
   }
   g_shared = new (shared) ZygoteShared{};
-  // bubblewrap's namespace (loopback up) is where the first run goes; it
-  // moves on like any other once something may be left in it.
+  // bubblewrap's namespaces (loopback up) are where the first run goes;
+  // they are left like any other once something may be left in them.
   g_shared->network_touched.store(0);
+  g_shared->ipc_touched.store(0);
   SendEvent(ZygoteEventKind::kReady);
   ActiveRun current, earlier;
   for (;;) {

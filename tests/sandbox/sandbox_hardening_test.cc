@@ -241,6 +241,67 @@ TEST(WarmNetworkNamespaceTest, ANetworkSocketSpendsTheNamespaceAndNothingElseDoe
   EXPECT_EQ(runner->warm_sandboxes_started(), started) << "every run used the same sandbox";
 }
 
+// The same for the ipc namespace: a run that created (or tried to create) a
+// System V or POSIX IPC object leaves the next run an unused ipc namespace,
+// in which none of those objects exists; runs that did not share one.
+TEST(WarmIpcNamespaceTest, AnIpcObjectSpendsTheNamespaceAndNothingElseDoes) {
+  auto runner = testing::MakeRunner(UniqueMarker("warm-ipcns"));
+  ASSERT_NE(runner, nullptr);
+  ASSERT_TRUE(runner->warm_sandbox_status().ok()) << runner->warm_sandbox_status();
+  const int64_t started = runner->warm_sandboxes_started();
+  // Runs `statement`, then prints the run's ipc namespace and how many System
+  // V objects it lists (reading /proc/sysvipc creates nothing).
+  auto run = [&](const std::string& statement) {
+    const RunResult result = runner->Run(Request(
+        "python",
+        "import ctypes, os\n"
+        "libc = ctypes.CDLL(None, use_errno=True)\n"
+        "libc.mq_open.argtypes = [ctypes.c_char_p, ctypes.c_int, ctypes.c_int, ctypes.c_void_p]\n" +
+            statement +
+            "\nprint(os.readlink('/proc/self/ns/ipc'), sum(len(open('/proc/sysvipc/' + k)"
+            ".readlines()) - 1 for k in ['shm', 'sem', 'msg']))\n"));
+    EXPECT_EQ(result.status, RunStatus::kOk) << statement << ": " << result.message
+                                             << result.run.stderr_data;
+    const std::string& out = result.run.stdout_data;
+    return std::make_pair(out.substr(0, out.find(' ')), out.substr(out.find(' ') + 1));
+  };
+  const auto first = run("pass");
+  ASSERT_EQ(first.first.rfind("ipc:[", 0), 0u) << first.first;
+  EXPECT_EQ(first.second, "0\n");
+  EXPECT_EQ(run("os.listdir('/dev/shm')").first, first.first) << "no IPC: the namespace is kept";
+  const std::pair<std::string, std::string> create_statements[] = {
+      {"libc.shmget(4201, 4096, 0o1666)", "1\n"},
+      {"libc.semget(4202, 1, 0o1666)", "1\n"},
+      {"libc.msgget(4203, 0o1666)", "1\n"},
+      {"libc.mq_open(b'/lockstep-mq', 0o100 | 2, 0o666, None)", "0\n"},  // O_CREAT | O_RDWR
+      {"libc.shmget(4209, 0, 0)", "0\n"},  // fails (no such segment): counts all the same
+  };
+  for (const auto& [statement, objects] : create_statements) {
+    const auto before = run("pass");
+    const auto created = run(statement);
+    EXPECT_EQ(created.first, before.first) << "a run keeps its own namespace: " << statement;
+    EXPECT_EQ(created.second, objects) << statement;
+    const auto next = run("pass");
+    EXPECT_NE(next.first, created.first) << "after: " << statement;
+    EXPECT_EQ(next.second, "0\n") << "after: " << statement;
+  }
+  // The POSIX queue of the last run that made one is gone too.
+  const RunResult mq = runner->Run(Request(
+      "python",
+      "import ctypes\nlibc = ctypes.CDLL(None)\n"
+      "libc.mq_open.argtypes = [ctypes.c_char_p, ctypes.c_int, ctypes.c_int, ctypes.c_void_p]\n"
+      "libc.mq_open(b'/lockstep-mq', 0o100 | 2, 0o666, None)\n"));
+  ASSERT_EQ(mq.status, RunStatus::kOk) << mq.message << mq.run.stderr_data;
+  const RunResult opened = runner->Run(Request(
+      "python",
+      "import ctypes\nlibc = ctypes.CDLL(None)\n"
+      "libc.mq_open.argtypes = [ctypes.c_char_p, ctypes.c_int, ctypes.c_int, ctypes.c_void_p]\n"
+      "print(libc.mq_open(b'/lockstep-mq', 2, 0, None) >= 0)\n"));
+  ASSERT_EQ(opened.status, RunStatus::kOk) << opened.message << opened.run.stderr_data;
+  EXPECT_EQ(opened.run.stdout_data, "False\n");
+  EXPECT_EQ(runner->warm_sandboxes_started(), started) << "every run used the same sandbox";
+}
+
 TEST(PoolServerHardeningTest, ConsecutiveRequestsSeeNoSocketStateOfEachOther) {
   char dir[] = "/tmp/lockstep-hardening-pool.XXXXXX";
   ASSERT_NE(mkdtemp(dir), nullptr);
