@@ -1,8 +1,8 @@
 // A warm sandbox: one bubblewrap sandbox, started ahead of the runs it serves,
 // whose pid 1 is lockstep-sandbox-init in zygote mode (sandbox/runner_init.h).
-// Runs go through it one at a time; each gets fresh pid, mount and ipc
-// namespaces, a network namespace no earlier run left anything in (a fresh
-// one whenever an earlier run may have: sandbox/runner_init_main.cc), a fresh
+// Runs go through it one at a time; each gets fresh pid and mount
+// namespaces, network and ipc namespaces no earlier run left anything in (a
+// fresh one whenever an earlier run may have: sandbox/runner_init_main.cc), a fresh
 // /proc, fresh size- and inode-limited /work, /tmp and /dev/shm, its own
 // artefact files read-only, rlimits, seccomp and no capabilities, like a
 // one-shot sandbox, while bubblewrap's set-up
