@@ -52,7 +52,7 @@ struct Limits {
   bool drop_capabilities = false;
   // Zygote mode: the namespace watch (seccomp_policy.h) on the program, its
   // notifications answered by this init, which notes them in g_shared.
-  bool watch_sockets = false;
+  bool watch_namespaces = false;
 };
 
 // Shared by the zygote and every run's init: one MAP_SHARED page the zygote
@@ -260,9 +260,9 @@ void FinishCompile(InitReport* report) {
 }
 
 // ---------------------------------------------------------------------------
-// The namespace watch (zygote runs): the program's child loads it and hands its
-// listener to the init over a socketpair; the init answers every
-// notification, after noting it, with "continue" while it waits.
+// The namespace watch (zygote runs): the program's child loads it and hands
+// its listener to the init over a socketpair; the init answers every
+// notification, after noting it in g_shared, with "continue" while it waits.
 
 bool SendFd(int socket_fd, int fd) {
   char byte = 0;
@@ -328,7 +328,7 @@ union NotificationBuffer {
 
 // Answers one pending notification: notes it in g_shared, then lets the call
 // proceed. A caller that died meanwhile is skipped (ENOENT).
-void AnswerSocketNotification(int listener) {
+void AnswerWatchNotification(int listener) {
   static seccomp_notif_sizes sizes{};
   if (sizes.seccomp_notif == 0 &&
       syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) != 0) {
@@ -377,9 +377,9 @@ void WaitForProgram(pid_t program, InitReport* report) {
   }
 }
 
-// The same while answering the namespace watch's notifications: SIGCHLD (blocked)
-// arrives on `sigchld_fd`.
-void WaitForProgramWatchingSockets(pid_t program, int listener, int sigchld_fd,
+// The same while answering the namespace watch's notifications: SIGCHLD
+// (blocked) arrives on `sigchld_fd`.
+void WaitForProgramAnsweringWatch(pid_t program, int listener, int sigchld_fd,
                                    InitReport* report) {
   for (;;) {
     for (;;) {
@@ -396,7 +396,7 @@ void WaitForProgramWatchingSockets(pid_t program, int listener, int sigchld_fd,
       return WaitForProgram(program, report);  // still reaps; the watch then answers nothing
     }
     if ((fds[1].revents & POLLIN) != 0) {
-      AnswerSocketNotification(listener);
+      AnswerWatchNotification(listener);
     } else if (fds[1].revents != 0) {
       close(listener);  // POLLHUP: no process of the run is filtered any more
       listener = -1;
@@ -476,7 +476,7 @@ int SuperviseProgram(const Limits& limits, char** program, char** envp) {
                           g_seccomp_program.data()};
   int exec_pipe[2];
   if (pipe2(exec_pipe, O_CLOEXEC) != 0) Fail("pipe2");
-  const bool watch = limits.seccomp && limits.watch_sockets;
+  const bool watch = limits.seccomp && limits.watch_namespaces;
   int listener_pass[2] = {-1, -1};  // child -> init: the watch's listener
   int sigchld_fd = -1;
   sigset_t sigchld, old_mask;
@@ -531,7 +531,7 @@ int SuperviseProgram(const Limits& limits, char** program, char** envp) {
   }
 
   if (watch) {
-    WaitForProgramWatchingSockets(child, listener, sigchld_fd, &report);
+    WaitForProgramAnsweringWatch(child, listener, sigchld_fd, &report);
   } else {
     WaitForProgram(child, &report);
   }
@@ -891,7 +891,7 @@ const char* EnterUnspentIpc() {
   limits.nofile = r.open_files;
   limits.seccomp = r.seccomp != 0;
   limits.drop_capabilities = true;
-  limits.watch_sockets = true;
+  limits.watch_namespaces = true;
   _exit(SuperviseProgram(limits, message->argv.data(), message->envp.data()));
 }
 
