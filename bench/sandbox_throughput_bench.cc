@@ -9,8 +9,10 @@
 // same rounds (the server's own share is in-process / server).
 //   sandbox_throughput_bench [RUNS] [WORKERS] [ONLY]
 // ONLY = bare | warm | one-shot runs just that loop, RUNS times on WORKERS
-// threads (for profiling one path with perf); with ":true" appended it runs
-// /bin/true instead of the Python program (the fixed cost of a run).
+// threads (for profiling one path with perf, or for CPU accounting around
+// the whole process); with ":true" appended it runs /bin/true instead of the
+// Python program (the fixed cost of a run). ONLY = server sends RUNS unique
+// sources in one batch to a pool server with WORKERS workers.
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/resource.h>
@@ -20,9 +22,11 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -162,19 +166,66 @@ int main(int argc, char** argv) {
     return (*one_shot_runner)->Run(request).status == lockstep::sandbox::RunStatus::kOk;
   };
 
+  // A pool server (the `lockstep sandbox serve` code path, ipc://) with its
+  // own runner, and a client; every request a distinct source (result cache
+  // off, and no artefact reuse either: each request stages its own source,
+  // as samples of a GRPO group do).
+  std::atomic<int64_t> unique{0};
+  auto unique_request = [&] {
+    lockstep::sandbox::RunRequest distinct = request;
+    distinct.source += "# " + std::to_string(unique.fetch_add(1)) + "\n";
+    return distinct;
+  };
+  std::unique_ptr<lockstep::sandbox::PoolServer> server;
+  std::unique_ptr<lockstep::sandbox::SandboxClient> client;
+  auto start_server = [&](int server_workers) {
+    lockstep::sandbox::PoolServerOptions server_options;
+    server_options.bind = std::string("ipc://") + dir + "/pool";
+    server_options.workers = server_workers;
+    server_options.stats_log_interval_s = 0;
+    server_options.runner = options;
+    auto started = lockstep::sandbox::PoolServer::Start(server_options);
+    if (!started.ok()) return false;
+    server = std::move(*started);
+    auto connected = lockstep::sandbox::SandboxClient::Connect(server_options.bind);
+    if (!connected.ok()) return false;
+    client = std::move(*connected);
+    return true;
+  };
+  // One batch of `total` unique sources through the server: runs per second;
+  // how many ended ok goes to *ok.
+  auto server_batch = [&](int total, int* ok) {
+    std::vector<lockstep::sandbox::RunRequest> batch;
+    for (int i = 0; i < total; ++i) batch.push_back(unique_request());
+    const auto start = Clock::now();
+    auto results = client->RunBatch(batch, std::chrono::minutes(5));
+    const double rate = total / std::chrono::duration<double>(Clock::now() - start).count();
+    *ok = 0;
+    if (results.ok()) {
+      for (const auto& result : *results) *ok += result.status == lockstep::sandbox::RunStatus::kOk;
+    }
+    return rate;
+  };
+
   if (argc > 3) {
     std::string only = argv[3];
     if (run_true) only.resize(only.size() - 5);
+    if (only == "server" && !start_server(workers)) return 1;
+    int server_ok = runs;
     const double rate = only == "bare"       ? Measure(runs, workers, bare)
                         : only == "warm"     ? Measure(runs, workers, isolated)
                         : only == "one-shot" ? Measure(runs, workers, one_shot)
+                        : only == "server"   ? server_batch(runs, &server_ok)
                                              : -1;
     if (rate < 0) {
-      std::fprintf(stderr, "ONLY must be bare, warm or one-shot, not '%s'\n", only.c_str());
+      std::fprintf(stderr, "ONLY must be bare, warm, one-shot or server, not '%s' (or a"
+                   " server run failed)\n", only.c_str());
       return 2;
     }
     std::printf("%s: %.1f runs/s\n", only.c_str(), rate);
-    return 0;
+    if (server_ok != runs) std::printf("  (%d of %d server runs failed)\n", runs - server_ok, runs);
+    if (server) server->Stop();
+    return server_ok == runs ? 0 : 1;
   }
   std::printf("sandbox throughput: %d runs of a small Python program per measurement, %d cores,"
               " %d rounds (bare, warm, one-shot interleaved; medians)\n",
@@ -203,25 +254,9 @@ int main(int argc, char** argv) {
                 static_cast<double>(warm_cpu_ms_total) / (runs * kRounds));
   }
 
-  // End to end through a pool server, 2 workers, every request a distinct
-  // source (result cache off, and no artefact reuse either: each request
-  // stages its own source, as samples of a GRPO group do).
+  // End to end through a pool server, 2 workers, unique sources.
   constexpr int kServerWorkers = 2;
-  lockstep::sandbox::PoolServerOptions server_options;
-  server_options.bind = std::string("ipc://") + dir + "/pool";
-  server_options.workers = kServerWorkers;
-  server_options.stats_log_interval_s = 0;
-  server_options.runner = options;
-  auto server = lockstep::sandbox::PoolServer::Start(server_options);
-  if (!server.ok()) return 1;
-  auto client = lockstep::sandbox::SandboxClient::Connect(server_options.bind);
-  if (!client.ok()) return 1;
-  std::atomic<int64_t> unique{0};
-  auto unique_request = [&] {
-    lockstep::sandbox::RunRequest distinct = request;
-    distinct.source += "# " + std::to_string(unique.fetch_add(1)) + "\n";
-    return distinct;
-  };
+  if (!start_server(kServerWorkers)) return 1;
   auto in_process_unique = [&] {
     return (*runner)->Run(unique_request()).status == lockstep::sandbox::RunStatus::kOk;
   };
@@ -230,17 +265,10 @@ int main(int argc, char** argv) {
   for (int round = 0; round < kRounds; ++round) {
     bare_rates.push_back(Measure(runs, kServerWorkers, bare));
     in_process_rates.push_back(Measure(runs, kServerWorkers, in_process_unique));
-    std::vector<lockstep::sandbox::RunRequest> batch;
-    for (int i = 0; i < runs; ++i) batch.push_back(unique_request());
-    const auto start = Clock::now();
-    auto results = (*client)->RunBatch(batch, std::chrono::minutes(5));
-    server_rates.push_back(runs / std::chrono::duration<double>(Clock::now() - start).count());
+    int ok = 0;
+    server_rates.push_back(server_batch(runs, &ok));
     server_total += runs;
-    if (results.ok()) {
-      for (const auto& result : *results) {
-        server_ok += result.status == lockstep::sandbox::RunStatus::kOk;
-      }
-    }
+    server_ok += ok;
   }
   const double bare_rate = Median(bare_rates), server_rate = Median(server_rates);
   const double in_process_rate = Median(in_process_rates);
@@ -249,7 +277,7 @@ int main(int argc, char** argv) {
               kServerWorkers, server_ok, server_total, bare_rate, in_process_rate,
               bare_rate / in_process_rate, server_rate, bare_rate / server_rate,
               in_process_rate / server_rate);
-  (*server)->Stop();
+  server->Stop();
   std::string cleanup = std::string("rm -rf ") + dir;
   return std::system(cleanup.c_str()) == 0 && server_ok == server_total ? 0 : 1;
 }

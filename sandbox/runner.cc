@@ -770,8 +770,8 @@ absl::Status Runner::StartWarmSandboxes(const Execution& check) {
   }
   // The zygote needs CAP_SYS_ADMIN in the sandbox's user namespace to give
   // each run its own namespaces and mounts, CAP_NET_ADMIN to bring up the
-  // loopback of each run's fresh network namespace, and CAP_SETPCAP to empty
-  // the program's bounding set; the program never has any capability (the
+  // loopback of each fresh network namespace it moves to, and CAP_SETPCAP to
+  // empty the program's bounding set; the program never has any capability (the
   // init drops them all, sets no_new_privs and loads seccomp before exec).
   args.insert(args.end(), {"--cap-add", "CAP_SYS_ADMIN", "--cap-add", "CAP_NET_ADMIN",
                            "--cap-add", "CAP_SETPCAP",

@@ -11,8 +11,9 @@
 //   sandbox lives for one process (compile steps, toolchain probes).
 // - zygote: `init --zygote` is bubblewrap's command in a warm sandbox
 //   (sandbox/warm_sandbox.h). It waits on kZygoteControlFd for ZygoteRequests;
-//   for each run it clones a child into fresh pid, mount, ipc and network
-//   namespaces (the network one prepared ahead by the zygote), mounts a fresh /proc and fresh
+//   for each run it clones a child into fresh pid and mount namespaces and
+//   the zygote's network and ipc namespaces (fresh ones whenever an earlier
+//   run may have left state there; see EnterUnspentNetwork), mounts a fresh /proc and fresh
 //   size- and inode-limited tmpfs /work, /tmp and
 //   /dev/shm, binds the run's artefact files read-only into /work, hides the
 //   artefact store, and then acts as the one-shot init for the program. When

@@ -16,7 +16,9 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/signalfd.h>
 #include <sys/statfs.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -24,9 +26,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -46,7 +50,25 @@ struct Limits {
   // Zygote mode: the init holds capabilities in the sandbox's user namespace
   // (it mounts); the program must get none, not even ambient ones.
   bool drop_capabilities = false;
+  // Zygote mode: the namespace watch (seccomp_policy.h) on the program, its
+  // notifications answered by this init, which notes them in g_shared.
+  bool watch_namespaces = false;
 };
+
+// Shared by the zygote and every run's init: one MAP_SHARED page the zygote
+// maps before it clones any run (a program loses it at exec).
+struct ZygoteShared {
+  // Set by a run's init before it lets a socket of a family other than
+  // AF_UNIX come into existence: the network namespace the run shares with
+  // the zygote may now hold state of that run. Cleared by the zygote when it
+  // moves to an unused namespace (see EnterUnspentNetwork).
+  std::atomic<uint32_t> network_touched;
+  // The same for System V and POSIX IPC objects and the ipc namespace (see
+  // EnterUnspentIpc).
+  std::atomic<uint32_t> ipc_touched;
+};
+static_assert(std::atomic<uint32_t>::is_always_lock_free, "shared between processes");
+ZygoteShared* g_shared = nullptr;
 
 void Report(const InitReport& report) {
   // One write of a small struct to a pipe is atomic; nothing else writes there.
@@ -95,6 +117,7 @@ int DropAllCapabilities() {
 // many runs with it): libseccomp's generation and its kernel-feature probes
 // then cost nothing per run. Returns false and sets *error on failure.
 std::vector<sock_filter> g_seccomp_program;
+std::vector<sock_filter> g_namespace_watch_program = lockstep::sandbox::NamespaceWatchFilter();
 
 bool CompileSeccompPolicy(std::string* error) {
   if (!g_seccomp_program.empty()) return true;
@@ -236,6 +259,208 @@ void FinishCompile(InitReport* report) {
   }
 }
 
+// ---------------------------------------------------------------------------
+// The namespace watch (zygote runs): the program's child loads it and hands
+// its listener to the init over a socketpair; the init answers every
+// notification, after noting it in g_shared, with "continue" while it waits.
+
+bool SendFd(int socket_fd, int fd) {
+  char byte = 0;
+  iovec iov{&byte, 1};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof(control);
+  cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
+  cmsg->cmsg_level = SOL_SOCKET;
+  cmsg->cmsg_type = SCM_RIGHTS;
+  cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+  std::memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+  return sendmsg(socket_fd, &msg, MSG_NOSIGNAL) == 1;
+}
+
+// The descriptor sent by SendFd, or -1 (the sender ended without sending).
+int ReceiveFd(int socket_fd) {
+  char byte;
+  iovec iov{&byte, 1};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof(control);
+  ssize_t n;
+  do {
+    n = recvmsg(socket_fd, &msg, MSG_CMSG_CLOEXEC);
+  } while (n < 0 && errno == EINTR);
+  cmsghdr* cmsg = n == 1 ? CMSG_FIRSTHDR(&msg) : nullptr;
+  if (cmsg == nullptr || cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS ||
+      cmsg->cmsg_len != CMSG_LEN(sizeof(int))) {
+    return -1;
+  }
+  int fd;
+  std::memcpy(&fd, CMSG_DATA(cmsg), sizeof(int));
+  return fd;
+}
+
+// In the program's child, after the policy: loads the watch and hands its
+// listener (close-on-exec) to the init. Returns 0 or an errno.
+int LoadNamespaceWatch(int pass_fd) {
+  const sock_fprog watch{static_cast<unsigned short>(g_namespace_watch_program.size()),
+                         g_namespace_watch_program.data()};
+  const int listener = static_cast<int>(
+      syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &watch));
+  if (listener < 0) return errno;
+  const int err = SendFd(pass_fd, listener) ? 0 : (errno != 0 ? errno : EPROTO);
+  close(listener);
+  return err;
+}
+
+// Buffers sized by the kernel's own structures (SECCOMP_GET_NOTIF_SIZES),
+// which may be larger than this build's headers say.
+union NotificationBuffer {
+  seccomp_notif notif;
+  seccomp_notif_resp resp;
+  char bytes[512];
+};
+
+// Answers one pending notification: notes it in g_shared, then lets the call
+// proceed. A caller that died meanwhile is skipped (ENOENT).
+void AnswerWatchNotification(int listener) {
+  static seccomp_notif_sizes sizes{};
+  if (sizes.seccomp_notif == 0 &&
+      syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) != 0) {
+    sizes = {sizeof(seccomp_notif), sizeof(seccomp_notif_resp), sizeof(seccomp_data)};
+  }
+  if (sizes.seccomp_notif > sizeof(NotificationBuffer) ||
+      sizes.seccomp_notif_resp > sizeof(NotificationBuffer)) {
+    Fail("the kernel's seccomp notification is larger than expected");
+  }
+  NotificationBuffer request, response;
+  std::memset(&request, 0, sizeof(request));
+  if (ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, &request) != 0) return;
+  // Before the socket or IPC object can exist (the call waits for our answer).
+  if (lockstep::sandbox::IsIpcCreation(request.notif.data.nr)) {
+    g_shared->ipc_touched.store(1);
+  } else {
+    g_shared->network_touched.store(1);
+  }
+  std::memset(&response, 0, sizeof(response));
+  response.resp.id = request.notif.id;
+  response.resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+  if (ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &response) != 0 && errno != ENOENT) {
+    // Cannot let it proceed: fail the call rather than leave it waiting.
+    response.resp.flags = 0;
+    response.resp.error = -EPERM;
+    ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &response);
+  }
+}
+
+void RecordExit(int status, InitReport* report) {
+  if (WIFEXITED(status)) report->exit_code = WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) report->term_signal = WTERMSIG(status);
+}
+
+// Waits for the program, reaping orphans (re-parented to us, the init of the
+// pid namespace) as they end.
+void WaitForProgram(pid_t program, InitReport* report) {
+  for (;;) {
+    int status = 0;
+    const pid_t pid = waitpid(-1, &status, 0);
+    if (pid < 0) {
+      if (errno == EINTR) continue;
+      return;  // ECHILD: should not happen before the program is reaped
+    }
+    if (pid == program) return RecordExit(status, report);
+  }
+}
+
+// The same while answering the namespace watch's notifications: SIGCHLD
+// (blocked) arrives on `sigchld_fd`.
+void WaitForProgramAnsweringWatch(pid_t program, int listener, int sigchld_fd,
+                                   InitReport* report) {
+  for (;;) {
+    for (;;) {
+      int status = 0;
+      const pid_t pid = waitpid(-1, &status, WNOHANG);
+      if (pid < 0 && errno == EINTR) continue;
+      if (pid < 0) return;  // ECHILD
+      if (pid == 0) break;
+      if (pid == program) return RecordExit(status, report);
+    }
+    pollfd fds[2] = {{sigchld_fd, POLLIN, 0}, {listener, POLLIN, 0}};  // -1 is skipped
+    if (poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      return WaitForProgram(program, report);  // still reaps; the watch then answers nothing
+    }
+    if ((fds[1].revents & POLLIN) != 0) {
+      AnswerWatchNotification(listener);
+    } else if (fds[1].revents != 0) {
+      close(listener);  // POLLHUP: no process of the run is filtered any more
+      listener = -1;
+    }
+    if (fds[0].revents != 0) {
+      signalfd_siginfo info;
+      while (read(sigchld_fd, &info, sizeof(info)) > 0) {
+      }
+    }
+  }
+}
+
+// What the program's child needs to set itself up and exec.
+struct ProgramStart {
+  const Limits& limits;
+  const sock_fprog* filter;
+  bool watch;
+  int exec_pipe_w;      // gets a code if the program could not be started
+  int listener_pass_w;  // gets the namespace watch's listener
+  sigset_t signal_mask;  // the program's (the init blocks SIGCHLD when watching)
+  char** program;
+  char** envp;  // null: this process's environ
+};
+
+// The program's child: limits, no capabilities, no_new_privs, seccomp (and
+// the namespace watch), exec. It runs in the init's memory (CLONE_VM |
+// CLONE_VFORK) while the init waits, so it changes no state the init reads
+// afterwards (`environ` aside, which the init no longer uses).
+int StartProgram(void* arg) {
+  const ProgramStart& start = *static_cast<ProgramStart*>(arg);
+  const Limits& limits = start.limits;
+  int err = 0;
+  if (start.watch && sigprocmask(SIG_SETMASK, &start.signal_mask, nullptr) != 0) err = errno;
+  // Limits apply to the program only; the init itself stays unconstrained.
+  if (!SetLimit(RLIMIT_CORE, 0, 0)) err = errno;
+  if (limits.cpu && !SetLimit(RLIMIT_CPU, limits.cpu, limits.cpu + 1)) err = errno;
+  if (limits.as && !SetLimit(RLIMIT_AS, limits.as, limits.as)) err = errno;
+  if (limits.data && !SetLimit(RLIMIT_DATA, limits.data, limits.data)) err = errno;
+  if (limits.nproc && !SetLimit(RLIMIT_NPROC, limits.nproc, limits.nproc)) err = errno;
+  if (limits.fsize && !SetLimit(RLIMIT_FSIZE, limits.fsize, limits.fsize)) err = errno;
+  if (limits.nofile && !SetLimit(RLIMIT_NOFILE, limits.nofile, limits.nofile)) err = errno;
+  if (err == 0 && limits.drop_capabilities) err = DropAllCapabilities();
+  // no_new_privs: exec can never add privileges (setuid or file
+  // capabilities), and an unprivileged process may then install a filter.
+  if (err == 0 && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) err = errno;
+  if (err == 0 && limits.seccomp &&
+      syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, start.filter) != 0) {
+    err = errno;
+  }
+  if (err == 0 && start.watch) err = LoadNamespaceWatch(start.listener_pass_w);
+  if (err == 0) {
+    // execvp searches the PATH of `environ`, so the program's environment
+    // is installed first.
+    if (start.envp != nullptr) environ = start.envp;
+    execvp(start.program[0], start.program);
+    err = errno;
+  }
+  // Negative: a setup failure of ours, not of the program's exec.
+  const int code = (err == ENOENT || err == EACCES || err == ENOEXEC) ? err : -err;
+  ssize_t ignored = write(start.exec_pipe_w, &code, sizeof(code));
+  (void)ignored;
+  _exit(127);
+}
+
 // Starts the program with the limits, waits for it while reaping orphans, and
 // reports how it ended on kInitStatusFd. `envp` null: this process's environ.
 int SuperviseProgram(const Limits& limits, char** program, char** envp) {
@@ -251,42 +476,39 @@ int SuperviseProgram(const Limits& limits, char** program, char** envp) {
                           g_seccomp_program.data()};
   int exec_pipe[2];
   if (pipe2(exec_pipe, O_CLOEXEC) != 0) Fail("pipe2");
-
-  const pid_t child = fork();
-  if (child < 0) Fail("fork");
-  if (child == 0) {
-    close(exec_pipe[0]);
-    int err = 0;
-    // Limits apply to the program only; the init itself stays unconstrained.
-    if (!SetLimit(RLIMIT_CORE, 0, 0)) err = errno;
-    if (limits.cpu && !SetLimit(RLIMIT_CPU, limits.cpu, limits.cpu + 1)) err = errno;
-    if (limits.as && !SetLimit(RLIMIT_AS, limits.as, limits.as)) err = errno;
-    if (limits.data && !SetLimit(RLIMIT_DATA, limits.data, limits.data)) err = errno;
-    if (limits.nproc && !SetLimit(RLIMIT_NPROC, limits.nproc, limits.nproc)) err = errno;
-    if (limits.fsize && !SetLimit(RLIMIT_FSIZE, limits.fsize, limits.fsize)) err = errno;
-    if (limits.nofile && !SetLimit(RLIMIT_NOFILE, limits.nofile, limits.nofile)) err = errno;
-    if (err == 0 && limits.drop_capabilities) err = DropAllCapabilities();
-    // no_new_privs: exec can never add privileges (setuid or file
-    // capabilities), and an unprivileged process may then install a filter.
-    if (err == 0 && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) err = errno;
-    if (err == 0 && limits.seccomp &&
-        syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &filter) != 0) {
-      err = errno;
+  const bool watch = limits.seccomp && limits.watch_namespaces;
+  int listener_pass[2] = {-1, -1};  // child -> init: the watch's listener
+  int sigchld_fd = -1;
+  sigset_t sigchld, old_mask;
+  sigemptyset(&sigchld);
+  sigaddset(&sigchld, SIGCHLD);
+  sigemptyset(&old_mask);
+  if (watch) {
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, listener_pass) != 0) {
+      Fail("socketpair");
     }
-    if (err == 0) {
-      // execvp searches the PATH of `environ`, so the program's environment
-      // is installed first.
-      if (envp != nullptr) environ = envp;
-      execvp(program[0], program);
-      err = errno;
-    }
-    // Negative: a setup failure of ours, not of the program's exec.
-    const int code = (err == ENOENT || err == EACCES || err == ENOEXEC) ? err : -err;
-    ssize_t ignored = write(exec_pipe[1], &code, sizeof(code));
-    (void)ignored;
-    _exit(127);
+    if (sigprocmask(SIG_BLOCK, &sigchld, &old_mask) != 0) Fail("sigprocmask");
+    sigchld_fd = signalfd(-1, &sigchld, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (sigchld_fd < 0) Fail("signalfd");
   }
+
+  ProgramStart start{limits, &filter, watch, exec_pipe[1], listener_pass[1], old_mask, program,
+                     envp};
+  // The child shares our memory until it execs (we wait meanwhile), so no
+  // page table is copied and nothing of ours is copied on write.
+  alignas(16) static char child_stack[256 << 10];
+  const pid_t child = clone(StartProgram, child_stack + sizeof(child_stack),
+                            CLONE_VM | CLONE_VFORK | SIGCHLD, &start);
+  if (child < 0) Fail("clone of the program");
   close(exec_pipe[1]);
+  int listener = -1;
+  if (watch) {
+    // The child sends it before it execs, or ends without (then it reports
+    // why on exec_pipe). Both ends closed: no socket of ours outlives this.
+    close(listener_pass[1]);
+    listener = ReceiveFd(listener_pass[0]);
+    close(listener_pass[0]);
+  }
   // The program's stdin/stdout/stderr are its alone now: once it and its
   // descendants are gone, the runner sees end-of-file.
   for (int fd = 0; fd <= 2; ++fd) close(fd);
@@ -308,18 +530,10 @@ int SuperviseProgram(const Limits& limits, char** program, char** envp) {
     }
   }
 
-  // Reap everything; orphans re-parent to us, the init of the pid namespace.
-  for (;;) {
-    int status = 0;
-    const pid_t pid = waitpid(-1, &status, 0);
-    if (pid < 0) {
-      if (errno == EINTR) continue;
-      break;  // ECHILD: should not happen before the program is reaped
-    }
-    if (pid != child) continue;
-    if (WIFEXITED(status)) report.exit_code = WEXITSTATUS(status);
-    if (WIFSIGNALED(status)) report.term_signal = WTERMSIG(status);
-    break;
+  if (watch) {
+    WaitForProgramAnsweringWatch(child, listener, sigchld_fd, &report);
+  } else {
+    WaitForProgram(child, &report);
   }
   // Nothing of the run outlives its report: every other process of the
   // namespace (setsid'd, double-forked, ...) is killed and reaped first. So
@@ -570,16 +784,87 @@ bool BringUpLoopback() {
   return up;
 }
 
-// Every run gets a network namespace no earlier run has used (socket state
-// such as TIME_WAIT entries outlives the processes). Creating one costs
-// ~1-2 ms, so the zygote makes the next run's ahead of time: right after
-// cloning a run it moves itself into a fresh namespace, which the next run
-// inherits, while the current run executes. Where that failed (and for the
-// sandbox's first run) the run's clone creates its own instead.
-bool g_fresh_network_ready = false;
+// Network namespaces. Every run inherits the zygote's. A run may share it
+// with earlier runs only while no earlier run can have left anything there
+// (docs/architecture.md, "The sandbox"): none of them created a socket of a
+// family other than AF_UNIX (their inits note it in g_shared before such a
+// socket exists: the namespace watch), and none of their sockets is left (an
+// AF_UNIX socket, abstract name and all, outlives its processes while it is
+// in flight in an SCM_RIGHTS message of an unreachable cycle, until the
+// kernel's garbage collector frees it). Otherwise the zygote moves to an
+// unused namespace first: the spare, made ahead (a namespace costs ~0.4 ms
+// to create and as much to destroy), or a new one. So runs that use no
+// network sockets share one namespace and pay nothing for it.
+int g_network_fd = -1;        // the namespace the zygote is in (the next run's)
+int g_spare_network_fd = -1;  // an unused one with its loopback up, or -1
 
-void PrepareNextRunsNetwork() {
-  g_fresh_network_ready = unshare(CLONE_NEWNET) == 0 && BringUpLoopback();
+// Sockets alive in the zygote's current network namespace ("sockets: used"
+// of its sockstat: every socket a process created there, of any family, from
+// creation to its final free); -1 if it cannot be read.
+long SocketsInCurrentNetwork() {
+  const int fd = open("/proc/self/net/sockstat", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  char text[512];
+  const ssize_t n = read(fd, text, sizeof(text) - 1);
+  close(fd);
+  if (n <= 0) return -1;
+  text[n] = '\0';
+  constexpr char kUsed[] = "sockets: used ";
+  const char* at = std::strstr(text, kUsed);
+  if (at == nullptr) return -1;
+  char* end = nullptr;
+  const long used = std::strtol(at + sizeof(kUsed) - 1, &end, 10);
+  return end == at + sizeof(kUsed) - 1 ? -1 : used;
+}
+
+// Makes the spare: a new namespace, entered only to bring its loopback up.
+void PrepareSpareNetwork() {
+  if (g_spare_network_fd >= 0 || unshare(CLONE_NEWNET) != 0) return;
+  g_spare_network_fd =
+      BringUpLoopback() ? open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC) : -1;
+  if (setns(g_network_fd, CLONE_NEWNET) != 0) {
+    // Stuck in the new one: not where the next run must be. Leave it at the
+    // next run (EnterUnspentNetwork).
+    g_shared->network_touched.store(1);
+  }
+}
+
+// Makes sure the next run gets a namespace no earlier run left anything in.
+// Returns nullptr or what failed.
+const char* EnterUnspentNetwork() {
+  if (g_shared->network_touched.load() == 0 && SocketsInCurrentNetwork() == 0) return nullptr;
+  int entered = -1;
+  if (g_spare_network_fd >= 0) {
+    if (setns(g_spare_network_fd, CLONE_NEWNET) == 0) entered = g_spare_network_fd;
+    else close(g_spare_network_fd);
+    g_spare_network_fd = -1;
+  }
+  if (entered < 0) {
+    if (unshare(CLONE_NEWNET) != 0) return "creating the run's network namespace failed";
+    if (!BringUpLoopback()) return "bringing up the loopback of the run's network namespace failed";
+    entered = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+    if (entered < 0) return "opening the run's network namespace failed";
+  }
+  close(g_network_fd);
+  g_network_fd = entered;
+  // Only runs cloned from here on are in this namespace.
+  g_shared->network_touched.store(0);
+  return nullptr;
+}
+
+// IPC namespaces, like network ones: a run shares the zygote's with earlier
+// runs while none of them created a System V or POSIX IPC object (or even
+// tried to: the namespace watch holds every shmget, semget, msgget and
+// mq_open until the init has noted it), since nothing else leaves state
+// there (its sysctls need privileges a program lacks). Otherwise the zygote
+// moves to a new one (~30 us; only runs that used IPC pay it, and the next
+// run, on its critical path).
+const char* EnterUnspentIpc() {
+  if (g_shared->ipc_touched.load() == 0) return nullptr;
+  if (unshare(CLONE_NEWIPC) != 0) return "creating the run's ipc namespace failed";
+  // Only runs cloned from here on are in this namespace.
+  g_shared->ipc_touched.store(0);
+  return nullptr;
 }
 
 // Child of the zygote, pid 1 of the run's fresh pid namespace.
@@ -596,7 +881,6 @@ void PrepareNextRunsNetwork() {
   }
   if (close_range(kInitStatusFd + 1, ~0U, 0) != 0) Fail("close_range");
   setsid();
-  if (!g_fresh_network_ready && !BringUpLoopback()) Fail("bringing up the loopback");
   BuildRunFilesystem(message->request);
   const ZygoteRequest& r = message->request;
   Limits limits;
@@ -607,6 +891,7 @@ void PrepareNextRunsNetwork() {
   limits.nofile = r.open_files;
   limits.seccomp = r.seccomp != 0;
   limits.drop_capabilities = true;
+  limits.watch_namespaces = true;
   _exit(SuperviseProgram(limits, message->argv.data(), message->envp.data()));
 }
 
@@ -631,17 +916,31 @@ void FinishRun(ActiveRun* run, bool report) {
 // with the reason and leaves *run empty.
 void StartRun(Received* message, ActiveRun* run) {
   const uint64_t id = message->request.run_id;
+  if (const char* failed = EnterUnspentNetwork(); failed != nullptr) {
+    char text[112];
+    std::snprintf(text, sizeof(text), "%s: %s", failed, std::strerror(errno));
+    message->CloseFds();
+    SendEvent(ZygoteEventKind::kDone, text, id);
+    return;
+  }
+  if (const char* failed = EnterUnspentIpc(); failed != nullptr) {
+    char text[112];
+    std::snprintf(text, sizeof(text), "%s: %s", failed, std::strerror(errno));
+    message->CloseFds();
+    SendEvent(ZygoteEventKind::kDone, text, id);
+    return;
+  }
+  // Without seccomp there is no namespace watch: whatever it does spends the namespaces.
+  if (message->request.seccomp == 0) {
+    g_shared->network_touched.store(1);
+    g_shared->ipc_touched.store(1);
+  }
   const pid_t pid = static_cast<pid_t>(
-      syscall(SYS_clone,
-              CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | SIGCHLD |
-                  (g_fresh_network_ready ? 0 : CLONE_NEWNET),
-              0, 0, 0, 0));
+      syscall(SYS_clone, CLONE_NEWPID | CLONE_NEWNS | SIGCHLD, 0, 0, 0, 0));
   if (pid == 0) RunInFreshNamespaces(message);
   message->CloseFds();
-  // The namespace the run took (or shares with the zygote: then the next
-  // run must not get it) is spent either way.
-  g_fresh_network_ready = false;
-  if (pid > 0) PrepareNextRunsNetwork();
+  // Off the run's critical path: a spare for when this namespace is spent.
+  if (pid > 0) PrepareSpareNetwork();
   if (pid < 0) {
     char text[96];
     std::snprintf(text, sizeof(text), "clone of the run's namespaces failed: %s",
@@ -681,6 +980,18 @@ int ZygoteMain() {
     SendEvent(ZygoteEventKind::kDone, seccomp_error.c_str());
     return 1;
   }
+  void* shared = mmap(nullptr, sizeof(ZygoteShared), PROT_READ | PROT_WRITE,
+                      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  g_network_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+  if (shared == MAP_FAILED || g_network_fd < 0) {
+    SendEvent(ZygoteEventKind::kDone, "the zygote's shared page or network namespace failed");
+    return 1;
+  }
+  g_shared = new (shared) ZygoteShared{};
+  // bubblewrap's namespaces (loopback up) are where the first run goes;
+  // they are left like any other once something may be left in them.
+  g_shared->network_touched.store(0);
+  g_shared->ipc_touched.store(0);
   SendEvent(ZygoteEventKind::kReady);
   ActiveRun current, earlier;
   for (;;) {

@@ -1,9 +1,14 @@
 #include "sandbox/seccomp_policy.h"
 
 #include <errno.h>
+#include <linux/audit.h>
 #include <linux/netlink.h>
+#include <linux/seccomp.h>
 #include <sched.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+
+#include <cstddef>
 
 namespace lockstep::sandbox {
 namespace {
@@ -80,7 +85,55 @@ int AddSocketFamilyRules(scmp_filter_ctx ctx, std::string* failed) {
   return 0;
 }
 
+#if defined(__x86_64__)
+constexpr uint32_t kNativeArch = AUDIT_ARCH_X86_64;
+constexpr uint32_t kX32SyscallBit = 0x40000000;
+#elif defined(__aarch64__)
+constexpr uint32_t kNativeArch = AUDIT_ARCH_AARCH64;
+constexpr uint32_t kX32SyscallBit = 0;
+#else
+#error "the namespace watch knows x86-64 and aarch64 only"
+#endif
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+              "the namespace watch reads the low half of args[0] at its address");
+
+constexpr sock_filter Statement(uint16_t code, uint32_t k) { return {code, 0, 0, k}; }
+constexpr sock_filter Jump(uint16_t code, uint32_t k, uint8_t if_true, uint8_t if_false) {
+  return {code, if_true, if_false, k};
+}
+
 }  // namespace
+
+std::vector<sock_filter> NamespaceWatchFilter() {
+  constexpr uint32_t kArchAt = offsetof(seccomp_data, arch);
+  constexpr uint32_t kNrAt = offsetof(seccomp_data, nr);
+  constexpr uint32_t kFamilyAt = offsetof(seccomp_data, args);  // low 32 bits of args[0]
+  constexpr uint16_t kLoad = BPF_LD | BPF_W | BPF_ABS, kIs = BPF_JMP | BPF_JEQ | BPF_K;
+  constexpr uint16_t kReturn = BPF_RET | BPF_K;
+  return {
+      /*0*/ Statement(kLoad, kArchAt),
+      /*1*/ Jump(kIs, kNativeArch, 1, 0),
+      /*2*/ Statement(kReturn, SECCOMP_RET_KILL_PROCESS),
+      /*3*/ Statement(kLoad, kNrAt),
+      /*4*/ Statement(BPF_ALU | BPF_AND | BPF_K, ~kX32SyscallBit),
+      /*5*/ Jump(kIs, SYS_socket, 6, 0),      // to 12
+      /*6*/ Jump(kIs, SYS_socketpair, 5, 0),  // to 12
+      /*7*/ Jump(kIs, SYS_shmget, 3, 0),      // to 11
+      /*8*/ Jump(kIs, SYS_semget, 2, 0),      // to 11
+      /*9*/ Jump(kIs, SYS_msgget, 1, 0),      // to 11
+      /*10*/ Jump(kIs, SYS_mq_open, 0, 4),    // to 11 or 15
+      /*11*/ Statement(kReturn, SECCOMP_RET_USER_NOTIF),
+      /*12*/ Statement(kLoad, kFamilyAt),
+      /*13*/ Jump(kIs, AF_UNIX, 1, 0),        // to 15 or 14
+      /*14*/ Statement(kReturn, SECCOMP_RET_USER_NOTIF),
+      /*15*/ Statement(kReturn, SECCOMP_RET_ALLOW),
+  };
+}
+
+bool IsIpcCreation(int syscall_nr) {
+  const uint32_t nr = static_cast<uint32_t>(syscall_nr) & ~kX32SyscallBit;
+  return nr == SYS_shmget || nr == SYS_semget || nr == SYS_msgget || nr == SYS_mq_open;
+}
 
 scmp_filter_ctx BuildSeccompPolicy(std::string* error) {
   scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);

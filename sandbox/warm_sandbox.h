@@ -1,9 +1,11 @@
 // A warm sandbox: one bubblewrap sandbox, started ahead of the runs it serves,
 // whose pid 1 is lockstep-sandbox-init in zygote mode (sandbox/runner_init.h).
-// Runs go through it one at a time; each gets fresh pid, mount, ipc and
-// network namespaces, a fresh /proc, fresh size- and inode-limited /work, /tmp
-// and /dev/shm, its own artefact files read-only, rlimits, seccomp and no
-// capabilities, exactly like a one-shot sandbox, while bubblewrap's set-up
+// Runs go through it one at a time; each gets fresh pid and mount
+// namespaces, network and ipc namespaces no earlier run left anything in (a
+// fresh one whenever an earlier run may have: sandbox/runner_init_main.cc), a fresh
+// /proc, fresh size- and inode-limited /work, /tmp and /dev/shm, its own
+// artefact files read-only, rlimits, seccomp and no capabilities, like a
+// one-shot sandbox, while bubblewrap's set-up
 // (user, uts and cgroup namespaces, read-only system binds) is paid once per warm sandbox
 // instead of once per run. A run that is killed (wall or output limit) takes
 // its whole pid namespace with it; the sandbox stays usable.

@@ -131,6 +131,177 @@ TEST_P(HardeningTest, ARunSeesNoSocketStateOfAnEarlierRun) {
   EXPECT_EQ(second.run.stdout_data, "entries 0\n");
 }
 
+// An abstract AF_UNIX name lives in the network namespace. Run 1 binds one
+// and ends without closing it; run 2 must be able to bind it. In a warm
+// sandbox both runs share a namespace here (no network socket was opened), so
+// this checks that the name died with run 1's processes.
+constexpr char kBindAbstractName[] =
+    "import os, socket\n"
+    "s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)\n"
+    "s.bind('\\0lockstep-abstract-name')\n"
+    "s.listen()\n"
+    "print('bound', os.readlink('/proc/self/ns/net'))\n";
+
+TEST_P(HardeningTest, AnAbstractUnixNameOfAnEarlierRunIsFree) {
+  const RunResult first = runner_->Run(Request("python", kBindAbstractName));
+  ASSERT_EQ(first.status, RunStatus::kOk) << first.message << first.run.stderr_data;
+  const RunResult second = runner_->Run(Request("python", kBindAbstractName));
+  ASSERT_EQ(second.status, RunStatus::kOk) << second.message << second.run.stderr_data;
+  EXPECT_EQ(second.run.stdout_data.substr(0, 6), "bound ");
+  if (GetParam()) {
+    EXPECT_EQ(first.run.stdout_data, second.run.stdout_data)
+        << "a warm sandbox's runs without network sockets share one network namespace";
+  }
+}
+
+// An AF_UNIX socket outlives every process of its run while it is in flight
+// in an SCM_RIGHTS message of an unreachable cycle (here: sent to itself),
+// until the kernel's garbage collector frees it (~6 ms later on this VM);
+// its abstract name stays bound until then. The next run must not see it.
+constexpr char kLeaveAbstractNameInFlight[] =
+    "import array, os, socket\n"
+    "name = '\\0lockstep-in-flight'\n"
+    "a = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)\n"
+    "a.bind(name)\n"
+    "b = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)\n"
+    "b.sendmsg([b'x'], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array('i', [a.fileno()]))],"
+    " 0, name)\n"
+    "print('sent', flush=True)\n"
+    "os._exit(0)\n";
+// In C, and compiled before the runs that matter (the artefact is cached),
+// so that it binds within a few milliseconds of the previous run's end.
+constexpr char kBindInFlightName[] =
+    "#include <stdio.h>\n#include <stddef.h>\n#include <string.h>\n#include <sys/socket.h>\n"
+    "#include <sys/un.h>\n"
+    "int main(){\n"
+    "  struct sockaddr_un a = {AF_UNIX};\n"
+    "  memcpy(a.sun_path, \"\\0lockstep-in-flight\", 19);\n"
+    "  int s = socket(AF_UNIX, SOCK_DGRAM, 0);\n"
+    "  puts(bind(s, (struct sockaddr*)&a, offsetof(struct sockaddr_un, sun_path) + 19) == 0 ?"
+    " \"free\" : \"taken\");\n"
+    "  return 0;\n}\n";
+
+TEST_P(HardeningTest, AnAbstractUnixNameInFlightAtTheEndOfARunIsFree) {
+  const RunResult compiled = runner_->Run(Request("c", kBindInFlightName));
+  ASSERT_EQ(compiled.status, RunStatus::kOk) << compiled.message
+                                             << (compiled.compile ? compiled.compile->stderr_data : "");
+  ASSERT_EQ(compiled.run.stdout_data, "free\n");
+  for (int attempt = 0; attempt < 10; ++attempt) {
+    const RunResult first = runner_->Run(Request("python", kLeaveAbstractNameInFlight));
+    ASSERT_EQ(first.status, RunStatus::kOk) << first.message << first.run.stderr_data;
+    ASSERT_EQ(first.run.stdout_data, "sent\n");
+    const RunResult second = runner_->Run(Request("c", kBindInFlightName));
+    ASSERT_EQ(second.status, RunStatus::kOk) << second.message << second.run.stderr_data;
+    EXPECT_EQ(second.run.stdout_data, "free\n") << "attempt " << attempt;
+  }
+}
+
+// Warm sandboxes: a run that opened a socket of any family but AF_UNIX (even
+// one that failed, like socketpair(AF_INET)) leaves the next run a network
+// namespace no run has used; runs that opened none keep the one they have.
+TEST(WarmNetworkNamespaceTest, ANetworkSocketSpendsTheNamespaceAndNothingElseDoes) {
+  auto runner = testing::MakeRunner(UniqueMarker("warm-netns"));
+  ASSERT_NE(runner, nullptr);
+  ASSERT_TRUE(runner->warm_sandbox_status().ok()) << runner->warm_sandbox_status();
+  const int64_t started = runner->warm_sandboxes_started();
+  auto namespace_after = [&](const std::string& statement) {
+    const RunResult result = runner->Run(Request(
+        "python", "import os, socket\n" + statement + "\nprint(os.readlink('/proc/self/ns/net'))\n"));
+    EXPECT_EQ(result.status, RunStatus::kOk) << statement << ": " << result.message
+                                             << result.run.stderr_data;
+    return result.run.stdout_data;
+  };
+  const std::string keep_statements[] = {
+      "pass",
+      "a, b = socket.socketpair()\nc = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)",
+      "open('/proc/net/tcp').read()",
+  };
+  const std::string spend_statements[] = {
+      "s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)",
+      "s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)",
+      "s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 0)",
+      "import threading\nt = threading.Thread(target=lambda: socket.socket(socket.AF_INET))\n"
+      "t.start()\nt.join()",
+      "if os.fork() == 0:\n    socket.socket(socket.AF_INET6)\n    os._exit(0)\nos.wait()",
+      "try:\n    socket.socketpair(socket.AF_INET)\nexcept OSError:\n    pass",
+      "sockets = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(200)]",
+  };
+  std::string current = namespace_after("pass");
+  ASSERT_EQ(current.rfind("net:[", 0), 0u) << current;
+  for (const std::string& statement : keep_statements) {
+    EXPECT_EQ(namespace_after(statement), current) << statement;
+    EXPECT_EQ(namespace_after("pass"), current) << "after: " << statement;
+  }
+  for (const std::string& statement : spend_statements) {
+    EXPECT_EQ(namespace_after(statement), current) << "a run keeps its own namespace: " << statement;
+    const std::string next = namespace_after("pass");
+    EXPECT_NE(next, current) << "after: " << statement;
+    current = next;
+  }
+  EXPECT_EQ(runner->warm_sandboxes_started(), started) << "every run used the same sandbox";
+}
+
+// The same for the ipc namespace: a run that created (or tried to create) a
+// System V or POSIX IPC object leaves the next run an unused ipc namespace,
+// in which none of those objects exists; runs that did not share one.
+TEST(WarmIpcNamespaceTest, AnIpcObjectSpendsTheNamespaceAndNothingElseDoes) {
+  auto runner = testing::MakeRunner(UniqueMarker("warm-ipcns"));
+  ASSERT_NE(runner, nullptr);
+  ASSERT_TRUE(runner->warm_sandbox_status().ok()) << runner->warm_sandbox_status();
+  const int64_t started = runner->warm_sandboxes_started();
+  // Runs `statement`, then prints the run's ipc namespace and how many System
+  // V objects it lists (reading /proc/sysvipc creates nothing).
+  auto run = [&](const std::string& statement) {
+    const RunResult result = runner->Run(Request(
+        "python",
+        "import ctypes, os\n"
+        "libc = ctypes.CDLL(None, use_errno=True)\n"
+        "libc.mq_open.argtypes = [ctypes.c_char_p, ctypes.c_int, ctypes.c_int, ctypes.c_void_p]\n" +
+            statement +
+            "\nprint(os.readlink('/proc/self/ns/ipc'), sum(len(open('/proc/sysvipc/' + k)"
+            ".readlines()) - 1 for k in ['shm', 'sem', 'msg']))\n"));
+    EXPECT_EQ(result.status, RunStatus::kOk) << statement << ": " << result.message
+                                             << result.run.stderr_data;
+    const std::string& out = result.run.stdout_data;
+    return std::make_pair(out.substr(0, out.find(' ')), out.substr(out.find(' ') + 1));
+  };
+  const auto first = run("pass");
+  ASSERT_EQ(first.first.rfind("ipc:[", 0), 0u) << first.first;
+  EXPECT_EQ(first.second, "0\n");
+  EXPECT_EQ(run("os.listdir('/dev/shm')").first, first.first) << "no IPC: the namespace is kept";
+  const std::pair<std::string, std::string> create_statements[] = {
+      {"libc.shmget(4201, 4096, 0o1666)", "1\n"},
+      {"libc.semget(4202, 1, 0o1666)", "1\n"},
+      {"libc.msgget(4203, 0o1666)", "1\n"},
+      {"libc.mq_open(b'/lockstep-mq', 0o100 | 2, 0o666, None)", "0\n"},  // O_CREAT | O_RDWR
+      {"libc.shmget(4209, 0, 0)", "0\n"},  // fails (no such segment): counts all the same
+  };
+  for (const auto& [statement, objects] : create_statements) {
+    const auto before = run("pass");
+    const auto created = run(statement);
+    EXPECT_EQ(created.first, before.first) << "a run keeps its own namespace: " << statement;
+    EXPECT_EQ(created.second, objects) << statement;
+    const auto next = run("pass");
+    EXPECT_NE(next.first, created.first) << "after: " << statement;
+    EXPECT_EQ(next.second, "0\n") << "after: " << statement;
+  }
+  // The POSIX queue of the last run that made one is gone too.
+  const RunResult mq = runner->Run(Request(
+      "python",
+      "import ctypes\nlibc = ctypes.CDLL(None)\n"
+      "libc.mq_open.argtypes = [ctypes.c_char_p, ctypes.c_int, ctypes.c_int, ctypes.c_void_p]\n"
+      "libc.mq_open(b'/lockstep-mq', 0o100 | 2, 0o666, None)\n"));
+  ASSERT_EQ(mq.status, RunStatus::kOk) << mq.message << mq.run.stderr_data;
+  const RunResult opened = runner->Run(Request(
+      "python",
+      "import ctypes\nlibc = ctypes.CDLL(None)\n"
+      "libc.mq_open.argtypes = [ctypes.c_char_p, ctypes.c_int, ctypes.c_int, ctypes.c_void_p]\n"
+      "print(libc.mq_open(b'/lockstep-mq', 2, 0, None) >= 0)\n"));
+  ASSERT_EQ(opened.status, RunStatus::kOk) << opened.message << opened.run.stderr_data;
+  EXPECT_EQ(opened.run.stdout_data, "False\n");
+  EXPECT_EQ(runner->warm_sandboxes_started(), started) << "every run used the same sandbox";
+}
+
 TEST(PoolServerHardeningTest, ConsecutiveRequestsSeeNoSocketStateOfEachOther) {
   char dir[] = "/tmp/lockstep-hardening-pool.XXXXXX";
   ASSERT_NE(mkdtemp(dir), nullptr);
