@@ -133,9 +133,13 @@ absl::Status ReadRollout(const config::Config& c, GrpoRolloutOptions* r) {
   r->base_port = static_cast<int>(port);
   LOCKSTEP_ASSIGN_OR_RETURN(r->engine_timeout_s,
                             c.GetDoubleInRange("rollout.engine_timeout_s", 0.5, 3600.0, 30.0));
-  // The engines' backend; the trainer stays on the CPU (TrainerConfig::device).
+  // The engines' backend: rollout.device, else the job's top-level `device` (so
+  // `--set device=cuda` puts the job on the GPU as far as it can go today); the trainer
+  // stays on the CPU (TrainerConfig::device) until GPU training exists.
+  LOCKSTEP_ASSIGN_OR_RETURN(const std::string job_device,
+                            c.GetStringOneOf("device", {"cpu", "cuda"}, std::string("cpu")));
   LOCKSTEP_ASSIGN_OR_RETURN(r->device, c.GetStringOneOf("rollout.device", {"cpu", "cuda"},
-                                                        std::string("cpu")));
+                                                        job_device));
   LOCKSTEP_ASSIGN_OR_RETURN(r->mode, c.GetStringOneOf("rollout.mode", {"invariant", "fast"},
                                                       std::string("invariant")));
   // KV cache size: a block count, or a fraction of the engine's free memory (cuda's default

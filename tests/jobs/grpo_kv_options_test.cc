@@ -39,6 +39,26 @@ TEST(GrpoKvOptionsTest, DefaultsByDevice) {
   EXPECT_EQ(cuda_zero->rollout.kv_memory_fraction, 0.0);
 }
 
+// The job's top-level `device` places the engines unless rollout.device says otherwise.
+TEST(GrpoKvOptionsTest, TopLevelDevicePlacesTheEngines) {
+  auto read = [](const std::string& text) {
+    auto c = config::Config::FromString(text, "grpo.toml");
+    EXPECT_TRUE(c.ok()) << c.status();
+    return ReadGrpoOptions(*c);
+  };
+  auto job = read("device = \"cuda\"\n[rollout]\nmax_new_tokens = 4\n");
+  ASSERT_TRUE(job.ok()) << job.status();
+  EXPECT_EQ(job->rollout.device, "cuda");
+  EXPECT_EQ(job->rollout.kv_memory_fraction, kDefaultCudaKvMemoryFraction);
+  auto overridden = read("device = \"cuda\"\n[rollout]\ndevice = \"cpu\"\n");
+  ASSERT_TRUE(overridden.ok()) << overridden.status();
+  EXPECT_EQ(overridden->rollout.device, "cpu");
+  auto bad = read("device = \"tpu\"\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(bad.status().message(), HasSubstr("device"));
+  EXPECT_THAT(bad.status().message(), HasSubstr("cpu, cuda"));
+}
+
 TEST(GrpoKvOptionsTest, BadValuesNameTheKey) {
   for (const char* bad : {"kv_memory_fraction = 1.0\n", "kv_memory_fraction = -0.2\n",
                           "kv_memory_fraction = 3\n"}) {
