@@ -16,6 +16,7 @@
 #include "jobs/grpo_batch.h"
 #include "jobs/job_sections.h"
 #include "jobs/run_checkpoints.h"
+#include "model/weights.h"
 #include "nlohmann/json.hpp"
 #include "numerics/status_macros.h"
 #include "report/run_metrics.h"
@@ -355,7 +356,11 @@ absl::Status GrpoRun::SaveCheckpoint(int64_t step) {
   }
   const fs::path dir = fs::path(run_dir_) / "checkpoints" / absl::StrCat("step_", step);
   fs::create_directories(dir.parent_path());
-  return trainer_->SaveCheckpoint(dir.string(), state);
+  LOCKSTEP_RETURN_IF_ERROR(trainer_->SaveCheckpoint(dir.string(), state));
+  // The tokenizer and generation settings of an HF starting directory travel with the
+  // weights, so a checkpoint serves and evaluates like the directory it came from.
+  if (options_.model.init_from.empty()) return absl::OkStatus();
+  return CopyModelDirCompanions(options_.model.init_from, dir.string());
 }
 
 absl::Status GrpoRun::Resume(int64_t* first_step) {

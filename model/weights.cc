@@ -326,6 +326,30 @@ absl::Status SaveModelDir(const ModelWeights& weights, const std::string& dir,
   return WriteTextFileAtomically((root / kConfigFile).string(), config.dump(2) + "\n");
 }
 
+absl::Status CopyModelDirCompanions(const std::string& from_dir, const std::string& to_dir) {
+  namespace fs = std::filesystem;
+  static constexpr const char* kCompanions[] = {
+      "tokenizer.json",         "tokenizer_config.json", "special_tokens_map.json",
+      "added_tokens.json",      "vocab.json",            "merges.txt",
+      "tokenizer.model",        "chat_template.jinja",   "chat_template.json",
+      "generation_config.json"};
+  for (const char* name : kCompanions) {
+    const fs::path from = fs::path(from_dir) / name;
+    const fs::path to = fs::path(to_dir) / name;
+    std::error_code ec;
+    if (!fs::is_regular_file(from, ec) || fs::exists(to, ec)) continue;
+    const fs::path partial = fs::path(to_dir) / (std::string(name) + ".partial");
+    fs::copy_file(from, partial, fs::copy_options::overwrite_existing, ec);
+    if (!ec) fs::rename(partial, to, ec);
+    if (ec) {
+      fs::remove(partial);
+      return absl::InternalError(absl::StrCat("cannot copy '", from.string(), "' to '",
+                                              to.string(), "': ", ec.message()));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<ModelConfig> LoadModelConfig(const std::string& dir) {
   const std::string config_path = (std::filesystem::path(dir) / kConfigFile).string();
   std::ifstream config_in(config_path);

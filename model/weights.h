@@ -60,6 +60,13 @@ struct SaveModelOptions {
 // model.safetensors.index.json above options.max_shard_bytes; loads in transformers.
 absl::Status SaveModelDir(const ModelWeights& weights, const std::string& dir,
                           const SaveModelOptions& options = {});
+// The files beside the weights that make a model directory usable on its own — the
+// tokenizer (tokenizer.json, tokenizer_config.json with its chat template, vocab/merges,
+// special tokens) and generation_config.json — copied from `from_dir` into `to_dir` where
+// present there and absent here, each through a temporary name and a rename. Checkpoints
+// of a run that started from an HF directory get them, so `lockstep serve` or `eval` can
+// open a checkpoint as they open the original.
+absl::Status CopyModelDirCompanions(const std::string& from_dir, const std::string& to_dir);
 // Loads a directory written by SaveModelDir or by transformers' save_pretrained
 // (single file or sharded), converting tensors to `dtype`. Missing/extra
 // tensors, shape mismatches and a bad index are errors naming the file and tensor.

@@ -95,6 +95,14 @@ TEST(GrpoHfJobTest, ChatJobOnAnHfModelDirectory) {
   const std::vector<json> metrics = ReadJsonl(run / "metrics.jsonl");
   ASSERT_EQ(metrics.size(), 2u);
   for (const json& m : metrics) EXPECT_EQ(m["mismatch/bitwise_equal_fraction"].get<double>(), 1.0);
+  // The checkpoint carries the starting directory's tokenizer and generation settings, so
+  // it opens like the original: same tokenizer bytes, same chat template.
+  const fs::path checkpoint = run / "checkpoints" / "step_2";
+  for (const char* name : {"tokenizer.json", "tokenizer_config.json", "generation_config.json"}) {
+    ASSERT_TRUE(fs::exists(checkpoint / name)) << name;
+    EXPECT_EQ(ReadFile(checkpoint / name), ReadFile(model / name)) << name;
+  }
+  EXPECT_FALSE(fs::exists(checkpoint / "tokenizer.json.partial"));
   if (!::testing::Test::HasFailure()) fs::remove_all(root);
 }
 
