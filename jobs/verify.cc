@@ -17,6 +17,7 @@
 #include "model/transformer.h"
 #include "model/weights.h"
 #include "numerics/backends/create_backend.h"
+#include "numerics/fnv1a.h"
 #include "numerics/status_macros.h"
 #include "rollout/engine.h"
 
@@ -373,17 +374,11 @@ nlohmann::json VerifyReport::ToJson() const {
 namespace {
 // VerifyReport::samples_digest.
 std::string SamplesDigest(const std::vector<GenerationResult>& results) {
-  uint64_t hash = 0xcbf29ce484222325ull;
-  auto mix = [&hash](uint32_t word) {
-    for (int byte = 0; byte < 4; ++byte) {
-      hash ^= (word >> (8 * byte)) & 0xFFu;
-      hash *= 0x100000001b3ull;
-    }
-  };
+  uint64_t hash = kFnv1a64Offset;
   for (const GenerationResult& r : results) {
     for (size_t i = 0; i < r.tokens.size(); ++i) {
-      mix(static_cast<uint32_t>(r.tokens[i]));
-      mix(std::bit_cast<uint32_t>(r.logprobs[i]));
+      hash = Fnv1a64(&r.tokens[i], sizeof(int32_t), hash);
+      hash = Fnv1a64(&r.logprobs[i], sizeof(float), hash);
     }
   }
   return absl::StrFormat("%016x", hash);

@@ -5,19 +5,11 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "numerics/fnv1a.h"
 #include "numerics/status_macros.h"
 
 namespace lockstep {
 namespace {
-
-uint64_t Fnv1a64(const std::string& text) {
-  uint64_t h = 0xCBF29CE484222325ull;
-  for (unsigned char c : text) {
-    h ^= c;
-    h *= 0x100000001B3ull;
-  }
-  return h;
-}
 
 // Hashes of the exact template texts the renderers below reproduce.
 constexpr uint64_t kQwen25Hash = 0xc2b27ee60f1b8775ull;  // Qwen2.5-*-Instruct

@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "model/sharded_safetensors.h"
+#include "numerics/fnv1a.h"
 #include "numerics/status_macros.h"
 
 namespace lockstep {
@@ -114,12 +115,7 @@ class NormalSampler {
 // values do not depend on which other tensors the config has (tied or not,
 // biases or not) or on the order they are filled in.
 uint64_t TensorStreamSeed(uint64_t seed, const std::string& name) {
-  uint64_t h = 0xCBF29CE484222325ull;  // FNV-1a
-  for (unsigned char c : name) {
-    h ^= c;
-    h *= 0x100000001B3ull;
-  }
-  uint64_t state = seed ^ h;
+  uint64_t state = seed ^ Fnv1a64(name);
   return SplitMix64(state);
 }
 
