@@ -34,6 +34,7 @@
 #include <string>
 #include <vector>
 
+#include "sandbox/fd_passing.h"
 #include "sandbox/runner_init.h"
 #include "sandbox/seccomp_policy.h"
 
@@ -265,44 +266,22 @@ void FinishCompile(InitReport* report) {
 // notification, after noting it in g_shared, with "continue" while it waits.
 
 bool SendFd(int socket_fd, int fd) {
-  char byte = 0;
-  iovec iov{&byte, 1};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof(control);
-  cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
-  cmsg->cmsg_level = SOL_SOCKET;
-  cmsg->cmsg_type = SCM_RIGHTS;
-  cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-  std::memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
-  return sendmsg(socket_fd, &msg, MSG_NOSIGNAL) == 1;
+  const char byte = 0;
+  return lockstep::sandbox::SendWithFds<1>(socket_fd, &byte, 1, &fd, 1) == 1;
 }
 
 // The descriptor sent by SendFd, or -1 (the sender ended without sending).
 int ReceiveFd(int socket_fd) {
   char byte;
-  iovec iov{&byte, 1};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof(control);
-  ssize_t n;
-  do {
-    n = recvmsg(socket_fd, &msg, MSG_CMSG_CLOEXEC);
-  } while (n < 0 && errno == EINTR);
-  cmsghdr* cmsg = n == 1 ? CMSG_FIRSTHDR(&msg) : nullptr;
-  if (cmsg == nullptr || cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS ||
-      cmsg->cmsg_len != CMSG_LEN(sizeof(int))) {
+  int fd = -1;
+  size_t count = 0;
+  int flags = 0;
+  const ssize_t n = lockstep::sandbox::ReceiveWithFds<1>(socket_fd, &byte, 1, &fd, &count, &flags);
+  if (count == 1 && (n != 1 || (flags & MSG_CTRUNC) != 0)) {
+    close(fd);
     return -1;
   }
-  int fd;
-  std::memcpy(&fd, CMSG_DATA(cmsg), sizeof(int));
-  return fd;
+  return count == 1 ? fd : -1;
 }
 
 // In the program's child, after the policy: loads the watch and hands its
@@ -641,31 +620,15 @@ struct Received {
 // Returns 1 on a message, 0 at EOF (the runner is gone), -1 on error.
 int Receive(Received* message, const char** error) {
   static std::vector<char> buffer(lockstep::sandbox::kZygoteMaxMessage);
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kZygoteRunFds)];
-  iovec iov{buffer.data(), buffer.size()};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof(control);
-  ssize_t n;
-  do {
-    n = recvmsg(kZygoteControlFd, &msg, MSG_CMSG_CLOEXEC);
-  } while (n < 0 && errno == EINTR);
+  size_t count = 0;
+  int flags = 0;
+  const ssize_t n = lockstep::sandbox::ReceiveWithFds<kZygoteRunFds>(
+      kZygoteControlFd, buffer.data(), buffer.size(), message->fds, &count, &flags);
   if (n == 0) return 0;
   if (n < 0) return -1;
-  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
-    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
-    const int count = static_cast<int>((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-    for (int i = 0; i < count; ++i) {
-      int fd;
-      std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-      if (message->nfds < kZygoteRunFds) message->fds[message->nfds++] = fd;
-      else close(fd);
-    }
-  }
+  message->nfds = static_cast<int>(count);
   *error = nullptr;
-  if ((msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0 ||
+  if ((flags & (MSG_TRUNC | MSG_CTRUNC)) != 0 ||
       static_cast<size_t>(n) < sizeof(ZygoteRequest)) {
     *error = "truncated request";
     return 1;

@@ -16,6 +16,7 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
+#include "sandbox/fd_passing.h"
 
 namespace lockstep::sandbox::internal {
 namespace {
@@ -308,24 +309,9 @@ Supervised WarmSandbox::Run(const Execution& run, bool* delivered) {
 
   const int fds[kZygoteRunFds] = {pipes.stdin_fd.get(), pipes.out_w.get(), pipes.err_w.get(),
                                   pipes.status_w.get()};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(fds))] = {};
-  iovec iov{message.data(), message.size()};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof(control);
-  cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
-  cmsg->cmsg_level = SOL_SOCKET;
-  cmsg->cmsg_type = SCM_RIGHTS;
-  cmsg->cmsg_len = CMSG_LEN(sizeof(fds));
-  std::memcpy(CMSG_DATA(cmsg), fds, sizeof(fds));
-
   const auto start = Clock::now();
-  ssize_t sent;
-  do {
-    sent = sendmsg(control_.get(), &msg, MSG_NOSIGNAL);
-  } while (sent < 0 && errno == EINTR);
+  const ssize_t sent = SendWithFds<kZygoteRunFds>(control_.get(), message.data(),
+                                                  message.size(), fds, kZygoteRunFds);
   if (sent != static_cast<ssize_t>(message.size())) {
     result.error = absl::StrCat("the warm sandbox is gone: ", strerror(errno));
     Destroy();
