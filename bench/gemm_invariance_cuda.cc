@@ -32,6 +32,7 @@
 #include "numerics/cuda/device_rows.h"
 #include "numerics/cuda/kernel_launch.h"
 #include "numerics/cuda/linear.h"
+#include "numerics/fnv1a.h"
 #include "numerics/status_macros.h"
 
 namespace lockstep::bench {
@@ -273,12 +274,6 @@ bool InConfigSweep(const Layer& layer) {
   return name == "down" || (std::string(layer.model) == "7B" && name == "q/o");
 }
 
-uint64_t HashBytes(const std::vector<unsigned char>& bytes) {
-  uint64_t h = 1469598103934665603ull;  // FNV-1a
-  for (unsigned char c : bytes) h = (h ^ c) * 1099511628211ull;
-  return h;
-}
-
 // The configurations cuBLASLt proposes at any bucket's M, each as proposed and forced to
 // split-K 1..4 (fp32 partials), without repeats.
 absl::StatusOr<std::vector<cuda::internal::AlgoConfig>> PooledConfigs(
@@ -400,7 +395,7 @@ absl::Status SweepConfigs(LinearContext* context, const Layer& layer, DType dtyp
       LOCKSTEP_RETURN_IF_ERROR(cuda::CudaStatus(
           cudaMemcpy(row0.data(), b.y.data(), row0.size(), cudaMemcpyDeviceToHost), "copy"));
       timed.push_back({cuda::internal::DescribeAlgoConfig(config), config.split_k, config.reduction,
-                       us, HashBytes(row0)});
+                       us, Fnv1a64(row0.data(), row0.size())});
     }
     LOCKSTEP_ASSIGN_OR_RETURN(double heur_after, time_one(nullptr));
     const double heur_us = std::min(heur_before, heur_after);
