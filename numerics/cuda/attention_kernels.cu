@@ -16,6 +16,7 @@
 #include "numerics/cuda/element_access.cuh"
 #include "numerics/cuda/fixed_order_dot.cuh"
 #include "numerics/cuda/kernel_launch.h"
+#include "numerics/cuda/shared_memory_limit.cuh"
 
 namespace lockstep::cuda::internal {
 namespace {
@@ -302,24 +303,15 @@ __global__ void __launch_bounds__(kMaxWarpsPerBlock* kWarpSize)
   }
 }
 
-// Raises the kernel's dynamic shared memory limit (48 KiB by default) to the largest layout
-// (head_dim 256, a full block of warps), once per element type and device. The first launch
-// on a device is eager (a prefill, or a graph's first step), so this host call never
-// happens inside a graph capture; two threads setting it at once is harmless.
+// The kernel's dynamic shared memory limit, raised to the largest layout (head_dim 256, a
+// full block of warps) once per element type and device.
 template <typename T>
 cudaError_t AllowSharedMemory() {
   static std::atomic<uint64_t> raised_on_devices{0};
-  int device = 0;
-  if (const cudaError_t e = cudaGetDevice(&device); e != cudaSuccess) return e;
-  const uint64_t device_bit = device < 64 ? uint64_t{1} << device : 0;
-  if (device_bit != 0 && (raised_on_devices.load(std::memory_order_relaxed) & device_bit) != 0) {
-    return cudaSuccess;
-  }
-  const cudaError_t e = cudaFuncSetAttribute(
-      PagedAttentionKernel<T>, cudaFuncAttributeMaxDynamicSharedMemorySize,
-      static_cast<int>(ChunkLayout<T>(kMaxAttentionHeadDim, kMaxWarpsPerBlock).bytes));
-  if (e == cudaSuccess) raised_on_devices.fetch_or(device_bit, std::memory_order_relaxed);
-  return e;
+  return RaiseSharedMemoryLimitOnce(
+      reinterpret_cast<const void*>(PagedAttentionKernel<T>),
+      static_cast<int>(ChunkLayout<T>(kMaxAttentionHeadDim, kMaxWarpsPerBlock).bytes),
+      raised_on_devices);
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "numerics/cuda/shared_memory_limit.cuh"
 #include "numerics/cuda/small_m_gemm.h"
 
 namespace lockstep::cuda::internal {
@@ -232,19 +233,13 @@ template <typename T, int kWarps, int kRowTiles, int kStages, SmallMOrder kOrder
 cudaError_t LaunchConfig(DeviceRows x, DeviceRows w, MutableDeviceRows y, cudaStream_t stream) {
   constexpr int kSmemBytes = kStages * (kWarps * 16 + kRowTiles * 8) * kRowBytes;
   auto* kernel = SmallMGemmKernel<T, kWarps, kRowTiles, kStages, kOrder>;
-  // The dynamic shared-memory limit is raised once per instance and device (a per-device
-  // setting). LinearPlan's self-check launches each configuration it uses when the plan
-  // is made, so this host call happens before any graph capture. Setting it twice (a race
-  // between threads) is harmless.
+  // LinearPlan's self-check launches each configuration it uses when the plan is made, so
+  // the first launch on a device is never inside a graph capture.
   static std::atomic<uint64_t> raised_on_devices{0};
-  int device = 0;
-  if (const cudaError_t e = cudaGetDevice(&device); e != cudaSuccess) return e;
-  const uint64_t device_bit = device < 64 ? uint64_t{1} << device : 0;
-  if (device_bit == 0 || (raised_on_devices.load(std::memory_order_relaxed) & device_bit) == 0) {
-    const cudaError_t e =
-        cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, kSmemBytes);
-    if (e != cudaSuccess) return e;
-    raised_on_devices.fetch_or(device_bit, std::memory_order_relaxed);
+  if (const cudaError_t e = RaiseSharedMemoryLimitOnce(reinterpret_cast<const void*>(kernel),
+                                                       kSmemBytes, raised_on_devices);
+      e != cudaSuccess) {
+    return e;
   }
   const dim3 grid(static_cast<unsigned>((x.rows + kRowTiles * 8 - 1) / (kRowTiles * 8)),
                   static_cast<unsigned>(w.rows / (kWarps * 16)));
