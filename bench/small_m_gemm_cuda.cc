@@ -6,8 +6,12 @@
 // for M <= 128 against the cuBLASLt-only plan. Part 2 (--time): µs per call of every
 // kernel tiling, the cuBLASLt-only plan, that mixed plan and the default plan against
 // cuBLASLt's heuristic, same run (CUDA events, median of 25, weights rotated over 256 MB).
+// Part 3 (--sliced): the K-sliced chain order (k_sliced_order.h) over M = 1..4096: do the
+// small-M kernel and the wgmma kernel (wgmma_gemm.h) give the same bits for each slice count,
+// every tiling and every M (and S = 1 the cuBLASLt split-K-1 plan's)? Then µs per call of
+// each against cuBLASLt's heuristic, same run.
 //
-//   small_m_gemm_bench [--check] [--time] [--csv FILE]   (neither flag: both)
+//   small_m_gemm_bench [--check] [--time] [--sliced] [--csv FILE]   (no flag: check + time)
 #include <cuda_runtime_api.h>
 
 #include <algorithm>
@@ -31,6 +35,7 @@
 #include "numerics/cuda/kernel_launch.h"
 #include "numerics/cuda/linear.h"
 #include "numerics/cuda/small_m_gemm.h"
+#include "numerics/cuda/wgmma_gemm.h"
 #include "numerics/dtype.h"
 #include "numerics/status_macros.h"
 
@@ -158,7 +163,7 @@ absl::Status CheckShape(LinearContext* context, const Shape& shape, DType dtype,
     LOCKSTEP_RETURN_IF_ERROR(cuda::CudaStatus(
         cuda::internal::LaunchSmallMGemm(Rows(dtype, x.data(), rows, k), Rows(dtype, w.data(), n, k),
                                          MutableRows(dtype, y.data(), rows, n), config, order,
-                                         nullptr),
+                                         1, nullptr),
         absl::StrCat("small-M GEMM ", ConfigName(config))));
     LOCKSTEP_RETURN_IF_ERROR(cuda::CudaStatus(cudaDeviceSynchronize(), "small-M GEMM"));
     return Download(y, rows * n);
@@ -326,7 +331,7 @@ absl::Status TimeShape(LinearContext* context, const Shape& shape, DType dtype,
             cuda::internal::LaunchSmallMGemm(Rows(dtype, x.data(), rows, k),
                                              Rows(dtype, weight, n, k),
                                              MutableRows(dtype, y.data(), rows, n), config,
-                                             SmallMOrder::kChain, stream),
+                                             SmallMOrder::kChain, 1, stream),
             "small-M GEMM");
       };
     };
@@ -364,8 +369,233 @@ absl::Status TimeShape(LinearContext* context, const Shape& shape, DType dtype,
   return absl::OkStatus();
 }
 
+// ---- Part 3: the K-sliced order on both own kernels ------------------------------------
+
+using cuda::internal::WgmmaGemmConfig;
+
+std::string WgmmaName(WgmmaGemmConfig c) {
+  return absl::StrCat("wg", c.block_m, "x", c.block_n, "s", c.stages,
+                      c.slice_groups > 1 ? absl::StrCat("g", c.slice_groups) : "");
+}
+
+constexpr Shape kSlicedShapes[] = {
+    {"1.5B down", 1536, 8960},
+    {"0.5B down", 896, 4864},
+    {"7B down", 3584, 18944},
+};
+constexpr int64_t kSlicedCheckRows[] = {1, 3, 64, 128, 200, 256, 1000, 4096};
+constexpr int kSliceCounts[] = {1, 2, 4};
+// Timing: the slice count a plan would run the own kernels with (cuBLASLt's heuristic
+// splits K of 1.5B down in 4 at M <= 128, with these very bits), on the one shape whose
+// cuBLASLt-only invariant plan misses the heuristic by more than 10 %.
+constexpr int kTimedSliceCounts[] = {4};
+constexpr Shape kTimedSlicedShapes[] = {{"1.5B down", 1536, 8960}};
+
+absl::Status CheckSliced(LinearContext* context, const Shape& shape, DType dtype) {
+  const int64_t n = shape.n, k = shape.k, max_rows = 4096;
+  const auto type = cuda::internal::ToStorageType(dtype);
+  LOCKSTEP_ASSIGN_OR_RETURN(cuda::DeviceBuffer w, cuda::DeviceBuffer::Allocate(n * k * 2));
+  LOCKSTEP_ASSIGN_OR_RETURN(cuda::DeviceBuffer x, cuda::DeviceBuffer::Allocate(max_rows * k * 2));
+  LOCKSTEP_ASSIGN_OR_RETURN(cuda::DeviceBuffer y, cuda::DeviceBuffer::Allocate(max_rows * n * 2));
+  LOCKSTEP_RETURN_IF_ERROR(cuda::CudaStatus(
+      cuda::internal::LaunchFillUniform(type, w.data(), n * k, 21, nullptr), "fill w"));
+  LOCKSTEP_RETURN_IF_ERROR(cuda::CudaStatus(
+      cuda::internal::LaunchFillUniform(type, x.data(), max_rows * k, 22, nullptr), "fill x"));
+  const LinearShape linear_shape{dtype, n, k, false};
+  LOCKSTEP_ASSIGN_OR_RETURN(auto split1,
+                            LinearPlan::Create(context, linear_shape, {.split_k = 1, .small_m_max_rows = 0}));
+  LOCKSTEP_ASSIGN_OR_RETURN(
+      auto heuristic, LinearPlan::Create(context, linear_shape, {.mode = LinearMode::kHeuristic}));
+  auto finish = [&](cudaError_t e, const std::string& what,
+                    int64_t rows) -> absl::StatusOr<std::vector<uint16_t>> {
+    LOCKSTEP_RETURN_IF_ERROR(cuda::CudaStatus(e, what));
+    LOCKSTEP_RETURN_IF_ERROR(cuda::CudaStatus(cudaDeviceSynchronize(), what));
+    return Download(y, rows * n);
+  };
+  auto small_m = [&](int slices, int64_t rows) {
+    (void)y.Fill(0xA5);
+    return finish(cuda::internal::LaunchSmallMGemm(
+                      Rows(dtype, x.data(), rows, k), Rows(dtype, w.data(), n, k),
+                      MutableRows(dtype, y.data(), rows, n),
+                      cuda::internal::SmallMDefaultConfig(std::min<int64_t>(rows, 128)),
+                      SmallMOrder::kChain, slices, nullptr),
+                  absl::StrCat("small-M S=", slices), rows);
+  };
+  auto wgmma = [&](int slices, WgmmaGemmConfig config, int64_t rows) {
+    (void)y.Fill(0xA5);
+    return finish(cuda::internal::LaunchWgmmaGemm(Rows(dtype, x.data(), rows, k),
+                                                  Rows(dtype, w.data(), n, k),
+                                                  MutableRows(dtype, y.data(), rows, n), slices,
+                                                  config, nullptr),
+                  absl::StrCat("wgmma S=", slices, " ", WgmmaName(config)), rows);
+  };
+  auto plan = [&](const LinearPlan& p, int64_t rows) -> absl::StatusOr<std::vector<uint16_t>> {
+    (void)y.Fill(0xA5);
+    const ConstMatrixView xv(dtype, x.data(), rows, k, k, Device::kCuda);
+    const ConstMatrixView wv(dtype, w.data(), n, k, k, Device::kCuda);
+    const MatrixView yv{dtype, y.data(), rows, n, n, Device::kCuda};
+    LOCKSTEP_RETURN_IF_ERROR(p.Run(xv, wv, nullptr, yv, nullptr));
+    return finish(cudaSuccess, "plan", rows);
+  };
+  std::printf("\n%s (%lld, %lld) %s: differing elements (of M x N)\n", shape.name,
+              static_cast<long long>(n), static_cast<long long>(k),
+              std::string(DTypeName(dtype)).c_str());
+  std::printf("  %4s %2s %10s %10s %10s %10s %10s %10s\n", "M", "S", "wg!=mma", "cfgs!=",
+              "crossM!=", "S1:cublas", "S:heur", "S:S/2");
+  for (int slices : kSliceCounts) {
+    if (!cuda::internal::KSlicesFit(k, slices)) continue;
+    // The reference rows: the wgmma kernel's default tiling on all 4096 rows.
+    LOCKSTEP_ASSIGN_OR_RETURN(
+        std::vector<uint16_t> all,
+        wgmma(slices, cuda::internal::WgmmaGemmDefaultConfig(max_rows, n), max_rows));
+    for (int64_t rows : kSlicedCheckRows) {
+      const int64_t count = rows * n;
+      LOCKSTEP_ASSIGN_OR_RETURN(std::vector<uint16_t> mma, small_m(slices, rows));
+      LOCKSTEP_ASSIGN_OR_RETURN(std::vector<uint16_t> wg,
+                                wgmma(slices, cuda::internal::WgmmaGemmDefaultConfig(rows, n), rows));
+      int64_t config_differing = 0;
+      for (int c = 0; c < cuda::internal::WgmmaGemmConfigCount(); ++c) {
+        const WgmmaGemmConfig config = cuda::internal::WgmmaGemmConfigAt(c);
+        if (n % config.block_n != 0 || (config.slice_groups > 1 && slices == 1)) continue;
+        LOCKSTEP_ASSIGN_OR_RETURN(std::vector<uint16_t> other, wgmma(slices, config, rows));
+        config_differing += Compare(wg, other, count).differing;
+      }
+      int64_t cublas = -1, heur = -1, half = -1;
+      if (slices == 1) {
+        LOCKSTEP_ASSIGN_OR_RETURN(std::vector<uint16_t> ref, plan(*split1, rows));
+        cublas = Compare(ref, wg, count).differing;
+      } else {
+        LOCKSTEP_ASSIGN_OR_RETURN(std::vector<uint16_t> h, plan(*heuristic, rows));
+        heur = Compare(h, wg, count).differing;
+        LOCKSTEP_ASSIGN_OR_RETURN(std::vector<uint16_t> other, small_m(slices / 2, rows));
+        half = Compare(other, wg, count).differing;
+      }
+      std::printf("  %4lld %2d %10lld %10lld %10lld %10lld %10lld %10lld\n",
+                  static_cast<long long>(rows), slices,
+                  static_cast<long long>(Compare(mma, wg, count).differing),
+                  static_cast<long long>(config_differing),
+                  static_cast<long long>(Compare(all, wg, count).differing),
+                  static_cast<long long>(cublas), static_cast<long long>(heur),
+                  static_cast<long long>(half));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status TimeSliced(LinearContext* context, const Shape& shape, DType dtype,
+                        std::ofstream* csv) {
+  const int64_t n = shape.n, k = shape.k, max_rows = 4096;
+  const auto type = cuda::internal::ToStorageType(dtype);
+  const int64_t copy_bytes = (n * k * 2 + 255) / 256 * 256;
+  const int64_t copies = std::max<int64_t>(2, (kRotationBytes + copy_bytes - 1) / copy_bytes);
+  LOCKSTEP_ASSIGN_OR_RETURN(cuda::DeviceBuffer weights,
+                            cuda::DeviceBuffer::Allocate(copies * copy_bytes));
+  LOCKSTEP_RETURN_IF_ERROR(cuda::CudaStatus(
+      cuda::internal::LaunchFillUniform(type, weights.data(), copies * copy_bytes / 2, 11, nullptr),
+      "fill weights"));
+  LOCKSTEP_ASSIGN_OR_RETURN(cuda::DeviceBuffer x, cuda::DeviceBuffer::Allocate(max_rows * k * 2));
+  LOCKSTEP_RETURN_IF_ERROR(cuda::CudaStatus(
+      cuda::internal::LaunchFillUniform(type, x.data(), max_rows * k, 12, nullptr), "fill x"));
+  LOCKSTEP_ASSIGN_OR_RETURN(cuda::DeviceBuffer y, cuda::DeviceBuffer::Allocate(max_rows * n * 2));
+  std::vector<const void*> weight_ptrs;
+  for (int64_t c = 0; c < copies; ++c) {
+    weight_ptrs.push_back(static_cast<const char*>(weights.data()) + c * copy_bytes);
+  }
+  const LinearShape linear_shape{dtype, n, k, false};
+  LOCKSTEP_ASSIGN_OR_RETURN(auto default_plan, LinearPlan::Create(context, linear_shape));
+  LOCKSTEP_ASSIGN_OR_RETURN(
+      auto heuristic, LinearPlan::Create(context, linear_shape, {.mode = LinearMode::kHeuristic}));
+  LOCKSTEP_ASSIGN_OR_RETURN(auto cublas_split4,
+                            LinearPlan::Create(context, linear_shape,
+                                               {.split_k = 4, .small_m_max_rows = 0}));
+  cudaStream_t stream;
+  LOCKSTEP_RETURN_IF_ERROR(cuda::CudaStatus(cudaStreamCreate(&stream), "stream"));
+  std::printf("\n%s (%lld, %lld) %s, µs per call (median of 25), best tiling per kernel and S"
+              " (plan: today's invariant plan; cublas_S4: cuBLASLt split-K 4 plan)\n",
+              shape.name, static_cast<long long>(n), static_cast<long long>(k),
+              std::string(DTypeName(dtype)).c_str());
+  for (int64_t rows = 1; rows <= max_rows; rows *= 2) {
+    std::vector<Timed> variants;
+    auto plan_call = [&, rows](const LinearPlan* plan) {
+      return [&, plan, rows](const void* weight) {
+        const ConstMatrixView xv(dtype, x.data(), rows, k, k, Device::kCuda);
+        const ConstMatrixView wv(dtype, weight, n, k, k, Device::kCuda);
+        const MatrixView yv{dtype, y.data(), rows, n, n, Device::kCuda};
+        return plan->Run(xv, wv, nullptr, yv, stream);
+      };
+    };
+    variants.push_back({"heuristic", plan_call(heuristic.get())});
+    variants.push_back({"plan_default", plan_call(default_plan.get())});
+    variants.push_back({"cublas_S4", plan_call(cublas_split4.get())});
+    for (int slices : kTimedSliceCounts) {
+      if (!cuda::internal::KSlicesFit(k, slices)) continue;
+      if (rows <= 256) {
+        for (int c = 0; c < cuda::internal::SmallMConfigCount(); ++c) {
+          const SmallMConfig config = cuda::internal::SmallMConfigAt(c);
+          if (config.row_tiles * 8 > std::max<int64_t>(8, 2 * rows)) continue;
+          if (config.row_tiles * 8 * 8 < rows) continue;  // too many row blocks
+          if (n % (16 * config.warps) != 0 || config.warps * slices > 8) continue;
+          if (slices > 1 && config.row_tiles > 8) continue;  // not compiled sliced
+          variants.push_back(
+              {absl::StrCat("mma_S", slices, "_", ConfigName(config)),
+               [&, config, rows, slices](const void* weight) {
+                 return cuda::CudaStatus(
+                     cuda::internal::LaunchSmallMGemm(Rows(dtype, x.data(), rows, k),
+                                                      Rows(dtype, weight, n, k),
+                                                      MutableRows(dtype, y.data(), rows, n), config,
+                                                      SmallMOrder::kChain, slices, stream),
+                     "small-M GEMM");
+               }});
+        }
+      }
+      if (rows >= 16) {
+        for (int c = 0; c < cuda::internal::WgmmaGemmConfigCount(); ++c) {
+          const WgmmaGemmConfig config = cuda::internal::WgmmaGemmConfigAt(c);
+          if (n % config.block_n != 0 || (config.slice_groups > 1 && slices == 1)) continue;
+          variants.push_back({absl::StrCat("wg_S", slices, "_", WgmmaName(config)),
+                              [&, config, rows, slices](const void* weight) {
+                                return cuda::CudaStatus(
+                                    cuda::internal::LaunchWgmmaGemm(
+                                        Rows(dtype, x.data(), rows, k), Rows(dtype, weight, n, k),
+                                        MutableRows(dtype, y.data(), rows, n), slices, config,
+                                        stream),
+                                    "wgmma GEMM");
+                              }});
+        }
+      }
+    }
+    LOCKSTEP_ASSIGN_OR_RETURN(std::vector<double> us, TimeVariants(variants, weight_ptrs, stream));
+    std::string line =
+        absl::StrFormat("  M %4lld heur %8.2f plan %6.3f cublas_S4 %6.3f",
+                        static_cast<long long>(rows), us[0], us[1] / us[0], us[2] / us[0]);
+    for (int slices : kTimedSliceCounts) {
+      for (const char* kind : {"mma", "wg"}) {
+        const std::string prefix = absl::StrCat(kind, "_S", slices, "_");
+        size_t best = 0;
+        for (size_t v = 3; v < variants.size(); ++v) {
+          if (variants[v].name.rfind(prefix, 0) == 0 && (best == 0 || us[v] < us[best])) best = v;
+        }
+        if (best != 0) {
+          absl::StrAppendFormat(&line, " | %s %6.3f %s", prefix, us[best] / us[0],
+                                variants[best].name.substr(prefix.size()));
+        }
+      }
+    }
+    std::printf("%s\n", line.c_str());
+    if (csv != nullptr) {
+      for (size_t v = 0; v < variants.size(); ++v) {
+        *csv << "sliced," << shape.name << "," << n << "," << k << "," << DTypeName(dtype) << ","
+             << rows << "," << variants[v].name << "," << absl::StrFormat("%.3f", us[v]) << ","
+             << absl::StrFormat("%.3f", us[v] / us[0]) << "\n";
+      }
+    }
+  }
+  cudaStreamDestroy(stream);
+  return absl::OkStatus();
+}
+
 absl::Status Main(int argc, char** argv) {
-  bool check = false, time = false;
+  bool check = false, time = false, sliced = false;
   std::string csv_path;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
@@ -373,15 +603,17 @@ absl::Status Main(int argc, char** argv) {
       check = true;
     } else if (arg == "--time") {
       time = true;
+    } else if (arg == "--sliced") {
+      sliced = true;
     } else if (arg == "--csv" && i + 1 < argc) {
       csv_path = argv[++i];
     } else {
       return absl::InvalidArgumentError(
           absl::StrCat("small_m_gemm_bench: unknown argument '", arg,
-                       "'; usage: small_m_gemm_bench [--check] [--time] [--csv FILE]"));
+                       "'; usage: small_m_gemm_bench [--check] [--time] [--sliced] [--csv FILE]"));
     }
   }
-  if (!check && !time) check = time = true;
+  if (!check && !time && !sliced) check = time = true;
   std::ofstream csv_file;
   std::ofstream* csv = nullptr;
   if (!csv_path.empty()) {
@@ -398,6 +630,18 @@ absl::Status Main(int argc, char** argv) {
     if (check) {
       for (const Shape& shape : kShapes) {
         LOCKSTEP_RETURN_IF_ERROR(CheckShape(context.get(), shape, dtype, csv));
+      }
+    }
+  }
+  if (sliced) {
+    for (DType dtype : {DType::kBF16, DType::kF16}) {
+      for (const Shape& shape : kSlicedShapes) {
+        LOCKSTEP_RETURN_IF_ERROR(CheckSliced(context.get(), shape, dtype));
+      }
+    }
+    for (DType dtype : {DType::kBF16, DType::kF16}) {
+      for (const Shape& shape : kTimedSlicedShapes) {
+        LOCKSTEP_RETURN_IF_ERROR(TimeSliced(context.get(), shape, dtype, csv));
       }
     }
   }

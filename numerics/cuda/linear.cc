@@ -572,7 +572,7 @@ absl::Status LinearPlan::Run(ConstMatrixView x, ConstMatrixView weight, const vo
                                                  internal::ToDeviceRows(weight),
                                                  internal::ToDeviceRows(out),
                                                  small_m_configs_[BucketOfRows(x.rows)],
-                                                 internal::SmallMOrder::kChain, stream),
+                                                 internal::SmallMOrder::kChain, 1, stream),
                       "cuda::Linear: the small-M kernel");
   }
   const MatmulProblem problem = ProblemFor(x.rows, x.row_stride, weight.row_stride, out.row_stride);

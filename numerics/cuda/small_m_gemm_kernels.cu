@@ -82,26 +82,37 @@ __device__ __forceinline__ void StoreRounded(__half* p, float v) { *p = __float2
 
 // Grid: x = row blocks (8 * kRowTiles rows each), y = feature blocks (16 * kWarps
 // features), so the CTAs that share one slice of W are launched next to each other.
-// Shared memory per stage: the CTA's W rows, then its X rows, 128 bytes each (swizzled).
+// K slices (k_sliced_order.h): the CTA has kSlices groups of kWarps warps; group s runs the
+// chain of slice s for the CTA's outputs, with its own copies into its own part of each
+// stage, and at the end groups 1.. hand their sums to group 0 through shared memory, which
+// adds them in slice order.
+// Shared memory per stage and slice: the CTA's W rows, then its X rows, 128 bytes each
+// (swizzled).
 // Pipeline: stage kb+kStages is requested as soon as stage kb's last fragments are in
 // registers; fragments for k16 step s+1 are loaded while step s's MMAs run, so the
 // accumulator chain (one dependent MMA per k16 step) is what bounds the time.
-template <typename T, int kWarps, int kRowTiles, int kStages, SmallMOrder kOrder>
-__global__ void __launch_bounds__(kWarps * 32)
+template <typename T, int kWarps, int kRowTiles, int kStages, SmallMOrder kOrder, int kSlices>
+__global__ void __launch_bounds__(kWarps * 32 * kSlices)
     SmallMGemmKernel(const T* __restrict__ x, int64_t x_stride, const T* __restrict__ w,
                      int64_t w_stride, T* __restrict__ y, int64_t y_stride, int rows, int k) {
-  constexpr int kThreads = kWarps * 32;
+  static_assert(kSlices == 1 || kOrder == SmallMOrder::kChain);
+  constexpr int kThreads = kWarps * 32;  // per slice group
   constexpr int kWRows = kWarps * 16;
   constexpr int kXRows = kRowTiles * 8;
-  constexpr int kStageBytes = (kWRows + kXRows) * kRowBytes;
+  constexpr int kSliceBytes = (kWRows + kXRows) * kRowBytes;
+  constexpr int kStageBytes = kSlices * kSliceBytes;
   extern __shared__ __align__(128) unsigned char smem[];
-  const uint32_t smem_base = static_cast<uint32_t>(__cvta_generic_to_shared(smem));
+  const int slice = threadIdx.x / kThreads;
+  const int thread = threadIdx.x % kThreads;  // index inside the slice group
+  const uint32_t smem_base =
+      static_cast<uint32_t>(__cvta_generic_to_shared(smem)) + slice * kSliceBytes;
 
-  const int lane = threadIdx.x & 31;
-  const int warp = threadIdx.x >> 5;
+  const int lane = thread & 31;
+  const int warp = thread >> 5;
   const int row0 = blockIdx.x * kXRows;
   const int64_t feature0 = int64_t{blockIdx.y} * kWRows;
-  const int chunks_k = k / kChunkK;
+  const int chunks_k = k / kChunkK / kSlices;  // per slice
+  const int slice_col0 = slice * chunks_k * kChunkK;
 
   // Copy assignment, fixed per thread: 16-byte chunk `copy_chunk` of smem rows copy_row,
   // copy_row + kRowsPerPass, ... (W rows first, then X rows). Pointers are formed once;
@@ -111,12 +122,13 @@ __global__ void __launch_bounds__(kWarps * 32)
   constexpr int kWPasses = kWRows / kRowsPerPass;
   constexpr int kXPasses = (kXRows + kRowsPerPass - 1) / kRowsPerPass;
   static_assert(kWRows % kRowsPerPass == 0);
-  const int copy_chunk = threadIdx.x & 7;
-  const int copy_row = threadIdx.x >> 3;
-  const T* w_src = w + (feature0 + copy_row) * w_stride + copy_chunk * 8;
+  const int copy_chunk = thread & 7;
+  const int copy_row = thread >> 3;
+  const T* w_src = w + (feature0 + copy_row) * w_stride + slice_col0 + copy_chunk * 8;
   const int64_t w_pass_stride = int64_t{kRowsPerPass} * w_stride;
   const int x_rows_left = rows - row0 - copy_row;  // pass j is a real row iff j * P < this
-  const T* x_src = x + (x_rows_left > 0 ? (row0 + copy_row) * x_stride : 0) + copy_chunk * 8;
+  const T* x_src =
+      x + (x_rows_left > 0 ? (row0 + copy_row) * x_stride : 0) + slice_col0 + copy_chunk * 8;
   const int64_t x_pass_stride = int64_t{kRowsPerPass} * x_stride;
   auto issue_stage = [&](int kb) {
     if (kb < chunks_k) {
@@ -205,6 +217,33 @@ __global__ void __launch_bounds__(kWarps * 32)
   }
   WaitGroup<0>();
 
+  if constexpr (kSlices > 1) {
+    // Groups 1.. park their slice sums in shared memory (stage buffers are free now: every
+    // copy has landed and every fragment was read before the barrier); group 0 adds them.
+    constexpr int kPerWarp = kRowTiles * 4 * 32;
+    float* parked = reinterpret_cast<float*>(smem);
+    __syncthreads();
+    if (slice > 0) {
+#pragma unroll
+      for (int t = 0; t < kRowTiles; ++t)
+#pragma unroll
+        for (int e = 0; e < 4; ++e) {
+          parked[((slice - 1) * kWarps + warp) * kPerWarp + (t * 4 + e) * 32 + lane] = acc[0][t][e];
+        }
+    }
+    __syncthreads();
+    if (slice > 0) return;
+#pragma unroll
+    for (int s = 1; s < kSlices; ++s)
+#pragma unroll
+      for (int t = 0; t < kRowTiles; ++t)
+#pragma unroll
+        for (int e = 0; e < 4; ++e) {
+          acc[0][t][e] = __fadd_rn(
+              acc[0][t][e], parked[((s - 1) * kWarps + warp) * kPerWarp + (t * 4 + e) * 32 + lane]);
+        }
+  }
+
   // D fragment: acc[t][0..1] = feature g, rows 2q, 2q+1 of tile t; acc[t][2..3] = feature
   // g+8, the same rows (g = lane / 4, q = lane % 4).
   const int g = lane >> 2, q = lane & 3;
@@ -229,10 +268,24 @@ __global__ void __launch_bounds__(kWarps * 32)
   }
 }
 
-template <typename T, int kWarps, int kRowTiles, int kStages, SmallMOrder kOrder>
+// The stage count a tiling runs with: its own, capped so that the buffers of all K slices fit
+// in an H100/H200 CTA's 227 KB of shared memory.
+constexpr int kMaxSharedBytes = 227 * 1024;
+constexpr int StagesThatFit(int stages, int slice_stage_bytes, int slices) {
+  const int fit = kMaxSharedBytes / (slice_stage_bytes * slices);
+  return stages < fit ? stages : fit;
+}
+
+template <typename T, int kWarps, int kRowTiles, int kConfigStages, SmallMOrder kOrder,
+          int kSlices>
 cudaError_t LaunchConfig(DeviceRows x, DeviceRows w, MutableDeviceRows y, cudaStream_t stream) {
-  constexpr int kSmemBytes = kStages * (kWarps * 16 + kRowTiles * 8) * kRowBytes;
-  auto* kernel = SmallMGemmKernel<T, kWarps, kRowTiles, kStages, kOrder>;
+  constexpr int kSliceStageBytes = (kWarps * 16 + kRowTiles * 8) * kRowBytes;
+  constexpr int kStages = StagesThatFit(kConfigStages, kSliceStageBytes, kSlices);
+  static_assert(kStages >= 2);
+  constexpr int kStagesBytes = kStages * kSlices * kSliceStageBytes;
+  constexpr int kParkedBytes = (kSlices - 1) * kWarps * kRowTiles * 4 * 32 * 4;
+  constexpr int kSmemBytes = kStagesBytes > kParkedBytes ? kStagesBytes : kParkedBytes;
+  auto* kernel = SmallMGemmKernel<T, kWarps, kRowTiles, kStages, kOrder, kSlices>;
   // LinearPlan's self-check launches each configuration it uses when the plan is made, so
   // the first launch on a device is never inside a graph capture.
   static std::atomic<uint64_t> raised_on_devices{0};
@@ -243,7 +296,7 @@ cudaError_t LaunchConfig(DeviceRows x, DeviceRows w, MutableDeviceRows y, cudaSt
   }
   const dim3 grid(static_cast<unsigned>((x.rows + kRowTiles * 8 - 1) / (kRowTiles * 8)),
                   static_cast<unsigned>(w.rows / (kWarps * 16)));
-  kernel<<<grid, kWarps * 32, kSmemBytes, stream>>>(
+  kernel<<<grid, kWarps * 32 * kSlices, kSmemBytes, stream>>>(
       static_cast<const T*>(x.data), x.row_stride, static_cast<const T*>(w.data), w.row_stride,
       static_cast<T*>(y.data), y.row_stride, static_cast<int>(x.rows), static_cast<int>(x.cols));
   return cudaGetLastError();
@@ -259,7 +312,13 @@ constexpr SmallMConfig kConfigs[] = {
 };
 constexpr int kConfigCount = sizeof(kConfigs) / sizeof(kConfigs[0]);
 
-template <typename T, SmallMOrder kOrder, int kIndex>
+// Tilings compiled with K slices: at most 8 warps per CTA and 8 row tiles (more would spill
+// registers at the 255 / (threads / 32) limit).
+constexpr bool SlicedTilingCompiles(SmallMConfig c, int slices) {
+  return slices == 1 || (c.warps * slices <= 8 && c.row_tiles <= 8);
+}
+
+template <typename T, int kSlices, int kIndex>
 cudaError_t LaunchIndexed(int index, DeviceRows x, DeviceRows w, MutableDeviceRows y,
                           cudaStream_t stream) {
   if constexpr (kIndex == kConfigCount) {
@@ -267,22 +326,32 @@ cudaError_t LaunchIndexed(int index, DeviceRows x, DeviceRows w, MutableDeviceRo
   } else {
     if (index == kIndex) {
       constexpr SmallMConfig c = kConfigs[kIndex];
-      return LaunchConfig<T, c.warps, c.row_tiles, c.stages, kOrder>(x, w, y, stream);
+      if constexpr (SlicedTilingCompiles(c, kSlices)) {
+        return LaunchConfig<T, c.warps, c.row_tiles, c.stages, SmallMOrder::kChain, kSlices>(
+            x, w, y, stream);
+      } else {
+        return cudaErrorInvalidValue;
+      }
     }
-    return LaunchIndexed<T, kOrder, kIndex + 1>(index, x, w, y, stream);
+    return LaunchIndexed<T, kSlices, kIndex + 1>(index, x, w, y, stream);
   }
 }
 
 template <typename T>
-cudaError_t LaunchTyped(int index, SmallMOrder order, DeviceRows x, DeviceRows w,
+cudaError_t LaunchTyped(int index, SmallMOrder order, int k_slices, DeviceRows x, DeviceRows w,
                         MutableDeviceRows y, cudaStream_t stream) {
   if (order == SmallMOrder::kChain) {
-    return LaunchIndexed<T, SmallMOrder::kChain, 0>(index, x, w, y, stream);
+    switch (k_slices) {
+      case 1: return LaunchIndexed<T, 1, 0>(index, x, w, y, stream);
+      case 2: return LaunchIndexed<T, 2, 0>(index, x, w, y, stream);
+      case 4: return LaunchIndexed<T, 4, 0>(index, x, w, y, stream);
+      default: return cudaErrorInvalidValue;
+    }
   }
   // The control runs in one tiling only: it exists to be compared, not timed.
-  if (index != 0) return cudaErrorInvalidValue;
+  if (index != 0 || k_slices != 1) return cudaErrorInvalidValue;
   return LaunchConfig<T, kConfigs[0].warps, kConfigs[0].row_tiles, kConfigs[0].stages,
-                      SmallMOrder::kEvenOddControl>(x, w, y, stream);
+                      SmallMOrder::kEvenOddControl, 1>(x, w, y, stream);
 }
 
 }  // namespace
@@ -291,8 +360,8 @@ int SmallMConfigCount() { return kConfigCount; }
 SmallMConfig SmallMConfigAt(int index) { return kConfigs[index]; }
 
 cudaError_t LaunchSmallMGemm(DeviceRows x, DeviceRows w, MutableDeviceRows y, SmallMConfig config,
-                             SmallMOrder order, cudaStream_t stream) {
-  if (!SmallMGemmSupports(x.type, w.rows, w.cols) || w.type != x.type || y.type != x.type ||
+                             SmallMOrder order, int k_slices, cudaStream_t stream) {
+  if (!SmallMGemmSupports(x.type, w.rows, w.cols) || !KSlicesFit(w.cols, k_slices) || w.type != x.type || y.type != x.type ||
       x.cols != w.cols || y.rows != x.rows || y.cols != w.rows ||
       w.rows % (config.warps * 16) != 0 || x.row_stride % 8 != 0 || w.row_stride % 8 != 0 ||
       reinterpret_cast<uintptr_t>(x.data) % 16 != 0 ||
@@ -308,8 +377,10 @@ cudaError_t LaunchSmallMGemm(DeviceRows x, DeviceRows w, MutableDeviceRows y, Sm
     }
   }
   if (index < 0) return cudaErrorInvalidValue;
-  if (x.type == StorageType::kBF16) return LaunchTyped<__nv_bfloat16>(index, order, x, w, y, stream);
-  return LaunchTyped<__half>(index, order, x, w, y, stream);
+  if (x.type == StorageType::kBF16) {
+    return LaunchTyped<__nv_bfloat16>(index, order, k_slices, x, w, y, stream);
+  }
+  return LaunchTyped<__half>(index, order, k_slices, x, w, y, stream);
 }
 
 }  // namespace lockstep::cuda::internal

@@ -70,7 +70,7 @@ void LaunchKernel(const DeviceMatrix& x, int64_t rows, const DeviceMatrix& w, Ma
   const ConstMatrixView xv = x.Rows(0, rows);
   Check(CudaStatus(internal::LaunchSmallMGemm(internal::ToDeviceRows(xv),
                                               internal::ToDeviceRows(ConstMatrixView(w.view)),
-                                              internal::ToDeviceRows(y), config, order, nullptr),
+                                              internal::ToDeviceRows(y), config, order, 1, nullptr),
                    "LaunchSmallMGemm"));
 }
 
