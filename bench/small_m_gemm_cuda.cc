@@ -397,6 +397,9 @@ absl::Status CheckSliced(LinearContext* context, const Shape& shape, DType dtype
   LOCKSTEP_ASSIGN_OR_RETURN(cuda::DeviceBuffer w, cuda::DeviceBuffer::Allocate(n * k * 2));
   LOCKSTEP_ASSIGN_OR_RETURN(cuda::DeviceBuffer x, cuda::DeviceBuffer::Allocate(max_rows * k * 2));
   LOCKSTEP_ASSIGN_OR_RETURN(cuda::DeviceBuffer y, cuda::DeviceBuffer::Allocate(max_rows * n * 2));
+  const size_t workspace_bytes = static_cast<size_t>(max_rows + 256) * n * 4;
+  LOCKSTEP_ASSIGN_OR_RETURN(cuda::DeviceBuffer workspace,
+                            cuda::DeviceBuffer::Allocate(workspace_bytes));
   LOCKSTEP_RETURN_IF_ERROR(cuda::CudaStatus(
       cuda::internal::LaunchFillUniform(type, w.data(), n * k, 21, nullptr), "fill w"));
   LOCKSTEP_RETURN_IF_ERROR(cuda::CudaStatus(
@@ -426,7 +429,8 @@ absl::Status CheckSliced(LinearContext* context, const Shape& shape, DType dtype
     return finish(cuda::internal::LaunchWgmmaGemm(Rows(dtype, x.data(), rows, k),
                                                   Rows(dtype, w.data(), n, k),
                                                   MutableRows(dtype, y.data(), rows, n), slices,
-                                                  config, nullptr),
+                                                  config, workspace.data(), workspace_bytes,
+                                                  nullptr),
                   absl::StrCat("wgmma S=", slices, " ", WgmmaName(config)), rows);
   };
   auto plan = [&](const LinearPlan& p, int64_t rows) -> absl::StatusOr<std::vector<uint16_t>> {
@@ -456,7 +460,7 @@ absl::Status CheckSliced(LinearContext* context, const Shape& shape, DType dtype
       int64_t config_differing = 0;
       for (int c = 0; c < cuda::internal::WgmmaGemmConfigCount(); ++c) {
         const WgmmaGemmConfig config = cuda::internal::WgmmaGemmConfigAt(c);
-        if (n % config.block_n != 0 || (config.slice_groups > 1 && slices == 1)) continue;
+        if (n % config.block_n != 0 || (config.slice_groups > 1 && slices % 2 != 0)) continue;
         LOCKSTEP_ASSIGN_OR_RETURN(std::vector<uint16_t> other, wgmma(slices, config, rows));
         config_differing += Compare(wg, other, count).differing;
       }
@@ -497,6 +501,9 @@ absl::Status TimeSliced(LinearContext* context, const Shape& shape, DType dtype,
   LOCKSTEP_RETURN_IF_ERROR(cuda::CudaStatus(
       cuda::internal::LaunchFillUniform(type, x.data(), max_rows * k, 12, nullptr), "fill x"));
   LOCKSTEP_ASSIGN_OR_RETURN(cuda::DeviceBuffer y, cuda::DeviceBuffer::Allocate(max_rows * n * 2));
+  const size_t workspace_bytes = static_cast<size_t>(max_rows + 256) * n * 4;
+  LOCKSTEP_ASSIGN_OR_RETURN(cuda::DeviceBuffer workspace,
+                            cuda::DeviceBuffer::Allocate(workspace_bytes));
   std::vector<const void*> weight_ptrs;
   for (int64_t c = 0; c < copies; ++c) {
     weight_ptrs.push_back(static_cast<const char*>(weights.data()) + c * copy_bytes);
@@ -551,14 +558,14 @@ absl::Status TimeSliced(LinearContext* context, const Shape& shape, DType dtype,
       if (rows >= 16) {
         for (int c = 0; c < cuda::internal::WgmmaGemmConfigCount(); ++c) {
           const WgmmaGemmConfig config = cuda::internal::WgmmaGemmConfigAt(c);
-          if (n % config.block_n != 0 || (config.slice_groups > 1 && slices == 1)) continue;
+          if (n % config.block_n != 0 || (config.slice_groups > 1 && slices % 2 != 0)) continue;
           variants.push_back({absl::StrCat("wg_S", slices, "_", WgmmaName(config)),
                               [&, config, rows, slices](const void* weight) {
                                 return cuda::CudaStatus(
                                     cuda::internal::LaunchWgmmaGemm(
                                         Rows(dtype, x.data(), rows, k), Rows(dtype, weight, n, k),
                                         MutableRows(dtype, y.data(), rows, n), slices, config,
-                                        stream),
+                                        workspace.data(), workspace_bytes, stream),
                                     "wgmma GEMM");
                               }});
         }

@@ -30,7 +30,7 @@ cd "$(dirname "$0")/.."
 root=$PWD
 build=${LOCKSTEP_GPU_BUILD_DIR:-build-cuda}
 mode=${1:-build}
-binaries=(gpu_tests gemm_invariance_bench lockstep lockstep-rollout lockstep-trainer
+binaries=(gpu_tests gemm_invariance_bench small_m_gemm_bench lockstep lockstep-rollout lockstep-trainer
   decode_throughput_bench hf_parity_tool)
 bundle=gpu-bundle
 

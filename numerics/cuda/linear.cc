@@ -48,8 +48,9 @@ uint32_t ReductionFor(int32_t split_k) {
 // >= 2, either scheme, costs 1.17-2.3x at M >= 1024 (partials through memory), while the
 // right split-K-1 tile (64x8 / 64x32 with cluster shapes 3-4) is within 1.10 of the
 // heuristic at small M for 7B down and q/o; the heuristic rule's own split-K-1 pick was
-// 1.7x slower there (7B down M = 1). 1.5B down stays ~1.25-1.37 at M <= 128: no split-K-1
-// configuration feeds enough SMs (24 column tiles of 64) to match the heuristic's split 4.
+// 1.7x slower there (7B down M = 1). 1.5B down stayed ~1.25-1.37 at M <= 128 (no split-K-1
+// configuration feeds enough SMs: 24 column tiles of 64), so it left this table for
+// kSlicedShapes below (split-K 4 everywhere, own kernels where cuBLASLt's split 4 is slow).
 // Putting the product to cuBLASLt the other way round does not help either (`gemm_
 // invariance_bench --orders`, commit 434aec5, 2026-11-30): a row-order output runs the same kernels,
 // and a column-major (M, N) output plus a transpose gives the same bits at split-K 1 but
@@ -84,14 +85,6 @@ constexpr TunedShape kTunedShapes[] = {
     {DType::kF16, 896, 4864, {{
         {12, 2, 7}, {12, 2, 7}, {10, 1, 4}, {13, 1, 4}, {312, 1, 4}, {13, 1, 4}, {13, 1, 4},
         {12, 0, 4}, {13, 3, 9}, {15, 3, 9}, {17, 2, 9}, {165, 0, 3}, {20, 3, 5}}}},
-    // Qwen2.5-1.5B down, bf16
-    {DType::kBF16, 1536, 8960, {{
-        {312, 1, 4}, {13, 1, 4}, {312, 1, 4}, {312, 1, 4}, {312, 1, 4}, {10, 1, 4}, {13, 1, 4},
-        {13, 1, 4}, {15, 3, 7}, {27, 2, 5}, {28, 0, 3}, {31, 7, 5}, {31, 7, 5}}}},
-    // Qwen2.5-1.5B down, fp16
-    {DType::kF16, 1536, 8960, {{
-        {13, 1, 4}, {10, 1, 4}, {13, 1, 4}, {13, 1, 4}, {10, 1, 4}, {10, 1, 4}, {12, 0, 4},
-        {12, 0, 4}, {15, 1, 4}, {27, 2, 5}, {28, 0, 3}, {495, 7, 5}, {495, 7, 5}}}},
     // Qwen2.5-7B down, bf16
     {DType::kBF16, 3584, 18944, {{
         {312, 1, 3}, {10, 1, 3}, {10, 1, 3}, {10, 1, 3}, {312, 1, 3}, {312, 1, 3}, {13, 1, 3},
@@ -135,6 +128,43 @@ AlgoConfig TunedConfig(const TunedBucket& b) {
                     .custom = b.custom,
                     .inner_shape = 0,
                     .cluster_shape = b.cluster};
+}
+
+// ---- Shapes in the K-sliced order ------------------------------------------------------
+// Shapes that run at split-K S on every M, in the K-sliced chain order (k_sliced_order.h):
+// cuBLASLt's split-K-S kernels with fp32 partials where they are fast, the own kernels
+// elsewhere. Measured on the tuned table's GPU and cuBLASLt (small_m_gemm_bench --sliced,
+// H200, cuBLASLt 13.1, 2026-11-30, bench/RESULTS.md): for 1.5B down, cuBLASLt's split-K-4
+// results equal the own kernels' S = 4 bits (0 differing elements at M = 1..128, where its
+// heuristic itself picks split 4), so the plan may mix them. Per M, against the heuristic:
+// the own mma.sync kernel 0.6-0.94 at M <= 16; cuBLASLt split 4 0.75-1.0 at M = 32..512
+// but 1.22-1.43 at M >= 1024 (partials through memory); the own wgmma kernel 1.02-1.07 at
+// M = 2048, 4096 and, as a cluster of two CTAs per tile, 1.13-1.24 at M = 1024.
+struct SlicedShape {
+  DType dtype;
+  int64_t out_features, in_features;
+  int k_slices;
+  int64_t small_m_max_rows;  // buckets up to this M: the own mma.sync kernel
+  int64_t wgmma_min_rows;    // buckets from this M on: the own wgmma kernel (sm_90)
+};
+constexpr SlicedShape kSlicedShapes[] = {
+    {DType::kBF16, 1536, 8960, 4, 16, 1024},  // Qwen2.5-1.5B down
+    {DType::kF16, 1536, 8960, 4, 16, 1024},
+};
+
+const SlicedShape* FindSlicedShape(const std::string& gpu_name, size_t cublaslt_version,
+                                   const LinearShape& shape) {
+  if (gpu_name != kTunedGpuName || cublaslt_version / 100 != kTunedCublasLtMajorMinor ||
+      shape.has_bias) {
+    return nullptr;
+  }
+  for (const SlicedShape& s : kSlicedShapes) {
+    if (s.dtype == shape.dtype && s.out_features == shape.out_features &&
+        s.in_features == shape.in_features) {
+      return &s;
+    }
+  }
+  return nullptr;
 }
 
 // ---- The own small-M kernel ------------------------------------------------------------
@@ -242,7 +272,8 @@ absl::StatusOr<std::unique_ptr<LinearPlan>> LinearPlan::Create(LinearContext* co
     return plan;
   }
   LOCKSTEP_RETURN_IF_ERROR(plan->ChooseInvariantConfigs());
-  plan->ChooseSmallMBuckets();
+  plan->ChooseOwnKernelBuckets();
+  LOCKSTEP_RETURN_IF_ERROR(plan->ReserveForBuckets());
   LOCKSTEP_RETURN_IF_ERROR(plan->ApplySelfCheck());
   return plan;
 }
@@ -255,6 +286,17 @@ absl::Status LinearPlan::ChooseInvariantConfigs() {
   if (options_.split_k == 0) {
     LOCKSTEP_ASSIGN_OR_RETURN(bool tuned, UseTunedConfigs());
     if (tuned) return absl::OkStatus();
+    if (const SlicedShape* sliced =
+            FindSlicedShape(context_->gpu_name(), context_->cublaslt_version(), shape_)) {
+      split_k_ = sliced->k_slices;
+      for (int b = 0; b < kLinearBuckets; ++b) {
+        LOCKSTEP_ASSIGN_OR_RETURN(
+            buckets_[b], ChooseBucketConfig(b, split_k_, b > 0 ? &buckets_[b - 1] : nullptr));
+      }
+      config_source_ = absl::StrCat("K-sliced table (", kTunedGpuName, ", cuBLASLt ",
+                                    context_->cublaslt_version(), ")");
+      return ReserveForBuckets();
+    }
   }
   config_source_ = "heuristic rule";
   const cublasLtHandle_t handle = context_->handle();
@@ -314,39 +356,62 @@ absl::StatusOr<bool> LinearPlan::UseTunedConfigs() {
   return true;
 }
 
-// The small-M buckets of kSmallMShapes on the measured GPU/cuBLASLt (or, on any, up to
-// options_.small_m_max_rows) go to the own kernel, where it can reproduce the plan's bits: only next to split-K 1 (its one chain
-// over K is what split-K-1 kernels compute), without bias (it adds none) and with the
-// 16-byte rows it loads. The self-check then verifies the mix like any other plan.
-void LinearPlan::ChooseSmallMBuckets() {
-  small_m_buckets_.fill(false);
+// Buckets that run an own kernel instead of cuBLASLt: the small-M buckets of kSmallMShapes
+// and the table's buckets of kSlicedShapes on the measured GPU/cuBLASLt (or, on any, the
+// small-M kernel up to options_.small_m_max_rows). The own kernels compute the K-sliced
+// order with k_slices = the plan's split-K count, which is what cuBLASLt's kernels compute
+// at that count (measured, see the tables); they add no bias and load 16-byte rows. The
+// self-check then verifies the mix like any other plan.
+void LinearPlan::ChooseOwnKernelBuckets() {
+  own_kernels_.fill(OwnKernel::kNone);
   const int64_t n = shape_.out_features, k = shape_.in_features;
-  int64_t max_rows = options_.small_m_max_rows;
-  if (max_rows < 0) {
-    max_rows = 0;
-    const bool measured_here = options_.split_k == 0 && context_->gpu_name() == kTunedGpuName &&
-                               context_->cublaslt_version() / 100 == kTunedCublasLtMajorMinor;
+  const bool measured_here = options_.split_k == 0 && context_->gpu_name() == kTunedGpuName &&
+                             context_->cublaslt_version() / 100 == kTunedCublasLtMajorMinor;
+  int64_t small_m_max_rows = options_.small_m_max_rows;
+  int64_t wgmma_min_rows = 0;  // 0: never
+  if (measured_here) {
+    if (const SlicedShape* sliced =
+            FindSlicedShape(context_->gpu_name(), context_->cublaslt_version(), shape_)) {
+      if (small_m_max_rows < 0) small_m_max_rows = sliced->small_m_max_rows;
+      wgmma_min_rows = sliced->wgmma_min_rows;
+    }
+  }
+  if (small_m_max_rows < 0) {
+    small_m_max_rows = 0;
     for (const SmallMShape& s : kSmallMShapes) {
-      if (measured_here && s.dtype == shape_.dtype && s.out_features == n &&
-          s.in_features == k) {
-        max_rows = s.max_rows;
+      if (measured_here && s.dtype == shape_.dtype && s.out_features == n && s.in_features == k) {
+        small_m_max_rows = s.max_rows;
       }
     }
   }
-  if (max_rows == 0 || split_k_ != 1 || shape_.has_bias || alignment_bytes_ < 16 ||
-      !internal::SmallMGemmSupports(internal::ToStorageType(shape_.dtype), n, k)) {
-    return;
-  }
+  if (shape_.has_bias || alignment_bytes_ < 16 || !internal::KSlicesFit(k, split_k_)) return;
+  const auto type = internal::ToStorageType(shape_.dtype);
+  const bool small_m_fits = internal::SmallMGemmSupports(type, n, k) &&
+                            (split_k_ == 1 || split_k_ == 2 || split_k_ == 4);
+  const bool wgmma_fits = wgmma_min_rows > 0 && internal::WgmmaGemmSupports(type, n, k, split_k_);
   for (int b = 0; b < kLinearBuckets; ++b) {
-    const internal::SmallMConfig config = internal::SmallMDefaultConfig(BucketUpperRows(b));
-    if (BucketUpperRows(b) > max_rows || n % (16 * config.warps) != 0) continue;
-    small_m_buckets_[b] = true;
-    small_m_configs_[b] = config;
+    const int64_t rows = BucketUpperRows(b);
+    const internal::SmallMConfig small = internal::SmallMDefaultConfig(rows);
+    const internal::WgmmaGemmConfig wide = internal::WgmmaGemmDefaultConfig(rows, n);
+    if (small_m_fits && rows <= small_m_max_rows && n % (16 * small.warps) == 0) {
+      own_kernels_[b] = OwnKernel::kSmallM;
+      small_m_configs_[b] = small;
+    } else if (wgmma_fits && rows >= wgmma_min_rows && n % wide.block_n == 0 &&
+               (wide.slice_groups == 1 || split_k_ % 2 == 0)) {
+      own_kernels_[b] = OwnKernel::kWgmma;
+      wgmma_configs_[b] = wide;
+    }
   }
 }
 
 bool LinearPlan::UsesSmallMKernel(int64_t rows) const {
-  return options_.mode == LinearMode::kBatchInvariant && small_m_buckets_[BucketOfRows(rows)];
+  return options_.mode == LinearMode::kBatchInvariant &&
+         own_kernels_[BucketOfRows(rows)] == OwnKernel::kSmallM;
+}
+
+bool LinearPlan::UsesWgmmaKernel(int64_t rows) const {
+  return options_.mode == LinearMode::kBatchInvariant &&
+         own_kernels_[BucketOfRows(rows)] == OwnKernel::kWgmma;
 }
 
 absl::StatusOr<AlgoChoice> LinearPlan::ChooseBucketConfig(int bucket, int32_t split_k,
@@ -382,10 +447,18 @@ absl::StatusOr<AlgoChoice> LinearPlan::ChooseBucketConfig(int bucket, int32_t sp
                    LinearContext::kMaxWorkspaceBytes, " bytes of workspace; pass another split_k"));
 }
 
+// cuBLASLt's split-K partials for the buckets it serves, the wgmma kernel's parked slice
+// sums for its buckets (at the bucket's upper M; beyond 4096 rows Run checks again).
 absl::Status LinearPlan::ReserveForBuckets() {
   workspace_bytes_ = 0;
-  for (const AlgoChoice& c : buckets_)
-    workspace_bytes_ = std::max(workspace_bytes_, c.workspace_bytes);
+  for (int b = 0; b < kLinearBuckets; ++b) {
+    const size_t need = own_kernels_[b] == OwnKernel::kWgmma
+                            ? internal::WgmmaGemmWorkspaceBytes(
+                                  BucketUpperRows(b), shape_.out_features, wgmma_configs_[b])
+                        : own_kernels_[b] == OwnKernel::kSmallM ? 0
+                                                                : buckets_[b].workspace_bytes;
+    workspace_bytes_ = std::max(workspace_bytes_, need);
+  }
   return context_->ReserveWorkspace(workspace_bytes_);
 }
 
@@ -417,23 +490,29 @@ std::string DescribeFailure(const LinearPlan::SelfCheckResult& r) {
 // Either step is said once, in self_check_note(); nothing falls back silently.
 absl::Status LinearPlan::ApplySelfCheck() {
   LOCKSTEP_ASSIGN_OR_RETURN(SelfCheckResult first, SelfCheck());
-  int small_m_count = 0;
-  for (bool on : small_m_buckets_) small_m_count += on ? 1 : 0;
+  int small_m_count = 0, wgmma_count = 0;
+  for (OwnKernel o : own_kernels_) {
+    small_m_count += o == OwnKernel::kSmallM ? 1 : 0;
+    wgmma_count += o == OwnKernel::kWgmma ? 1 : 0;
+  }
   std::string dropped;
-  if (!first.passed() && small_m_count > 0) {
-    // The own kernel first: without it the plan is cuBLASLt alone, as it was before.
-    dropped = absl::StrCat("own small-M kernel DROPPED (", DescribeFailure(first),
-                           " with it in ", small_m_count, " buckets); ");
-    small_m_buckets_.fill(false);
-    small_m_count = 0;
+  if (!first.passed() && small_m_count + wgmma_count > 0) {
+    // The own kernels first: without them the plan is cuBLASLt alone, as it was before.
+    dropped = absl::StrCat("own kernels DROPPED (", DescribeFailure(first), " with them in ",
+                           small_m_count + wgmma_count, " buckets); ");
+    own_kernels_.fill(OwnKernel::kNone);
+    small_m_count = wgmma_count = 0;
+    LOCKSTEP_RETURN_IF_ERROR(ReserveForBuckets());
     LOCKSTEP_ASSIGN_OR_RETURN(first, SelfCheck());
   }
   if (first.passed()) {
-    self_check_note_ = absl::StrCat(dropped, "self-check passed: split-K ", split_k_, ", ",
-                                    kLinearBuckets, " buckets bitwise invariant and exact",
-                                    small_m_count > 0 ? absl::StrCat(" (", small_m_count,
-                                                                     " on the own small-M kernel)")
-                                                      : "");
+    self_check_note_ = absl::StrCat(
+        dropped, "self-check passed: split-K ", split_k_, ", ", kLinearBuckets,
+        " buckets bitwise invariant and exact",
+        small_m_count + wgmma_count > 0
+            ? absl::StrCat(" (", small_m_count, " on the own small-M kernel, ", wgmma_count,
+                           " on the own wgmma kernel)")
+            : "");
     return absl::OkStatus();
   }
   LOCKSTEP_RETURN_IF_ERROR(UseNearestPassingBuckets(first.failing_buckets()));
@@ -572,8 +651,24 @@ absl::Status LinearPlan::Run(ConstMatrixView x, ConstMatrixView weight, const vo
                                                  internal::ToDeviceRows(weight),
                                                  internal::ToDeviceRows(out),
                                                  small_m_configs_[BucketOfRows(x.rows)],
-                                                 internal::SmallMOrder::kChain, 1, stream),
+                                                 internal::SmallMOrder::kChain, split_k_, stream),
                       "cuda::Linear: the small-M kernel");
+  }
+  if (UsesWgmmaKernel(x.rows)) {
+    const internal::WgmmaGemmConfig& config = wgmma_configs_[BucketOfRows(x.rows)];
+    const size_t need = internal::WgmmaGemmWorkspaceBytes(x.rows, shape_.out_features, config);
+    if (need > context_->workspace_bytes()) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "cuda::Linear: M = ", x.rows, " needs ", need,
+          " bytes of workspace for the wgmma kernel; reserve it with "
+          "LinearContext::ReserveWorkspace before capture, or split the batch"));
+    }
+    return CudaStatus(internal::LaunchWgmmaGemm(internal::ToDeviceRows(x),
+                                                internal::ToDeviceRows(weight),
+                                                internal::ToDeviceRows(out), split_k_, config,
+                                                context_->workspace(),
+                                                context_->workspace_bytes(), stream),
+                      "cuda::Linear: the wgmma kernel");
   }
   const MatmulProblem problem = ProblemFor(x.rows, x.row_stride, weight.row_stride, out.row_stride);
   const AlgoChoice* choice = nullptr;
@@ -607,10 +702,22 @@ absl::StatusOr<std::string> LinearPlan::DescribeConfigFor(int64_t rows) const {
 }
 
 std::string LinearPlan::DescribeBucket(int bucket) const {
-  if (!small_m_buckets_[bucket]) return internal::DescribeAlgoConfig(buckets_[bucket].config);
-  const internal::SmallMConfig& c = small_m_configs_[bucket];
-  return absl::StrCat("own mma.sync kernel (one fp32 chain over K in k16 steps) warps ", c.warps,
-                      " row tiles ", c.row_tiles, " stages ", c.stages);
+  switch (own_kernels_[bucket]) {
+    case OwnKernel::kSmallM: {
+      const internal::SmallMConfig& c = small_m_configs_[bucket];
+      return absl::StrCat("own mma.sync kernel (", split_k_,
+                          " K slice(s), each one fp32 chain in k16 steps) warps ", c.warps,
+                          " row tiles ", c.row_tiles, " stages ", c.stages);
+    }
+    case OwnKernel::kWgmma: {
+      const internal::WgmmaGemmConfig& c = wgmma_configs_[bucket];
+      return absl::StrCat("own wgmma kernel (", split_k_, " K slice(s)) tile ", c.block_m, "x",
+                          c.block_n, " stages ", c.stages, " CTAs per tile ", c.slice_groups);
+    }
+    case OwnKernel::kNone:
+      break;
+  }
+  return internal::DescribeAlgoConfig(buckets_[bucket].config);
 }
 
 std::string LinearPlan::Describe() const {

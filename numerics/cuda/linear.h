@@ -9,10 +9,12 @@
 // cuBLASLt's heuristic), so two processes on the same kind of GPU make the same plan
 // (compare Describe()).
 // kHeuristic (a job's `fast` mode) takes cuBLASLt's own choice for each M: NOT invariant.
-// For a few shapes (kSmallMShapes in linear.cc) the small-M buckets run an own mma.sync
-// kernel (small_m_gemm.h) that gives the same bits as the split-K-1 cuBLASLt kernels (one
-// fp32 chain over K in k16 steps, measured equal bit for bit on an H200) but feeds more
-// SMs; the self-check covers the switch between the two, and drops the kernel if it fails.
+// For a few shapes some buckets run an own kernel instead of cuBLASLt: kSmallMShapes (the
+// mma.sync kernel of small_m_gemm.h at small M) and kSlicedShapes (split-K 4 at every M: the
+// small-M kernel, cuBLASLt's split-4 kernels and the wgmma kernel of wgmma_gemm.h). The own
+// kernels compute the K-sliced chain order (k_sliced_order.h), which equals cuBLASLt's
+// split-K-S kernels bit for bit where measured (H200); the self-check covers every switch,
+// and drops the own kernels if it fails.
 // Neither mode equals the CPU backend bit for bit (tensor cores add in their own order),
 // except where every partial sum is exact (small integers); tests state the tolerance.
 #pragma once
@@ -35,6 +37,7 @@
 #include "numerics/cuda/cublaslt_matmul.h"
 #include "numerics/cuda/device_buffer.h"
 #include "numerics/cuda/small_m_gemm.h"
+#include "numerics/cuda/wgmma_gemm.h"
 #include "numerics/tensor.h"
 
 namespace lockstep::cuda {
@@ -143,8 +146,10 @@ class LinearPlan {
   // One line per bucket: its configuration. Equal descriptions on one GPU model and
   // cuBLASLt version give equal bits.
   std::string Describe() const;
-  // Whether a call with `rows` rows runs the own small-M kernel (else cuBLASLt).
+  // Whether a call with `rows` rows runs the own small-M kernel / the own wgmma kernel
+  // (else cuBLASLt).
   bool UsesSmallMKernel(int64_t rows) const;
+  bool UsesWgmmaKernel(int64_t rows) const;
   // The configuration a call with `rows` rows runs with (kHeuristic: asks the heuristic).
   absl::StatusOr<std::string> DescribeConfigFor(int64_t rows) const;
   // The self-check's verdict, naming any fallback (empty for kHeuristic).
@@ -182,7 +187,7 @@ class LinearPlan {
       int bucket, int32_t split_k, const internal::AlgoChoice* smaller_bucket);
   absl::StatusOr<internal::AlgoChoice> HeuristicChoice(int64_t rows) const;
   absl::Status ReserveForBuckets();
-  void ChooseSmallMBuckets();
+  void ChooseOwnKernelBuckets();
   std::string DescribeBucket(int bucket) const;
 
   LinearContext* context_;
@@ -192,9 +197,11 @@ class LinearPlan {
   int split_k_ = 0;
   size_t workspace_bytes_ = 0;
   std::array<internal::AlgoChoice, kLinearBuckets> buckets_{};  // kBatchInvariant
-  // kBatchInvariant: buckets served by the own small-M kernel, and its tiling there.
-  std::array<bool, kLinearBuckets> small_m_buckets_{};
+  // kBatchInvariant: buckets served by an own kernel, and its tiling there.
+  enum class OwnKernel : uint8_t { kNone, kSmallM, kWgmma };
+  std::array<OwnKernel, kLinearBuckets> own_kernels_{};
   std::array<internal::SmallMConfig, kLinearBuckets> small_m_configs_{};
+  std::array<internal::WgmmaGemmConfig, kLinearBuckets> wgmma_configs_{};
   std::string self_check_note_;
   std::string config_source_;
   // kHeuristic: cuBLASLt's choice per M, filled on first use.

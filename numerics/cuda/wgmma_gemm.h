@@ -18,8 +18,8 @@ namespace lockstep::cuda::internal {
 
 // One compiled tiling: a CTA computes block_m x block_n outputs (block_m = 64 per consumer
 // warpgroup), with `stages` shared-memory buffers of 64 K-columns in flight. slice_groups = 2
-// splits each tile's K slices over a cluster of two CTAs (k_slices 2 or 4 only): twice the
-// CTAs at the same tile size, the same bits.
+// splits each tile's K slices over a cluster of two CTAs (k_slices 2 or 4 only; needs a
+// workspace): twice the CTAs at the same tile size, the same bits.
 struct WgmmaGemmConfig {
   int block_m = 128;
   int block_n = 128;
@@ -38,12 +38,17 @@ bool WgmmaGemmSupports(StorageType type, int64_t out_features, int64_t in_featur
 // The default tiling for `rows` rows and N output features.
 WgmmaGemmConfig WgmmaGemmDefaultConfig(int64_t rows, int64_t out_features);
 
+// Device workspace a call needs (0 unless slice_groups > 1): a float per padded output.
+size_t WgmmaGemmWorkspaceBytes(int64_t rows, int64_t out_features, WgmmaGemmConfig config);
+
 // Enqueues Y = X · W^T on `stream`. x: (rows, K), w: (N, K), y: (rows, N), all of x.type;
-// row strides multiples of 8 elements, pointers 16-byte aligned. N % block_n == 0.
+// row strides multiples of 8 elements, pointers 16-byte aligned. N % block_n == 0. `workspace`
+// (16-byte aligned, at least WgmmaGemmWorkspaceBytes) is used by slice_groups > 1 only.
 // Returns cudaErrorInvalidValue for an unsupported problem or config (or a device that is
 // not sm_90), else the launch error. Builds two TMA descriptors on the host per call (no
 // device memory, safe inside a graph capture once the first launch on the device is done).
 cudaError_t LaunchWgmmaGemm(DeviceRows x, DeviceRows w, MutableDeviceRows y, int k_slices,
-                            WgmmaGemmConfig config, cudaStream_t stream);
+                            WgmmaGemmConfig config, void* workspace, size_t workspace_bytes,
+                            cudaStream_t stream);
 
 }  // namespace lockstep::cuda::internal

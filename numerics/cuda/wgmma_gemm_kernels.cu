@@ -69,15 +69,18 @@ __device__ __forceinline__ uint32_t AddressInCta(uint32_t local, uint32_t rank) 
   asm volatile("mapa.shared::cluster.u32 %0, %1, %2;\n" : "=r"(remote) : "r"(local), "r"(rank));
   return remote;
 }
-__device__ __forceinline__ void StoreClusterShared(uint32_t address, float v) {
-  asm volatile("st.shared::cluster.f32 [%0], %1;\n" ::"r"(address), "f"(v) : "memory");
+__device__ __forceinline__ void StoreClusterShared(uint32_t address, float a, float b, float c,
+                                                   float d) {
+  asm volatile("st.shared::cluster.v4.f32 [%0], {%1, %2, %3, %4};\n" ::"r"(address), "f"(a),
+               "f"(b), "f"(c), "f"(d)
+               : "memory");
 }
-__device__ __forceinline__ void StoreShared(uint32_t address, float v) {
-  asm volatile("st.shared.f32 [%0], %1;\n" ::"r"(address), "f"(v) : "memory");
-}
-__device__ __forceinline__ float LoadShared(uint32_t address) {
-  float v;
-  asm volatile("ld.shared.f32 %0, [%1];\n" : "=f"(v) : "r"(address) : "memory");
+__device__ __forceinline__ float4 LoadShared4(uint32_t address) {
+  float4 v;
+  asm volatile("ld.shared.v4.f32 {%0, %1, %2, %3}, [%4];\n"
+               : "=f"(v.x), "=f"(v.y), "=f"(v.z), "=f"(v.w)
+               : "r"(address)
+               : "memory");
   return v;
 }
 
@@ -207,13 +210,14 @@ __device__ __forceinline__ void StorePair(__half* p, float a, float b) {
 
 // A consumer warpgroup's main loop: its 64 rows of the CTA's tile over its `slices` K slices.
 // kFold: on return `total` = ((p_a + p_b) + ...) over all of them, in order. !kFold (a CTA
-// whose slices must be added after the sum of earlier ones, not known yet): `chain` = the
-// last slice's sum and the one before (if any) parked in shared memory at `parked`
-// ([e][thread] floats), so no sum is formed early and one register set suffices.
+// whose slices must be added after the sum of earlier ones, not known yet): on return
+// `chain` = the last slice's sum, and the one before it (if any) parked in global memory at
+// `parked` (float4 q of this thread at parked[q * 128]), so no sum is formed early and one
+// register set suffices.
 template <typename T, int kConsumers, int kBlockN, int kStages, bool kFold>
 __device__ __forceinline__ void ConsumeSlices(int consumer, uint32_t base, uint32_t full_bars,
                                               uint32_t empty_bars, int blocks_per_slice,
-                                              int slices, uint32_t parked,
+                                              int slices, float4* __restrict__ parked,
                                               float (&chain)[kBlockN / 2],
                                               float (&total)[kBlockN / 2]) {
   constexpr int kBlockM = 64 * kConsumers;
@@ -256,16 +260,12 @@ __device__ __forceinline__ void ConsumeSlices(int consumer, uint32_t base, uint3
       }
     } else if (slice < slices - 1) {
 #pragma unroll
-      for (int e = 0; e < kAccumulators; ++e) {
-        StoreShared(parked + e * kWarpgroupThreads * 4, chain[e]);
+      for (int q = 0; q < kAccumulators / 4; ++q) {
+        parked[q * kWarpgroupThreads] =
+            make_float4(chain[4 * q], chain[4 * q + 1], chain[4 * q + 2], chain[4 * q + 3]);
       }
     }
   }
-}
-
-// Bytes of one CTA's parked slice sums (and of CTA 0's hand-over): a float per output.
-constexpr int ParkedBytes(int consumers, int block_n, int slice_groups) {
-  return slice_groups > 1 ? consumers * 64 * block_n * 4 : 0;
 }
 
 // Rounds a consumer warpgroup's 64 x kBlockN sums and stores the rows below `rows`. wgmma
@@ -290,35 +290,33 @@ __device__ __forceinline__ void StoreTile(const float (&total)[kBlockN / 2], T* 
 
 // Grid: x = column tiles of kBlockN features (fastest, so CTAs that read the same X rows run
 // together) times kSliceGroups, y = row tiles of 64 * kConsumers rows.
-// kSliceGroups = 2 (only with 2 or 4 K slices): a cluster of two CTAs shares one output tile;
-// CTA 0 runs the first half of the slices and sums them, CTA 1 the second half and keeps
-// each slice's sum apart (the first in shared memory); CTA 0 then writes its sum into CTA
-// 1's stage buffers, and CTA 1 adds its own slice sums after it, in slice order. Twice the
-// CTAs for the same tile size, for M where one CTA per tile leaves SMs idle.
-// Shared memory: [stages][parked slice sums, kSliceGroups > 1 only][barriers].
+// kSliceGroups = 2 (with 2 or 4 K slices): a cluster of two CTAs shares one output tile, for
+// M where one CTA per tile would leave SMs idle. CTA 0 runs the first half of the slices and
+// adds them up; CTA 1 runs the second half and keeps each slice's sum apart (the first in
+// `workspace`, one float per output); CTA 0 then writes its sum into CTA 1's stage buffers
+// (distributed shared memory) and CTA 1 adds its slice sums after it, in slice order.
 template <typename T, int kConsumers, int kBlockN, int kStages, int kSliceGroups>
 __global__ void __launch_bounds__((kConsumers + 1) * kWarpgroupThreads, 1)
     WgmmaGemmKernel(const __grid_constant__ CUtensorMap x_map,
                     const __grid_constant__ CUtensorMap w_map, T* __restrict__ y, int64_t y_stride,
-                    int rows, int blocks_per_slice, int k_slices) {
+                    int rows, int blocks_per_slice, int k_slices, float* __restrict__ workspace) {
   constexpr int kBlockM = 64 * kConsumers;
   constexpr int kABytes = kBlockM * kRowBytes;
   constexpr int kStageBytes = kABytes + kBlockN * kRowBytes;
   constexpr int kAccumulators = kBlockN / 2;  // fp32 registers per thread per 64 x kBlockN set
   static_assert(kStageBytes % kSwizzleAtomBytes == 0);
   static_assert(kSliceGroups == 1 || kSliceGroups == 2);
-  // The sums CTA 0 hands over fit in CTA 1's (then idle) stage buffers.
-  constexpr int kParkedBytes = ParkedBytes(kConsumers, kBlockN, kSliceGroups);
-  static_assert(kSliceGroups == 1 || kParkedBytes <= kStages * kStageBytes);
+  static_assert(kSliceGroups == 1 || kBlockM * kBlockN * 4 <= kStages * kStageBytes);
 
   extern __shared__ unsigned char smem_raw[];
   const uint32_t base = (SharedAddress(smem_raw) + kSwizzleAtomBytes - 1) & ~uint32_t{kSwizzleAtomBytes - 1};
-  const uint32_t full_bars = base + kStages * kStageBytes + kParkedBytes;  // TMA landed
+  const uint32_t full_bars = base + kStages * kStageBytes;  // TMA landed
   const uint32_t empty_bars = full_bars + kStages * 8;       // consumers done reading
 
   const int warpgroup = threadIdx.x / kWarpgroupThreads;
   const int group = kSliceGroups > 1 ? static_cast<int>(ClusterRank()) : 0;
-  const int feature0 = (blockIdx.x / kSliceGroups) * kBlockN;
+  const int tile_n = blockIdx.x / kSliceGroups;
+  const int feature0 = tile_n * kBlockN;
   const int row0 = blockIdx.y * kBlockM;
   const int slices = k_slices / kSliceGroups;
   const int first_block = group * slices * blocks_per_slice;
@@ -336,37 +334,47 @@ __global__ void __launch_bounds__((kConsumers + 1) * kWarpgroupThreads, 1)
   // Wide tiles hold 2 x kBlockN / 2 accumulator registers per consumer thread: move registers
   // from the producer (which needs few) to the consumers (40 + 2 x 232 per 128 threads fits).
   // (With one consumer warpgroup the launch bound already allows 255 registers.)
-  constexpr bool kRebalanceRegisters = kConsumers > 1 && (kBlockN > 128 || kSliceGroups > 1);
+  constexpr bool kRebalanceRegisters = kConsumers > 1 && kBlockN > 128;
   if (warpgroup == 0) {
     if constexpr (kRebalanceRegisters) asm volatile("setmaxnreg.dec.sync.aligned.u32 40;\n");
-    if (threadIdx.x == 0) {
+    // The whole first warp walks the loop and lane 0 issues, so no warp is split across the
+    // cluster barriers below.
+    if (threadIdx.x < 32) {
       for (int i = 0; i < total_blocks; ++i) {
         const int stage = i % kStages;
         if (i >= kStages) BarrierWait(empty_bars + 8 * stage, ((i / kStages) - 1) & 1);
-        const uint32_t a = base + stage * kStageBytes;
-        BarrierExpectBytes(full_bars + 8 * stage, kStageBytes);
-        TmaLoad(a, &x_map, full_bars + 8 * stage, (first_block + i) * kBlockK, row0);
-        TmaLoad(a + kABytes, &w_map, full_bars + 8 * stage, (first_block + i) * kBlockK, feature0);
+        if (threadIdx.x == 0) {
+          const uint32_t a = base + stage * kStageBytes;
+          BarrierExpectBytes(full_bars + 8 * stage, kStageBytes);
+          TmaLoad(a, &x_map, full_bars + 8 * stage, (first_block + i) * kBlockK, row0);
+          TmaLoad(a + kABytes, &w_map, full_bars + 8 * stage, (first_block + i) * kBlockK,
+                  feature0);
+        }
+        __syncwarp();
       }
     }
-    // The producer's part in the consumers' two cluster barriers below (every thread of the
-    // cluster takes part). Nothing after this point runs in warpgroup 0, so the consumers'
-    // registers never have to fit the producer's budget.
-    if constexpr (kSliceGroups > 1) {
+    if constexpr (kSliceGroups > 1) {  // the producer's part in the consumers' two barriers
       ClusterSync();
       ClusterSync();
     }
     return;
   }
+
   if constexpr (kRebalanceRegisters) asm volatile("setmaxnreg.inc.sync.aligned.u32 232;\n");
   const int consumer = warpgroup - 1;
-  // Per consumer warpgroup c, element e and thread: float [c][e][thread] of the hand-over
-  // (in the stage buffers, once both CTAs are done with them) and of the parked sums.
-  constexpr uint32_t kElementStride = kWarpgroupThreads * 4;
-  const uint32_t my_floats = static_cast<uint32_t>(
-      (consumer * kAccumulators * kWarpgroupThreads + threadIdx.x % kWarpgroupThreads) * 4);
-  const uint32_t handover = base + my_floats;
-  const uint32_t parked = base + kStages * kStageBytes + my_floats;
+  const int thread = threadIdx.x % kWarpgroupThreads;
+  // This thread's float4s, [q][thread] (q = e / 4) with a stride of 128: in CTA 1's stage
+  // buffers for the hand-over, and in the workspace (per tile) for CTA 1's parked slice sum.
+  constexpr int kQuads = kAccumulators / 4;
+  constexpr uint32_t kQuadStride = kWarpgroupThreads * 16;
+  const uint32_t handover =
+      base + static_cast<uint32_t>((consumer * kQuads * kWarpgroupThreads + thread) * 16);
+  float4* const parked =
+      kSliceGroups > 1
+          ? reinterpret_cast<float4*>(workspace) +
+                ((static_cast<int64_t>(blockIdx.y) * (gridDim.x / kSliceGroups) + tile_n) *
+                     kConsumers + consumer) * kQuads * kWarpgroupThreads + thread
+          : nullptr;
   float chain[kAccumulators];
   float total[kAccumulators];
   if (kSliceGroups == 1 || group == 0) {
@@ -376,10 +384,11 @@ __global__ void __launch_bounds__((kConsumers + 1) * kWarpgroupThreads, 1)
       ClusterSync();  // both CTAs are done with their stage buffers
       const uint32_t remote = AddressInCta(handover, 1);
 #pragma unroll
-      for (int e = 0; e < kAccumulators; ++e) {
-        StoreClusterShared(remote + e * kElementStride, total[e]);
+      for (int q = 0; q < kQuads; ++q) {
+        StoreClusterShared(remote + q * kQuadStride, total[4 * q], total[4 * q + 1],
+                           total[4 * q + 2], total[4 * q + 3]);
       }
-      ClusterSync();  // the sums have landed in CTA 1, which stores the tile
+      ClusterSync();  // the sum has landed in CTA 1, which stores the tile
       return;
     }
   } else {
@@ -388,10 +397,18 @@ __global__ void __launch_bounds__((kConsumers + 1) * kWarpgroupThreads, 1)
     ClusterSync();
     ClusterSync();
 #pragma unroll
-    for (int e = 0; e < kAccumulators; ++e) {
-      float earlier = LoadShared(handover + e * kElementStride);
-      if (slices == 2) earlier = __fadd_rn(earlier, LoadShared(parked + e * kElementStride));
-      total[e] = __fadd_rn(earlier, chain[e]);
+    for (int q = 0; q < kQuads; ++q) {
+      const float4 t = LoadShared4(handover + q * kQuadStride);
+      float earlier[4] = {t.x, t.y, t.z, t.w};
+      if (slices == 2) {
+        const float4 p = parked[q * kWarpgroupThreads];
+        earlier[0] = __fadd_rn(earlier[0], p.x);
+        earlier[1] = __fadd_rn(earlier[1], p.y);
+        earlier[2] = __fadd_rn(earlier[2], p.z);
+        earlier[3] = __fadd_rn(earlier[3], p.w);
+      }
+#pragma unroll
+      for (int c = 0; c < 4; ++c) total[4 * q + c] = __fadd_rn(earlier[c], chain[4 * q + c]);
     }
   }
   StoreTile<T, kBlockN>(total, y, y_stride, rows, row0 + consumer * 64, feature0);
@@ -431,11 +448,20 @@ bool MakeRowsMap(CUtensorMap* map, const void* data, StorageType type, int64_t r
 
 template <typename T, int kConsumers, int kBlockN, int kStages, int kSliceGroups>
 cudaError_t LaunchConfig(DeviceRows x, DeviceRows w, MutableDeviceRows y, int k_slices,
-                         cudaStream_t stream) {
+                         void* workspace, size_t workspace_bytes, cudaStream_t stream) {
   constexpr int kBlockM = 64 * kConsumers;
-  constexpr int kSmemBytes = kSwizzleAtomBytes + kStages * (kBlockM + kBlockN) * kRowBytes +
-                             ParkedBytes(kConsumers, kBlockN, kSliceGroups) + 2 * kStages * 8;
+  constexpr int kSmemBytes =
+      kSwizzleAtomBytes + kStages * (kBlockM + kBlockN) * kRowBytes + 2 * kStages * 8;
   auto* kernel = WgmmaGemmKernel<T, kConsumers, kBlockN, kStages, kSliceGroups>;
+  const dim3 grid(static_cast<unsigned>(w.rows / kBlockN * kSliceGroups),
+                  static_cast<unsigned>((x.rows + kBlockM - 1) / kBlockM));
+  if (kSliceGroups > 1 &&
+      ((k_slices != 2 && k_slices != 4) ||
+       workspace_bytes < WgmmaGemmWorkspaceBytes(x.rows, w.rows,
+                                                 {kBlockM, kBlockN, kStages, kSliceGroups}) ||
+       reinterpret_cast<uintptr_t>(workspace) % 16 != 0)) {
+    return cudaErrorInvalidValue;
+  }
   static std::atomic<uint64_t> raised_on_devices{0};
   if (const cudaError_t e = RaiseSharedMemoryLimitOnce(reinterpret_cast<const void*>(kernel),
                                                        kSmemBytes, raised_on_devices);
@@ -447,9 +473,6 @@ cudaError_t LaunchConfig(DeviceRows x, DeviceRows w, MutableDeviceRows y, int k_
       !MakeRowsMap(&w_map, w.data, w.type, w.rows, w.cols, w.row_stride, kBlockN)) {
     return cudaErrorInvalidValue;
   }
-  if (kSliceGroups > 1 && k_slices != 2 && k_slices != 4) return cudaErrorInvalidValue;
-  const dim3 grid(static_cast<unsigned>(w.rows / kBlockN * kSliceGroups),
-                  static_cast<unsigned>((x.rows + kBlockM - 1) / kBlockM));
   const int blocks_per_slice = static_cast<int>(x.cols / kBlockK / k_slices);
   cudaLaunchConfig_t launch{};
   launch.gridDim = grid;
@@ -464,29 +487,31 @@ cudaError_t LaunchConfig(DeviceRows x, DeviceRows w, MutableDeviceRows y, int k_
   launch.attrs = &cluster;
   launch.numAttrs = 1;
   return cudaLaunchKernelEx(&launch, kernel, x_map, w_map, static_cast<T*>(y.data), y.row_stride,
-                            static_cast<int>(x.rows), blocks_per_slice, k_slices);
+                            static_cast<int>(x.rows), blocks_per_slice, k_slices,
+                            static_cast<float*>(workspace));
 }
 
 // The compiled tilings {block_m, block_n, stages, slice_groups}.
 constexpr WgmmaGemmConfig kConfigs[] = {
-    {128, 128, 6, 1}, {128, 128, 4, 1}, {64, 128, 8, 1},  {128, 64, 8, 1},  {64, 64, 10, 1},
-    {128, 96, 6, 1},  {128, 96, 4, 1},  {64, 96, 8, 1},   {128, 192, 5, 1}, {128, 192, 4, 1},
-    {128, 192, 3, 2}, {128, 128, 4, 2}, {64, 192, 5, 2},  {64, 128, 8, 2},
+    {128, 128, 6, 1}, {128, 128, 4, 1}, {64, 128, 8, 1}, {128, 64, 8, 1},  {64, 64, 10, 1},
+    {128, 96, 6, 1},  {128, 96, 4, 1},  {64, 96, 8, 1},  {128, 192, 5, 1}, {128, 192, 4, 1},
+    {128, 192, 3, 1}, {128, 192, 4, 2}, {128, 192, 3, 2}, {128, 128, 4, 2}, {64, 128, 8, 2},
 };
 constexpr int kConfigCount = sizeof(kConfigs) / sizeof(kConfigs[0]);
 
 template <typename T, int kIndex>
 cudaError_t LaunchIndexed(int index, DeviceRows x, DeviceRows w, MutableDeviceRows y, int k_slices,
-                          cudaStream_t stream) {
+                          void* workspace, size_t workspace_bytes, cudaStream_t stream) {
   if constexpr (kIndex == kConfigCount) {
     return cudaErrorInvalidValue;
   } else {
     if (index == kIndex) {
       constexpr WgmmaGemmConfig c = kConfigs[kIndex];
-      return LaunchConfig<T, c.block_m / 64, c.block_n, c.stages, c.slice_groups>(x, w, y,
-                                                                                  k_slices, stream);
+      return LaunchConfig<T, c.block_m / 64, c.block_n, c.stages, c.slice_groups>(
+          x, w, y, k_slices, workspace, workspace_bytes, stream);
     }
-    return LaunchIndexed<T, kIndex + 1>(index, x, w, y, k_slices, stream);
+    return LaunchIndexed<T, kIndex + 1>(index, x, w, y, k_slices, workspace, workspace_bytes,
+                                        stream);
   }
 }
 
@@ -509,8 +534,15 @@ bool WgmmaGemmSupports(StorageType type, int64_t out_features, int64_t in_featur
          in_features <= (int64_t{1} << 31) - 1 && KSlicesFit(in_features, k_slices);
 }
 
+size_t WgmmaGemmWorkspaceBytes(int64_t rows, int64_t out_features, WgmmaGemmConfig config) {
+  if (config.slice_groups <= 1) return 0;
+  const int64_t row_tiles = (rows + config.block_m - 1) / config.block_m;
+  return static_cast<size_t>(row_tiles * config.block_m * out_features) * sizeof(float);
+}
+
 cudaError_t LaunchWgmmaGemm(DeviceRows x, DeviceRows w, MutableDeviceRows y, int k_slices,
-                            WgmmaGemmConfig config, cudaStream_t stream) {
+                            WgmmaGemmConfig config, void* workspace, size_t workspace_bytes,
+                            cudaStream_t stream) {
   if (!WgmmaGemmSupports(x.type, w.rows, w.cols, k_slices) || w.type != x.type ||
       y.type != x.type || x.cols != w.cols || y.rows != x.rows || y.cols != w.rows ||
       w.rows % config.block_n != 0 || x.row_stride % 8 != 0 || w.row_stride % 8 != 0 ||
@@ -530,9 +562,10 @@ cudaError_t LaunchWgmmaGemm(DeviceRows x, DeviceRows w, MutableDeviceRows y, int
   }
   if (index < 0) return cudaErrorInvalidValue;
   if (x.type == StorageType::kBF16) {
-    return LaunchIndexed<__nv_bfloat16, 0>(index, x, w, y, k_slices, stream);
+    return LaunchIndexed<__nv_bfloat16, 0>(index, x, w, y, k_slices, workspace, workspace_bytes,
+                                           stream);
   }
-  return LaunchIndexed<__half, 0>(index, x, w, y, k_slices, stream);
+  return LaunchIndexed<__half, 0>(index, x, w, y, k_slices, workspace, workspace_bytes, stream);
 }
 
 }  // namespace lockstep::cuda::internal

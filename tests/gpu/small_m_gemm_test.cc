@@ -98,7 +98,7 @@ TEST_P(SmallMGemmTest, ChainEqualsSplitK1CublasLtBitwise) {
   const DType dtype = GetParam();
   for (const auto& [n, k] : {std::pair<int64_t, int64_t>{kDownN, kDownK}, {kOProj, kOProj}}) {
     const auto cublaslt = Unwrap(LinearPlan::Create(
-        context_.get(), LinearShape{dtype, n, k, false}, {.small_m_max_rows = 0}));
+        context_.get(), LinearShape{dtype, n, k, false}, {.split_k = 1, .small_m_max_rows = 0}));
     ASSERT_EQ(cublaslt->split_k(), 1);
     const DeviceMatrix x = Random(dtype, 128, k, 11);
     const DeviceMatrix w = Random(dtype, n, k, 12);
