@@ -448,15 +448,20 @@ absl::Status CheckSliced(LinearContext* context, const Shape& shape, DType dtype
               "crossM!=", "S1:cublas", "S:heur", "S:S/2");
   for (int slices : kSliceCounts) {
     if (!cuda::internal::KSlicesFit(k, slices)) continue;
+    // The default tiling for M rows (one CTA per tile where the slices cannot be halved).
+    auto default_config = [&](int64_t rows) {
+      WgmmaGemmConfig c = cuda::internal::WgmmaGemmDefaultConfig(rows, n);
+      if (slices % 2 != 0) c.slice_groups = 1;
+      if (c.slice_groups == 1 && c.block_n == 128 && c.stages == 4) c.stages = 6;
+      return c;
+    };
     // The reference rows: the wgmma kernel's default tiling on all 4096 rows.
-    LOCKSTEP_ASSIGN_OR_RETURN(
-        std::vector<uint16_t> all,
-        wgmma(slices, cuda::internal::WgmmaGemmDefaultConfig(max_rows, n), max_rows));
+    LOCKSTEP_ASSIGN_OR_RETURN(std::vector<uint16_t> all,
+                              wgmma(slices, default_config(max_rows), max_rows));
     for (int64_t rows : kSlicedCheckRows) {
       const int64_t count = rows * n;
       LOCKSTEP_ASSIGN_OR_RETURN(std::vector<uint16_t> mma, small_m(slices, rows));
-      LOCKSTEP_ASSIGN_OR_RETURN(std::vector<uint16_t> wg,
-                                wgmma(slices, cuda::internal::WgmmaGemmDefaultConfig(rows, n), rows));
+      LOCKSTEP_ASSIGN_OR_RETURN(std::vector<uint16_t> wg, wgmma(slices, default_config(rows), rows));
       int64_t config_differing = 0;
       for (int c = 0; c < cuda::internal::WgmmaGemmConfigCount(); ++c) {
         const WgmmaGemmConfig config = cuda::internal::WgmmaGemmConfigAt(c);

@@ -5,6 +5,9 @@
 // into `chain`, in increasing k; at each slice's end `total` = total + chain (fp32 RN).
 // That is exactly the K-sliced chain order (k_sliced_order.h): the tile shape, stage count
 // and M only decide who loads what.
+// Tried and left out (bench/RESULTS.md, 2026-11-30): clusters of two CTAs sharing the X tile
+// by TMA multicast gave the same bits but ran 1.05-1.5x slower than these tilings (and ~1 us
+// per stage while the remote releases used .release.cluster semantics).
 #include <cuda.h>
 #include <cudaTypedefs.h>
 #include <cuda_bf16.h>
