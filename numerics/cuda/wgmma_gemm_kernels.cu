@@ -42,16 +42,19 @@ __device__ __forceinline__ void BarrierExpectBytes(uint32_t bar, uint32_t bytes)
 __device__ __forceinline__ void BarrierArrive(uint32_t bar) {
   asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];\n" ::"r"(bar) : "memory");
 }
-// Returns once the barrier's phase with this parity has completed.
+// Returns once the barrier's phase with this parity has completed. The suspend-time hint
+// lets a waiting thread sleep until the phase completes instead of re-polling: polling
+// warps compete with wgmma for the shared-memory pipe (Nsight Compute, bench/RESULTS.md).
+constexpr uint32_t kSuspendHintNs = 0x989680;
 __device__ __forceinline__ void BarrierWait(uint32_t bar, uint32_t parity) {
   asm volatile(
       "{\n"
       ".reg .pred done;\n"
       "WAIT_AGAIN:\n"
-      "mbarrier.try_wait.parity.shared::cta.b64 done, [%0], %1;\n"
+      "mbarrier.try_wait.parity.shared::cta.b64 done, [%0], %1, %2;\n"
       "@!done bra WAIT_AGAIN;\n"
       "}\n" ::"r"(bar),
-      "r"(parity)
+      "r"(parity), "r"(kSuspendHintNs)
       : "memory");
 }
 
