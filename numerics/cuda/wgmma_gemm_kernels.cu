@@ -1,10 +1,12 @@
-// The large-M GEMM kernel (wgmma_gemm.h). Warpgroup 0 is the producer: one thread walks the
-// K blocks of every slice in order and TMA-loads each block's X rows and W rows into the next
-// free stage (128-byte swizzle, so wgmma reads them without bank conflicts). Warpgroups 1..
-// are consumers, each owning 64 rows of the CTA's tile: per K block four wgmma k16 steps
-// into `chain`, in increasing k; at each slice's end `total` = total + chain (fp32 RN).
-// That is exactly the K-sliced chain order (k_sliced_order.h): the tile shape, stage count
-// and M only decide who loads what.
+// The large-M GEMM kernel (wgmma_gemm.h). Warpgroup 0 is the producer: its first warp walks
+// the K blocks of the CTA's slices in order and lane 0 TMA-loads each block's X rows and W
+// rows into the next free stage (128-byte swizzle, so wgmma reads them without bank
+// conflicts). Warpgroups 1.. are consumers, each owning 64 rows of the CTA's tile: per K
+// block four wgmma k16 steps into `chain`, in increasing k; at each slice's end `total` =
+// total + chain (fp32 RN). With two CTAs per tile the second CTA's slice sums are added
+// after the first CTA's total, in the same order. That is exactly the K-sliced chain order
+// (k_sliced_order.h): the tile shape, stage count, CTAs per tile and M only decide who
+// loads and adds what, never the order.
 // Tried and left out (bench/RESULTS.md, 2026-11-30): clusters of two CTAs sharing the X tile
 // by TMA multicast gave the same bits but ran 1.05-1.5x slower than these tilings (and ~1 us
 // per stage while the remote releases used .release.cluster semantics).
