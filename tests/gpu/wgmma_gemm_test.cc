@@ -224,6 +224,29 @@ TEST_P(WgmmaGemmTest, RefusesWhatItCannotRun) {
   for (uint16_t b : untouched) ASSERT_EQ(b, 0xFFFF) << "a refused call wrote";
 }
 
+// Host only: every default tiling is one that was compiled and divides N (a default that
+// is not compiled makes every call of its bucket fail), and the workspace is one float per
+// padded output exactly when a tile is split over two CTAs.
+TEST(WgmmaGemmConfigTest, DefaultTilingsAreCompiledAndFitTheirShapes) {
+  for (int64_t n : {int64_t{896}, int64_t{1536}, int64_t{3584}, int64_t{4864}}) {
+    for (int64_t rows = 1; rows <= 8192; rows *= 2) {
+      const WgmmaGemmConfig d = internal::WgmmaGemmDefaultConfig(rows, n);
+      bool compiled = false;
+      for (int c = 0; c < internal::WgmmaGemmConfigCount(); ++c) {
+        const WgmmaGemmConfig k = internal::WgmmaGemmConfigAt(c);
+        compiled = compiled || (k.block_m == d.block_m && k.block_n == d.block_n &&
+                                k.stages == d.stages && k.slice_groups == d.slice_groups);
+      }
+      EXPECT_TRUE(compiled) << "N " << n << " M " << rows << ": " << Name(d);
+      EXPECT_EQ(n % d.block_n, 0) << "N " << n << " M " << rows << ": " << Name(d);
+      const size_t padded_rows = (rows + d.block_m - 1) / d.block_m * d.block_m;
+      EXPECT_EQ(internal::WgmmaGemmWorkspaceBytes(rows, n, d),
+                d.slice_groups > 1 ? padded_rows * n * sizeof(float) : 0u)
+          << "N " << n << " M " << rows;
+    }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(HalfTypes, WgmmaGemmTest, ::testing::Values(DType::kF16, DType::kBF16),
                          [](const ::testing::TestParamInfo<DType>& info) {
                            return std::string(DTypeName(info.param));
