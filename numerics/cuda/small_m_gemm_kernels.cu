@@ -1,10 +1,11 @@
 // The small-M fixed-order GEMM kernel (small_m_gemm.h): mma.sync m16n8k16 with fp32
 // accumulation, W as the A operand (16 features x 16 k), X rows as B (16 k x 8 rows).
-// Guarantee: each output element is acc = 0; for k0 = 0, 16, 32, ...: acc = MMA(acc,
-// W[f, k0:k0+16], X[r, k0:k0+16]); y = round_rn(acc). Nothing else touches the arithmetic:
-// tiles, stages and CTA shapes only decide who loads what, so all configs give equal bits.
-// On an H200 these are cuBLASLt's split-K-1 bits (bench/RESULTS.md), and the time is the
-// chain's: ~2.7 us + ~39 ns per k16 step, so the kernel pays only where K is short.
+// Guarantee: for each of the S K slices, acc_s = 0; for k0 = the slice's 0, 16, 32, ...:
+// acc_s = MMA(acc_s, W[f, k0:k0+16], X[r, k0:k0+16]); y = round_rn(((acc_0 + acc_1) + ...)).
+// Nothing else touches the arithmetic: tiles, stages and CTA shapes only decide who loads
+// what, so all configs give equal bits. On an H200, S = 1 gives cuBLASLt's split-K-1 bits and
+// S = 4 its split-K-4 bits for 1.5B down (bench/RESULTS.md). The time is one slice's chain:
+// ~2.7 us + ~39 ns per k16 step of the slice, so the kernel pays where K / S is short.
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>

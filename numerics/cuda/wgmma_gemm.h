@@ -4,7 +4,7 @@
 // Guarantee: every element is computed in the K-sliced chain order of k_sliced_order.h with
 // the caller's k_slices, whatever the tile, stage count or M: each consumer keeps the running
 // slice's chain in one accumulator set and the sum of the finished slices in a second, so the
-// bits equal small_m_gemm.h's for the same k_slices (checked by tests/numerics/cuda).
+// bits equal small_m_gemm.h's for the same k_slices (checked by tests/gpu/wgmma_gemm_test.cc).
 #pragma once
 
 #include <cuda_runtime_api.h>
