@@ -277,6 +277,18 @@ absl::StatusOr<std::vector<double>> TimeVariants(const std::vector<Timed>& varia
   return medians;
 }
 
+// One CSV row per variant: part, shape, N, K, dtype, M, variant, µs, ratio to variant 0.
+void WriteTimes(std::ofstream* csv, const char* part, const Shape& shape, DType dtype, int64_t rows,
+                const std::vector<Timed>& variants, const std::vector<double>& us) {
+  if (csv == nullptr) return;
+  for (size_t v = 0; v < variants.size(); ++v) {
+    *csv << part << "," << shape.name << "," << shape.n << "," << shape.k << ","
+         << DTypeName(dtype) << "," << rows << "," << variants[v].name << ","
+         << absl::StrFormat("%.3f", us[v]) << "," << absl::StrFormat("%.3f", us[v] / us[0])
+         << "\n";
+  }
+}
+
 absl::Status TimeShape(LinearContext* context, const Shape& shape, DType dtype,
                        std::ofstream* csv) {
   const int64_t n = shape.n, k = shape.k;
@@ -357,13 +369,7 @@ absl::Status TimeShape(LinearContext* context, const Shape& shape, DType dtype,
                 static_cast<long long>(rows), us[0], us[1], us[1] / us[0], us[2], us[2] / us[0],
                 us[best], variants[best].name.c_str(), us[best] / us[0], us[3] / us[0],
                 us[4] / us[0]);
-    if (csv != nullptr) {
-      for (size_t v = 0; v < variants.size(); ++v) {
-        *csv << "time," << shape.name << "," << n << "," << k << "," << DTypeName(dtype) << ","
-             << rows << "," << variants[v].name << "," << absl::StrFormat("%.3f", us[v]) << ","
-             << absl::StrFormat("%.3f", us[v] / us[0]) << "\n";
-      }
-    }
+    WriteTimes(csv, "time", shape, dtype, rows, variants, us);
   }
   cudaStreamDestroy(stream);
   return absl::OkStatus();
@@ -452,7 +458,6 @@ absl::Status CheckSliced(LinearContext* context, const Shape& shape, DType dtype
     auto default_config = [&](int64_t rows) {
       WgmmaGemmConfig c = cuda::internal::WgmmaGemmDefaultConfig(rows, n);
       if (slices % 2 != 0) c.slice_groups = 1;
-      if (c.slice_groups == 1 && c.block_n == 128 && c.stages == 4) c.stages = 6;
       return c;
     };
     // The reference rows: the wgmma kernel's default tiling on all 4096 rows.
@@ -594,13 +599,7 @@ absl::Status TimeSliced(LinearContext* context, const Shape& shape, DType dtype,
       }
     }
     std::printf("%s\n", line.c_str());
-    if (csv != nullptr) {
-      for (size_t v = 0; v < variants.size(); ++v) {
-        *csv << "sliced," << shape.name << "," << n << "," << k << "," << DTypeName(dtype) << ","
-             << rows << "," << variants[v].name << "," << absl::StrFormat("%.3f", us[v]) << ","
-             << absl::StrFormat("%.3f", us[v] / us[0]) << "\n";
-      }
-    }
+    WriteTimes(csv, "sliced", shape, dtype, rows, variants, us);
   }
   cudaStreamDestroy(stream);
   return absl::OkStatus();

@@ -524,12 +524,25 @@ cudaError_t LaunchIndexed(int index, DeviceRows x, DeviceRows w, MutableDeviceRo
   }
 }
 
+// Whether the current device is sm_90. A device's compute capability never changes, so the
+// answer is kept per device (one bit each) and later launches pay one cudaGetDevice.
 bool DeviceIsSm90() {
-  int device = 0, major = 0, minor = 0;
-  return cudaGetDevice(&device) == cudaSuccess &&
-         cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device) == cudaSuccess &&
-         cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, device) == cudaSuccess &&
-         major == 9 && minor == 0;
+  static std::atomic<uint64_t> asked_devices{0};
+  static std::atomic<uint64_t> sm90_devices{0};
+  int device = 0;
+  if (cudaGetDevice(&device) != cudaSuccess) return false;
+  const uint64_t device_bit = device < 64 ? uint64_t{1} << device : 0;  // 0: ask every time
+  if ((asked_devices.load(std::memory_order_acquire) & device_bit) != 0) {
+    return (sm90_devices.load(std::memory_order_relaxed) & device_bit) != 0;
+  }
+  int major = 0, minor = 0;
+  const bool sm90 =
+      cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device) == cudaSuccess &&
+      cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, device) == cudaSuccess &&
+      major == 9 && minor == 0;
+  if (sm90) sm90_devices.fetch_or(device_bit, std::memory_order_relaxed);
+  asked_devices.fetch_or(device_bit, std::memory_order_release);  // after the answer's bit
+  return sm90;
 }
 
 }  // namespace

@@ -8,7 +8,6 @@
 // be captured. (The same checks run on the CPU through GraphRecordingBackend:
 // tests/model/decode_buckets_test.cc, tests/rollout/engine_graph_buckets_test.cc.)
 #include <algorithm>
-#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -24,6 +23,7 @@
 #include "rollout/engine.h"
 #include "tests/gpu/gpu_test_util.h"
 #include "tests/gpu/small_model_gpu_test.h"
+#include "tests/rollout/same_generations.h"
 
 namespace lockstep::cuda::gpu_testing {
 namespace {
@@ -91,19 +91,7 @@ TEST_F(DecodeGraphsTest, EngineWithGraphsGivesTheSameTokensAndLogprobsAsWithout)
     EXPECT_TRUE(batch == 1 || batch == 2 || batch == 4 || batch == 6) << batch;
   }
   EXPECT_GT(graphed.stats.padded_rows, 0);
-  ASSERT_EQ(eager.results.size(), graphed.results.size());
-  for (size_t i = 0; i < eager.results.size(); ++i) {
-    const GenerationResult& a = eager.results[i];
-    const GenerationResult& b = graphed.results[i];
-    ASSERT_EQ(a.request_id, b.request_id);
-    EXPECT_EQ(a.tokens, b.tokens) << "request " << a.request_id;
-    ASSERT_EQ(a.logprobs.size(), b.logprobs.size());
-    for (size_t t = 0; t < a.logprobs.size(); ++t) {
-      ASSERT_EQ(std::bit_cast<uint32_t>(a.logprobs[t]), std::bit_cast<uint32_t>(b.logprobs[t]))
-          << "request " << a.request_id << " token " << t;
-    }
-    EXPECT_EQ(a.finished_step, b.finished_step);
-  }
+  ::lockstep::testing::ExpectSameGenerations(eager.results, graphed.results);
 }
 
 TEST_F(DecodeGraphsTest, OneGraphPerBucketTouchedSameBitsAndNoAllocationOnReplay) {
@@ -163,18 +151,9 @@ TEST_F(DecodeGraphsTest, OneGraphPerBucketTouchedSameBitsAndNoAllocationOnReplay
   const std::vector<GenerationResult> reference = run(eager);
   EXPECT_EQ(eager.workspace().decode_graphs().stats().padded_rows, 0);
   for (const std::vector<GenerationResult>* results : {&first, &second}) {
-    ASSERT_EQ(results->size(), reference.size());
-    for (size_t i = 0; i < reference.size(); ++i) {
-      const GenerationResult& a = (*results)[i];
-      const GenerationResult& b = reference[i];
-      ASSERT_EQ(a.request_id, b.request_id);
-      EXPECT_EQ(a.tokens, b.tokens) << "request " << a.request_id;
-      ASSERT_EQ(a.logprobs.size(), b.logprobs.size());
-      for (size_t t = 0; t < a.logprobs.size(); ++t) {
-        ASSERT_EQ(std::bit_cast<uint32_t>(a.logprobs[t]), std::bit_cast<uint32_t>(b.logprobs[t]))
-            << "request " << a.request_id << " token " << t;
-      }
-    }
+    ::lockstep::testing::ExpectSameGenerations(*results, reference,
+                                               /*compare_finished_step=*/false);
+    if (HasFatalFailure()) return;
   }
 }
 

@@ -1,10 +1,12 @@
-// Test-only helpers shared by the GPU op tests (logprob, attention): the skip-without-GPU
-// fixture, host<->device copies of tensors and vectors, and ulp distances for the stated
-// CPU-vs-GPU tolerances. A failed status becomes an exception, which GoogleTest reports.
+// Test-only helpers shared by the GPU op tests (logprob, attention, GEMMs): the
+// skip-without-GPU fixture, host<->device copies of tensors and vectors, random device
+// matrices and their 16-bit patterns, and ulp distances for the stated CPU-vs-GPU
+// tolerances. A failed status becomes an exception, which GoogleTest reports.
 #pragma once
 
 #include <cuda_runtime_api.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
@@ -19,6 +21,8 @@
 #include "numerics/cuda/cuda_status.h"
 #include "numerics/cuda/device_buffer.h"
 #include "numerics/cuda/device_info.h"
+#include "numerics/cuda/device_rows.h"
+#include "numerics/cuda/kernel_launch.h"
 #include "numerics/tensor.h"
 
 namespace lockstep::cuda::gpu_testing {
@@ -66,6 +70,40 @@ inline DeviceMatrix UploadTensor(const Tensor& dense) {
   out.view = MatrixView{dense.dtype(), out.buffer.data(), dense.shape()[0], dense.shape()[1],
                         dense.shape()[1]};
   return out;
+}
+
+// A device matrix of reproducible uniform values (internal::LaunchFillUniform with `seed`).
+inline DeviceMatrix DeviceRandom(DType dtype, int64_t rows, int64_t cols, uint64_t seed) {
+  DeviceMatrix m;
+  m.buffer = Unwrap(DeviceBuffer::Allocate(rows * cols * DTypeSize(dtype)));
+  Check(CudaStatus(internal::LaunchFillUniform(internal::ToStorageType(dtype), m.buffer.data(),
+                                               rows * cols, seed, nullptr),
+                   "fill"));
+  m.view = MatrixView{dtype, m.buffer.data(), rows, cols, cols};
+  return m;
+}
+
+// The 16-bit patterns of a dense fp16/bf16 device matrix, after all queued work.
+inline std::vector<uint16_t> DeviceBits16(MatrixView m) {
+  Sync();
+  std::vector<uint16_t> out(m.rows * m.cols);
+  Check(CudaStatus(cudaMemcpy(out.data(), m.data, out.size() * 2, cudaMemcpyDeviceToHost),
+                   "cudaMemcpy"));
+  return out;
+}
+
+// How many of the first `count` patterns differ (count < 0: all of both, a length
+// difference counting as that many differing elements).
+inline int64_t CountDifferingBits16(const std::vector<uint16_t>& a, const std::vector<uint16_t>& b,
+                                    int64_t count = -1) {
+  const bool whole = count < 0;
+  if (whole) count = static_cast<int64_t>(std::min(a.size(), b.size()));
+  int64_t n = 0;
+  for (int64_t i = 0; i < count; ++i) n += a[i] != b[i] ? 1 : 0;
+  if (whole) {
+    n += static_cast<int64_t>(a.size() > b.size() ? a.size() - b.size() : b.size() - a.size());
+  }
+  return n;
 }
 
 // A device matrix filled with 0xFF bytes (NaN in every dtype), so unwritten elements show.

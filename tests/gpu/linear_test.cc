@@ -40,6 +40,7 @@ namespace {
 
 using gpu_testing::Check;
 using gpu_testing::DeviceMatrix;
+using gpu_testing::DeviceRandom;
 using gpu_testing::GpuTest;
 using gpu_testing::PoisonedDevice;
 using gpu_testing::Sync;
@@ -59,16 +60,6 @@ class GpuLinearTest : public GpuTest {
   }
   std::unique_ptr<LinearContext> context_;
 };
-
-DeviceMatrix DeviceRandom(DType dtype, int64_t rows, int64_t cols, uint64_t seed) {
-  DeviceMatrix m;
-  m.buffer = Unwrap(DeviceBuffer::Allocate(rows * cols * DTypeSize(dtype)));
-  Check(CudaStatus(internal::LaunchFillUniform(internal::ToStorageType(dtype), m.buffer.data(),
-                                               rows * cols, seed, nullptr),
-                   "fill"));
-  m.view = MatrixView{dtype, m.buffer.data(), rows, cols, cols};
-  return m;
-}
 
 Tensor Download(const DeviceMatrix& m) {
   Sync();

@@ -30,7 +30,10 @@ namespace lockstep::cuda {
 namespace {
 
 using gpu_testing::Check;
+using gpu_testing::CountDifferingBits16;
+using gpu_testing::DeviceBits16;
 using gpu_testing::DeviceMatrix;
+using gpu_testing::DeviceRandom;
 using gpu_testing::GpuTest;
 using gpu_testing::PoisonedDevice;
 using gpu_testing::Sync;
@@ -40,30 +43,6 @@ using internal::SmallMOrder;
 
 constexpr int64_t kDownN = 1536, kDownK = 8960;  // Qwen2.5-1.5B down_proj
 constexpr int64_t kOProj = 896;                   // Qwen2.5-0.5B o_proj: 896 x 896
-
-DeviceMatrix Random(DType dtype, int64_t rows, int64_t cols, uint64_t seed) {
-  DeviceMatrix m;
-  m.buffer = Unwrap(DeviceBuffer::Allocate(rows * cols * DTypeSize(dtype)));
-  Check(CudaStatus(internal::LaunchFillUniform(internal::ToStorageType(dtype), m.buffer.data(),
-                                               rows * cols, seed, nullptr),
-                   "fill"));
-  m.view = MatrixView{dtype, m.buffer.data(), rows, cols, cols};
-  return m;
-}
-
-std::vector<uint16_t> Bits(MatrixView m) {
-  Sync();
-  std::vector<uint16_t> out(m.rows * m.cols);
-  Check(CudaStatus(cudaMemcpy(out.data(), m.data, out.size() * 2, cudaMemcpyDeviceToHost),
-                   "cudaMemcpy"));
-  return out;
-}
-
-int64_t CountDiffering(const std::vector<uint16_t>& a, const std::vector<uint16_t>& b) {
-  int64_t n = 0;
-  for (size_t i = 0; i < a.size() && i < b.size(); ++i) n += a[i] != b[i] ? 1 : 0;
-  return n + static_cast<int64_t>(a.size() > b.size() ? a.size() - b.size() : b.size() - a.size());
-}
 
 void LaunchKernel(const DeviceMatrix& x, int64_t rows, const DeviceMatrix& w, MatrixView y,
                   SmallMConfig config, SmallMOrder order) {
@@ -100,14 +79,14 @@ TEST_P(SmallMGemmTest, ChainEqualsSplitK1CublasLtBitwise) {
     const auto cublaslt = Unwrap(LinearPlan::Create(
         context_.get(), LinearShape{dtype, n, k, false}, {.split_k = 1, .small_m_max_rows = 0}));
     ASSERT_EQ(cublaslt->split_k(), 1);
-    const DeviceMatrix x = Random(dtype, 128, k, 11);
-    const DeviceMatrix w = Random(dtype, n, k, 12);
+    const DeviceMatrix x = DeviceRandom(dtype, 128, k, 11);
+    const DeviceMatrix w = DeviceRandom(dtype, n, k, 12);
     for (int64_t rows : {1, 3, 8, 16, 37, 64, 128}) {
       const DeviceMatrix y_ref = PoisonedDevice(dtype, rows, n);
       const DeviceMatrix y = PoisonedDevice(dtype, rows, n);
       Check(cublaslt->Run(x.Rows(0, rows), w.view, nullptr, y_ref.view, nullptr));
       LaunchKernel(x, rows, w, y.view, internal::SmallMDefaultConfig(rows), SmallMOrder::kChain);
-      EXPECT_EQ(CountDiffering(Bits(y_ref.view), Bits(y.view)), 0)
+      EXPECT_EQ(CountDifferingBits16(DeviceBits16(y_ref.view), DeviceBits16(y.view)), 0)
           << "(" << n << ", " << k << ") M = " << rows;
     }
   }
@@ -117,29 +96,29 @@ TEST_P(SmallMGemmTest, ChainEqualsSplitK1CublasLtBitwise) {
 // in two accumulators) give other bits for some elements.
 TEST_P(SmallMGemmTest, EvenOddControlDiffersFromTheChain) {
   const DType dtype = GetParam();
-  const DeviceMatrix x = Random(dtype, 16, kDownK, 21);
-  const DeviceMatrix w = Random(dtype, kDownN, kDownK, 22);
+  const DeviceMatrix x = DeviceRandom(dtype, 16, kDownK, 21);
+  const DeviceMatrix w = DeviceRandom(dtype, kDownN, kDownK, 22);
   const DeviceMatrix chain = PoisonedDevice(dtype, 16, kDownN);
   const DeviceMatrix control = PoisonedDevice(dtype, 16, kDownN);
   LaunchKernel(x, 16, w, chain.view, internal::SmallMConfigAt(0), SmallMOrder::kChain);
   LaunchKernel(x, 16, w, control.view, internal::SmallMConfigAt(0),
                SmallMOrder::kEvenOddControl);
-  EXPECT_GT(CountDiffering(Bits(chain.view), Bits(control.view)), 0);
+  EXPECT_GT(CountDifferingBits16(DeviceBits16(chain.view), DeviceBits16(control.view)), 0);
 }
 
 // Tilings move data, never arithmetic; rows past M (37, not a multiple of 8) stay poisoned.
 TEST_P(SmallMGemmTest, EveryTilingGivesTheSameBitsAndWritesOnlyMRows) {
   const DType dtype = GetParam();
   constexpr int64_t kN = 896, kK = 4864, kRows = 37, kSpare = 11;
-  const DeviceMatrix x = Random(dtype, kRows, kK, 31);
-  const DeviceMatrix w = Random(dtype, kN, kK, 32);
+  const DeviceMatrix x = DeviceRandom(dtype, kRows, kK, 31);
+  const DeviceMatrix w = DeviceRandom(dtype, kN, kK, 32);
   std::vector<uint16_t> first;
   for (int c = 0; c < internal::SmallMConfigCount(); ++c) {
     const SmallMConfig config = internal::SmallMConfigAt(c);
     const DeviceMatrix y = PoisonedDevice(dtype, kRows + kSpare, kN);
     const MatrixView y_rows{dtype, y.view.data, kRows, kN, kN, Device::kCuda};
     LaunchKernel(x, kRows, w, y_rows, config, SmallMOrder::kChain);
-    std::vector<uint16_t> all = Bits(y.view);
+    std::vector<uint16_t> all = DeviceBits16(y.view);
     for (int64_t i = kRows * kN; i < (kRows + kSpare) * kN; ++i) {
       ASSERT_EQ(all[i], 0xFFFF) << "config " << c << " wrote past row " << kRows;
     }
@@ -150,7 +129,7 @@ TEST_P(SmallMGemmTest, EveryTilingGivesTheSameBitsAndWritesOnlyMRows) {
     if (c == 0) {
       first = all;
     } else {
-      EXPECT_EQ(CountDiffering(first, all), 0) << "config " << c;
+      EXPECT_EQ(CountDifferingBits16(first, all), 0) << "config " << c;
     }
   }
 }
@@ -176,19 +155,19 @@ TEST_P(SmallMGemmTest, PlanIsInvariantAcrossTheKernelSwitch) {
     ASSERT_TRUE(plan->UsesSmallMKernel(128));
     ASSERT_FALSE(plan->UsesSmallMKernel(129));
     constexpr int64_t kOffset = 5;
-    const DeviceMatrix x = Random(dtype, 600 + kOffset, c.k, 41);
-    const DeviceMatrix w = Random(dtype, c.n, c.k, 42);
+    const DeviceMatrix x = DeviceRandom(dtype, 600 + kOffset, c.k, 41);
+    const DeviceMatrix w = DeviceRandom(dtype, c.n, c.k, 42);
     const DeviceMatrix y_alone = PoisonedDevice(dtype, 1, c.n);
     for (int64_t batch : {2, 37, 128, 129, 600}) {
       const DeviceMatrix y = PoisonedDevice(dtype, batch, c.n);
       Check(plan->Run(x.Rows(kOffset, batch), w.view, nullptr, y.view, nullptr));
-      const std::vector<uint16_t> batch_bits = Bits(y.view);
+      const std::vector<uint16_t> batch_bits = DeviceBits16(y.view);
       for (int64_t r : {int64_t{0}, batch / 2, batch - 1}) {
         Check(plan->Run(x.Rows(kOffset + r, 1), w.view, nullptr, y_alone.view, nullptr));
-        const std::vector<uint16_t> alone = Bits(y_alone.view);
+        const std::vector<uint16_t> alone = DeviceBits16(y_alone.view);
         const std::vector<uint16_t> row(batch_bits.begin() + r * c.n,
                                         batch_bits.begin() + (r + 1) * c.n);
-        EXPECT_EQ(CountDiffering(alone, row), 0)
+        EXPECT_EQ(CountDifferingBits16(alone, row), 0)
             << "(" << c.n << ", " << c.k << ") batch " << batch << " row " << r;
       }
     }

@@ -29,7 +29,10 @@ namespace lockstep::cuda {
 namespace {
 
 using gpu_testing::Check;
+using gpu_testing::CountDifferingBits16;
+using gpu_testing::DeviceBits16;
 using gpu_testing::DeviceMatrix;
+using gpu_testing::DeviceRandom;
 using gpu_testing::GpuTest;
 using gpu_testing::PoisonedDevice;
 using gpu_testing::Sync;
@@ -39,31 +42,6 @@ using internal::WgmmaGemmConfig;
 constexpr int64_t kN = 1536, kK = 8960;  // Qwen2.5-1.5B down_proj
 constexpr int64_t kMaxRows = 1100;
 constexpr int64_t kSpareRows = 3;  // poisoned rows after the output, never to be written
-
-DeviceMatrix Random(DType dtype, int64_t rows, int64_t cols, uint64_t seed) {
-  DeviceMatrix m;
-  m.buffer = Unwrap(DeviceBuffer::Allocate(rows * cols * DTypeSize(dtype)));
-  Check(CudaStatus(internal::LaunchFillUniform(internal::ToStorageType(dtype), m.buffer.data(),
-                                               rows * cols, seed, nullptr),
-                   "fill"));
-  m.view = MatrixView{dtype, m.buffer.data(), rows, cols, cols};
-  return m;
-}
-
-std::vector<uint16_t> Bits(MatrixView m) {
-  Sync();
-  std::vector<uint16_t> out(m.rows * m.cols);
-  Check(CudaStatus(cudaMemcpy(out.data(), m.data, out.size() * 2, cudaMemcpyDeviceToHost),
-                   "cudaMemcpy"));
-  return out;
-}
-
-int64_t CountDiffering(const std::vector<uint16_t>& a, const std::vector<uint16_t>& b,
-                       int64_t count) {
-  int64_t n = 0;
-  for (int64_t i = 0; i < count; ++i) n += a[i] != b[i] ? 1 : 0;
-  return n;
-}
 
 std::string Name(WgmmaGemmConfig c) {
   return std::to_string(c.block_m) + "x" + std::to_string(c.block_n) + " stages " +
@@ -103,21 +81,21 @@ class WgmmaGemmTest : public GpuTest, public ::testing::WithParamInterface<DType
 
 TEST_P(WgmmaGemmTest, EveryTilingGivesTheSmallMKernelsBitsForEverySliceCount) {
   const DType dtype = GetParam();
-  const DeviceMatrix x = Random(dtype, kMaxRows, kK, 51);
-  const DeviceMatrix w = Random(dtype, kN, kK, 52);
+  const DeviceMatrix x = DeviceRandom(dtype, kMaxRows, kK, 51);
+  const DeviceMatrix w = DeviceRandom(dtype, kN, kK, 52);
   for (int slices : {1, 2, 4}) {
     for (int64_t rows : {int64_t{1}, int64_t{5}, int64_t{130}, kMaxRows}) {
       const DeviceMatrix reference = PoisonedDevice(dtype, rows, kN);
       SmallM(x.Rows(0, rows), w, reference.view, slices);
-      const std::vector<uint16_t> expected = Bits(reference.view);
+      const std::vector<uint16_t> expected = DeviceBits16(reference.view);
       for (int c = 0; c < internal::WgmmaGemmConfigCount(); ++c) {
         const WgmmaGemmConfig config = internal::WgmmaGemmConfigAt(c);
         if (kN % config.block_n != 0 || (config.slice_groups > 1 && slices % 2 != 0)) continue;
         const DeviceMatrix y = PoisonedDevice(dtype, rows + kSpareRows, kN);
         const MatrixView y_rows{dtype, y.view.data, rows, kN, kN, Device::kCuda};
         ASSERT_EQ(Wgmma(x.Rows(0, rows), w, y_rows, slices, config), cudaSuccess) << Name(config);
-        const std::vector<uint16_t> all = Bits(y.view);
-        EXPECT_EQ(CountDiffering(expected, all, rows * kN), 0)
+        const std::vector<uint16_t> all = DeviceBits16(y.view);
+        EXPECT_EQ(CountDifferingBits16(expected, all, rows * kN), 0)
             << Name(config) << ", " << slices << " slices, M = " << rows;
         for (int64_t i = rows * kN; i < (rows + kSpareRows) * kN; ++i) {
           ASSERT_EQ(all[i], 0xFFFF) << Name(config) << " wrote past row " << rows;
@@ -131,17 +109,17 @@ TEST_P(WgmmaGemmTest, EveryTilingGivesTheSmallMKernelsBitsForEverySliceCount) {
 TEST_P(WgmmaGemmTest, SliceCountsGiveDifferentBits) {
   const DType dtype = GetParam();
   constexpr int64_t kRows = 256;
-  const DeviceMatrix x = Random(dtype, kRows, kK, 61);
-  const DeviceMatrix w = Random(dtype, kN, kK, 62);
+  const DeviceMatrix x = DeviceRandom(dtype, kRows, kK, 61);
+  const DeviceMatrix w = DeviceRandom(dtype, kN, kK, 62);
   std::vector<std::vector<uint16_t>> outputs;
   for (int slices : {1, 2, 4}) {
     const DeviceMatrix y = PoisonedDevice(dtype, kRows, kN);
     ASSERT_EQ(Wgmma(x.Rows(0, kRows), w, y.view, slices, {128, 128, 6, 1}), cudaSuccess);
-    outputs.push_back(Bits(y.view));
+    outputs.push_back(DeviceBits16(y.view));
   }
-  EXPECT_GT(CountDiffering(outputs[0], outputs[1], kRows * kN), 0);
-  EXPECT_GT(CountDiffering(outputs[1], outputs[2], kRows * kN), 0);
-  EXPECT_GT(CountDiffering(outputs[0], outputs[2], kRows * kN), 0);
+  EXPECT_GT(CountDifferingBits16(outputs[0], outputs[1], kRows * kN), 0);
+  EXPECT_GT(CountDifferingBits16(outputs[1], outputs[2], kRows * kN), 0);
+  EXPECT_GT(CountDifferingBits16(outputs[0], outputs[2], kRows * kN), 0);
 }
 
 // Equal bits to each other are not enough: on small integers every partial sum is exact,
@@ -149,7 +127,7 @@ TEST_P(WgmmaGemmTest, SliceCountsGiveDifferentBits) {
 TEST_P(WgmmaGemmTest, SmallIntegersSumExactly) {
   const DType dtype = GetParam();
   constexpr int64_t kRows = 200;
-  constexpr int kRange = 3;  // |x|, |w| <= 3: |sum| <= 9 * 8960, exact in fp32 and bf16-rounded once
+  constexpr int kRange = 3;  // |x|, |w| <= 3: |sum| <= 9 * 8960, exact in fp32, rounded once
   constexpr uint64_t kSeedX = 71, kSeedW = 72;
   DeviceMatrix x = PoisonedDevice(dtype, kRows, kK);
   DeviceMatrix w = PoisonedDevice(dtype, kN, kK);
@@ -165,7 +143,7 @@ TEST_P(WgmmaGemmTest, SmallIntegersSumExactly) {
     if (kN % config.block_n != 0) continue;
     const DeviceMatrix y = PoisonedDevice(dtype, kRows, kN);
     ASSERT_EQ(Wgmma(x.Rows(0, kRows), w, y.view, 4, config), cudaSuccess) << Name(config);
-    const std::vector<uint16_t> bits = Bits(y.view);
+    const std::vector<uint16_t> bits = DeviceBits16(y.view);
     for (int s = 0; s < 40; ++s) {
       const int64_t r = (s * 37) % kRows, f = (s * 7919) % kN;
       int64_t exact = 0;
@@ -192,21 +170,22 @@ TEST_P(WgmmaGemmTest, OneSliceEqualsSplitK1CublasLtWhereMeasured) {
   const DType dtype = GetParam();
   const auto cublaslt = Unwrap(LinearPlan::Create(context.get(), LinearShape{dtype, kN, kK, false},
                                                   {.split_k = 1, .small_m_max_rows = 0}));
-  const DeviceMatrix x = Random(dtype, 600, kK, 81);
-  const DeviceMatrix w = Random(dtype, kN, kK, 82);
+  const DeviceMatrix x = DeviceRandom(dtype, 600, kK, 81);
+  const DeviceMatrix w = DeviceRandom(dtype, kN, kK, 82);
   for (int64_t rows : {7, 600}) {
     const DeviceMatrix y_ref = PoisonedDevice(dtype, rows, kN);
     const DeviceMatrix y = PoisonedDevice(dtype, rows, kN);
     Check(cublaslt->Run(x.Rows(0, rows), w.view, nullptr, y_ref.view, nullptr));
     ASSERT_EQ(Wgmma(x.Rows(0, rows), w, y.view, 1, {128, 192, 4, 1}), cudaSuccess);
-    EXPECT_EQ(CountDiffering(Bits(y_ref.view), Bits(y.view), rows * kN), 0) << "M = " << rows;
+    EXPECT_EQ(CountDifferingBits16(DeviceBits16(y_ref.view), DeviceBits16(y.view), rows * kN), 0)
+        << "M = " << rows;
   }
 }
 
 TEST_P(WgmmaGemmTest, RefusesWhatItCannotRun) {
   const DType dtype = GetParam();
-  const DeviceMatrix x = Random(dtype, 64, kK, 91);
-  const DeviceMatrix w = Random(dtype, kN, kK, 92);
+  const DeviceMatrix x = DeviceRandom(dtype, 64, kK, 91);
+  const DeviceMatrix w = DeviceRandom(dtype, kN, kK, 92);
   const DeviceMatrix y = PoisonedDevice(dtype, 64, kN);
   // 8960 is not a multiple of 3 x 64: no 3 slices.
   EXPECT_EQ(Wgmma(x.Rows(0, 64), w, y.view, 3, {128, 128, 6, 1}), cudaErrorInvalidValue);
@@ -215,12 +194,12 @@ TEST_P(WgmmaGemmTest, RefusesWhatItCannotRun) {
   EXPECT_EQ(Wgmma(x.Rows(0, 64), w, y.view, 4, {128, 192, 4, 2}, 1024), cudaErrorInvalidValue);
   // A tiling that was not compiled, and a width the tile does not divide.
   EXPECT_EQ(Wgmma(x.Rows(0, 64), w, y.view, 4, {128, 128, 7, 1}), cudaErrorInvalidValue);
-  const DeviceMatrix w_narrow = Random(dtype, 896, kK, 93);
+  const DeviceMatrix w_narrow = DeviceRandom(dtype, 896, kK, 93);
   const DeviceMatrix y_narrow = PoisonedDevice(dtype, 64, 896);
   EXPECT_EQ(Wgmma(x.Rows(0, 64), w_narrow, y_narrow.view, 4, {128, 192, 4, 1}),
             cudaErrorInvalidValue);
   EXPECT_FALSE(internal::WgmmaGemmSupports(internal::StorageType::kF32, kN, kK, 4));
-  const std::vector<uint16_t> untouched = Bits(y.view);
+  const std::vector<uint16_t> untouched = DeviceBits16(y.view);
   for (uint16_t b : untouched) ASSERT_EQ(b, 0xFFFF) << "a refused call wrote";
 }
 

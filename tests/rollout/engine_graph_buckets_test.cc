@@ -5,7 +5,6 @@
 // Graphs run on GraphRecordingBackend (the CPU backend's ops, recorded and replayed like a
 // CUDA graph); tests/gpu/decode_graphs_test.cc runs the same on the GPU.
 #include <algorithm>
-#include <bit>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -15,6 +14,7 @@
 #include "numerics/cpu/cpu_backend.h"
 #include "rollout/engine.h"
 #include "tests/model/graph_recording_backend.h"
+#include "tests/rollout/same_generations.h"
 
 namespace lockstep {
 namespace {
@@ -58,22 +58,6 @@ class EngineGraphBucketsTest : public ::testing::Test {
     return results;
   }
 
-  static void ExpectSameBits(const std::vector<GenerationResult>& a,
-                             const std::vector<GenerationResult>& b) {
-    ASSERT_EQ(a.size(), b.size());
-    for (size_t i = 0; i < a.size(); ++i) {
-      ASSERT_EQ(a[i].request_id, b[i].request_id);
-      EXPECT_EQ(a[i].tokens, b[i].tokens) << "request " << a[i].request_id;
-      ASSERT_EQ(a[i].logprobs.size(), b[i].logprobs.size());
-      for (size_t t = 0; t < a[i].logprobs.size(); ++t) {
-        ASSERT_EQ(std::bit_cast<uint32_t>(a[i].logprobs[t]),
-                  std::bit_cast<uint32_t>(b[i].logprobs[t]))
-            << "request " << a[i].request_id << " token " << t;
-      }
-      EXPECT_EQ(a[i].finished_step, b[i].finished_step);
-    }
-  }
-
   GraphRecordingBackend backend_{cpu::ProcessCpuBackend()};
   ModelWeights weights_;
   std::unique_ptr<Transformer> model_;
@@ -105,7 +89,7 @@ TEST_F(EngineGraphBucketsTest, PaddedGraphedStepsGiveTheSameTokensAndLogprobsAsE
   std::unique_ptr<RolloutEngine> eager = Engine(false, 6);
   const std::vector<GenerationResult> a = Run(*graphed, MixedRequests());
   const std::vector<GenerationResult> b = Run(*eager, MixedRequests());
-  ExpectSameBits(a, b);
+  testing::ExpectSameGenerations(a, b);
   const model::DecodeGraphStats& stats = graphed->workspace().decode_graphs().stats();
   EXPECT_EQ(stats.capture_failures, 0);
   EXPECT_GE(stats.captures, 2);
@@ -157,7 +141,7 @@ TEST_F(EngineGraphBucketsTest, OneGraphPerBucketTouchedAndNoAllocationOnReplay) 
   }
   // And the eager, unpadded engine agrees.
   std::unique_ptr<RolloutEngine> eager = Engine(false, kRequests);
-  ExpectSameBits(first, Run(*eager, requests));
+  testing::ExpectSameGenerations(first, Run(*eager, requests));
 }
 
 }  // namespace
