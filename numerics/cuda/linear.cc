@@ -118,12 +118,12 @@ const TunedShape* FindTunedShape(const std::string& gpu_name, size_t cublaslt_ve
   return nullptr;
 }
 
-AlgoConfig TunedConfig(const TunedBucket& b) {
+AlgoConfig TunedConfig(const TunedBucket& b, int32_t split_k = 1) {
   return AlgoConfig{.id = kTunedAlgoId,
                     .tile = b.tile,
                     .stages = kTunedStages,
-                    .split_k = 1,
-                    .reduction = CUBLASLT_REDUCTION_SCHEME_NONE,
+                    .split_k = split_k,
+                    .reduction = ReductionFor(split_k),
                     .swizzle = 0,
                     .custom = b.custom,
                     .inner_shape = 0,
@@ -139,17 +139,25 @@ AlgoConfig TunedConfig(const TunedBucket& b) {
 // heuristic itself picks split 4), so the plan may mix them. Per M, against the heuristic:
 // the own mma.sync kernel 0.6-0.94 at M <= 16; cuBLASLt split 4 0.75-1.0 at M = 32..512
 // but 1.22-1.43 at M >= 1024 (partials through memory); the own wgmma kernel 1.02-1.07 at
-// M = 2048, 4096 and, as a cluster of two CTAs per tile, 1.13-1.24 at M = 1024.
+// M = 2048, 4096 and, as a cluster of two CTAs per tile, 1.07-1.08 at M = 1024 (session 7).
+// Every split-4 configuration cuBLASLt proposes at M = 256 and 512 gives the same S = 4 bits
+// (0 differing elements, 8 of them per M and dtype); they differ in speed by 1.5x, and the
+// heuristic's first one is not the fastest, so buckets [tuned_min_rows, tuned_max_rows] take
+// the fastest measured one (algo 66, stages id 35 like the tuned table): at M = 512 26.2 us
+// bf16 / 26.8 fp16 against 28.0-34.1 for the others and 24.8-27.1 for the heuristic's own
+// split-K-1 kernel (H200, 2026-11-30, bench/RESULTS.md session 7).
 struct SlicedShape {
   DType dtype;
   int64_t out_features, in_features;
   int k_slices;
   int64_t small_m_max_rows;  // buckets up to this M: the own mma.sync kernel
   int64_t wgmma_min_rows;    // buckets from this M on: the own wgmma kernel (sm_90)
+  int64_t tuned_min_rows, tuned_max_rows;  // buckets (by upper M) that take `tuned`
+  TunedBucket tuned;                       // cuBLASLt's split-K-S kernel, fp32 partials
 };
 constexpr SlicedShape kSlicedShapes[] = {
-    {DType::kBF16, 1536, 8960, 4, 16, 1024},  // Qwen2.5-1.5B down
-    {DType::kF16, 1536, 8960, 4, 16, 1024},
+    {DType::kBF16, 1536, 8960, 4, 16, 1024, 256, 512, {28, 0, 3}},  // Qwen2.5-1.5B down
+    {DType::kF16, 1536, 8960, 4, 16, 1024, 256, 512, {28, 0, 3}},
 };
 
 const SlicedShape* FindSlicedShape(const std::string& gpu_name, size_t cublaslt_version,
@@ -289,7 +297,18 @@ absl::Status LinearPlan::ChooseInvariantConfigs() {
     if (const SlicedShape* sliced =
             FindSlicedShape(context_->gpu_name(), context_->cublaslt_version(), shape_)) {
       split_k_ = sliced->k_slices;
+      const int64_t k = shape_.in_features, n = shape_.out_features;
       for (int b = 0; b < kLinearBuckets; ++b) {
+        const int64_t rows = BucketUpperRows(b);
+        if (rows >= sliced->tuned_min_rows && rows <= sliced->tuned_max_rows) {
+          // Checked by cuBLASLt at the bucket's M; if it is rejected, the heuristic rule.
+          absl::StatusOr<AlgoChoice> tuned = internal::AlgoFromConfig(
+              context_->handle(), ProblemFor(rows, k, k, n), TunedConfig(sliced->tuned, split_k_));
+          if (tuned.ok() && tuned->workspace_bytes <= LinearContext::kMaxWorkspaceBytes) {
+            buckets_[b] = *tuned;
+            continue;
+          }
+        }
         LOCKSTEP_ASSIGN_OR_RETURN(
             buckets_[b], ChooseBucketConfig(b, split_k_, b > 0 ? &buckets_[b - 1] : nullptr));
       }

@@ -6,10 +6,14 @@
 // total + chain (fp32 RN). With two CTAs per tile the second CTA's slice sums are added
 // after the first CTA's total, in the same order. That is exactly the K-sliced chain order
 // (k_sliced_order.h): the tile shape, stage count, CTAs per tile and M only decide who
-// loads and adds what, never the order.
+// loads and adds what, never the order. The rounded tile goes out through shared memory
+// (row-contiguous 16-byte stores), not straight from the wgmma register layout.
 // Tried and left out (bench/RESULTS.md, 2026-11-30): clusters of two CTAs sharing the X tile
 // by TMA multicast gave the same bits but ran 1.05-1.5x slower than these tilings (and ~1 us
-// per stage while the remote releases used .release.cluster semantics).
+// per stage while the remote releases used .release.cluster semantics); handing the first
+// CTA's sum over through distributed shared memory (~32 GB/s per SM: 3.1 us for a 128 x 192
+// fp32 tile, against 2.4 us through L2); parking the second CTA's first slice sum in global
+// memory instead of its idle second register set (+2.5 us at M = 1024).
 #include <cuda.h>
 #include <cudaTypedefs.h>
 #include <cuda_bf16.h>
@@ -71,32 +75,13 @@ __device__ __forceinline__ void TmaLoad(uint32_t dst, const CUtensorMap* map, ui
       : "memory");
 }
 
-// The shared::cluster address of `local`'s offset in CTA `rank` of the cluster.
-__device__ __forceinline__ uint32_t AddressInCta(uint32_t local, uint32_t rank) {
-  uint32_t remote;
-  asm volatile("mapa.shared::cluster.u32 %0, %1, %2;\n" : "=r"(remote) : "r"(local), "r"(rank));
-  return remote;
-}
-__device__ __forceinline__ void StoreClusterShared(uint32_t address, float a, float b, float c,
-                                                   float d) {
-  asm volatile("st.shared::cluster.v4.f32 [%0], {%1, %2, %3, %4};\n" ::"r"(address), "f"(a),
-               "f"(b), "f"(c), "f"(d)
-               : "memory");
-}
-__device__ __forceinline__ float4 LoadShared4(uint32_t address) {
-  float4 v;
-  asm volatile("ld.shared.v4.f32 {%0, %1, %2, %3}, [%4];\n"
-               : "=f"(v.x), "=f"(v.y), "=f"(v.z), "=f"(v.w)
-               : "r"(address)
-               : "memory");
-  return v;
-}
-
 __device__ __forceinline__ uint32_t ClusterRank() {
   uint32_t rank;
   asm volatile("mov.u32 %0, %%cluster_ctarank;\n" : "=r"(rank));
   return rank;
 }
+// Every thread of both CTAs arrives (release: its earlier global writes are visible to the
+// cluster) and waits (acquire).
 __device__ __forceinline__ void ClusterSync() {
   asm volatile("barrier.cluster.arrive;\nbarrier.cluster.wait;\n" ::: "memory");
 }
@@ -209,24 +194,28 @@ __device__ __forceinline__ void Wgmma<__half, 192>(float (&d)[96], uint64_t a_de
       : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]), "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]), "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]), "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]), "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63]), "+f"(d[64]), "+f"(d[65]), "+f"(d[66]), "+f"(d[67]), "+f"(d[68]), "+f"(d[69]), "+f"(d[70]), "+f"(d[71]), "+f"(d[72]), "+f"(d[73]), "+f"(d[74]), "+f"(d[75]), "+f"(d[76]), "+f"(d[77]), "+f"(d[78]), "+f"(d[79]), "+f"(d[80]), "+f"(d[81]), "+f"(d[82]), "+f"(d[83]), "+f"(d[84]), "+f"(d[85]), "+f"(d[86]), "+f"(d[87]), "+f"(d[88]), "+f"(d[89]), "+f"(d[90]), "+f"(d[91]), "+f"(d[92]), "+f"(d[93]), "+f"(d[94]), "+f"(d[95])
       : "l"(a_desc), "l"(b_desc), "r"(1));
 }
-__device__ __forceinline__ void StorePair(__nv_bfloat16* p, float a, float b) {
-  *reinterpret_cast<__nv_bfloat162*>(p) = __floats2bfloat162_rn(a, b);
+// Two fp32 values rounded to T (RN) and packed, first in the low half.
+template <typename T>
+__device__ __forceinline__ uint32_t PackPair(float a, float b);
+template <>
+__device__ __forceinline__ uint32_t PackPair<__nv_bfloat16>(float a, float b) {
+  const __nv_bfloat162 v = __floats2bfloat162_rn(a, b);
+  return *reinterpret_cast<const uint32_t*>(&v);
 }
-__device__ __forceinline__ void StorePair(__half* p, float a, float b) {
-  *reinterpret_cast<__half2*>(p) = __floats2half2_rn(a, b);
+template <>
+__device__ __forceinline__ uint32_t PackPair<__half>(float a, float b) {
+  const __half2 v = __floats2half2_rn(a, b);
+  return *reinterpret_cast<const uint32_t*>(&v);
 }
 
 // A consumer warpgroup's main loop: its 64 rows of the CTA's tile over its `slices` K slices.
 // kFold: on return `total` = ((p_a + p_b) + ...) over all of them, in order. !kFold (a CTA
-// whose slices must be added after the sum of earlier ones, not known yet): on return
-// `chain` = the last slice's sum, and the one before it (if any) parked in global memory at
-// `parked` (float4 q of this thread at parked[q * 128]), so no sum is formed early and one
-// register set suffices.
+// whose two slices must be added after the sum of earlier ones, not known yet): on return
+// `total` = the first slice's sum and `chain` = the second's, nothing added.
 template <typename T, int kConsumers, int kBlockN, int kStages, bool kFold>
 __device__ __forceinline__ void ConsumeSlices(int consumer, uint32_t base, uint32_t full_bars,
                                               uint32_t empty_bars, int blocks_per_slice,
-                                              int slices, float4* __restrict__ parked,
-                                              float (&chain)[kBlockN / 2],
+                                              int slices, float (&chain)[kBlockN / 2],
                                               float (&total)[kBlockN / 2]) {
   constexpr int kBlockM = 64 * kConsumers;
   constexpr int kABytes = kBlockM * kRowBytes;
@@ -268,30 +257,63 @@ __device__ __forceinline__ void ConsumeSlices(int consumer, uint32_t base, uint3
       }
     } else if (slice < slices - 1) {
 #pragma unroll
-      for (int q = 0; q < kAccumulators / 4; ++q) {
-        parked[q * kWarpgroupThreads] =
-            make_float4(chain[4 * q], chain[4 * q + 1], chain[4 * q + 2], chain[4 * q + 3]);
-      }
+      for (int e = 0; e < kAccumulators; ++e) total[e] = chain[e];
     }
   }
 }
 
-// Rounds a consumer warpgroup's 64 x kBlockN sums and stores the rows below `rows`. wgmma
-// m64nN layout: register 4j + 2h + c holds row 16 * warp + lane / 4 + 8h, column
-// 8j + 2 * (lane % 4) + c of the warpgroup's block.
+// Bytes of one staged output row: padded by 16 so the eight rows one pair-write instruction
+// touches fall in different banks.
+template <int kBlockN>
+constexpr int kStagedRowBytes = kBlockN * 2 + 16;
+
+// Rounds a consumer warpgroup's 64 x kBlockN sums, stages them in shared memory at `staging`
+// and stores the rows below `rows` row-contiguously: 16 bytes per thread and instruction when
+// `wide` (y 16-byte aligned, row stride a multiple of 8), else 4. wgmma m64nN layout: register
+// 4j + 2h + c holds row 16 * warp + lane / 4 + 8h, column 8j + 2 * (lane % 4) + c.
+// Storing from that layout directly wrote 16-byte pieces of 8 rows per instruction (the
+// epilogue took ~3 us for a 128 x 192 tile at M = 1024, bench/RESULTS.md).
 template <typename T, int kBlockN>
-__device__ __forceinline__ void StoreTile(const float (&total)[kBlockN / 2], T* __restrict__ y,
-                                          int64_t y_stride, int rows, int row0, int feature0) {
+__device__ __forceinline__ void StoreTile(const float (&total)[kBlockN / 2], uint32_t staging,
+                                          T* __restrict__ y, int64_t y_stride, int rows, int row0,
+                                          int feature0, int consumer, bool wide) {
+  constexpr int kRow = kStagedRowBytes<kBlockN>;
   const int lane = threadIdx.x & 31;
   const int warp = (threadIdx.x / 32) & 3;
-  const int row_base = row0 + warp * 16 + (lane >> 2);
-  T* const out = y + feature0 + 2 * (lane & 3);
 #pragma unroll
   for (int j = 0; j < kBlockN / 8; ++j) {
 #pragma unroll
     for (int h = 0; h < 2; ++h) {
-      const int r = row_base + 8 * h;
-      if (r < rows) StorePair(out + r * y_stride + 8 * j, total[4 * j + 2 * h], total[4 * j + 2 * h + 1]);
+      const int r = warp * 16 + (lane >> 2) + 8 * h;
+      const uint32_t pair = PackPair<T>(total[4 * j + 2 * h], total[4 * j + 2 * h + 1]);
+      asm volatile("st.shared.b32 [%0], %1;\n" ::"r"(staging + r * kRow + (8 * j + 2 * (lane & 3)) * 2),
+                   "r"(pair)
+                   : "memory");
+    }
+  }
+  // Only this warpgroup's 128 threads (named barrier 2 + consumer; 0 is __syncthreads, 1 the
+  // consumers' barrier before staging).
+  asm volatile("bar.sync %0, 128;\n" ::"r"(2 + consumer) : "memory");
+  constexpr int kChunks = kBlockN / 8;  // 16-byte pieces per row
+  const int thread = threadIdx.x % kWarpgroupThreads;
+#pragma unroll 4
+  for (int index = thread; index < 64 * kChunks; index += kWarpgroupThreads) {
+    const int r = index / kChunks;
+    const int c = index % kChunks;
+    if (row0 + r >= rows) continue;
+    uint4 v;
+    asm volatile("ld.shared.v4.b32 {%0, %1, %2, %3}, [%4];\n"
+                 : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w)
+                 : "r"(staging + r * kRow + c * 16));
+    T* const out = y + (row0 + r) * y_stride + feature0 + c * 8;
+    if (wide) {
+      *reinterpret_cast<uint4*>(out) = v;
+    } else {
+      uint32_t* const words = reinterpret_cast<uint32_t*>(out);
+      words[0] = v.x;
+      words[1] = v.y;
+      words[2] = v.z;
+      words[3] = v.w;
     }
   }
 }
@@ -300,21 +322,23 @@ __device__ __forceinline__ void StoreTile(const float (&total)[kBlockN / 2], T* 
 // together) times kSliceGroups, y = row tiles of 64 * kConsumers rows.
 // kSliceGroups = 2 (with 2 or 4 K slices): a cluster of two CTAs shares one output tile, for
 // M where one CTA per tile would leave SMs idle. CTA 0 runs the first half of the slices and
-// adds them up; CTA 1 runs the second half and keeps each slice's sum apart (the first in
-// `workspace`, one float per output); CTA 0 then writes its sum into CTA 1's stage buffers
-// (distributed shared memory) and CTA 1 adds its slice sums after it, in slice order.
+// adds them up; CTA 1 runs the second half and keeps each slice's sum apart (in its two
+// register sets). CTA 0 writes its sum to `workspace` (one float per output, through L2),
+// both pass the cluster barrier, and CTA 1 adds its slice sums after it, in slice order.
 template <typename T, int kConsumers, int kBlockN, int kStages, int kSliceGroups>
 __global__ void __launch_bounds__((kConsumers + 1) * kWarpgroupThreads, 1)
     WgmmaGemmKernel(const __grid_constant__ CUtensorMap x_map,
                     const __grid_constant__ CUtensorMap w_map, T* __restrict__ y, int64_t y_stride,
-                    int rows, int blocks_per_slice, int k_slices, float* __restrict__ workspace) {
+                    int rows, int blocks_per_slice, int k_slices, float* __restrict__ workspace,
+                    bool wide_stores) {
   constexpr int kBlockM = 64 * kConsumers;
   constexpr int kABytes = kBlockM * kRowBytes;
   constexpr int kStageBytes = kABytes + kBlockN * kRowBytes;
   constexpr int kAccumulators = kBlockN / 2;  // fp32 registers per thread per 64 x kBlockN set
   static_assert(kStageBytes % kSwizzleAtomBytes == 0);
   static_assert(kSliceGroups == 1 || kSliceGroups == 2);
-  static_assert(kSliceGroups == 1 || kBlockM * kBlockN * 4 <= kStages * kStageBytes);
+  static_assert(kConsumers * 64 * kStagedRowBytes<kBlockN> <= kStages * kStageBytes,
+                "the output tile is staged in the (then idle) stage buffers");
 
   extern __shared__ unsigned char smem_raw[];
   const uint32_t base = (SharedAddress(smem_raw) + kSwizzleAtomBytes - 1) & ~uint32_t{kSwizzleAtomBytes - 1};
@@ -361,23 +385,18 @@ __global__ void __launch_bounds__((kConsumers + 1) * kWarpgroupThreads, 1)
         __syncwarp();
       }
     }
-    if constexpr (kSliceGroups > 1) {  // the producer's part in the consumers' two barriers
-      ClusterSync();
-      ClusterSync();
-    }
+    if constexpr (kSliceGroups > 1) ClusterSync();  // the producer's part in the consumers' barrier
     return;
   }
 
   if constexpr (kRebalanceRegisters) asm volatile("setmaxnreg.inc.sync.aligned.u32 232;\n");
   const int consumer = warpgroup - 1;
   const int thread = threadIdx.x % kWarpgroupThreads;
-  // This thread's float4s, [q][thread] (q = e / 4) with a stride of 128: in CTA 1's stage
-  // buffers for the hand-over, and in the workspace (per tile) for CTA 1's parked slice sum.
+  // CTA 0's sum goes to the tile's slot in the workspace as this thread's float4s, [q][thread]
+  // (q = e / 4) with a stride of 128: each store and load instruction covers 512 contiguous
+  // bytes.
   constexpr int kQuads = kAccumulators / 4;
-  constexpr uint32_t kQuadStride = kWarpgroupThreads * 16;
-  const uint32_t handover =
-      base + static_cast<uint32_t>((consumer * kQuads * kWarpgroupThreads + thread) * 16);
-  float4* const parked =
+  float4* const handoff =
       kSliceGroups > 1
           ? reinterpret_cast<float4*>(workspace) +
                 ((static_cast<int64_t>(blockIdx.y) * (gridDim.x / kSliceGroups) + tile_n) *
@@ -387,39 +406,36 @@ __global__ void __launch_bounds__((kConsumers + 1) * kWarpgroupThreads, 1)
   float total[kAccumulators];
   if (kSliceGroups == 1 || group == 0) {
     ConsumeSlices<T, kConsumers, kBlockN, kStages, /*kFold=*/true>(
-        consumer, base, full_bars, empty_bars, blocks_per_slice, slices, parked, chain, total);
+        consumer, base, full_bars, empty_bars, blocks_per_slice, slices, chain, total);
     if constexpr (kSliceGroups > 1) {
-      ClusterSync();  // both CTAs are done with their stage buffers
-      const uint32_t remote = AddressInCta(handover, 1);
 #pragma unroll
       for (int q = 0; q < kQuads; ++q) {
-        StoreClusterShared(remote + q * kQuadStride, total[4 * q], total[4 * q + 1],
-                           total[4 * q + 2], total[4 * q + 3]);
+        __stcg(handoff + q * kWarpgroupThreads,
+               make_float4(total[4 * q], total[4 * q + 1], total[4 * q + 2], total[4 * q + 3]));
       }
-      ClusterSync();  // the sum has landed in CTA 1, which stores the tile
+      ClusterSync();  // the sum is visible to CTA 1, which stores the tile
       return;
     }
+    // Both consumers are past their last wgmma before either overwrites a stage buffer.
+    asm volatile("bar.sync 1, %0;\n" ::"n"(kConsumers * kWarpgroupThreads) : "memory");
   } else {
     ConsumeSlices<T, kConsumers, kBlockN, kStages, /*kFold=*/false>(
-        consumer, base, full_bars, empty_bars, blocks_per_slice, slices, parked, chain, total);
-    ClusterSync();
-    ClusterSync();
+        consumer, base, full_bars, empty_bars, blocks_per_slice, slices, chain, total);
+    ClusterSync();  // CTA 0's sum has landed; also both consumers are past their last wgmma
 #pragma unroll
     for (int q = 0; q < kQuads; ++q) {
-      const float4 t = LoadShared4(handover + q * kQuadStride);
+      const float4 t = __ldcg(handoff + q * kWarpgroupThreads);
       float earlier[4] = {t.x, t.y, t.z, t.w};
       if (slices == 2) {
-        const float4 p = parked[q * kWarpgroupThreads];
-        earlier[0] = __fadd_rn(earlier[0], p.x);
-        earlier[1] = __fadd_rn(earlier[1], p.y);
-        earlier[2] = __fadd_rn(earlier[2], p.z);
-        earlier[3] = __fadd_rn(earlier[3], p.w);
+#pragma unroll
+        for (int c = 0; c < 4; ++c) earlier[c] = __fadd_rn(earlier[c], total[4 * q + c]);
       }
 #pragma unroll
       for (int c = 0; c < 4; ++c) total[4 * q + c] = __fadd_rn(earlier[c], chain[4 * q + c]);
     }
   }
-  StoreTile<T, kBlockN>(total, y, y_stride, rows, row0 + consumer * 64, feature0);
+  StoreTile<T, kBlockN>(total, base + consumer * 64 * kStagedRowBytes<kBlockN>, y, y_stride, rows,
+                        row0 + consumer * 64, feature0, consumer, wide_stores);
 }
 
 PFN_cuTensorMapEncodeTiled_v12000 TensorMapEncoder() {
@@ -494,9 +510,10 @@ cudaError_t LaunchConfig(DeviceRows x, DeviceRows w, MutableDeviceRows y, int k_
   cluster.val.clusterDim.z = 1;
   launch.attrs = &cluster;
   launch.numAttrs = 1;
+  const bool wide_stores = reinterpret_cast<uintptr_t>(y.data) % 16 == 0 && y.row_stride % 8 == 0;
   return cudaLaunchKernelEx(&launch, kernel, x_map, w_map, static_cast<T*>(y.data), y.row_stride,
                             static_cast<int>(x.rows), blocks_per_slice, k_slices,
-                            static_cast<float*>(workspace));
+                            static_cast<float*>(workspace), wide_stores);
 }
 
 // The compiled tilings {block_m, block_n, stages, slice_groups}.

@@ -218,8 +218,15 @@ TEST_P(GpuLinearInvarianceTest, SlicedTableShapeMixesThreeKernelsInvariantly) {
     EXPECT_FALSE(plan->UsesWgmmaKernel(512));
     EXPECT_TRUE(plan->UsesWgmmaKernel(513));
     EXPECT_TRUE(plan->UsesWgmmaKernel(4096));
+    // M 129..512: the table's cuBLASLt split-4 configuration, not the heuristic's first.
+    const std::string described = plan->Describe();
+    EXPECT_NE(described.find("M <= 256: algo 66 tile 28 stages 35 splitK 4"), std::string::npos)
+        << described;
+    EXPECT_NE(described.find("M <= 512: algo 66 tile 28 stages 35 splitK 4"), std::string::npos)
+        << described;
   }
-  const InvarianceResult r = CompareAloneWithBatches(*plan, s, {1, 3, 16, 17, 99, 512, 600, 1500});
+  const InvarianceResult r =
+      CompareAloneWithBatches(*plan, s, {1, 3, 16, 17, 99, 200, 512, 600, 1500});
   EXPECT_EQ(r.differing, 0) << Name(GetParam(), s) << ": " << r.differing << " of " << r.compared
                             << " rows differ from the row computed alone";
   EXPECT_GT(r.compared, 20);

@@ -2,7 +2,8 @@
 // (wgmma_gemm.h): for 1, 2 and 4 slices, every compiled tiling (one CTA or a cluster of two
 // per tile) gives the small-M mma.sync kernel's bits at every M, writes only the M rows,
 // sums small integers exactly, and one slice gives cuBLASLt's split-K-1 bits where that was
-// measured; slice counts change the bits (so the comparisons can fail); bad calls are
+// measured; the tile reaches an output with odd row strides through 4-byte stores unchanged;
+// slice counts change the bits (so the comparisons can fail); bad calls are
 // refused. Without an sm_90 GPU every test skips, or fails when LOCKSTEP_REQUIRE_GPU is set.
 #include "numerics/cuda/wgmma_gemm.h"
 
@@ -157,6 +158,42 @@ TEST_P(WgmmaGemmTest, SmallIntegersSumExactly) {
       EXPECT_EQ(bits[r * kN + f], want) << Name(config) << " row " << r << " feature " << f
                                         << " exact " << exact;
     }
+  }
+}
+
+// The tile leaves through shared memory in 16-byte stores when the output allows them; an
+// output 4-byte aligned with a row stride that is not a multiple of 8 takes 4-byte stores of
+// the same staged values: the same bits, and nothing written between the rows.
+TEST_P(WgmmaGemmTest, NarrowOutputRowsGetTheSameBits) {
+  const DType dtype = GetParam();
+  constexpr int64_t kRows = 130;
+  constexpr int64_t kOffset = 2, kStride = kN + 4;  // 4 bytes in; stride % 8 == 4
+  const DeviceMatrix x = DeviceRandom(dtype, kRows, kK, 95);
+  const DeviceMatrix w = DeviceRandom(dtype, kN, kK, 96);
+  for (const WgmmaGemmConfig config :
+       {WgmmaGemmConfig{128, 192, 4, 2}, WgmmaGemmConfig{128, 128, 6, 1},
+        WgmmaGemmConfig{64, 96, 8, 1}}) {
+    const DeviceMatrix wide = PoisonedDevice(dtype, kRows, kN);
+    ASSERT_EQ(Wgmma(x.Rows(0, kRows), w, wide.view, 4, config), cudaSuccess) << Name(config);
+    const DeviceMatrix padded = PoisonedDevice(dtype, kRows, kStride);
+    const MatrixView narrow{dtype, static_cast<uint16_t*>(padded.view.data) + kOffset, kRows, kN,
+                            kStride, Device::kCuda};
+    ASSERT_EQ(Wgmma(x.Rows(0, kRows), w, narrow, 4, config), cudaSuccess) << Name(config);
+    const std::vector<uint16_t> expected = DeviceBits16(wide.view);
+    const std::vector<uint16_t> all = DeviceBits16(padded.view);
+    int64_t differing = 0, stray = 0;
+    for (int64_t r = 0; r < kRows; ++r) {
+      for (int64_t c = 0; c < kStride; ++c) {
+        const uint16_t got = all[r * kStride + c];
+        if (c >= kOffset && c < kOffset + kN) {
+          differing += got != expected[r * kN + c - kOffset];
+        } else {
+          stray += got != 0xFFFF;
+        }
+      }
+    }
+    EXPECT_EQ(differing, 0) << Name(config);
+    EXPECT_EQ(stray, 0) << Name(config) << " wrote outside the output's columns";
   }
 }
 
