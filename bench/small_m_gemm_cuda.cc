@@ -11,7 +11,8 @@
 // every tiling and every M (and S = 1 the cuBLASLt split-K-1 plan's)? Then µs per call of
 // each against cuBLASLt's heuristic, same run.
 //
-//   small_m_gemm_bench [--check] [--time] [--sliced] [--csv FILE]   (no flag: check + time)
+//   small_m_gemm_bench [--check] [--time] [--sliced] [--sliced-shape NAME] [--csv FILE]
+//   (no flag: check + time; --sliced-shape implies --sliced)
 #include <cuda_runtime_api.h>
 
 #include <algorithm>
@@ -392,10 +393,11 @@ constexpr Shape kSlicedShapes[] = {
 constexpr int64_t kSlicedCheckRows[] = {1, 3, 64, 128, 200, 256, 1000, 4096};
 constexpr int kSliceCounts[] = {1, 2, 4};
 // Timing: the slice count a plan would run the own kernels with (cuBLASLt's heuristic
-// splits K of 1.5B down in 4 at M <= 128, with these very bits), on the one shape whose
-// cuBLASLt-only invariant plan misses the heuristic by more than 10 %.
+// splits K of 1.5B down in 4 at M <= 128, with these very bits), by default on the shape whose
+// cuBLASLt-only invariant plan missed the heuristic by more than 10 % (--sliced-shape NAME
+// times another of kSlicedShapes).
 constexpr int kTimedSliceCounts[] = {4};
-constexpr Shape kTimedSlicedShapes[] = {{"1.5B down", 1536, 8960}};
+constexpr const char* kDefaultTimedSlicedShape = "1.5B down";
 
 absl::Status CheckSliced(LinearContext* context, const Shape& shape, DType dtype) {
   const int64_t n = shape.n, k = shape.k, max_rows = 4096;
@@ -608,6 +610,7 @@ absl::Status TimeSliced(LinearContext* context, const Shape& shape, DType dtype,
 absl::Status Main(int argc, char** argv) {
   bool check = false, time = false, sliced = false;
   std::string csv_path;
+  std::string timed_sliced_shape = kDefaultTimedSlicedShape;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--check") {
@@ -618,13 +621,26 @@ absl::Status Main(int argc, char** argv) {
       sliced = true;
     } else if (arg == "--csv" && i + 1 < argc) {
       csv_path = argv[++i];
+    } else if (arg == "--sliced-shape" && i + 1 < argc) {
+      timed_sliced_shape = argv[++i];
+      sliced = true;
     } else {
       return absl::InvalidArgumentError(
           absl::StrCat("small_m_gemm_bench: unknown argument '", arg,
-                       "'; usage: small_m_gemm_bench [--check] [--time] [--sliced] [--csv FILE]"));
+                       "'; usage: small_m_gemm_bench [--check] [--time] [--sliced] [--sliced-shape NAME] "
+                       "[--csv FILE]"));
     }
   }
   if (!check && !time && !sliced) check = time = true;
+  const Shape* timed_shape = nullptr;
+  for (const Shape& shape : kSlicedShapes) {
+    if (timed_sliced_shape == shape.name) timed_shape = &shape;
+  }
+  if (timed_shape == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "small_m_gemm_bench: --sliced-shape '", timed_sliced_shape,
+        "' is not one of \"1.5B down\", \"0.5B down\", \"7B down\""));
+  }
   std::ofstream csv_file;
   std::ofstream* csv = nullptr;
   if (!csv_path.empty()) {
@@ -651,9 +667,7 @@ absl::Status Main(int argc, char** argv) {
       }
     }
     for (DType dtype : {DType::kBF16, DType::kF16}) {
-      for (const Shape& shape : kTimedSlicedShapes) {
-        LOCKSTEP_RETURN_IF_ERROR(TimeSliced(context.get(), shape, dtype, csv));
-      }
+      LOCKSTEP_RETURN_IF_ERROR(TimeSliced(context.get(), *timed_shape, dtype, csv));
     }
   }
   for (DType dtype : {DType::kBF16, DType::kF16}) {
