@@ -11,8 +11,8 @@
 // every tiling and every M (and S = 1 the cuBLASLt split-K-1 plan's)? Then µs per call of
 // each against cuBLASLt's heuristic, same run.
 //
-//   small_m_gemm_bench [--check] [--time] [--sliced] [--sliced-shape NAME] [--csv FILE]
-//   (no flag: check + time; --sliced-shape implies --sliced)
+//   small_m_gemm_bench [--check] [--time] [--sliced] [--sliced-shape NAME] [--slices S]
+//                      [--csv FILE]   (no flag: check + time; the last two imply --sliced)
 #include <cuda_runtime_api.h>
 
 #include <algorithm>
@@ -396,7 +396,9 @@ constexpr int kSliceCounts[] = {1, 2, 4};
 // splits K of 1.5B down in 4 at M <= 128, with these very bits), by default on the shape whose
 // cuBLASLt-only invariant plan missed the heuristic by more than 10 % (--sliced-shape NAME
 // times another of kSlicedShapes).
-constexpr int kTimedSliceCounts[] = {4};
+// (--slices S times another slice count: S = 1, the plain chain, is what cuBLASLt's
+// split-K-1 plans compute.)
+constexpr int kDefaultTimedSlices = 4;
 constexpr const char* kDefaultTimedSlicedShape = "1.5B down";
 
 absl::Status CheckSliced(LinearContext* context, const Shape& shape, DType dtype) {
@@ -498,8 +500,9 @@ absl::Status CheckSliced(LinearContext* context, const Shape& shape, DType dtype
   return absl::OkStatus();
 }
 
-absl::Status TimeSliced(LinearContext* context, const Shape& shape, DType dtype,
+absl::Status TimeSliced(LinearContext* context, const Shape& shape, DType dtype, int timed_slices,
                         std::ofstream* csv) {
+  const int kTimedSliceCounts[] = {timed_slices};
   const int64_t n = shape.n, k = shape.k, max_rows = 4096;
   const auto type = cuda::internal::ToStorageType(dtype);
   const int64_t copy_bytes = (n * k * 2 + 255) / 256 * 256;
@@ -524,15 +527,16 @@ absl::Status TimeSliced(LinearContext* context, const Shape& shape, DType dtype,
   LOCKSTEP_ASSIGN_OR_RETURN(auto default_plan, LinearPlan::Create(context, linear_shape));
   LOCKSTEP_ASSIGN_OR_RETURN(
       auto heuristic, LinearPlan::Create(context, linear_shape, {.mode = LinearMode::kHeuristic}));
-  LOCKSTEP_ASSIGN_OR_RETURN(auto cublas_split4,
+  LOCKSTEP_ASSIGN_OR_RETURN(auto cublas_split,
                             LinearPlan::Create(context, linear_shape,
-                                               {.split_k = 4, .small_m_max_rows = 0}));
+                                               {.split_k = timed_slices, .small_m_max_rows = 0}));
+  const std::string cublas_name = absl::StrCat("cublas_S", timed_slices);
   cudaStream_t stream;
   LOCKSTEP_RETURN_IF_ERROR(cuda::CudaStatus(cudaStreamCreate(&stream), "stream"));
   std::printf("\n%s (%lld, %lld) %s, µs per call (median of 25), best tiling per kernel and S"
-              " (plan: today's invariant plan; cublas_S4: cuBLASLt split-K 4 plan)\n",
+              " (plan: today's invariant plan; cublas_S%d: cuBLASLt split-K %d plan)\n",
               shape.name, static_cast<long long>(n), static_cast<long long>(k),
-              std::string(DTypeName(dtype)).c_str());
+              std::string(DTypeName(dtype)).c_str(), timed_slices, timed_slices);
   for (int64_t rows = 1; rows <= max_rows; rows *= 2) {
     std::vector<Timed> variants;
     auto plan_call = [&, rows](const LinearPlan* plan) {
@@ -545,7 +549,7 @@ absl::Status TimeSliced(LinearContext* context, const Shape& shape, DType dtype,
     };
     variants.push_back({"heuristic", plan_call(heuristic.get())});
     variants.push_back({"plan_default", plan_call(default_plan.get())});
-    variants.push_back({"cublas_S4", plan_call(cublas_split4.get())});
+    variants.push_back({cublas_name, plan_call(cublas_split.get())});
     for (int slices : kTimedSliceCounts) {
       if (!cuda::internal::KSlicesFit(k, slices)) continue;
       if (rows <= 256) {
@@ -585,8 +589,8 @@ absl::Status TimeSliced(LinearContext* context, const Shape& shape, DType dtype,
     }
     LOCKSTEP_ASSIGN_OR_RETURN(std::vector<double> us, TimeVariants(variants, weight_ptrs, stream));
     std::string line =
-        absl::StrFormat("  M %4lld heur %8.2f plan %6.3f cublas_S4 %6.3f",
-                        static_cast<long long>(rows), us[0], us[1] / us[0], us[2] / us[0]);
+        absl::StrFormat("  M %4lld heur %8.2f plan %6.3f %s %6.3f", static_cast<long long>(rows),
+                        us[0], us[1] / us[0], cublas_name, us[2] / us[0]);
     for (int slices : kTimedSliceCounts) {
       for (const char* kind : {"mma", "wg"}) {
         const std::string prefix = absl::StrCat(kind, "_S", slices, "_");
@@ -611,6 +615,7 @@ absl::Status Main(int argc, char** argv) {
   bool check = false, time = false, sliced = false;
   std::string csv_path;
   std::string timed_sliced_shape = kDefaultTimedSlicedShape;
+  int timed_slices = kDefaultTimedSlices;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--check") {
@@ -621,6 +626,12 @@ absl::Status Main(int argc, char** argv) {
       sliced = true;
     } else if (arg == "--csv" && i + 1 < argc) {
       csv_path = argv[++i];
+    } else if (arg == "--slices" && i + 1 < argc) {
+      timed_slices = std::atoi(argv[++i]);
+      sliced = true;
+      if (timed_slices != 1 && timed_slices != 2 && timed_slices != 4) {
+        return absl::InvalidArgumentError("small_m_gemm_bench: --slices takes 1, 2 or 4");
+      }
     } else if (arg == "--sliced-shape" && i + 1 < argc) {
       timed_sliced_shape = argv[++i];
       sliced = true;
@@ -628,7 +639,7 @@ absl::Status Main(int argc, char** argv) {
       return absl::InvalidArgumentError(
           absl::StrCat("small_m_gemm_bench: unknown argument '", arg,
                        "'; usage: small_m_gemm_bench [--check] [--time] [--sliced] [--sliced-shape NAME] "
-                       "[--csv FILE]"));
+                       "[--slices S] [--csv FILE]"));
     }
   }
   if (!check && !time && !sliced) check = time = true;
@@ -667,7 +678,7 @@ absl::Status Main(int argc, char** argv) {
       }
     }
     for (DType dtype : {DType::kBF16, DType::kF16}) {
-      LOCKSTEP_RETURN_IF_ERROR(TimeSliced(context.get(), *timed_shape, dtype, csv));
+      LOCKSTEP_RETURN_IF_ERROR(TimeSliced(context.get(), *timed_shape, dtype, timed_slices, csv));
     }
   }
   for (DType dtype : {DType::kBF16, DType::kF16}) {
