@@ -468,7 +468,7 @@ absl::StatusOr<AlgoChoice> LinearPlan::ChooseBucketConfig(int bucket, int32_t sp
                    LinearContext::kMaxWorkspaceBytes, " bytes of workspace; pass another split_k"));
 }
 
-// cuBLASLt's split-K partials for the buckets it serves, the wgmma kernel's parked slice
+// cuBLASLt's split-K partials for the buckets it serves, the wgmma kernel's handed-over slice
 // sums for its buckets (at the bucket's upper M; beyond 4096 rows Run checks again).
 absl::Status LinearPlan::ReserveForBuckets() {
   workspace_bytes_ = 0;
