@@ -3,6 +3,10 @@
 // alone, in an order fixed by the row length, so results never depend on how
 // many rows are launched together. Every fp32 product and sum is written with
 // an _rn intrinsic so nvcc cannot contract it into an FMA.
+// Outputs may alias inputs (in-place calls), so the compiler cannot move a load above an
+// earlier store: the loops read a batch of each thread's elements into registers first and
+// then write them, so the batch's loads are in flight together instead of one after another
+// (decode's rows are short; these kernels were bound by load latency, bench/RESULTS.md).
 #include <cuda_runtime.h>
 
 #include <cmath>
@@ -30,6 +34,8 @@ constexpr int kWarpSize = 32;
 constexpr int kReductionLanes = 16;   // numerics/cpu/fixed_order.h kReductionLanes
 constexpr int kRmsChunk = 256;        // a multiple of 16 and of 32
 constexpr int kRmsWarpsPerBlock = 4;  // rows per block
+constexpr int kRmsPerLane = kRmsChunk / kWarpSize;
+constexpr int kLoadBatch = 8;  // elements per thread read before any is written
 
 template <typename TX, typename TW, typename TO>
 __global__ void __launch_bounds__(kRmsWarpsPerBlock* kWarpSize)
@@ -43,16 +49,27 @@ __global__ void __launch_bounds__(kRmsWarpsPerBlock* kWarpSize)
   const TX* xr = x + row * x_stride;
   float* sq = squares[warp];
 
+  // The next chunk's elements are loaded while the lanes add up the current one.
+  auto load_chunk = [&](int64_t base, float (&v)[kRmsPerLane]) {
+#pragma unroll
+    for (int u = 0; u < kRmsPerLane; ++u) {
+      const int64_t i = base + u * kWarpSize + lane;
+      v[u] = i < h ? ToFloat(xr[i]) : 0.0f;
+    }
+  };
+  float next[kRmsPerLane];
+  load_chunk(0, next);
   float acc = 0.0f;  // lanes 0..15: reduction lane `lane` of the fixed order
   for (int64_t base = 0; base < h; base += kRmsChunk) {
     const int n = static_cast<int>(h - base < kRmsChunk ? h - base : kRmsChunk);
+    float current[kRmsPerLane];
 #pragma unroll
-    for (int u = 0; u < kRmsChunk / kWarpSize; ++u) {
+    for (int u = 0; u < kRmsPerLane; ++u) current[u] = next[u];
+    if (base + kRmsChunk < h) load_chunk(base + kRmsChunk, next);
+#pragma unroll
+    for (int u = 0; u < kRmsPerLane; ++u) {
       const int i = u * kWarpSize + lane;
-      if (i < n) {
-        const float v = ToFloat(xr[base + i]);
-        sq[i] = __fmul_rn(v, v);
-      }
+      if (i < n) sq[i] = __fmul_rn(current[u], current[u]);
     }
     __syncwarp();
     if (lane < kReductionLanes) {
@@ -76,9 +93,21 @@ __global__ void __launch_bounds__(kRmsWarpsPerBlock* kWarpSize)
 
   // Each element is read and then written by the same lane, so out may alias x.
   TO* orow = out + row * out_stride;
-  for (int64_t c = lane; c < h; c += kWarpSize) {
-    const float y = __fmul_rn(__fmul_rn(ToFloat(xr[c]), inv), ToFloat(weight[c]));
-    orow[c] = FromFloat<TO>(y);
+  for (int64_t c0 = lane; c0 < h; c0 += kLoadBatch * kWarpSize) {
+    float xv[kLoadBatch], wv[kLoadBatch];
+#pragma unroll
+    for (int u = 0; u < kLoadBatch; ++u) {
+      const int64_t c = c0 + u * kWarpSize;
+      if (c < h) {
+        xv[u] = ToFloat(xr[c]);
+        wv[u] = ToFloat(weight[c]);
+      }
+    }
+#pragma unroll
+    for (int u = 0; u < kLoadBatch; ++u) {
+      const int64_t c = c0 + u * kWarpSize;
+      if (c < h) orow[c] = FromFloat<TO>(__fmul_rn(__fmul_rn(xv[u], inv), wv[u]));
+    }
   }
 }
 
@@ -94,8 +123,21 @@ __global__ void __launch_bounds__(kRowThreads)
   const TA* ar = a + row * a_stride;
   const TB* br = b + row * b_stride;
   TO* orow = out + row * out_stride;
-  for (int64_t c = threadIdx.x; c < cols; c += kRowThreads) {
-    orow[c] = FromFloat<TO>(__fadd_rn(ToFloat(ar[c]), ToFloat(br[c])));
+  for (int64_t c0 = threadIdx.x; c0 < cols; c0 += kLoadBatch * kRowThreads) {
+    float av[kLoadBatch], bv[kLoadBatch];
+#pragma unroll
+    for (int u = 0; u < kLoadBatch; ++u) {
+      const int64_t c = c0 + u * kRowThreads;
+      if (c < cols) {
+        av[u] = ToFloat(ar[c]);
+        bv[u] = ToFloat(br[c]);
+      }
+    }
+#pragma unroll
+    for (int u = 0; u < kLoadBatch; ++u) {
+      const int64_t c = c0 + u * kRowThreads;
+      if (c < cols) orow[c] = FromFloat<TO>(__fadd_rn(av[u], bv[u]));
+    }
   }
 }
 
@@ -146,17 +188,32 @@ __global__ void __launch_bounds__(kRopeThreads)
   }
   const float* cs = cos_table + int64_t{pos} * half;
   const float* sn = sin_table + int64_t{pos} * half;
-  for (int p = threadIdx.x; p < pairs; p += kRopeThreads) {
-    const int head = p / half;
-    const int i = p - head * half;
-    T* lo_ptr = xr + int64_t{head} * head_dim + i;
-    T* hi_ptr = lo_ptr + half;
-    const float a = ToFloat(*lo_ptr), b = ToFloat(*hi_ptr);
-    const float c = cs[i], s = sn[i];
-    const float lo = __fsub_rn(__fmul_rn(a, c), __fmul_rn(b, s));
-    const float hi = __fadd_rn(__fmul_rn(b, c), __fmul_rn(a, s));
-    *lo_ptr = FromFloat<T>(lo);
-    *hi_ptr = FromFloat<T>(hi);
+  constexpr int kPairBatch = kLoadBatch / 2;  // two elements per pair
+  for (int p0 = threadIdx.x; p0 < pairs; p0 += kPairBatch * kRopeThreads) {
+    float a[kPairBatch], b[kPairBatch], c[kPairBatch], s[kPairBatch];
+    T* lo_ptr[kPairBatch];
+#pragma unroll
+    for (int u = 0; u < kPairBatch; ++u) {
+      const int p = p0 + u * kRopeThreads;
+      lo_ptr[u] = nullptr;
+      if (p < pairs) {
+        const int head = p / half;
+        const int i = p - head * half;
+        lo_ptr[u] = xr + int64_t{head} * head_dim + i;
+        a[u] = ToFloat(*lo_ptr[u]);
+        b[u] = ToFloat(lo_ptr[u][half]);
+        c[u] = cs[i];
+        s[u] = sn[i];
+      }
+    }
+#pragma unroll
+    for (int u = 0; u < kPairBatch; ++u) {
+      if (lo_ptr[u] == nullptr) continue;
+      const float lo = __fsub_rn(__fmul_rn(a[u], c[u]), __fmul_rn(b[u], s[u]));
+      const float hi = __fadd_rn(__fmul_rn(b[u], c[u]), __fmul_rn(a[u], s[u]));
+      lo_ptr[u][0] = FromFloat<T>(lo);
+      lo_ptr[u][half] = FromFloat<T>(hi);
+    }
   }
 }
 
