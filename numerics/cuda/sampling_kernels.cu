@@ -457,24 +457,11 @@ __device__ __forceinline__ int32_t DrawToken(Shared& s, ZFn z, int64_t vocab,
   return chosen;
 }
 
-template <typename T>
-__global__ void __launch_bounds__(kThreads)
-    SamplingKernel(const T* logits, int64_t stride, int64_t vocab, const DeviceSamplingRow* rows,
-                   int sample, DeviceSampledRow* out) {
-  __shared__ Shared s;
-  const int64_t r = blockIdx.x;
-  const DeviceSamplingRow spec = rows[r];
-  const T* x = logits + r * stride;
-  if (spec.temperature == 0.0f) {
-    const int32_t best = BlockArgmax(s, x, vocab);
-    if (threadIdx.x == 0) {
-      out[r] = sample != 0 ? DeviceSampledRow{best, 0.0f}
-                           : DeviceSampledRow{spec.token, spec.token == best ? 0.0f : -INFINITY};
-    }
-    return;
-  }
-  const float temperature = spec.temperature;
-  auto z = [&](int64_t i) { return DivideRounded(ToFloat(x[i]), temperature); };
+// One row at temperature > 0, given its tempered logits z(i) = logit / temperature.
+template <typename ZFn>
+__device__ __forceinline__ void SampleRow(Shared& s, ZFn z, int64_t vocab,
+                                          const DeviceSamplingRow& spec, int sample,
+                                          DeviceSampledRow* out_row) {
   const Selection sel = Select(s, z, vocab, spec);
 
   float local_max = -INFINITY;
@@ -498,13 +485,41 @@ __global__ void __launch_bounds__(kThreads)
   }
   if (threadIdx.x != 0) return;
   if (token < 0 || token >= vocab) {  // the host checks tokens; a guard, not a path
-    out[r] = DeviceSampledRow{token, NAN};
+    *out_row = DeviceSampledRow{token, NAN};
     return;
   }
   const float z_token = z(token);
   const float logprob =
       sel.In(token, z_token) ? __fsub_rn(__fsub_rn(z_token, m), logf(sum)) : -INFINITY;
-  out[r] = DeviceSampledRow{token, logprob};
+  *out_row = DeviceSampledRow{token, logprob};
+}
+
+template <typename T>
+__global__ void __launch_bounds__(kThreads)
+    SamplingKernel(const T* logits, int64_t stride, int64_t vocab, const DeviceSamplingRow* rows,
+                   int sample, DeviceSampledRow* out) {
+  __shared__ Shared s;
+  const int64_t r = blockIdx.x;
+  const DeviceSamplingRow spec = rows[r];
+  const T* x = logits + r * stride;
+  if (spec.temperature == 0.0f) {
+    const int32_t best = BlockArgmax(s, x, vocab);
+    if (threadIdx.x == 0) {
+      out[r] = sample != 0 ? DeviceSampledRow{best, 0.0f}
+                           : DeviceSampledRow{spec.token, spec.token == best ? 0.0f : -INFINITY};
+    }
+    return;
+  }
+  const float temperature = spec.temperature;
+  if (temperature == 1.0f) {
+    // x / 1 rounded is x itself (DivideRounded is correctly rounded): the same z without the
+    // double-precision division that every pass over the row would otherwise repeat per
+    // element (most of this kernel's time at temperature 1, the usual rollout setting).
+    SampleRow(s, [&](int64_t i) { return ToFloat(x[i]); }, vocab, spec, sample, &out[r]);
+  } else {
+    SampleRow(s, [&](int64_t i) { return DivideRounded(ToFloat(x[i]), temperature); }, vocab,
+              spec, sample, &out[r]);
+  }
 }
 
 __global__ void DivideKernel(const float* a, float b, int64_t n, float* out) {

@@ -333,7 +333,8 @@ TEST_F(CudaBackendTest, PhiloxUniformEqualsTheCpuBits) {
 
 // z = logit / T and p = w / total on the device must be the correctly rounded fp32
 // quotient, as the CPU's `/`, or candidate ties would break differently: every fp16 and bf16
-// value and 2^20 random fp32 values (all exponents) over several divisors.
+// value and 2^20 random fp32 values (all exponents) over several divisors. Divisor 1 returning
+// every value unchanged is also what lets the kernel skip the division at temperature 1.
 TEST_F(CudaBackendTest, SamplingDivisionIsCorrectlyRounded) {
   std::vector<float> numerators;
   for (uint32_t bits = 0; bits < 65536; ++bits) {
