@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "numerics/cuda/backend_kernels.h"
+#include "numerics/cuda/batched_elements.cuh"
 #include "numerics/cuda/element_access.cuh"
 #include "numerics/cuda/fixed_order_dot.cuh"
 
@@ -32,28 +33,22 @@ __global__ void __launch_bounds__(kRowThreads)
   const TU* u_row = up + row * up_stride;
   TO* o_row = out + row * out_stride;
   // Block (row, column tile): tiles spread one row over several SMs (decode has few rows).
-  // The tile's loads are all issued before its first store (out may alias gate or up, so
-  // the compiler would otherwise wait for each load in turn).
+  // The thread's elements of the tile are all loaded before the first is stored (out may
+  // alias gate or up: batched_elements.cuh).
   constexpr int kPerThread = kSwiGluTileCols / kRowThreads;
-  const int64_t tile_begin = int64_t{blockIdx.y} * kSwiGluTileCols + threadIdx.x;
   const int64_t tile_end = min(cols, (int64_t{blockIdx.y} + 1) * kSwiGluTileCols);
   float g[kPerThread], u[kPerThread];
-#pragma unroll
-  for (int t = 0; t < kPerThread; ++t) {
-    const int64_t c = tile_begin + t * kRowThreads;
-    if (c < tile_end) {
-      g[t] = ToFloat(g_row[c]);
-      u[t] = ToFloat(u_row[c]);
-    }
-  }
-#pragma unroll
-  for (int t = 0; t < kPerThread; ++t) {
-    const int64_t c = tile_begin + t * kRowThreads;
-    if (c >= tile_end) continue;
-    const float silu = __fdiv_rn(g[t], __fadd_rn(1.0f, ExpRoundedOnce(-g[t])));
-    const float silu_rounded = ToFloat(FromFloat<TO>(silu));  // HF's act_fn(gate) output dtype
-    o_row[c] = FromFloat<TO>(__fmul_rn(silu_rounded, u[t]));
-  }
+  LoadThenStoreInBatches<kPerThread>(
+      int64_t{blockIdx.y} * kSwiGluTileCols + threadIdx.x, tile_end, int64_t{kRowThreads},
+      [&](int64_t c, int t) {
+        g[t] = ToFloat(g_row[c]);
+        u[t] = ToFloat(u_row[c]);
+      },
+      [&](int64_t c, int t) {
+        const float silu = __fdiv_rn(g[t], __fadd_rn(1.0f, ExpRoundedOnce(-g[t])));
+        const float silu_rounded = ToFloat(FromFloat<TO>(silu));  // HF's act_fn(gate) dtype
+        o_row[c] = FromFloat<TO>(__fmul_rn(silu_rounded, u[t]));
+      });
 }
 
 template <typename T>

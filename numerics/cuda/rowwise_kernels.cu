@@ -3,16 +3,16 @@
 // alone, in an order fixed by the row length, so results never depend on how
 // many rows are launched together. Every fp32 product and sum is written with
 // an _rn intrinsic so nvcc cannot contract it into an FMA.
-// Outputs may alias inputs (in-place calls), so the compiler cannot move a load above an
-// earlier store: the loops read a batch of each thread's elements into registers first and
-// then write them, so the batch's loads are in flight together instead of one after another
-// (decode's rows are short; these kernels were bound by load latency, bench/RESULTS.md).
+// Outputs may alias inputs (in-place calls): the element loops read a batch of each thread's
+// elements before writing any (batched_elements.cuh; decode's rows are short and these
+// kernels were bound by load latency).
 #include <cuda_runtime.h>
 
 #include <cmath>
 #include <cstdint>
 #include <type_traits>
 
+#include "numerics/cuda/batched_elements.cuh"
 #include "numerics/cuda/element_access.cuh"
 #include "numerics/cuda/kernel_launch.h"
 
@@ -93,22 +93,14 @@ __global__ void __launch_bounds__(kRmsWarpsPerBlock* kWarpSize)
 
   // Each element is read and then written by the same lane, so out may alias x.
   TO* orow = out + row * out_stride;
-  for (int64_t c0 = lane; c0 < h; c0 += kLoadBatch * kWarpSize) {
-    float xv[kLoadBatch], wv[kLoadBatch];
-#pragma unroll
-    for (int u = 0; u < kLoadBatch; ++u) {
-      const int64_t c = c0 + u * kWarpSize;
-      if (c < h) {
+  float xv[kLoadBatch], wv[kLoadBatch];
+  LoadThenStoreInBatches<kLoadBatch>(
+      int64_t{lane}, h, int64_t{kWarpSize},
+      [&](int64_t c, int u) {
         xv[u] = ToFloat(xr[c]);
         wv[u] = ToFloat(weight[c]);
-      }
-    }
-#pragma unroll
-    for (int u = 0; u < kLoadBatch; ++u) {
-      const int64_t c = c0 + u * kWarpSize;
-      if (c < h) orow[c] = FromFloat<TO>(__fmul_rn(__fmul_rn(xv[u], inv), wv[u]));
-    }
-  }
+      },
+      [&](int64_t c, int u) { orow[c] = FromFloat<TO>(__fmul_rn(__fmul_rn(xv[u], inv), wv[u])); });
 }
 
 // ---- Residual add: one block per row, out = round(a + b).
@@ -123,22 +115,14 @@ __global__ void __launch_bounds__(kRowThreads)
   const TA* ar = a + row * a_stride;
   const TB* br = b + row * b_stride;
   TO* orow = out + row * out_stride;
-  for (int64_t c0 = threadIdx.x; c0 < cols; c0 += kLoadBatch * kRowThreads) {
-    float av[kLoadBatch], bv[kLoadBatch];
-#pragma unroll
-    for (int u = 0; u < kLoadBatch; ++u) {
-      const int64_t c = c0 + u * kRowThreads;
-      if (c < cols) {
+  float av[kLoadBatch], bv[kLoadBatch];
+  LoadThenStoreInBatches<kLoadBatch>(
+      int64_t{threadIdx.x}, cols, int64_t{kRowThreads},
+      [&](int64_t c, int u) {
         av[u] = ToFloat(ar[c]);
         bv[u] = ToFloat(br[c]);
-      }
-    }
-#pragma unroll
-    for (int u = 0; u < kLoadBatch; ++u) {
-      const int64_t c = c0 + u * kRowThreads;
-      if (c < cols) orow[c] = FromFloat<TO>(__fadd_rn(av[u], bv[u]));
-    }
-  }
+      },
+      [&](int64_t c, int u) { orow[c] = FromFloat<TO>(__fadd_rn(av[u], bv[u])); });
 }
 
 // ---- Embedding gather: one block per output row.
@@ -189,32 +173,23 @@ __global__ void __launch_bounds__(kRopeThreads)
   const float* cs = cos_table + int64_t{pos} * half;
   const float* sn = sin_table + int64_t{pos} * half;
   constexpr int kPairBatch = kLoadBatch / 2;  // two elements per pair
-  for (int p0 = threadIdx.x; p0 < pairs; p0 += kPairBatch * kRopeThreads) {
-    float a[kPairBatch], b[kPairBatch], c[kPairBatch], s[kPairBatch];
-    T* lo_ptr[kPairBatch];
-#pragma unroll
-    for (int u = 0; u < kPairBatch; ++u) {
-      const int p = p0 + u * kRopeThreads;
-      lo_ptr[u] = nullptr;
-      if (p < pairs) {
+  float a[kPairBatch], b[kPairBatch], c[kPairBatch], s[kPairBatch];
+  T* lo_ptr[kPairBatch];
+  LoadThenStoreInBatches<kPairBatch>(
+      static_cast<int>(threadIdx.x), pairs, kRopeThreads,
+      [&](int p, int u) {
         const int head = p / half;
         const int i = p - head * half;
         lo_ptr[u] = xr + int64_t{head} * head_dim + i;
-        a[u] = ToFloat(*lo_ptr[u]);
+        a[u] = ToFloat(lo_ptr[u][0]);
         b[u] = ToFloat(lo_ptr[u][half]);
         c[u] = cs[i];
         s[u] = sn[i];
-      }
-    }
-#pragma unroll
-    for (int u = 0; u < kPairBatch; ++u) {
-      if (lo_ptr[u] == nullptr) continue;
-      const float lo = __fsub_rn(__fmul_rn(a[u], c[u]), __fmul_rn(b[u], s[u]));
-      const float hi = __fadd_rn(__fmul_rn(b[u], c[u]), __fmul_rn(a[u], s[u]));
-      lo_ptr[u][0] = FromFloat<T>(lo);
-      lo_ptr[u][half] = FromFloat<T>(hi);
-    }
-  }
+      },
+      [&](int, int u) {
+        lo_ptr[u][0] = FromFloat<T>(__fsub_rn(__fmul_rn(a[u], c[u]), __fmul_rn(b[u], s[u])));
+        lo_ptr[u][half] = FromFloat<T>(__fadd_rn(__fmul_rn(b[u], c[u]), __fmul_rn(a[u], s[u])));
+      });
 }
 
 }  // namespace
