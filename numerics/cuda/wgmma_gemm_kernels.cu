@@ -210,8 +210,8 @@ __device__ __forceinline__ uint32_t PackPair<__half>(float a, float b) {
 
 // A consumer warpgroup's main loop: its 64 rows of the CTA's tile over its `slices` K slices.
 // kFold: on return `total` = ((p_a + p_b) + ...) over all of them, in order. !kFold (a CTA
-// whose two slices must be added after the sum of earlier ones, not known yet): on return
-// `total` = the first slice's sum and `chain` = the second's, nothing added.
+// whose one or two slices must be added after the sum of earlier ones, not known yet): on
+// return `chain` = the last slice's sum and, with two, `total` = the first's; nothing added.
 template <typename T, int kConsumers, int kBlockN, int kStages, bool kFold>
 __device__ __forceinline__ void ConsumeSlices(int consumer, uint32_t base, uint32_t full_bars,
                                               uint32_t empty_bars, int blocks_per_slice,
