@@ -64,6 +64,18 @@ constexpr int64_t kRowCounts[] = {1, 2, 4, 8, 16, 32, 64, 128};
 constexpr int64_t kMaxRows = 128;
 constexpr size_t kRotationBytes = size_t{256} << 20;
 
+// A timed variant: `plan` on the first `rows` rows of x, with the weight the timer passes.
+std::function<absl::Status(const void*)> PlanCall(const LinearPlan* plan, DType dtype,
+                                                  const void* x, void* y, int64_t rows, int64_t n,
+                                                  int64_t k, cudaStream_t stream) {
+  return [=](const void* weight) {
+    const ConstMatrixView xv(dtype, x, rows, k, k, Device::kCuda);
+    const ConstMatrixView wv(dtype, weight, n, k, k, Device::kCuda);
+    const MatrixView yv{dtype, y, rows, n, n, Device::kCuda};
+    return plan->Run(xv, wv, nullptr, yv, stream);
+  };
+}
+
 std::string ConfigName(SmallMConfig c) {
   return absl::StrCat("w", c.warps, "t", c.row_tiles, "s", c.stages);
 }
@@ -331,12 +343,7 @@ absl::Status TimeShape(LinearContext* context, const Shape& shape, DType dtype,
   for (int64_t rows : kRowCounts) {
     std::vector<Timed> variants;
     auto plan_call = [&, rows](const LinearPlan* plan) {
-      return [&, plan, rows](const void* weight) {
-        const ConstMatrixView xv(dtype, x.data(), rows, k, k, Device::kCuda);
-        const ConstMatrixView wv(dtype, weight, n, k, k, Device::kCuda);
-        const MatrixView yv{dtype, y.data(), rows, n, n, Device::kCuda};
-        return plan->Run(xv, wv, nullptr, yv, stream);
-      };
+      return PlanCall(plan, dtype, x.data(), y.data(), rows, n, k, stream);
     };
     auto kernel_call = [&, rows](SmallMConfig config) {
       return [&, config, rows](const void* weight) {
@@ -540,12 +547,7 @@ absl::Status TimeSliced(LinearContext* context, const Shape& shape, DType dtype,
   for (int64_t rows = 1; rows <= max_rows; rows *= 2) {
     std::vector<Timed> variants;
     auto plan_call = [&, rows](const LinearPlan* plan) {
-      return [&, plan, rows](const void* weight) {
-        const ConstMatrixView xv(dtype, x.data(), rows, k, k, Device::kCuda);
-        const ConstMatrixView wv(dtype, weight, n, k, k, Device::kCuda);
-        const MatrixView yv{dtype, y.data(), rows, n, n, Device::kCuda};
-        return plan->Run(xv, wv, nullptr, yv, stream);
-      };
+      return PlanCall(plan, dtype, x.data(), y.data(), rows, n, k, stream);
     };
     variants.push_back({"heuristic", plan_call(heuristic.get())});
     variants.push_back({"plan_default", plan_call(default_plan.get())});

@@ -104,15 +104,18 @@ constexpr TunedShape kTunedShapes[] = {
 };
 // clang-format on
 
-const TunedShape* FindTunedShape(const std::string& gpu_name, size_t cublaslt_version,
-                                 const LinearShape& shape) {
+// The entry of one of the measured tables (tuned, K-sliced, small-M) for this weight's dtype,
+// N and K, if this is the GPU and cuBLASLt version they were measured on.
+template <typename Entry, size_t kCount>
+const Entry* FindMeasuredShape(const Entry (&table)[kCount], const std::string& gpu_name,
+                               size_t cublaslt_version, const LinearShape& shape) {
   if (gpu_name != kTunedGpuName || cublaslt_version / 100 != kTunedCublasLtMajorMinor) {
     return nullptr;
   }
-  for (const TunedShape& t : kTunedShapes) {
-    if (t.dtype == shape.dtype && t.out_features == shape.out_features &&
-        t.in_features == shape.in_features) {
-      return &t;
+  for (const Entry& e : table) {
+    if (e.dtype == shape.dtype && e.out_features == shape.out_features &&
+        e.in_features == shape.in_features) {
+      return &e;
     }
   }
   return nullptr;
@@ -160,19 +163,11 @@ constexpr SlicedShape kSlicedShapes[] = {
     {DType::kF16, 1536, 8960, 4, 16, 1024, 256, 512, {28, 0, 3}},
 };
 
+// The own kernels add no bias: a biased weight of a listed shape stays on the tuned/heuristic path.
 const SlicedShape* FindSlicedShape(const std::string& gpu_name, size_t cublaslt_version,
                                    const LinearShape& shape) {
-  if (gpu_name != kTunedGpuName || cublaslt_version / 100 != kTunedCublasLtMajorMinor ||
-      shape.has_bias) {
-    return nullptr;
-  }
-  for (const SlicedShape& s : kSlicedShapes) {
-    if (s.dtype == shape.dtype && s.out_features == shape.out_features &&
-        s.in_features == shape.in_features) {
-      return &s;
-    }
-  }
-  return nullptr;
+  return shape.has_bias ? nullptr
+                        : FindMeasuredShape(kSlicedShapes, gpu_name, cublaslt_version, shape);
 }
 
 // ---- The own small-M kernel ------------------------------------------------------------
@@ -350,7 +345,7 @@ absl::Status LinearPlan::ChooseInvariantConfigs() {
 // at the table's split-K count instead, and Describe() says how many did.
 absl::StatusOr<bool> LinearPlan::UseTunedConfigs() {
   const TunedShape* tuned =
-      FindTunedShape(context_->gpu_name(), context_->cublaslt_version(), shape_);
+      FindMeasuredShape(kTunedShapes, context_->gpu_name(), context_->cublaslt_version(), shape_);
   if (tuned == nullptr) return false;
   const int64_t k = shape_.in_features, n = shape_.out_features;
   split_k_ = 1;
@@ -386,11 +381,12 @@ absl::StatusOr<bool> LinearPlan::UseTunedConfigs() {
 void LinearPlan::ChooseOwnKernelBuckets() {
   own_kernels_.fill(OwnKernel::kNone);
   const int64_t n = shape_.out_features, k = shape_.in_features;
-  const bool measured_here = options_.split_k == 0 && context_->gpu_name() == kTunedGpuName &&
-                             context_->cublaslt_version() / 100 == kTunedCublasLtMajorMinor;
+  // The measured tables (which check the GPU and cuBLASLt themselves) unless a split-K count
+  // is forced.
+  const bool use_tables = options_.split_k == 0;
   int64_t small_m_max_rows = options_.small_m_max_rows;
   int64_t wgmma_min_rows = 0;  // 0: never
-  if (measured_here) {
+  if (use_tables) {
     if (const SlicedShape* sliced =
             FindSlicedShape(context_->gpu_name(), context_->cublaslt_version(), shape_)) {
       if (small_m_max_rows < 0) small_m_max_rows = sliced->small_m_max_rows;
@@ -398,12 +394,11 @@ void LinearPlan::ChooseOwnKernelBuckets() {
     }
   }
   if (small_m_max_rows < 0) {
-    small_m_max_rows = 0;
-    for (const SmallMShape& s : kSmallMShapes) {
-      if (measured_here && s.dtype == shape_.dtype && s.out_features == n && s.in_features == k) {
-        small_m_max_rows = s.max_rows;
-      }
-    }
+    const SmallMShape* listed =
+        use_tables ? FindMeasuredShape(kSmallMShapes, context_->gpu_name(),
+                                       context_->cublaslt_version(), shape_)
+                   : nullptr;
+    small_m_max_rows = listed != nullptr ? listed->max_rows : 0;
   }
   if (shape_.has_bias || alignment_bytes_ < 16 || !internal::KSlicesFit(k, split_k_)) return;
   const auto type = internal::ToStorageType(shape_.dtype);
