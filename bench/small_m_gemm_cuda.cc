@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <functional>
@@ -613,6 +614,18 @@ absl::Status TimeSliced(LinearContext* context, const Shape& shape, DType dtype,
   return absl::OkStatus();
 }
 
+constexpr const char* kUsage =
+    "small_m_gemm_bench [--check] [--time] [--sliced] [--sliced-shape NAME] [--slices S] "
+    "[--csv FILE]\n"
+    "  --check         bits: the own mma.sync kernel against cuBLASLt's split-K-1 plan\n"
+    "  --time          speed of the small-M kernel's tilings against cuBLASLt's heuristic\n"
+    "  --sliced        the K-sliced order on the own kernels (bits, then speed)\n"
+    "  --sliced-shape  which shape --sliced times: \"1.5B down\" (default), \"0.5B down\",\n"
+    "                  \"7B down\"\n"
+    "  --slices S      the slice count --sliced times: 1, 2 or 4 (default 4)\n"
+    "  --csv FILE      also write every timing and bit count as CSV\n"
+    "  (no flag: --check and --time; needs a CUDA GPU)\n";
+
 absl::Status Main(int argc, char** argv) {
   bool check = false, time = false, sliced = false;
   std::string csv_path;
@@ -628,6 +641,9 @@ absl::Status Main(int argc, char** argv) {
       sliced = true;
     } else if (arg == "--csv" && i + 1 < argc) {
       csv_path = argv[++i];
+    } else if (arg == "--help" || arg == "-h") {
+      std::printf("%s", kUsage);
+      std::exit(0);
     } else if (arg == "--slices" && i + 1 < argc) {
       timed_slices = std::atoi(argv[++i]);
       sliced = true;
@@ -639,9 +655,7 @@ absl::Status Main(int argc, char** argv) {
       sliced = true;
     } else {
       return absl::InvalidArgumentError(
-          absl::StrCat("small_m_gemm_bench: unknown argument '", arg,
-                       "'; usage: small_m_gemm_bench [--check] [--time] [--sliced] [--sliced-shape NAME] "
-                       "[--slices S] [--csv FILE]"));
+          absl::StrCat("small_m_gemm_bench: unknown argument '", arg, "'; usage:\n", kUsage));
     }
   }
   if (!check && !time && !sliced) check = time = true;
